@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration: defaults, with the YAML file laid over.
+type Config struct {
+	// Database is the SQLite file; --db overrides it.
+	Database  string       `yaml:"database"`
+	LogFormat string       `yaml:"log_format"`
+	Poll      PollConfig   `yaml:"poll"`
+	Fetch     FetchConfig  `yaml:"fetch"`
+	Serve     ServeConfig  `yaml:"serve"`
+	Feeds     []FeedConfig `yaml:"feeds"`
+}
+
+// PollConfig is the scheduler's part of the configuration.
+type PollConfig struct {
+	Interval    time.Duration `yaml:"interval"`
+	MinInterval time.Duration `yaml:"min_interval"`
+	MaxInterval time.Duration `yaml:"max_interval"`
+	MaxBackoff  time.Duration `yaml:"max_backoff"`
+	Workers     int           `yaml:"workers"`
+	PerHost     int           `yaml:"per_host"`
+}
+
+// FetchConfig is the HTTP client's part of the configuration.
+type FetchConfig struct {
+	Timeout        time.Duration `yaml:"timeout"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	MaxBodyMiB     int           `yaml:"max_body_mib"`
+	MaxRedirects   int           `yaml:"max_redirects"`
+	UserAgent      string        `yaml:"user_agent"`
+}
+
+// ServeConfig is the HTTP server's part of the configuration.
+type ServeConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// FeedConfig is one feed listed in the configuration.
+type FeedConfig struct {
+	URL      string        `yaml:"url"`
+	Title    string        `yaml:"title"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// DefaultConfig is what storyline uses with no configuration file.
+func DefaultConfig() Config {
+	return Config{
+		Database:  "storyline.db",
+		LogFormat: "text",
+		Poll: PollConfig{
+			Interval:    30 * time.Minute,
+			MinInterval: 5 * time.Minute,
+			MaxInterval: 24 * time.Hour,
+			MaxBackoff:  24 * time.Hour,
+			Workers:     8,
+			PerHost:     2,
+		},
+		Fetch: FetchConfig{
+			Timeout:        30 * time.Second,
+			ConnectTimeout: 10 * time.Second,
+			MaxBodyMiB:     16,
+			MaxRedirects:   5,
+		},
+		Serve: ServeConfig{Listen: "127.0.0.1:8080"},
+	}
+}
+
+// LoadConfig reads the YAML file at path over the defaults. Unknown keys and
+// bad values are errors that name the key and its line.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := parseConfig(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func parseConfig(b []byte, cfg *Config) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return err
+	}
+	if len(root.Content) == 0 {
+		return nil // an empty file: all defaults
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n  ", ""))
+	}
+	return cfg.validate(root.Content[0])
+}
+
+// validate checks values that parse but make no sense, naming the key and
+// the line it is on.
+func (c *Config) validate(doc *yaml.Node) error {
+	bad := func(path, msg string) error {
+		if line := lineOf(doc, path); line > 0 {
+			return fmt.Errorf("line %d: %s: %s", line, path, msg)
+		}
+		return fmt.Errorf("%s: %s", path, msg)
+	}
+	positive := []struct {
+		path string
+		v    time.Duration
+	}{
+		{"poll.interval", c.Poll.Interval},
+		{"poll.min_interval", c.Poll.MinInterval},
+		{"poll.max_interval", c.Poll.MaxInterval},
+		{"poll.max_backoff", c.Poll.MaxBackoff},
+		{"fetch.timeout", c.Fetch.Timeout},
+		{"fetch.connect_timeout", c.Fetch.ConnectTimeout},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			return bad(p.path, fmt.Sprintf("must be a positive duration such as 30s or 10m, not %v", p.v))
+		}
+	}
+	if c.Poll.MinInterval > c.Poll.MaxInterval {
+		return bad("poll.min_interval", "is longer than poll.max_interval")
+	}
+	if c.Poll.Workers < 1 || c.Poll.Workers > 1000 {
+		return bad("poll.workers", fmt.Sprintf("must be between 1 and 1000, not %d", c.Poll.Workers))
+	}
+	if c.Poll.PerHost < 1 || c.Poll.PerHost > 100 {
+		return bad("poll.per_host", fmt.Sprintf("must be between 1 and 100, not %d", c.Poll.PerHost))
+	}
+	if c.Fetch.MaxBodyMiB < 1 || c.Fetch.MaxBodyMiB > 1024 {
+		return bad("fetch.max_body_mib", fmt.Sprintf("must be between 1 and 1024, not %d", c.Fetch.MaxBodyMiB))
+	}
+	if c.Fetch.MaxRedirects < 0 || c.Fetch.MaxRedirects > 20 {
+		return bad("fetch.max_redirects", fmt.Sprintf("must be between 0 and 20, not %d", c.Fetch.MaxRedirects))
+	}
+	if c.Database == "" {
+		return bad("database", "must not be empty")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return bad("log_format", fmt.Sprintf("must be text or json, not %q", c.LogFormat))
+	}
+	if c.Serve.Listen == "" {
+		return bad("serve.listen", "must not be empty")
+	}
+	seen := map[string]bool{}
+	for i, f := range c.Feeds {
+		path := fmt.Sprintf("feeds[%d]", i)
+		u, err := url.Parse(f.URL)
+		if f.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad(path+".url", fmt.Sprintf("must be an http or https URL, not %q", f.URL))
+		}
+		if seen[f.URL] {
+			return bad(path+".url", fmt.Sprintf("%s is listed twice", f.URL))
+		}
+		seen[f.URL] = true
+		if f.Interval < 0 {
+			return bad(path+".interval", "must not be negative")
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line of a dotted key path ("poll.workers", "feeds[2].url")
+// in a YAML document, or 0 when the key is not in the file.
+func lineOf(n *yaml.Node, path string) int {
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			key = part[:i]
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+		}
+		if n == nil || n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return 0
+			}
+			n = n.Content[idx]
+		}
+	}
+	return n.Line
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadExampleConfig(t *testing.T) {
+	cfg, err := LoadConfig("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	// The example documents the defaults; it must not drift from them.
+	if cfg.Poll != def.Poll || cfg.Fetch != def.Fetch || cfg.Serve != def.Serve || cfg.Database != def.Database {
+		t.Errorf("example config differs from the defaults:\n got %+v\nwant %+v", cfg, def)
+	}
+	if len(cfg.Feeds) != 2 || cfg.Feeds[0].Interval != time.Hour || cfg.Feeds[0].Title != "Example News" {
+		t.Errorf("feeds = %+v", cfg.Feeds)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown key", "poll:\n  intervall: 10m\n", []string{"line 2", "intervall"}},
+		{"unknown top key", "database: x.db\nfeds: []\n", []string{"line 2", "feds"}},
+		{"bad duration", "poll:\n  interval: soon\n", []string{"line 2", "soon"}},
+		{"negative duration", "fetch:\n  timeout: -5s\n", []string{"line 2", "fetch.timeout"}},
+		{"workers", "poll:\n  workers: 0\n", []string{"line 2", "poll.workers"}},
+		{"feed url", "feeds:\n  - url: https://ok.example/\n  - url: ftp://x\n", []string{"line 3", "feeds[1].url"}},
+		{"duplicate feed", "feeds:\n  - url: https://ok.example/\n  - url: https://ok.example/\n", []string{"line 3", "twice"}},
+		{"log format", "log_format: xml\n", []string{"line 1", "log_format"}},
+		{"not yaml", "poll: [1, 2\n", []string{"line"}},
+		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "many"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEmptyConfigIsDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("# nothing\n"), 0o644)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Poll != DefaultConfig().Poll {
+		t.Errorf("empty config = %+v", cfg)
+	}
+}

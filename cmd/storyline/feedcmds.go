@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+)
+
+// openDB opens the database and subscribes to the feeds listed in the
+// configuration. Feeds missing from the configuration are kept: removing a
+// subscription (and its entries) takes an explicit `storyline remove`.
+func openDB(ctx context.Context, e *env) (*store.DB, error) {
+	db, err := store.Open(ctx, e.dbPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, fc := range e.cfg.Feeds {
+		f, err := db.AddFeed(ctx, store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval})
+		if errors.Is(err, store.ErrExists) {
+			if f.UserTitle != fc.Title || f.Interval != fc.Interval {
+				err = db.SetFeedOptions(ctx, f.ID, fc.Title, fc.Interval)
+			} else {
+				err = nil
+			}
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("config feed %s: %w", fc.URL, err)
+		}
+	}
+	return db, nil
+}
+
+func newFetcher(cfg Config) *feeds.Fetcher {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "storyline/" + version + " (+https://github.com/storyline/storyline)"
+	}
+	return &feeds.Fetcher{
+		UserAgent:      ua,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBodyBytes:   int64(cfg.Fetch.MaxBodyMiB) << 20,
+		MaxRedirects:   cfg.Fetch.MaxRedirects,
+	}
+}
+
+func checkFeedURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		// Let "example.org/feed" mean what the user meant.
+		if u2, err2 := url.Parse("https://" + raw); err2 == nil && u2.Host != "" && !strings.Contains(raw, "://") {
+			return u2.String(), nil
+		}
+		return "", usageError("%q is not a feed URL", raw)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", usageError("%q: only http and https feeds are supported", raw)
+	}
+	return u.String(), nil
+}
+
+func cmdAdd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "add")
+	title := fs.String("title", "", "the feed's title, instead of its own")
+	interval := fs.Duration("interval", 0, "poll interval for this feed (default from the config)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("add takes one URL")
+	}
+	raw, err := checkFeedURL(pos[0])
+	if err != nil {
+		return err
+	}
+	// Look before subscribing: a typo or an HTML page should not end up in
+	// the database as a feed that fails forever.
+	feedURL, err := resolveFeed(ctx, newFetcher(e.cfg), raw)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	f, err := db.AddFeed(ctx, store.NewFeed{URL: feedURL, Title: *title, Interval: *interval})
+	if errors.Is(err, store.ErrExists) {
+		fmt.Fprintf(e.stdout, "already subscribed: %d %s\n", f.ID, f.URL)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if feedURL != raw {
+		fmt.Fprintf(e.stdout, "found feed %s on %s\n", feedURL, raw)
+	}
+	fmt.Fprintf(e.stdout, "added %d %s\n", f.ID, f.URL)
+	return nil
+}
+
+// resolveFeed fetches a URL given to `add`: a feed is taken as is, an HTML
+// page is searched for the feeds it links to.
+func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (string, error) {
+	resp, err := fetcher.Fetch(ctx, feeds.Request{URL: raw})
+	if err != nil {
+		return "", err
+	}
+	base := resp.URL
+	if base == "" {
+		base = raw
+	}
+	_, perr := feeds.Parse(resp.Body, base, time.Now())
+	if perr == nil {
+		if resp.PermanentURL != "" {
+			return resp.PermanentURL, nil
+		}
+		return raw, nil
+	}
+	var nf *feeds.NotFeedError
+	if !errors.As(perr, &nf) {
+		return "", perr
+	}
+	found, err := feeds.Discover(ctx, fetcher, raw)
+	if err != nil {
+		return "", err
+	}
+	if len(found) == 0 {
+		return "", perr
+	}
+	return found[0], nil
+}
+
+func cmdRemove(ctx context.Context, e *env, args []string) error {
+	pos, err := parseFlags(newFlagSet(e, "remove"), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("remove takes one feed URL or ID")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	f, err := db.RemoveFeed(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed %d %s\n", f.ID, f.URL)
+	for _, fc := range e.cfg.Feeds {
+		if fc.URL == f.URL {
+			fmt.Fprintf(e.stderr, "note: %s is listed in %s and will be added again on the next start\n", f.URL, e.configPath)
+		}
+	}
+	return nil
+}
+
+// feedJSON is the stable JSON form of a feed (documented in the README).
+type feedJSON struct {
+	ID             int64      `json:"id"`
+	URL            string     `json:"url"`
+	Title          string     `json:"title"`
+	SiteLink       string     `json:"site_link"`
+	Status         string     `json:"status"`
+	HTTPStatus     int        `json:"http_status"`
+	Errors         int        `json:"errors"`
+	LastError      string     `json:"last_error"`
+	LastPoll       *time.Time `json:"last_poll"`
+	NextPoll       *time.Time `json:"next_poll"`
+	Interval       string     `json:"interval"`
+	Disabled       bool       `json:"disabled"`
+	DisabledReason string     `json:"disabled_reason"`
+	Entries        int        `json:"entries"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// feedStatus sums up a feed's state in one word.
+func feedStatus(f store.Feed) string {
+	switch {
+	case f.Disabled:
+		return "disabled"
+	case f.LastPolledAt.IsZero():
+		return "new"
+	case f.Errors > 0:
+		return "error"
+	default:
+		return "ok"
+	}
+}
+
+func toFeedJSON(f store.Feed) feedJSON {
+	iv := ""
+	if f.Interval > 0 {
+		iv = f.Interval.String()
+	}
+	return feedJSON{
+		ID: f.ID, URL: f.URL, Title: f.Title, SiteLink: f.SiteLink, Status: feedStatus(f),
+		HTTPStatus: f.LastStatus, Errors: f.Errors, LastError: f.LastError,
+		LastPoll: timePtr(f.LastPolledAt), NextPoll: timePtr(f.NextPollAt), Interval: iv,
+		Disabled: f.Disabled, DisabledReason: f.DisabledReason, Entries: f.EntryCount,
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdFeeds(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "feeds")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("feeds takes no arguments")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fl, err := db.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]feedJSON, 0, len(fl))
+		for _, f := range fl {
+			out = append(out, toFeedJSON(f))
+		}
+		return writeJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tHTTP\tERRORS\tENTRIES\tLAST POLL\tNEXT POLL\tTITLE / URL")
+	now := time.Now()
+	for _, f := range fl {
+		status := feedStatus(f)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", f.ID, status, httpStatus(f.LastStatus), f.Errors,
+			f.EntryCount, ago(now, f.LastPolledAt), until(now, f.NextPollAt, f.Disabled), titleURL(f))
+		if f.Disabled {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  disabled: %s\n", f.DisabledReason)
+		} else if f.LastError != "" {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  last error: %s\n", f.LastError)
+		}
+	}
+	return tw.Flush()
+}
+
+func httpStatus(s int) string {
+	if s == 0 {
+		return "-"
+	}
+	return fmt.Sprint(s)
+}
+
+func titleURL(f store.Feed) string {
+	if f.Title == "" {
+		return f.URL
+	}
+	return f.Title + " <" + f.URL + ">"
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return roundDur(now.Sub(t)) + " ago"
+}
+
+func until(now, t time.Time, disabled bool) string {
+	switch {
+	case disabled:
+		return "never"
+	case !t.After(now):
+		return "due"
+	}
+	return "in " + roundDur(t.Sub(now))
+}
+
+func roundDur(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return d.Round(time.Minute).String()
+	default:
+		return d.Round(time.Hour).String()
+	}
+}
+
+func cmdImport(ctx context.Context, e *env, args []string) error {
+	pos, err := parseFlags(newFlagSet(e, "import"), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("import takes one OPML file")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	subs, err := feeds.ReadOPML(f)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", pos[0], err)
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var added, existing, skipped int
+	for _, s := range subs {
+		u, err := checkFeedURL(s.URL)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "skipped %q: not an http(s) feed URL\n", s.URL)
+			skipped++
+			continue
+		}
+		_, err = db.AddFeed(ctx, store.NewFeed{URL: u, Title: s.Title})
+		switch {
+		case errors.Is(err, store.ErrExists):
+			existing++
+		case err != nil:
+			return err
+		default:
+			added++
+		}
+	}
+	fmt.Fprintf(e.stdout, "imported %d feeds (%d already subscribed, %d skipped)\n", added, existing, skipped)
+	return nil
+}
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	if pos, err := parseFlags(newFlagSet(e, "export"), args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("export takes no arguments")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fl, err := db.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	subs := make([]feeds.Subscription, 0, len(fl))
+	for _, f := range fl {
+		subs = append(subs, feeds.Subscription{URL: f.URL, Title: f.Title, SiteLink: f.SiteLink})
+	}
+	return feeds.WriteOPML(e.stdout, "storyline subscriptions", subs)
+}

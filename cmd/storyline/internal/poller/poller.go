@@ -1,0 +1,321 @@
+// Package poller polls feeds: it fetches due feeds with a bounded pool of
+// workers (and a limit per host), parses them, and hands every result to a
+// single writer, which saves it and schedules the feed's next poll. The CLI's
+// `poll` uses it once; the daemon runs it on a schedule.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+)
+
+// Store is what the poller needs of the database.
+type Store interface {
+	SavePoll(ctx context.Context, r store.PollResult) (store.SaveStats, error)
+}
+
+// Fetcher fetches one feed document; *feeds.Fetcher is the real one.
+type Fetcher interface {
+	Fetch(ctx context.Context, req feeds.Request) (*feeds.Response, error)
+}
+
+// Config holds the poller's limits; the zero value of a field means its default.
+type Config struct {
+	// Workers is how many feeds are fetched and parsed at once (default 8).
+	Workers int
+	// PerHost is how many requests may be in flight to one host (default 2).
+	PerHost int
+	// Interval is the default time between polls of a feed (default 30 min).
+	Interval time.Duration
+	// MinInterval and MaxInterval bound what a publisher may ask for with
+	// ttl, sy:updatePeriod or Cache-Control max-age (defaults 5 min and 24 h).
+	MinInterval, MaxInterval time.Duration
+	// MaxBackoff caps the exponential backoff after errors (default 24 h).
+	MaxBackoff time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.PerHost <= 0 {
+		c.PerHost = 2
+	}
+	if c.Interval <= 0 {
+		c.Interval = 30 * time.Minute
+	}
+	if c.MinInterval <= 0 {
+		c.MinInterval = 5 * time.Minute
+	}
+	if c.MaxInterval <= 0 {
+		c.MaxInterval = 24 * time.Hour
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 24 * time.Hour
+	}
+	return c
+}
+
+// Kind says what a poll came to, for summaries and metrics.
+type Kind string
+
+// The kinds of outcome of a poll.
+const (
+	KindNew         Kind = "new"          // new entries stored
+	KindUpdated     Kind = "updated"      // no new entries, some changed
+	KindUnchanged   Kind = "unchanged"    // fetched, nothing changed
+	KindNotModified Kind = "not_modified" // the server answered 304
+	KindError       Kind = "error"
+)
+
+// Outcome is the result of polling one feed.
+type Outcome struct {
+	Feed   store.Feed
+	Kind   Kind
+	Status int
+	Stats  store.SaveStats
+	// Err is the poll's error (fetch or parse), or the error saving it.
+	Err error
+	// SaveErr is set when the database refused the result: that, unlike a
+	// feed's own failure, is the operator's problem.
+	SaveErr    error
+	NextPollAt time.Time
+	Took       time.Duration
+}
+
+// Poller polls feeds. Its fields are set before first use.
+type Poller struct {
+	Store   Store
+	Fetcher Fetcher
+	Config  Config
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Jitter spreads a delay so that feeds do not poll in lockstep (default:
+	// a random ±10%).
+	Jitter func(time.Duration) time.Duration
+	// OnOutcome, if set, is called by the writer after each feed is saved.
+	OnOutcome func(Outcome)
+}
+
+func (p *Poller) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Poller) jitter(d time.Duration) time.Duration {
+	if p.Jitter != nil {
+		return p.Jitter(d)
+	}
+	if d <= 0 {
+		return d
+	}
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+// fetched is a worker's result on its way to the writer.
+type fetched struct {
+	feed    store.Feed
+	result  store.PollResult
+	err     error
+	started time.Time
+}
+
+// Poll polls the given feeds and returns one outcome per feed, in the order
+// the writer saved them. It returns early with ctx's error when ctx ends, after
+// the results already fetched have been saved: an interrupted poll loses no
+// work that was done.
+func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
+	cfg := p.Config.withDefaults()
+	jobs := make(chan store.Feed)
+	results := make(chan fetched)
+	hosts := newHostLimiter(cfg.PerHost)
+
+	var wg sync.WaitGroup
+	for range min(cfg.Workers, max(len(fs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				results <- p.pollOne(ctx, cfg, hosts, f)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, f := range fs {
+			select {
+			case jobs <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	// The single writer: saves happen one at a time, in this goroutine.
+	// Saves use a context that outlives ctx so that a fetched result is
+	// not thrown away at shutdown.
+	saveCtx := context.WithoutCancel(ctx)
+	out := make([]Outcome, 0, len(fs))
+	for r := range results {
+		if errors.Is(r.err, context.Canceled) && ctx.Err() != nil {
+			continue // interrupted, not the feed's fault: leave it due
+		}
+		o := p.save(saveCtx, r)
+		out = append(out, o)
+		if p.OnOutcome != nil {
+			p.OnOutcome(o)
+		}
+	}
+	return out, ctx.Err()
+}
+
+func (p *Poller) save(ctx context.Context, r fetched) Outcome {
+	o := Outcome{Feed: r.feed, Status: r.result.Status, Err: r.err, NextPollAt: r.result.NextPollAt}
+	st, err := p.Store.SavePoll(ctx, r.result)
+	o.Took = p.now().Sub(r.started)
+	o.Stats = st
+	switch {
+	case err != nil:
+		o.Kind, o.SaveErr = KindError, err
+		if o.Err == nil {
+			o.Err = err
+		}
+	case r.err != nil:
+		o.Kind = KindError
+	case r.result.NotModified:
+		o.Kind = KindNotModified
+	case st.New > 0:
+		o.Kind = KindNew
+	case st.Updated > 0:
+		o.Kind = KindUpdated
+	default:
+		o.Kind = KindUnchanged
+	}
+	return o
+}
+
+// pollOne fetches and parses one feed and decides when to poll it next.
+func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f store.Feed) fetched {
+	started := p.now()
+	r := store.PollResult{FeedID: f.ID, PolledAt: started}
+	fail := func(err error) fetched {
+		r.Err = err.Error()
+		r.Errors = f.Errors + 1
+		r.NextPollAt = started.Add(p.backoff(cfg, f, r.Errors))
+		var he *feeds.HTTPError
+		if errors.As(err, &he) {
+			r.Status = he.Status
+			switch {
+			case he.Status == 410:
+				r.DisableReason = "410 Gone: the publisher removed this feed"
+			case he.RetryAfter > 0:
+				// The server said when to come back: that, not our backoff.
+				r.NextPollAt = started.Add(min(he.RetryAfter, 24*time.Hour))
+			}
+		}
+		return fetched{feed: f, result: r, err: err, started: started}
+	}
+
+	release, err := hosts.acquire(ctx, f.URL)
+	if err != nil {
+		return fetched{feed: f, result: r, err: err, started: started}
+	}
+	resp, err := p.Fetcher.Fetch(ctx, feeds.Request{URL: f.URL, ETag: f.ETag, LastModified: f.LastModified})
+	release()
+	if err != nil {
+		return fail(err)
+	}
+	r.Status = resp.Status
+	r.NewURL = resp.PermanentURL
+	base := resp.URL
+	if base == "" {
+		base = f.URL
+	}
+	if resp.NotModified {
+		r.NotModified = true
+		r.NextPollAt = started.Add(p.interval(cfg, f, f.TTL, resp.MaxAge))
+		return fetched{feed: f, result: r, started: started}
+	}
+	doc, err := feeds.Parse(resp.Body, base, started)
+	if err != nil {
+		return fail(err)
+	}
+	r.ETag, r.LastModified = resp.ETag, resp.LastModified
+	r.Title, r.SiteLink, r.Language, r.TTL = doc.Title, doc.SiteLink, doc.Language, doc.TTL
+	r.Entries = doc.Entries
+	r.NextPollAt = started.Add(p.interval(cfg, f, doc.TTL, resp.MaxAge))
+	return fetched{feed: f, result: r, started: started}
+}
+
+// interval is the time to the next poll after a success: the feed's own
+// interval, or the default, lengthened when the publisher asks for less
+// frequent polls (within bounds), with jitter.
+func (p *Poller) interval(cfg Config, f store.Feed, ttl, maxAge time.Duration) time.Duration {
+	d := cfg.Interval
+	if f.Interval > 0 {
+		d = f.Interval
+	}
+	if asked := max(ttl, maxAge); asked > 0 {
+		asked = min(max(asked, cfg.MinInterval), cfg.MaxInterval)
+		d = max(d, asked)
+	}
+	return p.jitter(d)
+}
+
+// backoff is the delay after the n-th consecutive error: the interval times
+// 2^n, capped, with jitter.
+func (p *Poller) backoff(cfg Config, f store.Feed, n int) time.Duration {
+	d := cfg.Interval
+	if f.Interval > 0 {
+		d = f.Interval
+	}
+	for i := 0; i < n && d < cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(p.jitter(min(d, cfg.MaxBackoff)), cfg.MaxBackoff)
+}
+
+// hostLimiter bounds the requests in flight to each host.
+type hostLimiter struct {
+	per int
+	mu  sync.Mutex
+	sem map[string]chan struct{}
+}
+
+func newHostLimiter(per int) *hostLimiter {
+	return &hostLimiter{per: per, sem: make(map[string]chan struct{})}
+}
+
+func (h *hostLimiter) acquire(ctx context.Context, rawURL string) (release func(), err error) {
+	host := rawURL
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	h.mu.Lock()
+	ch, ok := h.sem[host]
+	if !ok {
+		ch = make(chan struct{}, h.per)
+		h.sem[host] = ch
+	}
+	h.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("poll %s: %w", rawURL, ctx.Err())
+	}
+}

@@ -1,0 +1,228 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func newTest(t *testing.T) (*store.DB, *Poller) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return t0 }
+	p := &Poller{
+		Store:   db,
+		Fetcher: &feeds.Fetcher{UserAgent: "storyline-test", Timeout: 2 * time.Second},
+		Now:     func() time.Time { return t0 },
+		Jitter:  func(d time.Duration) time.Duration { return d }, // exact times in tests
+	}
+	return db, p
+}
+
+func pollURL(t *testing.T, db *store.DB, p *Poller, url string) (Outcome, store.Feed) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := db.Feed(ctx, url)
+	if err != nil {
+		f, err = db.AddFeed(ctx, store.NewFeed{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := p.Poll(ctx, []store.Feed{f})
+	if err != nil || len(out) != 1 {
+		t.Fatalf("Poll = %v, %v", out, err)
+	}
+	after, err := db.Feed(ctx, fmt.Sprint(f.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0], after
+}
+
+func TestPollOutcomes(t *testing.T) {
+	body, err := os.ReadFile("testdata/news.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mux http.ServeMux
+	var conditional atomic.Int32
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == `"v1"` && r.Header.Get("If-Modified-Since") == "Wed, 25 Nov 2026 10:30:00 GMT" {
+			conditional.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Wed, 25 Nov 2026 10:30:00 GMT")
+		w.Write(body)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feed", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/temp", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feed", http.StatusFound)
+	})
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "gone", http.StatusGone)
+	})
+	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "7200")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	})
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "oops", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<!doctype html><html><head><title>Hi</title></head><body>No feed here</body></html>"))
+	})
+	srv := httptest.NewServer(&mux)
+	defer srv.Close()
+
+	t.Run("304 stores nothing new", func(t *testing.T) {
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/feed")
+		if o.Kind != KindNew || o.Stats.New != 2 || f.ETag != `"v1"` {
+			t.Fatalf("first poll: %+v, feed %+v", o, f)
+		}
+		// ttl 60 in the feed beats the 30 min default.
+		if want := t0.Add(time.Hour); !f.NextPollAt.Equal(want) {
+			t.Errorf("next poll %v, want %v (the feed's ttl)", f.NextPollAt, want)
+		}
+		o, _ = pollURL(t, db, p, srv.URL+"/feed")
+		if o.Kind != KindNotModified || conditional.Load() != 1 {
+			t.Fatalf("second poll: %+v, conditional requests %d", o, conditional.Load())
+		}
+		es, _ := db.Entries(context.Background(), store.EntryQuery{})
+		if len(es) != 2 {
+			t.Errorf("%d entries, want 2", len(es))
+		}
+		if es[1].Entry.Link != "https://harbour-gazette.example/ferry-winter" {
+			t.Errorf("link not canonical: %q", es[1].Entry.Link)
+		}
+	})
+	t.Run("301 moves the feed", func(t *testing.T) {
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/moved")
+		if o.Kind != KindNew || f.URL != srv.URL+"/feed" {
+			t.Errorf("after 301: %+v, url %q", o.Kind, f.URL)
+		}
+	})
+	t.Run("302 keeps the URL", func(t *testing.T) {
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/temp")
+		if o.Kind != KindNew || f.URL != srv.URL+"/temp" {
+			t.Errorf("after 302: %+v, url %q", o.Kind, f.URL)
+		}
+	})
+	t.Run("410 disables", func(t *testing.T) {
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/gone")
+		if o.Kind != KindError || !f.Disabled || !strings.Contains(f.DisabledReason, "410") || f.LastStatus != 410 {
+			t.Errorf("after 410: %+v, feed %+v", o, f)
+		}
+	})
+	t.Run("429 honours Retry-After", func(t *testing.T) {
+		db, p := newTest(t)
+		_, f := pollURL(t, db, p, srv.URL+"/busy")
+		if want := t0.Add(2 * time.Hour); !f.NextPollAt.Equal(want) || f.Errors != 1 || f.LastStatus != 429 {
+			t.Errorf("after 429: next %v (want %v), feed %+v", f.NextPollAt, want, f)
+		}
+	})
+	t.Run("500 backs off", func(t *testing.T) {
+		db, p := newTest(t)
+		var nexts []time.Time
+		for range 3 {
+			_, f := pollURL(t, db, p, srv.URL+"/broken")
+			nexts = append(nexts, f.NextPollAt)
+			if !strings.Contains(f.LastError, "500") || f.LastStatus != 500 {
+				t.Errorf("error not recorded: %+v", f)
+			}
+		}
+		// 30 min default interval x 2^errors.
+		for i, want := range []time.Duration{time.Hour, 2 * time.Hour, 4 * time.Hour} {
+			if !nexts[i].Equal(t0.Add(want)) {
+				t.Errorf("after error %d: next poll in %v, want %v", i+1, nexts[i].Sub(t0), want)
+			}
+		}
+		f, _ := db.Feed(context.Background(), srv.URL+"/broken")
+		if f.Errors != 3 {
+			t.Errorf("consecutive errors = %d, want 3", f.Errors)
+		}
+	})
+	t.Run("success resets the error count", func(t *testing.T) {
+		db, p := newTest(t)
+		ctx := context.Background()
+		f, _ := db.AddFeed(ctx, store.NewFeed{URL: srv.URL + "/feed"})
+		db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: t0, Err: "earlier failure", Errors: 4})
+		_, f = pollURL(t, db, p, srv.URL+"/feed")
+		if f.Errors != 0 || f.LastError != "" {
+			t.Errorf("after success: %+v", f)
+		}
+	})
+	t.Run("HTML page is a clear error", func(t *testing.T) {
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/page")
+		if o.Kind != KindError || !strings.Contains(f.LastError, "HTML") {
+			t.Errorf("HTML page: %+v, last error %q", o.Kind, f.LastError)
+		}
+	})
+}
+
+func TestPerHostLimit(t *testing.T) {
+	body, _ := os.ReadFile("testdata/news.rss")
+	var inFlight, peak atomic.Int32
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		mu.Lock()
+		if n > peak.Load() {
+			peak.Store(n)
+		}
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		inFlight.Add(-1)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	db, p := newTest(t)
+	ctx := context.Background()
+	var fs []store.Feed
+	for i := range 12 {
+		f, err := db.AddFeed(ctx, store.NewFeed{URL: srv.URL + "/f" + string(rune('a'+i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	out, err := p.Poll(ctx, fs)
+	if err != nil || len(out) != 12 {
+		t.Fatalf("Poll: %d outcomes, %v", len(out), err)
+	}
+	if peak.Load() > 2 {
+		t.Errorf("%d requests in flight to one host, want at most 2", peak.Load())
+	}
+	for _, o := range out {
+		if o.Kind != KindNew {
+			t.Errorf("feed %s: %s %v", o.Feed.URL, o.Kind, o.Err)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// Command storyline polls news feeds, groups their stories into storylines,
+// keeps everything in one SQLite file and serves the merged stream as feeds.
+//
+// Usage:
+//
+//	storyline [--config FILE] [--db FILE] COMMAND [ARGS]
+//
+// Run `storyline help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// A second signal means "now": the first one is already being
+		// handled gracefully by whoever watches ctx.
+		<-ctx.Done()
+		stop()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		fmt.Fprintln(os.Stderr, "storyline: second signal, exiting at once")
+		os.Exit(130)
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "storyline:", ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "storyline:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError carries an exit status other than 1, or an error that has
+// already been reported.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d: %s", e.code, e.msg) }
+
+// usageError is a mistake on the command line; it exits with status 2.
+func usageError(format string, args ...any) error {
+	return exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}
+
+// env is what every command gets: the parsed global flags and the streams.
+type env struct {
+	stdout, stderr io.Writer
+	configPath     string
+	dbPath         string // from --db; empty when not given
+	cfg            Config
+}
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"add", "URL [--title T] [--interval D]", "subscribe to a feed (an HTML page's feeds are discovered)", cmdAdd},
+		{"remove", "URL|ID", "unsubscribe from a feed and delete its entries", cmdRemove},
+		{"feeds", "[--json]", "list feeds with their polling status", cmdFeeds},
+		{"import", "FILE.opml", "subscribe to every feed in an OPML file", cmdImport},
+		{"export", "", "write the subscriptions as OPML to stdout", cmdExport},
+		{"poll", "[--all]", "poll the due feeds (every feed with --all) once", cmdPoll},
+		{"entries", "[--feed ID] [--since D] [--limit N] [--json]", "list stored entries, newest first", cmdEntries},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+// run is the whole program minus process concerns, so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("storyline", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&e.configPath, "config", "", "configuration `FILE` (YAML)")
+	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` (overrides the config; default storyline.db)")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{code: 2}
+	}
+	if fs.NArg() == 0 {
+		usage(stderr, fs)
+		return exitError{code: 2}
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if name == "help" {
+		usage(stdout, fs)
+		return nil
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == name {
+			cmd = &c
+			break
+		}
+	}
+	if cmd == nil {
+		return usageError("unknown command %q (see storyline help)", name)
+	}
+	e.cfg = DefaultConfig()
+	if e.configPath != "" {
+		cfg, err := LoadConfig(e.configPath)
+		if err != nil {
+			return err
+		}
+		e.cfg = cfg
+	}
+	if e.dbPath == "" {
+		e.dbPath = e.cfg.Database
+	}
+	return cmd.run(ctx, e, rest)
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "storyline %s: news feeds, grouped into storylines\n\n", version)
+	fmt.Fprintln(w, "Usage: storyline [--config FILE] [--db FILE] COMMAND [ARGS]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n  %-10s   %s\n", c.name, c.args, "", c.help)
+	}
+	fmt.Fprintln(w, "\nGlobal flags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// parseFlags parses a command's flags wherever they stand among its
+// positional arguments ("add URL --title T" as well as "add --title T URL").
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitError{code: 0}
+			}
+			return nil, exitError{code: 2}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlagSet(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("storyline "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func cmdVersion(ctx context.Context, e *env, args []string) error {
+	fmt.Fprintln(e.stdout, "storyline", version)
+	return nil
+}

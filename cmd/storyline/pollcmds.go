@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/storyline/storyline/cmd/storyline/internal/poller"
+	"github.com/storyline/storyline/store"
+)
+
+func newPoller(cfg Config, db *store.DB) *poller.Poller {
+	return &poller.Poller{
+		Store:   db,
+		Fetcher: newFetcher(cfg),
+		Config: poller.Config{
+			Workers:     cfg.Poll.Workers,
+			PerHost:     cfg.Poll.PerHost,
+			Interval:    cfg.Poll.Interval,
+			MinInterval: cfg.Poll.MinInterval,
+			MaxInterval: cfg.Poll.MaxInterval,
+			MaxBackoff:  cfg.Poll.MaxBackoff,
+		},
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func cmdPoll(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "poll")
+	all := fs.Bool("all", false, "poll every enabled feed, not only the due ones")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("poll takes no arguments")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	due, err := db.DueFeeds(ctx, time.Now(), *all)
+	if err != nil {
+		return err
+	}
+	if len(due) == 0 {
+		fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
+		return nil
+	}
+	p := newPoller(e.cfg, db)
+	progress := isTerminal(e.stderr)
+	done := 0
+	p.OnOutcome = func(poller.Outcome) {
+		done++
+		if progress {
+			fmt.Fprintf(e.stderr, "\rpolled %d/%d feeds", done, len(due))
+		}
+	}
+	outcomes, perr := p.Poll(ctx, due)
+	if progress {
+		fmt.Fprintln(e.stderr)
+	}
+	failed, saveFailed := printPollSummary(e.stdout, outcomes)
+	switch {
+	case saveFailed > 0:
+		return exitError{code: 1, msg: fmt.Sprintf("the database refused %d results", saveFailed)}
+	case perr != nil:
+		return fmt.Errorf("poll interrupted after %d of %d feeds: %w", len(outcomes), len(due), perr)
+	case failed == len(due):
+		return exitError{code: 1, msg: "every feed failed"}
+	}
+	return nil
+}
+
+// printPollSummary prints one line per feed and a total, and returns how
+// many feeds failed and how many saves the database refused.
+func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFailed int) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var nNew, nUpd, nNotMod, nSame int
+	for _, o := range outcomes {
+		detail := ""
+		switch o.Kind {
+		case poller.KindError:
+			failed++
+			if o.SaveErr != nil {
+				saveFailed++
+			}
+			detail = oneLine(o.Err.Error())
+		case poller.KindNew, poller.KindUpdated, poller.KindUnchanged:
+			detail = fmt.Sprintf("%d new, %d updated", o.Stats.New, o.Stats.Updated)
+		}
+		nNew += o.Stats.New
+		nUpd += o.Stats.Updated
+		switch o.Kind {
+		case poller.KindNotModified:
+			nNotMod++
+		case poller.KindUnchanged:
+			nSame++
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", o.Feed.ID, strings.ReplaceAll(string(o.Kind), "_", " "), titleURL(o.Feed), detail)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "total: %d feeds, %d new entries, %d updated, %d not modified, %d unchanged, %d errors\n",
+		len(outcomes), nNew, nUpd, nNotMod, nSame, failed)
+	return failed, saveFailed
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// entryJSON is the stable JSON form of an entry (documented in the README).
+type entryJSON struct {
+	ID         int64      `json:"id"`
+	FeedID     int64      `json:"feed_id"`
+	Feed       string     `json:"feed"`
+	GUID       string     `json:"guid"`
+	Title      string     `json:"title"`
+	Link       string     `json:"link"`
+	Author     string     `json:"author"`
+	Categories []string   `json:"categories"`
+	Language   string     `json:"language"`
+	Published  time.Time  `json:"published"`
+	Updated    *time.Time `json:"updated"`
+	FirstSeen  time.Time  `json:"first_seen"`
+	Summary    string     `json:"summary"`
+	TopicID    *int64     `json:"topic_id"`
+}
+
+func toEntryJSON(se store.StoredEntry) entryJSON {
+	cats := se.Entry.Categories
+	if cats == nil {
+		cats = []string{}
+	}
+	var topic *int64
+	if se.TopicID != 0 {
+		t := se.TopicID
+		topic = &t
+	}
+	return entryJSON{
+		ID: se.ID, FeedID: se.FeedID, Feed: se.FeedTitle, GUID: se.Entry.ID, Title: se.Entry.Title,
+		Link: se.Entry.Link, Author: se.Entry.Author, Categories: cats, Language: se.Entry.Language,
+		Published: se.Entry.Published.UTC(), Updated: timePtr(se.Entry.Updated), FirstSeen: se.FirstSeen.UTC(),
+		Summary: se.Entry.Text, TopicID: topic,
+	}
+}
+
+func cmdEntries(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "entries")
+	feedID := fs.Int64("feed", 0, "only entries of the feed with this `ID`")
+	since := fs.Duration("since", 0, "only entries published within this `DURATION` (e.g. 24h)")
+	limit := fs.Int("limit", 50, "at most `N` entries (0 for all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("entries takes no arguments")
+	}
+	if *limit < 0 || *since < 0 {
+		return usageError("--limit and --since must not be negative")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q := store.EntryQuery{FeedID: *feedID, Limit: *limit}
+	if *since > 0 {
+		q.Since = time.Now().Add(-*since)
+	}
+	if *feedID != 0 {
+		if _, err := db.Feed(ctx, fmt.Sprint(*feedID)); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no feed with ID %d", *feedID)
+		}
+	}
+	es, err := db.Entries(ctx, q)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]entryJSON, 0, len(es))
+		for _, se := range es {
+			out = append(out, toEntryJSON(se))
+		}
+		return writeJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
+	for _, se := range es {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format("2006-01-02 15:04"),
+			truncate(se.FeedTitle, 24), se.Entry.Title)
+	}
+	return tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Feed is a subscription and what the poller knows about it.
+type Feed struct {
+	ID    int64
+	URL   string
+	Title string // the user's title when set, else the feed's own
+	// UserTitle is the title chosen by the user, which survives re-polls.
+	UserTitle    string
+	SiteLink     string
+	Language     string
+	Interval     time.Duration // user's override; 0 means the default
+	TTL          time.Duration // what the publisher asks for; 0 when silent
+	ETag         string
+	LastModified string
+	LastPolledAt time.Time
+	LastStatus   int
+	// Errors counts consecutive failed polls; it drives the backoff.
+	Errors         int
+	LastError      string
+	NextPollAt     time.Time
+	Disabled       bool
+	DisabledReason string
+	CreatedAt      time.Time
+	EntryCount     int
+}
+
+// NewFeed is what AddFeed needs to subscribe to a feed.
+type NewFeed struct {
+	URL      string
+	Title    string        // optional user title
+	Interval time.Duration // optional per-feed poll interval
+}
+
+// ErrExists is returned by AddFeed when the URL is already subscribed.
+var ErrExists = errors.New("store: feed already exists")
+
+const feedColumns = `f.id, f.url, f.title, f.user_title, f.site_link, f.language, f.interval_ms, f.ttl_ms,
+	f.etag, f.last_modified, f.last_polled_at, f.last_status, f.consecutive_errors, f.last_error,
+	f.next_poll_at, f.disabled, f.disabled_reason, f.created_at`
+
+func scanFeed(sc interface{ Scan(...any) error }, extra ...any) (Feed, error) {
+	var f Feed
+	var interval, ttl, polled, next, created int64
+	dest := []any{&f.ID, &f.URL, &f.Title, &f.UserTitle, &f.SiteLink, &f.Language, &interval, &ttl,
+		&f.ETag, &f.LastModified, &polled, &f.LastStatus, &f.Errors, &f.LastError,
+		&next, &f.Disabled, &f.DisabledReason, &created}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return Feed{}, err
+	}
+	if f.UserTitle != "" {
+		f.Title = f.UserTitle
+	}
+	f.Interval = time.Duration(interval) * time.Millisecond
+	f.TTL = time.Duration(ttl) * time.Millisecond
+	f.LastPolledAt, f.NextPollAt, f.CreatedAt = fromMS(polled), fromMS(next), fromMS(created)
+	return f, nil
+}
+
+// AddFeed subscribes to a feed, due for polling at once. It returns
+// ErrExists (with the existing feed) when the URL is already subscribed.
+func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
+	if nf.URL == "" {
+		return Feed{}, errors.New("store: add feed: empty URL")
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+	}
+	defer tx.Rollback()
+	if f, err := findFeed(ctx, tx, "f.url = ?", nf.URL); err == nil {
+		return f, fmt.Errorf("%w: %s (id %d)", ErrExists, nf.URL, f.ID)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+	}
+	now := ms(d.Now())
+	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, user_title, interval_ms, next_poll_at, created_at)
+		VALUES (?, ?, ?, ?, ?)`, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+	}
+	id, _ := res.LastInsertId()
+	f, err := findFeed(ctx, tx, "f.id = ?", id)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+	}
+	return f, tx.Commit()
+}
+
+// SetFeedOptions changes the user's title and interval of a feed (an empty
+// title or zero interval clears the override).
+func (d *DB) SetFeedOptions(ctx context.Context, id int64, title string, interval time.Duration) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	res, err := d.db.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
+		title, interval.Milliseconds(), id)
+	if err != nil {
+		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: feed %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// RemoveFeed unsubscribes from a feed, given its ID or URL, and deletes its
+// entries. It returns the removed feed.
+func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
+	defer tx.Rollback()
+	f, err := findFeedByIDOrURL(ctx, tx, idOrURL)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", f.ID); err != nil {
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
+	return f, tx.Commit()
+}
+
+// Feed returns one feed by ID or URL.
+func (d *DB) Feed(ctx context.Context, idOrURL string) (Feed, error) {
+	f, err := findFeedByIDOrURL(ctx, d.db, idOrURL)
+	if err != nil {
+		return Feed{}, fmt.Errorf("store: feed %s: %w", idOrURL, err)
+	}
+	return f, nil
+}
+
+// Feeds returns every feed, with its entry count, in ID order.
+func (d *DB) Feeds(ctx context.Context) ([]Feed, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+feedColumns+`,
+		(SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id)
+		FROM feeds f ORDER BY f.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []Feed
+	for rows.Next() {
+		var n int
+		f, err := scanFeed(rows, &n)
+		if err != nil {
+			return nil, fmt.Errorf("store: list feeds: %w", err)
+		}
+		f.EntryCount = n
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list feeds: %w", err)
+	}
+	return out, nil
+}
+
+// DueFeeds returns the enabled feeds whose next poll time is not after now,
+// most overdue first; all enabled feeds when all is true.
+func (d *DB) DueFeeds(ctx context.Context, now time.Time, all bool) ([]Feed, error) {
+	cond, args := "f.disabled = 0 AND f.next_poll_at <= ?", []any{ms(now)}
+	if all {
+		cond, args = "f.disabled = 0", nil
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE `+cond+
+		` ORDER BY f.next_poll_at, f.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: due feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []Feed
+	for rows.Next() {
+		f, err := scanFeed(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: due feeds: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due feeds: %w", err)
+	}
+	return out, nil
+}
+
+// NextPollAt returns the earliest next poll time of the enabled feeds, or the
+// zero time when there are none; the scheduler sleeps until then.
+func (d *DB) NextPollAt(ctx context.Context) (time.Time, error) {
+	var v sql.NullInt64
+	if err := d.db.QueryRowContext(ctx, "SELECT MIN(next_poll_at) FROM feeds WHERE disabled = 0").Scan(&v); err != nil {
+		return time.Time{}, fmt.Errorf("store: next poll time: %w", err)
+	}
+	if !v.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(v.Int64).UTC(), nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func findFeed(ctx context.Context, q queryer, cond string, args ...any) (Feed, error) {
+	f, err := scanFeed(q.QueryRowContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Feed{}, ErrNotFound
+	}
+	return f, err
+}
+
+// findFeedByIDOrURL treats an all-digit argument as an ID: feed URLs always
+// have a scheme, so the two cannot be confused.
+func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, error) {
+	if id, err := strconv.ParseInt(idOrURL, 10, 64); err == nil && !strings.Contains(idOrURL, ":") {
+		return findFeed(ctx, q, "f.id = ?", id)
+	}
+	return findFeed(ctx, q, "f.url = ?", idOrURL)
+}

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+)
+
+// PollResult is everything one poll of one feed learned; SavePoll records it
+// in a single transaction.
+type PollResult struct {
+	FeedID   int64
+	PolledAt time.Time
+	Status   int // HTTP status, 0 when no response arrived
+	// NotModified is true for a 304: nothing but the poll times changes.
+	NotModified bool
+	// NewURL, when set, replaces the feed's URL (a permanent redirect).
+	NewURL       string
+	ETag         string
+	LastModified string
+	// Title, SiteLink and Language are the feed's own, from the document.
+	Title    string
+	SiteLink string
+	Language string
+	TTL      time.Duration
+	// Err is the error text of a failed poll, empty on success.
+	Err string
+	// Errors is the number of consecutive failed polls after this one.
+	Errors     int
+	NextPollAt time.Time
+	// DisableReason, when set, disables the feed (410 Gone, say).
+	DisableReason string
+	Entries       []feeds.Entry
+}
+
+// SaveStats counts what SavePoll did with the entries of a poll.
+type SaveStats struct {
+	New       int
+	Updated   int
+	Unchanged int
+	// URLConflict is set when a permanent redirect pointed at a URL that
+	// another subscription already has; the feed keeps its old URL.
+	URLConflict bool
+}
+
+// SavePoll records a poll: the feed's new state and its entries, in one
+// transaction. It is idempotent: saving the same document twice changes
+// nothing the second time; an entry whose content changed is updated in
+// place.
+func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+	}
+	defer tx.Rollback()
+	var st SaveStats
+	if err := d.savePoll(ctx, tx, r, &st); err != nil {
+		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+	}
+	return st, nil
+}
+
+func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) error {
+	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
+	if err != nil {
+		return err
+	}
+	url := f.URL
+	if r.NewURL != "" && r.NewURL != f.URL {
+		if _, err := findFeed(ctx, tx, "f.url = ?", r.NewURL); err == nil {
+			st.URLConflict = true
+		} else if errors.Is(err, ErrNotFound) {
+			url = r.NewURL
+		} else {
+			return err
+		}
+	}
+	set := []string{"url = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
+		"last_error = ?", "next_poll_at = ?"}
+	args := []any{url, ms(r.PolledAt), r.Status, r.Errors, r.Err, ms(r.NextPollAt)}
+	if r.Err == "" && !r.NotModified {
+		// A validator the server stops sending must be forgotten too.
+		set = append(set, "etag = ?", "last_modified = ?", "ttl_ms = ?")
+		args = append(args, r.ETag, r.LastModified, r.TTL.Milliseconds())
+		if r.Title != "" {
+			set, args = append(set, "title = ?"), append(args, r.Title)
+		}
+		if r.SiteLink != "" {
+			set, args = append(set, "site_link = ?"), append(args, r.SiteLink)
+		}
+		if r.Language != "" {
+			set, args = append(set, "language = ?"), append(args, r.Language)
+		}
+	}
+	if r.DisableReason != "" {
+		set, args = append(set, "disabled = 1", "disabled_reason = ?"), append(args, r.DisableReason)
+	}
+	args = append(args, r.FeedID)
+	if _, err := tx.ExecContext(ctx, "UPDATE feeds SET "+strings.Join(set, ", ")+" WHERE id = ?", args...); err != nil {
+		return fmt.Errorf("update feed: %w", err)
+	}
+	if r.Err != "" || r.NotModified || len(r.Entries) == 0 {
+		return nil
+	}
+	lang := r.Language
+	if lang == "" {
+		lang = f.Language
+	}
+	return d.saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
+}
+
+type existingEntry struct {
+	id        int64
+	hash      []byte
+	published int64
+}
+
+// saveEntries upserts a poll's entries with one lookup query for the whole
+// batch, then one prepared statement execution per new or changed entry.
+func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) error {
+	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
+	seen := make(map[string]int, len(es))
+	uniq := es[:0:0]
+	for _, e := range es {
+		if i, ok := seen[e.ID]; ok {
+			uniq[i] = e
+			continue
+		}
+		seen[e.ID] = len(uniq)
+		uniq = append(uniq, e)
+	}
+	existing, err := lookupEntries(ctx, tx, feedID, uniq)
+	if err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO entries (feed_id, guid, link, title, summary, content, text,
+		author, categories, language, published_at, updated_at, first_seen_at, content_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, `UPDATE entries SET link = ?, title = ?, summary = ?, content = ?, text = ?,
+		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?
+		WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer upd.Close()
+	nowMS := ms(now)
+	var added []addedEntry
+	for _, e := range uniq {
+		lang := e.Language
+		if lang == "" {
+			lang = feedLang
+		}
+		cats, _ := json.Marshal(nonNil(e.Categories))
+		h := entryHash(e, lang)
+		pub := ms(e.Published)
+		if e.Published.IsZero() {
+			pub = nowMS
+		}
+		old, ok := existing[e.ID]
+		switch {
+		case !ok:
+			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
+				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h)
+			if err != nil {
+				return fmt.Errorf("insert entry %q: %w", e.ID, err)
+			}
+			id, _ := res.LastInsertId()
+			added = append(added, addedEntry{id: id, entry: e, lang: lang, published: pub})
+			st.New++
+		case string(old.hash) == string(h):
+			st.Unchanged++
+		default:
+			if e.Published.IsZero() || e.Undated {
+				// An undated entry keeps the time we first saw it.
+				pub = old.published
+			}
+			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
+				e.Author, string(cats), lang, pub, ms(e.Updated), h, old.id); err != nil {
+				return fmt.Errorf("update entry %q: %w", e.ID, err)
+			}
+			st.Updated++
+		}
+	}
+	return d.onEntriesAdded(ctx, tx, feedID, added)
+}
+
+// addedEntry is a newly stored entry, handed on to the clustering.
+type addedEntry struct {
+	id        int64
+	entry     feeds.Entry
+	lang      string
+	published int64
+}
+
+func lookupEntries(ctx context.Context, tx *sql.Tx, feedID int64, es []feeds.Entry) (map[string]existingEntry, error) {
+	out := make(map[string]existingEntry, len(es))
+	// SQLite allows 32766 parameters; stay far below in chunks.
+	const chunk = 500
+	for start := 0; start < len(es); start += chunk {
+		end := min(start+chunk, len(es))
+		args := make([]any, 0, end-start+1)
+		args = append(args, feedID)
+		for _, e := range es[start:end] {
+			args = append(args, e.ID)
+		}
+		q := "SELECT guid, id, content_hash, published_at FROM entries WHERE feed_id = ? AND guid IN (?" +
+			strings.Repeat(", ?", end-start-1) + ")"
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up entries: %w", err)
+		}
+		for rows.Next() {
+			var guid string
+			var x existingEntry
+			if err := rows.Scan(&guid, &x.id, &x.hash, &x.published); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up entries: %w", err)
+			}
+			out[guid] = x
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("look up entries: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// entryHash covers everything the feed says about an entry, except a
+// publication time that we made up ourselves for an undated entry: that
+// changes on every poll and is not news.
+func entryHash(e feeds.Entry, lang string) []byte {
+	h := sha256.New()
+	var buf [8]byte
+	str := func(s string) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(s)))
+		h.Write(buf[:])
+		h.Write([]byte(s))
+	}
+	str(e.Link)
+	str(e.Title)
+	str(e.Summary)
+	str(e.Content)
+	str(e.Author)
+	str(lang)
+	cats := append([]string(nil), e.Categories...)
+	sort.Strings(cats)
+	str(strings.Join(cats, "\x00"))
+	if !e.Undated {
+		str(e.Published.UTC().Format(time.RFC3339Nano))
+	}
+	str(e.Updated.UTC().Format(time.RFC3339Nano))
+	return h.Sum(nil)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,213 @@
+// Package store keeps storyline's state in one SQLite file: feeds, their
+// entries, and (with the clustering) the topics. It is the only package that
+// speaks SQL. Writes go through one serialized path per process; readers in
+// other processes (the CLI next to a running daemon) read concurrently under WAL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a looked-up feed, entry or topic does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrSchemaTooNew is returned by Open when the database was written by a newer
+// storyline than this one: using it could silently lose data.
+var ErrSchemaTooNew = errors.New("store: database schema is newer than this storyline binary")
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is an open storyline database.
+type DB struct {
+	db *sql.DB
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	// writeMu serializes this process's writers so that SQLite never has to
+	// arbitrate between them (and never answers "database is locked").
+	writeMu sync.Mutex
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date. The path ":memory:" gives a private in-memory database.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dsn, err := dataSourceName(path)
+	if err != nil {
+		return nil, err
+	}
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		// Every connection to :memory: is a different database.
+		sqldb.SetMaxOpenConns(1)
+	}
+	d := &DB{db: sqldb, Now: time.Now}
+	if err := d.migrate(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// dataSourceName puts the pragmas in the connection string so that every
+// pooled connection gets them, not just the first one.
+func dataSourceName(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("store: empty database path")
+	}
+	q := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)",
+		"foreign_keys(1)",
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)",
+	} {
+		q.Add("_pragma", p)
+	}
+	// IMMEDIATE transactions take the write lock at BEGIN, so two writers
+	// queue on the busy timeout instead of deadlocking on lock upgrade.
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode(), nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	// Checkpoint so that the file alone is complete after a clean exit.
+	_, _ = d.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return d.db.Close()
+}
+
+// IntegrityCheck runs SQLite's integrity check and returns its verdict ("ok"
+// when the file is sound).
+func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	if err := d.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	return res, nil
+}
+
+// Ping reports whether the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range ents {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations are not numbered 1..n: %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the embedded migrations that the database has not seen,
+// each in its own transaction together with its record in schema_migrations.
+func (d *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations (is this a SQLite database?): %w", err)
+	}
+	var have int
+	if err := d.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(ms) {
+		return fmt.Errorf("%w: database is at schema version %d, this binary knows up to %d; upgrade storyline", ErrSchemaTooNew, have, len(ms))
+	}
+	for _, m := range ms[have:] {
+		if err := d.apply(ctx, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func (d *DB) apply(ctx context.Context, m migration) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Another process may have applied it while we waited for the lock.
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ms converts a time to the Unix milliseconds stored in the database; the
+// zero time is stored as 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}

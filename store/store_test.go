@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	db.Now = func() time.Time { return now }
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func addFeed(t *testing.T, db *DB, url string) Feed {
+	t.Helper()
+	f, err := db.AddFeed(context.Background(), NewFeed{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestOpenRecordsMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.db.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations()
+	if n != len(ms) {
+		t.Errorf("recorded %d migrations, have %d", n, len(ms))
+	}
+	var mode string
+	if err := db.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := db.db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+	// Pretend a newer binary migrated the file further.
+	if _, err := db.db.Exec("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(ctx, path)
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("opening a newer schema: err = %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "999") || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q should name the path and the version", err)
+	}
+	// Reopening with the same schema is a no-op.
+}
+
+func TestOpenNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junk.db")
+	if err := writeFile(path, strings.Repeat("this is not sqlite\n", 300)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open(junk) = %v, want an error naming the file", err)
+	}
+}
+
+func TestAddRemoveFeed(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "https://a.example/feed")
+	if f.ID == 0 || !f.NextPollAt.Equal(t0) {
+		t.Fatalf("new feed = %+v; want an ID and due now", f)
+	}
+	if _, err := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("second add: %v, want ErrExists", err)
+	}
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
+		Entries: []feeds.Entry{{ID: "1", Title: "One", Published: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RemoveFeed(ctx, "https://a.example/feed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Feed(ctx, "1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("feed after remove: %v, want ErrNotFound", err)
+	}
+	es, _ := db.Entries(ctx, EntryQuery{})
+	if len(es) != 0 {
+		t.Errorf("%d entries left after removing their feed", len(es))
+	}
+	if _, err := db.RemoveFeed(ctx, "42"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("remove missing: %v, want ErrNotFound", err)
+	}
+}
+
+func sampleEntries() []feeds.Entry {
+	return []feeds.Entry{
+		{ID: "a", Link: "https://a.example/1", Title: "First", Text: "one", Published: t0.Add(-2 * time.Hour), Categories: []string{"x"}},
+		{ID: "b", Link: "https://a.example/2", Title: "Second", Text: "two", Published: t0.Add(-time.Hour)},
+		{ID: "c", Link: "https://a.example/3", Title: "Undated", Text: "three", Published: t0, Undated: true},
+	}
+}
+
+func TestSavePollIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "https://a.example/feed")
+	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, ETag: `"v1"`, NextPollAt: t0.Add(time.Hour), Entries: sampleEntries()}
+	st, err := db.SavePoll(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.New != 3 || st.Updated != 0 {
+		t.Fatalf("first save: %+v, want 3 new", st)
+	}
+	before, _ := db.Entries(ctx, EntryQuery{})
+
+	// The same document, an hour later: the undated entry gets a new
+	// made-up time from the parser but must not count as changed.
+	r2 := r
+	r2.PolledAt = t0.Add(time.Hour)
+	r2.Entries = sampleEntries()
+	r2.Entries[2].Published = r2.PolledAt
+	st, err = db.SavePoll(ctx, r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.New != 0 || st.Updated != 0 || st.Unchanged != 3 {
+		t.Fatalf("re-save: %+v, want 3 unchanged", st)
+	}
+	after, _ := db.Entries(ctx, EntryQuery{})
+	if len(after) != len(before) {
+		t.Fatalf("rows: %d then %d", len(before), len(after))
+	}
+	for i := range before {
+		if before[i].ID != after[i].ID || !before[i].Entry.Published.Equal(after[i].Entry.Published) {
+			t.Errorf("row %d changed: %+v -> %+v", i, before[i], after[i])
+		}
+	}
+
+	// One entry edited: only that row changes, in place.
+	r3 := r2
+	r3.Entries = sampleEntries()
+	r3.Entries[1].Text = "two, corrected"
+	r3.Entries[1].Title = "Second (corrected)"
+	st, err = db.SavePoll(ctx, r3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.New != 0 || st.Updated != 1 || st.Unchanged != 2 {
+		t.Fatalf("edit: %+v, want 1 updated, 2 unchanged", st)
+	}
+	edited, _ := db.Entries(ctx, EntryQuery{})
+	if len(edited) != 3 {
+		t.Fatalf("%d rows after edit", len(edited))
+	}
+	for i := range edited {
+		want := before[i].Entry.Title
+		if edited[i].Entry.ID == "b" {
+			want = "Second (corrected)"
+		}
+		if edited[i].ID != before[i].ID || edited[i].Entry.Title != want {
+			t.Errorf("row %d: id %d title %q, want id %d title %q", i, edited[i].ID, edited[i].Entry.Title, before[i].ID, want)
+		}
+	}
+	got, _ := db.Feed(ctx, "1")
+	if got.ETag != `"v1"` || got.LastStatus != 200 || got.EntryCount != 0 {
+		// EntryCount is only filled by Feeds.
+		t.Errorf("feed after polls: %+v", got)
+	}
+}
+
+func TestSavePollDuplicateIDsInOneDocument(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "https://a.example/feed")
+	es := []feeds.Entry{{ID: "x", Title: "old", Published: t0}, {ID: "x", Title: "new", Published: t0}}
+	st, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
+	if err != nil || st.New != 1 {
+		t.Fatalf("save = %+v, %v; want 1 new", st, err)
+	}
+	got, _ := db.Entries(ctx, EntryQuery{})
+	if len(got) != 1 || got[0].Entry.Title != "new" {
+		t.Errorf("entries = %+v", got)
+	}
+}
+
+func TestSavePollFeedState(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "http://a.example/old")
+	other := addFeed(t, db, "http://a.example/taken")
+
+	// A permanent redirect moves the feed.
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new", NextPollAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Feed(ctx, "1"); got.URL != "https://a.example/new" {
+		t.Errorf("URL after permanent redirect = %q", got.URL)
+	}
+	// ...unless another subscription has that URL already.
+	st, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: other.URL})
+	if err != nil || !st.URLConflict {
+		t.Fatalf("redirect onto a taken URL: %+v, %v", st, err)
+	}
+	// Errors are recorded and disable with a reason.
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 410, Err: "gone", Errors: 1,
+		DisableReason: "410 Gone", NextPollAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Feed(ctx, "1")
+	if !got.Disabled || got.DisabledReason != "410 Gone" || got.Errors != 1 || got.LastError != "gone" || got.LastStatus != 410 {
+		t.Errorf("feed after 410: %+v", got)
+	}
+	due, _ := db.DueFeeds(ctx, t0.Add(48*time.Hour), false)
+	for _, d := range due {
+		if d.ID == f.ID {
+			t.Error("a disabled feed is due")
+		}
+	}
+}
