@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/storyline/storyline/cmd/storyline/internal/demo"
+)
+
+// runCLI calls run as the binary would, and returns stdout and stderr.
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, stderr, err := runCLI(t, args...)
+	if err != nil {
+		t.Fatalf("storyline %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+func startDemo(t *testing.T) *demo.Server {
+	t.Helper()
+	srv, err := demo.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestCLIEndToEnd(t *testing.T) {
+	srv := startDemo(t)
+	urls := srv.URLs()[:3]
+	db := filepath.Join(t.TempDir(), "e2e.db")
+
+	for _, u := range urls {
+		out := mustRun(t, "--db", db, "add", u)
+		if !strings.Contains(out, "added") {
+			t.Errorf("add %s: %q", u, out)
+		}
+	}
+	// Adding again is harmless.
+	if out := mustRun(t, "--db", db, "add", urls[0]); !strings.Contains(out, "already subscribed") {
+		t.Errorf("second add: %q", out)
+	}
+
+	out := mustRun(t, "--db", db, "poll")
+	if !strings.Contains(out, "total: 3 feeds") || strings.Contains(out, "error") && !strings.Contains(out, "0 errors") {
+		t.Errorf("poll summary:\n%s", out)
+	}
+
+	var fl []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl); err != nil {
+		t.Fatal(err)
+	}
+	if len(fl) != 3 {
+		t.Fatalf("%d feeds", len(fl))
+	}
+	total := 0
+	for i, f := range fl {
+		for _, k := range []string{"id", "url", "title", "status", "errors", "last_error", "next_poll"} {
+			if _, ok := f[k]; !ok {
+				t.Errorf("feed %d has no %q: %v", i, k, f)
+			}
+		}
+		if f["status"] != "ok" || f["http_status"] != 200.0 || f["url"] != urls[i] || f["title"] == "" {
+			t.Errorf("feed %d: %v", i, f)
+		}
+		total += int(f["entries"].(float64))
+	}
+
+	var es []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "entries", "--json", "--limit", "0")), &es); err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != total || total < 30 {
+		t.Fatalf("entries --json gave %d entries, feeds count %d", len(es), total)
+	}
+	prev := ""
+	for i, e := range es {
+		for _, k := range []string{"id", "feed_id", "title", "link", "published"} {
+			if v, ok := e[k]; !ok || v == "" {
+				t.Errorf("entry %d: %q missing or empty: %v", i, k, e)
+			}
+		}
+		if p := e["published"].(string); prev != "" && p > prev {
+			t.Errorf("entries not newest first: %s after %s", p, prev)
+		} else {
+			prev = p
+		}
+	}
+
+	// Filters.
+	var one []map[string]any
+	json.Unmarshal([]byte(mustRun(t, "--db", db, "entries", "--json", "--feed", "2", "--limit", "3")), &one)
+	if len(one) != 3 {
+		t.Errorf("--feed 2 --limit 3 gave %d", len(one))
+	}
+	for _, e := range one {
+		if e["feed_id"] != 2.0 {
+			t.Errorf("--feed 2 gave %v", e)
+		}
+	}
+
+	// A second poll right away has nothing due; --all polls again and
+	// the server answers 304.
+	if out := mustRun(t, "--db", db, "poll"); !strings.Contains(out, "no feeds due") {
+		t.Errorf("second poll: %q", out)
+	}
+	if out := mustRun(t, "--db", db, "poll", "--all"); !strings.Contains(out, "3 not modified") {
+		t.Errorf("poll --all:\n%s", out)
+	}
+
+	// Remove one feed: its entries go with it.
+	mustRun(t, "--db", db, "remove", "1")
+	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	if len(fl) != 2 {
+		t.Errorf("%d feeds after remove", len(fl))
+	}
+}
+
+func TestCLIOPMLRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	db1, db2 := filepath.Join(dir, "1.db"), filepath.Join(dir, "2.db")
+	out := mustRun(t, "--db", db1, "import", "testdata/subscriptions.opml")
+	if !strings.Contains(out, "imported 4 feeds") {
+		t.Fatalf("import: %q", out)
+	}
+	exported := mustRun(t, "--db", db1, "export")
+	path := filepath.Join(dir, "export.opml")
+	os.WriteFile(path, []byte(exported), 0o644)
+	mustRun(t, "--db", db2, "import", path)
+	again := mustRun(t, "--db", db2, "export")
+	if again != exported {
+		t.Errorf("export after round trip differs:\n%s\n---\n%s", exported, again)
+	}
+	// Importing the same file again adds nothing.
+	if out := mustRun(t, "--db", db2, "import", path); !strings.Contains(out, "imported 0 feeds (4 already subscribed") {
+		t.Errorf("re-import: %q", out)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"--db", db, "add"}, "one URL"},
+		{[]string{"--db", db, "add", "ftp://x.example/"}, "http"},
+		{[]string{"--db", db, "remove", "99"}, "not found"},
+		{[]string{"--db", db, "import", "testdata/nope.opml"}, "no such file"},
+		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
+	}
+	for _, tt := range tests {
+		_, stderr, err := runCLI(t, tt.args...)
+		if err == nil {
+			t.Errorf("%v: no error", tt.args)
+			continue
+		}
+		if msg := err.Error() + stderr; !strings.Contains(msg, tt.want) {
+			t.Errorf("%v: %q does not mention %q", tt.args, msg, tt.want)
+		}
+	}
+}
