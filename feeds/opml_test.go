@@ -1,0 +1,79 @@
+package feeds
+
+import (
+	"bytes"
+	"encoding/xml"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOPMLRoundTrip(t *testing.T) {
+	subs, err := ReadOPML(bytes.NewReader(readFixture(t, "subscriptions.opml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Subscription{
+		{URL: "https://gazette.example/rss.xml", Title: "Harbor Town Gazette", SiteLink: "https://gazette.example/"},
+		{URL: "https://valley.example/rss", Title: `Valley "Courier" & Co`, SiteLink: "https://valley.example/"},
+		{URL: "https://delta.example/feed.json?a=1&b=2", Title: "Delta Daily"},
+	}
+	if !slices.Equal(subs, want) {
+		t.Fatalf("ReadOPML = %+v\nwant %+v", subs, want)
+	}
+
+	// Titles that need escaping or are missing must survive a round trip.
+	subs = append(subs,
+		Subscription{URL: "https://odd.example/rss?x=<1>", Title: "A <b>bold</b> & 'quoted' \"title\"\nwith newline"},
+		Subscription{URL: "https://untitled.example/feed"},
+	)
+	var buf bytes.Buffer
+	if err := WriteOPML(&buf, "storyline & friends", subs); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, s := range []string{`<?xml version="1.0" encoding="UTF-8"?>`, `<opml version="2.0">`, "<title>storyline &amp; friends</title>", `type="rss"`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+	if err := xml.Unmarshal(buf.Bytes(), new(struct{})); err != nil {
+		t.Errorf("output is not well-formed XML: %v", err)
+	}
+	again, err := ReadOPML(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again, subs) {
+		t.Errorf("round trip changed the list:\n got %+v\nwant %+v", again, subs)
+	}
+}
+
+func TestReadOPMLErrors(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"empty", "", "no <opml> element"},
+		{"RSS instead", string(readFixture(t, "rss091.xml")), "root element is <rss>, not <opml>"},
+		{"HTML instead", "<!DOCTYPE html><html><body>hi</body></html>", "root element is <html>"},
+		{"not XML", "name,url\nA,https://a.example/", "no <opml> element"},
+		{"broken XML", `<opml version="2.0"><body><outline xmlUrl="x"`, "read OPML"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadOPML(strings.NewReader(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOPMLEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteOPML(&buf, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := ReadOPML(&buf)
+	if err != nil || len(subs) != 0 {
+		t.Errorf("ReadOPML(empty export) = %v, %v", subs, err)
+	}
+}

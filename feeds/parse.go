@@ -1,0 +1,470 @@
+package feeds
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+	gfjson "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+	"golang.org/x/net/html/charset"
+)
+
+// NotFeedError reports a document that parsed as something other than a
+// feed. When it is an HTML page with <link rel="alternate"> feeds, FeedLinks
+// lists them so the caller can subscribe to one instead.
+type NotFeedError struct {
+	URL string
+	// Found says what the document is, e.g. "an HTML page" or "an empty body".
+	Found     string
+	FeedLinks []string
+}
+
+// Error says what was found instead of a feed, and lists any announced feeds
+// so that the message alone tells a user what to subscribe to.
+func (e *NotFeedError) Error() string {
+	switch {
+	case len(e.FeedLinks) > 0:
+		return fmt.Sprintf("feeds: %s is %s with feed links: %s", e.URL, e.Found, strings.Join(e.FeedLinks, ", "))
+	case e.Found == "an HTML page":
+		return fmt.Sprintf("feeds: %s is %s, no feed links", e.URL, e.Found)
+	default:
+		return fmt.Sprintf("feeds: %s is %s, not a feed", e.URL, e.Found)
+	}
+}
+
+// Parse decodes an RSS, Atom or JSON Feed document and normalizes it into
+// our types. feedURL is where the body came from (Response.URL): relative
+// links resolve against it. now stands in for entries without any date.
+// Anything that is not a feed yields an error, never an empty Feed.
+func Parse(body []byte, feedURL string, now time.Time) (*Feed, error) {
+	start := skipBOMAndSpace(body)
+	if len(start) == 0 {
+		return nil, &NotFeedError{URL: feedURL, Found: "an empty body"}
+	}
+
+	var gf *gofeed.Feed
+	var err error
+	switch start[0] {
+	case '{':
+		gf, err = parseGofeed(body)
+		if err != nil {
+			return nil, &NotFeedError{URL: feedURL, Found: "malformed JSON"}
+		}
+		jf, _ := gf.OriginalFeed().(*gfjson.Feed)
+		if jf == nil || !strings.Contains(jf.Version, "jsonfeed.org/version/") {
+			return nil, &NotFeedError{URL: feedURL, Found: "JSON that is not a JSON Feed"}
+		}
+	case '[':
+		return nil, &NotFeedError{URL: feedURL, Found: "JSON that is not a JSON Feed"}
+	case '<':
+		switch gofeed.DetectFeedType(bytes.NewReader(start[:min(len(start), 4096)])) {
+		case gofeed.FeedTypeRSS, gofeed.FeedTypeAtom:
+			gf, err = parseGofeed(body)
+			if err != nil && !utf8.Valid(body) {
+				// Undeclared legacy encoding: windows-1252 is what such
+				// feeds almost always are, and it maps every byte.
+				if utf, terr := fromWindows1252(body); terr == nil {
+					gf, err = parseGofeed(utf)
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("feeds: parse %s: %w", feedURL, err)
+			}
+		default:
+			return nil, notFeedMarkup(start, feedURL)
+		}
+	default:
+		return nil, &NotFeedError{URL: feedURL, Found: "content starting with " + quotePrefix(start)}
+	}
+	return normalize(gf, feedURL, now), nil
+}
+
+func fromWindows1252(b []byte) ([]byte, error) {
+	r, err := charset.NewReaderLabel("windows-1252", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// rssTranslator skips gofeed's image lookup, which parses every item's HTML
+// into a DOM (a seventh of the parse time) for a field we do not use.
+var rssTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+
+func parseGofeed(body []byte) (*gofeed.Feed, error) {
+	p := gofeed.NewParser()
+	p.RSSTranslator = rssTranslator
+	// The original carries what the universal type drops: RSS <ttl>,
+	// isPermaLink, JSON Feed version and item language.
+	p.KeepOriginalFeed = true
+	return p.Parse(bytes.NewReader(body))
+}
+
+// notFeedMarkup classifies markup that gofeed did not recognize: an HTML
+// page (with its feed links, for autodiscovery), another XML vocabulary, or
+// broken markup.
+func notFeedMarkup(start []byte, feedURL string) error {
+	htmlPage := func() error {
+		base, _ := url.Parse(feedURL)
+		return &NotFeedError{URL: feedURL, Found: "an HTML page", FeedLinks: FeedLinks(start, base)}
+	}
+	head := start[:min(len(start), 4096)]
+	if containsFold(head, "<!doctype html") {
+		return htmlPage()
+	}
+	d := xml.NewDecoder(bytes.NewReader(head))
+	d.Strict = false
+	d.CharsetReader = charset.NewReaderLabel
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			switch strings.ToLower(se.Name.Local) {
+			case "html", "head", "body":
+				return htmlPage()
+			}
+			return &NotFeedError{URL: feedURL, Found: fmt.Sprintf("an XML document with root <%s>", se.Name.Local)}
+		}
+	}
+	if containsFold(head, "<html") || containsFold(head, "<body") {
+		return htmlPage()
+	}
+	return &NotFeedError{URL: feedURL, Found: "malformed markup starting with " + quotePrefix(start)}
+}
+
+// containsFold is a case-insensitive bytes.Contains for an ASCII lower-case
+// needle, without lower-casing (and copying) the haystack.
+func containsFold(s []byte, needle string) bool {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		j := 0
+		for ; j < len(needle); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == len(needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func quotePrefix(b []byte) string {
+	if len(b) > 24 {
+		b = b[:24]
+	}
+	return strconv.Quote(string(b))
+}
+
+func skipBOMAndSpace(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	return bytes.TrimLeft(b, " \t\r\n")
+}
+
+func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
+	feedBase, _ := url.Parse(feedURL)
+	base := feedBase
+	site := absURL(feedBase, gf.Link)
+	if site != nil {
+		base = site
+	}
+	out := &Feed{
+		Title:    PlainText(gf.Title),
+		Language: normalizeLang(gf.Language),
+		TTL:      feedTTL(gf),
+		Entries:  make([]Entry, 0, len(gf.Items)),
+	}
+	if site != nil {
+		out.SiteLink = site.String()
+	}
+	feedAuthor := personName(gf.Authors, gf.Author)
+
+	var rssItems []*rss.Item
+	var jsonItems []*gfjson.Item
+	switch orig := gf.OriginalFeed().(type) {
+	case *rss.Feed:
+		rssItems = orig.Items
+	case *gfjson.Feed:
+		jsonItems = orig.Items
+	}
+
+	for i, it := range gf.Items {
+		var e Entry
+		e.Title = PlainText(it.Title)
+
+		link := it.Link
+		if link == "" && len(it.Links) > 0 {
+			link = it.Links[0]
+		}
+		if link == "" && i < len(rssItems) {
+			// An RSS guid is a permalink unless it says otherwise.
+			if g := rssItems[i].GUID; g != nil && !strings.EqualFold(g.IsPermalink, "false") {
+				link = g.Value
+			}
+		}
+		e.Link = canonicalLink(link, base)
+
+		contentBase := base
+		if e.Link != "" {
+			contentBase, _ = url.Parse(e.Link)
+		}
+		summary, content := it.Description, it.Content
+		if i < len(jsonItems) {
+			// JSON Feed summary and content_text are plain text, not HTML.
+			ji := jsonItems[i]
+			summary = html.EscapeString(ji.Summary)
+			content = ji.ContentHTML
+			if content == "" {
+				content = html.EscapeString(ji.ContentText)
+			}
+			e.Language = ji.Language
+		}
+		e.Summary = sanitize(summary, contentBase)
+		e.Content = sanitize(content, contentBase)
+		if content != "" {
+			e.Text = PlainText(content)
+		}
+		if e.Text == "" {
+			e.Text = PlainText(summary)
+		}
+
+		e.Author = personName(it.Authors, it.Author)
+		if e.Author == "" {
+			e.Author = feedAuthor
+		}
+		e.Categories = cleanCategories(it.Categories)
+
+		var dateKey string
+		if it.UpdatedParsed != nil {
+			e.Updated = it.UpdatedParsed.UTC()
+		}
+		switch {
+		case it.PublishedParsed != nil:
+			e.Published = it.PublishedParsed.UTC()
+			dateKey = e.Published.Format(time.RFC3339)
+		case !e.Updated.IsZero():
+			e.Published = e.Updated
+			dateKey = e.Updated.Format(time.RFC3339)
+		default:
+			e.Published = now.UTC()
+			e.Undated = true
+			dateKey = strings.TrimSpace(it.Published + it.Updated)
+		}
+
+		switch {
+		case strings.TrimSpace(it.GUID) != "":
+			e.ID = strings.TrimSpace(it.GUID)
+		case e.Link != "":
+			e.ID = e.Link
+		default:
+			sum := sha1.Sum([]byte(e.Title + "\x00" + dateKey))
+			e.ID = "sha1:" + hex.EncodeToString(sum[:])
+		}
+
+		if e.Language == "" && it.DublinCoreExt != nil && len(it.DublinCoreExt.Language) > 0 {
+			e.Language = it.DublinCoreExt.Language[0]
+		}
+		e.Language = normalizeLang(e.Language)
+		if e.Language == "" {
+			e.Language = out.Language
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	return out
+}
+
+func sanitize(s string, base *url.URL) string {
+	if s == "" {
+		return ""
+	}
+	return sanitizeWithBase(s, base)
+}
+
+func personName(people []*gofeed.Person, single *gofeed.Person) string {
+	for _, p := range people {
+		if p != nil && strings.TrimSpace(p.Name) != "" {
+			return PlainText(p.Name)
+		}
+	}
+	if single != nil {
+		return PlainText(single.Name)
+	}
+	return ""
+}
+
+func cleanCategories(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, c := range in {
+		c = PlainText(c)
+		if c == "" {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			if o == c {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// absURL resolves ref against base and keeps it only if the result is an
+// http(s) URL: a site link of "javascript:…" is not a site.
+func absURL(base *url.URL, ref string) *url.URL {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil
+	}
+	u.Host = strings.ToLower(u.Host)
+	return u
+}
+
+// CanonicalLink makes link absolute against base and strips what differs
+// between two copies of the same article: tracking parameters (utm_*,
+// fbclid, gclid) and the fragment. Other parameters keep their order. It
+// returns "" for links that are not http(s). Exported so that links from
+// elsewhere (OPML, the command line) compare equal to Entry.Link.
+func CanonicalLink(link, base string) string {
+	b, _ := url.Parse(base)
+	return canonicalLink(link, b)
+}
+
+func canonicalLink(link string, base *url.URL) string {
+	u := absURL(base, link)
+	if u == nil {
+		return ""
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if u.RawQuery != "" {
+		u.RawQuery = stripTracking(u.RawQuery)
+		u.ForceQuery = false
+	}
+	return u.String()
+}
+
+func stripTracking(q string) string {
+	var b strings.Builder
+	for q != "" {
+		var part string
+		part, q, _ = strings.Cut(q, "&")
+		key, _, _ := strings.Cut(part, "=")
+		if part == "" || isTrackingParam(key) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+func isTrackingParam(key string) bool {
+	if len(key) >= 4 && strings.EqualFold(key[:4], "utm_") {
+		return true
+	}
+	return strings.EqualFold(key, "fbclid") || strings.EqualFold(key, "gclid")
+}
+
+// normalizeLang brings "EN-us" or "en_US" to the BCP 47 casing "en-US" so
+// that languages compare equal across feeds.
+func normalizeLang(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 35 {
+		return ""
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })
+	for i, p := range parts {
+		switch {
+		case i == 0:
+			parts[i] = strings.ToLower(p)
+		case len(p) == 2:
+			parts[i] = strings.ToUpper(p)
+		case len(p) == 4:
+			parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		default:
+			parts[i] = strings.ToLower(p)
+		}
+	}
+	return strings.Join(parts, "-")
+}
+
+// feedTTL reads the publisher's polling hint: RSS <ttl> in minutes, else the
+// syndication module's updatePeriod divided by updateFrequency.
+func feedTTL(gf *gofeed.Feed) time.Duration {
+	if rf, ok := gf.OriginalFeed().(*rss.Feed); ok {
+		if m, err := strconv.Atoi(strings.TrimSpace(rf.TTL)); err == nil && m > 0 {
+			return time.Duration(min(m, 60*24*365)) * time.Minute
+		}
+	}
+	sy := gf.Extensions["sy"]
+	period := extValue(sy, "updatePeriod")
+	if period == "" {
+		return 0
+	}
+	var d time.Duration
+	switch strings.ToLower(period) {
+	case "hourly":
+		d = time.Hour
+	case "daily":
+		d = 24 * time.Hour
+	case "weekly":
+		d = 7 * 24 * time.Hour
+	case "monthly":
+		d = 30 * 24 * time.Hour
+	case "yearly":
+		d = 365 * 24 * time.Hour
+	default:
+		return 0
+	}
+	if f, err := strconv.Atoi(extValue(sy, "updateFrequency")); err == nil && f > 1 {
+		d /= time.Duration(f)
+	}
+	return d
+}
+
+func extValue(m map[string][]ext.Extension, name string) string {
+	if vs := m[name]; len(vs) > 0 {
+		return strings.TrimSpace(vs[0].Value)
+	}
+	return ""
+}
