@@ -1,0 +1,161 @@
+package cluster
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// occurrence is one content-word occurrence after stopwords and stemming.
+type occurrence struct {
+	term    string // stem, or "stem1 stem2" for a name bigram
+	surface string // as written, for labels
+	title   bool   // found in the title
+	name    bool   // proper name (capitalized where capitals mean something)
+	cased   bool   // the surface's capitalization is informative (not sentence-initial, not a title-case headline)
+	bigram  bool
+}
+
+// analyze turns a document's title and text into term occurrences.
+func analyze(title, text, lang string) []occurrence {
+	l := lookupLanguage(lang)
+	occ := analyzeField(nil, l, title, true)
+	return analyzeField(occ, l, text, false)
+}
+
+func analyzeField(occ []occurrence, l *language, s string, isTitle bool) []occurrence {
+	toks := tokenize(s)
+	if len(toks) == 0 {
+		return occ
+	}
+	stop := make([]bool, len(toks))
+	for i := range toks {
+		stop[i] = isStop(l, &toks[i])
+	}
+	// In a Title Case or ALL CAPS headline every word is capitalized, so
+	// capitals say nothing about names there (except acronyms inside a
+	// Title Case headline). Body text is always read as sentence case.
+	titleCase, shouting := false, false
+	if isTitle {
+		titleCase, shouting = headlineCase(toks, stop)
+	}
+	if !isTitle && isShouting(toks) {
+		shouting = true
+	}
+	names := make([]bool, len(toks))
+	for i := range toks {
+		t := &toks[i]
+		if stop[i] || t.number || !t.cap || shouting {
+			continue
+		}
+		switch {
+		case titleCase:
+			names[i] = t.allCaps
+		case !t.sentStart:
+			names[i] = true
+		default:
+			// A sentence-initial capital is a name when a name follows it
+			// directly: "Marco Rubio said" starts with a name, "Police said"
+			// does not.
+			if i+1 < len(toks) && toks[i+1].joined && toks[i+1].cap && !stop[i+1] && !toks[i+1].number {
+				names[i] = true
+			}
+		}
+	}
+	prevTerm, prevSurface := "", ""
+	for i := range toks {
+		t := &toks[i]
+		if stop[i] {
+			prevTerm = ""
+			continue
+		}
+		term := stemToken(l, t)
+		if term == "" {
+			prevTerm = ""
+			continue
+		}
+		cased := !shouting && !titleCase && !t.sentStart
+		occ = append(occ, occurrence{term: term, surface: t.text, title: isTitle, name: names[i], cased: cased})
+		if names[i] && prevTerm != "" && t.joined {
+			occ = append(occ, occurrence{
+				term: prevTerm + " " + term, surface: prevSurface + " " + t.text,
+				title: isTitle, name: true, cased: true, bigram: true,
+			})
+		}
+		if names[i] {
+			prevTerm, prevSurface = term, t.text
+		} else {
+			prevTerm = ""
+		}
+	}
+	return occ
+}
+
+// isStop reports whether a token carries no topical content: stopwords and
+// one- or two-digit numbers (counts, days, scores are everywhere). Acronyms
+// are never stopwords, so "US" survives while "us" does not.
+func isStop(l *language, t *token) bool {
+	if t.number {
+		digits := strings.Count(t.text, ".") == 0
+		return digits && len(t.text) < 3
+	}
+	if t.allCaps && !t.sentStart {
+		return false
+	}
+	if utf8.RuneCountInString(t.lower) < 2 {
+		return true
+	}
+	return l.stop(t.lower)
+}
+
+// stemToken returns the term for a token: its Snowball stem, or the
+// case-folded word when the language has no stemmer. Numbers stay as they
+// are ("7.3", "2012").
+func stemToken(l *language, t *token) string {
+	if t.number || l.stem == nil {
+		return t.lower
+	}
+	s := l.stem(t.lower, true)
+	if s == "" {
+		return t.lower
+	}
+	return s
+}
+
+// headlineCase classifies a headline: Title Case when nearly all its content
+// words of four letters or more are capitalized, shouting when all are upper
+// case.
+func headlineCase(toks []token, stop []bool) (titleCase, shouting bool) {
+	words, caps, upper := 0, 0, 0
+	for i := range toks {
+		t := &toks[i]
+		if stop[i] || t.number || utf8.RuneCountInString(t.text) < 4 {
+			continue
+		}
+		words++
+		if t.cap {
+			caps++
+		}
+		if t.allCaps {
+			upper++
+		}
+	}
+	if words >= 2 && upper*10 >= words*8 {
+		return false, true
+	}
+	return words >= 2 && caps*10 >= words*8, false
+}
+
+// isShouting reports a body written in capitals, where case means nothing.
+func isShouting(toks []token) bool {
+	letters, upper := 0, 0
+	for i := range toks {
+		if toks[i].number {
+			continue
+		}
+		letters++
+		if toks[i].allCaps {
+			upper++
+		}
+	}
+	return letters >= 4 && upper*10 >= letters*8
+}

@@ -1,0 +1,513 @@
+package cluster
+
+import (
+	"container/heap"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// termStat is the global statistic of one term. Topic centroids point at it,
+// so that reading a term's IDF costs no map lookup.
+type termStat struct {
+	term  string
+	df    int64
+	logDF float64 // ln(max(df,1)+1), valid while logAt == df
+	logAt int64
+}
+
+type topicTerm struct {
+	stat   *termStat
+	weight float64
+	forms  []Form
+}
+
+// topic is the in-memory form of TopicState, with an index for lookups.
+type topic struct {
+	id          int64
+	size        int
+	first, last time.Time
+	terms       []topicTerm // sorted by stat.term
+	index       map[string]int
+	label       string
+	headID      string
+	headline    string
+	headTerms   []TermWeight
+	heapIdx     int
+	neffSum     float64 // sum of the stories' effective numbers of terms
+	norm        float64 // centroid length, valid while normAt == Clusterer.docs
+	normAt      int64
+}
+
+// Clusterer assigns stories to topics one at a time. It is not safe for
+// concurrent use: the daemon feeds it from its single writer.
+type Clusterer struct {
+	cfg      Config
+	docs     int64
+	logN     float64 // ln(docs+1)
+	stats    map[string]*termStat
+	lastID   int64
+	clock    time.Time
+	topics   map[int64]*topic
+	postings map[string]map[int64]*topic // term → open topics containing it
+	byLast   topicHeap                   // open topics, least recently updated first
+}
+
+// New returns a Clusterer with the given configuration that continues from
+// st, or starts empty when st is nil. st is copied, not retained.
+func New(cfg Config, st *State) *Clusterer {
+	c := &Clusterer{
+		cfg:      cfg.withDefaults(),
+		stats:    make(map[string]*termStat),
+		topics:   make(map[int64]*topic),
+		postings: make(map[string]map[int64]*topic),
+	}
+	if st == nil {
+		return c
+	}
+	c.docs, c.lastID, c.clock = st.Docs, st.LastTopicID, st.Clock
+	c.logN = math.Log(float64(c.docs) + 1)
+	for term, df := range st.DocFreq {
+		c.stats[term] = &termStat{term: term, df: df, logAt: -1}
+	}
+	for _, ts := range st.Topics {
+		tp := &topic{
+			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last,
+			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
+			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
+			index:     make(map[string]int, len(ts.Terms)),
+		}
+		terms := append([]TopicTerm(nil), ts.Terms...)
+		sort.Slice(terms, func(i, j int) bool { return terms[i].Term < terms[j].Term })
+		for _, tt := range terms {
+			tp.terms = append(tp.terms, topicTerm{stat: c.stat(tt.Term), weight: tt.Weight, forms: append([]Form(nil), tt.Forms...)})
+		}
+		tp.reindex()
+		if tp.id > c.lastID {
+			c.lastID = tp.id
+		}
+		if tp.last.After(c.clock) {
+			c.clock = tp.last
+		}
+		c.open(tp)
+	}
+	return c
+}
+
+// stat returns the statistic for term, creating it with a zero count.
+func (c *Clusterer) stat(term string) *termStat {
+	s := c.stats[term]
+	if s == nil {
+		s = &termStat{term: term, logAt: -1}
+		c.stats[term] = s
+	}
+	return s
+}
+
+// idf is the smoothed inverse document frequency with the statistics of this
+// moment, ln((N+1)/(df+1)) + 1. Smoothing keeps the first stories
+// comparable: with few documents every term weighs about the same, which is
+// plain term overlap, the best one can do before statistics exist. Terms in
+// more than MaxDocFreq of the documents are cut to zero. ln(df+1) is cached
+// per term and ln(N+1) per story, so no logarithm is taken here.
+func (c *Clusterer) idf(s *termStat) float64 {
+	if s.logAt != s.df {
+		s.logDF, s.logAt = math.Log(float64(max(s.df, 1))+1), s.df
+	}
+	if c.docs >= int64(c.cfg.MinDocsForDocFreq) && float64(s.df) > c.cfg.MaxDocFreq*float64(c.docs) {
+		return 0
+	}
+	return c.logN - s.logDF + 1
+}
+
+// Add analyzes a story, assigns it to a topic (an existing one or a new one)
+// and updates the statistics. It never fails: a story without content words
+// opens a topic of its own.
+func (c *Clusterer) Add(d Document) Assignment {
+	vec := vectorize(analyze(d.Title, d.Text, d.Language), &c.cfg)
+
+	t := d.Time
+	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
+		// A story without a time, or one older than the window, is filed as
+		// arriving now: it cannot reopen closed topics anyway.
+		t = c.clock
+	}
+	if t.After(c.clock) {
+		c.clock = t
+	}
+	a := Assignment{DocID: d.ID, DocFreqTerms: vec.terms}
+	a.Closed = c.expire()
+
+	c.docs++
+	c.logN = math.Log(float64(c.docs) + 1)
+	stats := make([]*termStat, len(vec.terms))
+	for i, term := range vec.terms {
+		s := c.stat(term)
+		s.df++
+		stats[i] = s
+	}
+
+	// The story's weights with the current IDF.
+	w := make([]float64, len(vec.terms))
+	var norm, quad float64
+	for i, s := range stats {
+		w[i] = vec.u[i] * c.idf(s)
+		norm += w[i] * w[i]
+		quad += w[i] * w[i] * w[i] * w[i]
+	}
+	neff := 0.0
+	if quad > 0 {
+		neff = norm * norm / quad
+	}
+	th := c.cfg.threshold(neff)
+	norm = math.Sqrt(norm)
+
+	best, bestSim := c.bestTopic(vec.terms, w, norm)
+	if best == nil || bestSim < th {
+		c.lastID++
+		best = &topic{id: c.lastID, first: t, last: t, index: make(map[string]int)}
+		c.open(best)
+		a.New = true
+		bestSim = 0
+	}
+	best.neffSum += neff
+	c.join(best, d, t, &vec, stats)
+	a.TopicID, a.Similarity = best.id, bestSim
+	// A centroid moves little once a topic is large, so a topic looks for a
+	// twin while small and then every few stories.
+	if best.size <= 8 || best.size%4 == 0 {
+		best = c.tryMerge(best, &a)
+	}
+	a.TopicID = best.id
+	a.Topic = best.state()
+	return a
+}
+
+// tryMerge merges tp with its most similar converged topic, if any, and
+// returns the surviving topic.
+func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
+	best := tp
+	if o, _ := c.mergeCandidate(tp); o != nil {
+		keep, gone := best, o
+		if o.id < best.id {
+			keep, gone = o, best
+		}
+		c.merge(keep, gone)
+		a.Merged = append(a.Merged, gone.id)
+		best = keep
+	}
+	return best
+}
+
+// bestTopic scores the open topics that share a term with the story and
+// returns the most similar one (lowest ID on ties).
+func (c *Clusterer) bestTopic(terms []string, w []float64, norm float64) (*topic, float64) {
+	if norm == 0 {
+		return nil, 0
+	}
+	// Dot products through the inverted index: only topics sharing a term
+	// are touched. Each topic receives its contributions in the story's
+	// (sorted) term order, so the sums do not depend on map iteration.
+	dots := make(map[*topic]float64)
+	shared := make(map[*topic]int)
+	for i, term := range terms {
+		if w[i] == 0 {
+			continue
+		}
+		for _, tp := range c.postings[term] {
+			k := tp.index[term]
+			tt := &tp.terms[k]
+			dots[tp] += w[i] * tt.weight * c.idf(tt.stat)
+			if strings.IndexByte(term, ' ') < 0 {
+				shared[tp]++
+			}
+		}
+	}
+	cands := make([]*topic, 0, len(dots))
+	for tp := range dots {
+		cands = append(cands, tp)
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].id < cands[j].id })
+	var best *topic
+	bestSim := -1.0
+	for _, tp := range cands {
+		dot := dots[tp]
+		if dot <= 0 || shared[tp] < c.cfg.MinShared {
+			continue
+		}
+		tn := c.topicNorm(tp)
+		if tn == 0 {
+			continue
+		}
+		sim := dot / (norm * tn)
+		if sim > bestSim {
+			best, bestSim = tp, sim
+		}
+	}
+	return best, bestSim
+}
+
+// topicNorm is the length of a centroid under the current IDF. It is cached
+// for the duration of one Add (the IDF changes with every story); changing a
+// centroid resets normAt.
+func (c *Clusterer) topicNorm(tp *topic) float64 {
+	if tp.normAt == c.docs && c.docs > 0 {
+		return tp.norm
+	}
+	var s float64
+	for i := range tp.terms {
+		x := tp.terms[i].weight * c.idf(tp.terms[i].stat)
+		s += x * x
+	}
+	tp.norm, tp.normAt = math.Sqrt(s), c.docs
+	return tp.norm
+}
+
+// join adds the story's vector to the topic and refreshes its label and
+// representative headline.
+func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, stats []*termStat) {
+	tp.size++
+	tp.normAt = -1
+	if t.Before(tp.first) {
+		tp.first = t
+	}
+	if t.After(tp.last) {
+		tp.last = t
+		heap.Fix(&c.byLast, tp.heapIdx)
+	}
+	added := false
+	for i, term := range vec.terms {
+		k, ok := tp.index[term]
+		if !ok {
+			tp.terms = append(tp.terms, topicTerm{stat: stats[i]})
+			k = len(tp.terms) - 1
+			tp.index[term] = k
+			c.post(term, tp)
+			added = true
+		}
+		tt := &tp.terms[k]
+		tt.weight += vec.u[i]
+		for _, s := range vec.forms[i] {
+			tt.forms = addForm(tt.forms, s)
+		}
+	}
+	if added {
+		sort.Slice(tp.terms, func(i, j int) bool { return tp.terms[i].stat.term < tp.terms[j].stat.term })
+		if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
+			c.prune(tp)
+		}
+		tp.reindex()
+	}
+	c.updateHeadline(tp, d, vec)
+	tp.label = c.label(tp)
+}
+
+// prune keeps the MaxTopicTerms heaviest terms of a centroid. It runs when
+// the centroid has doubled past the cap, so its cost is amortized.
+func (c *Clusterer) prune(tp *topic) {
+	order := make([]int, len(tp.terms))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		x, y := &tp.terms[order[a]], &tp.terms[order[b]]
+		if x.weight != y.weight {
+			return x.weight > y.weight
+		}
+		return x.stat.term < y.stat.term
+	})
+	keep := make([]bool, len(tp.terms))
+	for _, i := range order[:c.cfg.MaxTopicTerms] {
+		keep[i] = true
+	}
+	kept := tp.terms[:0]
+	for i, tt := range tp.terms {
+		if keep[i] {
+			kept = append(kept, tt)
+		} else {
+			c.unpost(tt.stat.term, tp)
+		}
+	}
+	tp.terms = kept
+}
+
+func (tp *topic) reindex() {
+	clear(tp.index)
+	for i := range tp.terms {
+		tp.index[tp.terms[i].stat.term] = i
+	}
+}
+
+// updateHeadline keeps as representative whichever of the current one and
+// the new story is closer to the updated centroid (the current one on ties,
+// so the headline does not flicker).
+func (c *Clusterer) updateHeadline(tp *topic, d Document, vec *docVector) {
+	tn := c.topicNorm(tp)
+	simOf := func(terms []string, u []float64) float64 {
+		var dot, n float64
+		for i, term := range terms {
+			k, ok := tp.index[term]
+			if !ok {
+				continue
+			}
+			idf := c.idf(tp.terms[k].stat)
+			x := u[i] * idf
+			dot += x * tp.terms[k].weight * idf
+			n += x * x
+		}
+		// Terms pruned from the centroid still count in the story's length.
+		for i, term := range terms {
+			if _, ok := tp.index[term]; !ok {
+				if s := c.stats[term]; s != nil {
+					x := u[i] * c.idf(s)
+					n += x * x
+				}
+			}
+		}
+		if n == 0 || tn == 0 {
+			return 0
+		}
+		return dot / (math.Sqrt(n) * tn)
+	}
+	newSim := simOf(vec.terms, vec.u)
+	if tp.headline != "" || tp.headID != "" {
+		ht := make([]string, len(tp.headTerms))
+		hu := make([]float64, len(tp.headTerms))
+		for i, tw := range tp.headTerms {
+			ht[i], hu[i] = tw.Term, tw.Weight
+		}
+		if simOf(ht, hu) >= newSim {
+			return
+		}
+	}
+	tp.headID, tp.headline = d.ID, d.Title
+	tp.headTerms = make([]TermWeight, len(vec.terms))
+	for i, term := range vec.terms {
+		tp.headTerms[i] = TermWeight{Term: term, Weight: vec.u[i]}
+	}
+}
+
+// open registers a topic as a candidate.
+func (c *Clusterer) open(tp *topic) {
+	c.topics[tp.id] = tp
+	heap.Push(&c.byLast, tp)
+	for i := range tp.terms {
+		c.post(tp.terms[i].stat.term, tp)
+	}
+}
+
+func (c *Clusterer) post(term string, tp *topic) {
+	m := c.postings[term]
+	if m == nil {
+		m = make(map[int64]*topic)
+		c.postings[term] = m
+	}
+	m[tp.id] = tp
+}
+
+func (c *Clusterer) unpost(term string, tp *topic) {
+	m := c.postings[term]
+	delete(m, tp.id)
+	if len(m) == 0 {
+		delete(c.postings, term)
+	}
+}
+
+// expire closes the topics whose latest story is older than the window and
+// returns their IDs in increasing order.
+func (c *Clusterer) expire() []int64 {
+	var closed []int64
+	limit := c.clock.Add(-c.cfg.Window)
+	for len(c.byLast) > 0 && c.byLast[0].last.Before(limit) {
+		tp := heap.Pop(&c.byLast).(*topic)
+		for i := range tp.terms {
+			c.unpost(tp.terms[i].stat.term, tp)
+		}
+		delete(c.topics, tp.id)
+		closed = append(closed, tp.id)
+	}
+	sort.Slice(closed, func(i, j int) bool { return closed[i] < closed[j] })
+	return closed
+}
+
+// Topic returns the state of an open topic.
+func (c *Clusterer) Topic(id int64) (TopicState, bool) {
+	tp, ok := c.topics[id]
+	if !ok {
+		return TopicState{}, false
+	}
+	return tp.state(), true
+}
+
+// Topics returns the open topics in increasing ID order.
+func (c *Clusterer) Topics() []TopicState {
+	ids := make([]int64, 0, len(c.topics))
+	for id := range c.topics {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]TopicState, len(ids))
+	for i, id := range ids {
+		out[i] = c.topics[id].state()
+	}
+	return out
+}
+
+// Snapshot returns the full state, from which New rebuilds an identical
+// Clusterer.
+func (c *Clusterer) Snapshot() State {
+	st := State{
+		Docs: c.docs, LastTopicID: c.lastID, Clock: c.clock,
+		DocFreq: make(map[string]int64, len(c.stats)),
+		Topics:  c.Topics(),
+	}
+	for term, s := range c.stats {
+		if s.df > 0 {
+			st.DocFreq[term] = s.df
+		}
+	}
+	return st
+}
+
+// state copies a topic into its plain-data form.
+func (tp *topic) state() TopicState {
+	ts := TopicState{
+		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last,
+		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline,
+		HeadlineTerms: append([]TermWeight(nil), tp.headTerms...),
+		Terms:         make([]TopicTerm, len(tp.terms)),
+	}
+	for i, tt := range tp.terms {
+		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: append([]Form(nil), tt.forms...)}
+	}
+	return ts
+}
+
+// topicHeap orders open topics by their latest story, then by ID, so that
+// expiry pops them in a deterministic order.
+type topicHeap []*topic
+
+func (h topicHeap) Len() int { return len(h) }
+func (h topicHeap) Less(i, j int) bool {
+	if !h[i].last.Equal(h[j].last) {
+		return h[i].last.Before(h[j].last)
+	}
+	return h[i].id < h[j].id
+}
+func (h topicHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *topicHeap) Push(x any) {
+	tp := x.(*topic)
+	tp.heapIdx = len(*h)
+	*h = append(*h, tp)
+}
+func (h *topicHeap) Pop() any {
+	old := *h
+	tp := old[len(old)-1]
+	*h = old[:len(old)-1]
+	tp.heapIdx = -1
+	return tp
+}

@@ -1,0 +1,26 @@
+// Package cluster groups news stories into storylines (topics) as they arrive.
+//
+// It is pure: documents come in with their own time, assignments and labels go
+// out, and nothing here reads the clock, touches the disk or imports another
+// storyline package. The same stream of documents always gives the same topics,
+// so a daemon that restarts from saved State continues exactly where it
+// stopped, and `storyline eval` measures the very code path the daemon runs.
+//
+// The method, in arrival order:
+//
+//  1. analyze: a Unicode tokenizer, case folding, per-language stopwords and
+//     Snowball stems; capitalized runs that are not sentence-initial are names
+//     and also yield name bigrams ("marco rubio").
+//  2. weigh: sublinear term frequency with the title counted several times,
+//     names boosted, and IDF from the documents seen so far. Topic centroids
+//     keep IDF-free sums, so they are re-weighted with the current IDF each
+//     time they are compared; early documents are not stuck with cold-start
+//     weights.
+//  3. assign: candidate topics come from an inverted index over the terms of
+//     topics active in the time window, the document joins the most similar
+//     candidate (cosine to the centroid) above Config.Threshold, or opens a
+//     new topic.
+//  4. label: each topic is named by its most distinctive terms in their most
+//     frequent surface form, and represented by the headline closest to its
+//     centroid.
+package cluster

@@ -1,0 +1,192 @@
+package cluster
+
+import (
+	"container/heap"
+	"math"
+	"sort"
+)
+
+// mergeTerms is how many of a topic's heaviest terms are looked up in the
+// inverted index to find topics it may have converged with.
+const mergeTerms = 20
+
+// mergeCandidate returns the open topic most similar to tp (centroid
+// cosine), or nil when none reaches Config.MergeThreshold.
+func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
+	if c.cfg.MergeMargin < 0 || tp.size < 2 {
+		return nil, 0
+	}
+	top := c.topTerms(tp, mergeTerms)
+	seen := make(map[int64]*topic)
+	for _, k := range top {
+		for id, o := range c.postings[tp.terms[k].stat.term] {
+			if id != tp.id {
+				seen[id] = o
+			}
+		}
+	}
+	ids := make([]int64, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	na := c.topicNorm(tp)
+	var best *topic
+	var bestSim float64
+	for _, id := range ids {
+		o := seen[id]
+		if o.size < 2 {
+			continue
+		}
+		// Walk both sorted term lists together.
+		var dot float64
+		for i, j := 0, 0; i < len(tp.terms) && j < len(o.terms); {
+			x, y := &tp.terms[i], &o.terms[j]
+			switch {
+			case x.stat.term < y.stat.term:
+				i++
+			case x.stat.term > y.stat.term:
+				j++
+			default:
+				idf := c.idf(x.stat)
+				dot += x.weight * idf * y.weight * idf
+				i++
+				j++
+			}
+		}
+		if dot == 0 {
+			continue
+		}
+		sim := dot / (na * c.topicNorm(o))
+		n := (tp.neffSum + o.neffSum) / float64(tp.size+o.size)
+		if sim >= c.cfg.threshold(n)+c.cfg.MergeMargin && sim > bestSim {
+			best, bestSim = o, sim
+		}
+	}
+	return best, bestSim
+}
+
+// topTerms returns the indexes of tp's n heaviest terms under the current IDF.
+func (c *Clusterer) topTerms(tp *topic, n int) []int {
+	scores := make([]float64, len(tp.terms))
+	for i := range tp.terms {
+		scores[i] = tp.terms[i].weight * c.idf(tp.terms[i].stat)
+	}
+	return topK(scores, n, func(i int) string { return tp.terms[i].stat.term })
+}
+
+// merge folds topic b into topic a: a keeps its ID, b is closed.
+func (c *Clusterer) merge(a, b *topic) {
+	for i := range b.terms {
+		bt := &b.terms[i]
+		term := bt.stat.term
+		c.unpost(term, b)
+		k, ok := a.index[term]
+		if !ok {
+			a.terms = append(a.terms, topicTerm{stat: bt.stat})
+			k = len(a.terms) - 1
+			a.index[term] = k
+			c.post(term, a)
+		}
+		at := &a.terms[k]
+		at.weight += bt.weight
+		for _, f := range bt.forms {
+			at.forms = mergeForm(at.forms, f)
+		}
+	}
+	sort.Slice(a.terms, func(i, j int) bool { return a.terms[i].stat.term < a.terms[j].stat.term })
+	if len(a.terms) > 2*c.cfg.MaxTopicTerms {
+		c.prune(a)
+	}
+	a.reindex()
+	a.normAt = -1
+	a.size += b.size
+	a.neffSum += b.neffSum
+	if b.first.Before(a.first) {
+		a.first = b.first
+	}
+	if b.last.After(a.last) {
+		a.last = b.last
+	}
+	heap.Remove(&c.byLast, b.heapIdx)
+	heap.Fix(&c.byLast, a.heapIdx)
+	delete(c.topics, b.id)
+	// The representative is whichever of the two is closer to the merged
+	// centroid.
+	if c.headSim(a, b.headTerms) > c.headSim(a, a.headTerms) {
+		a.headID, a.headline, a.headTerms = b.headID, b.headline, b.headTerms
+	}
+	a.label = c.label(a)
+}
+
+func mergeForm(forms []Form, f Form) []Form {
+	for i := range forms {
+		if forms[i].Text == f.Text {
+			forms[i].Count += f.Count
+			forms[i].Cased += f.Cased
+			forms[i].Lower += f.Lower
+			if forms[i].CasedText == "" {
+				forms[i].CasedText = f.CasedText
+			}
+			return forms
+		}
+	}
+	if len(forms) >= 4 {
+		return forms
+	}
+	return append(forms, f)
+}
+
+// headSim is the cosine between a stored story vector and tp's centroid.
+func (c *Clusterer) headSim(tp *topic, v []TermWeight) float64 {
+	tn := c.topicNorm(tp)
+	var dot, n float64
+	for _, tw := range v {
+		s := c.stats[tw.Term]
+		if s == nil {
+			continue
+		}
+		idf := c.idf(s)
+		x := tw.Weight * idf
+		n += x * x
+		if k, ok := tp.index[tw.Term]; ok {
+			dot += x * tp.terms[k].weight * idf
+		}
+	}
+	if n == 0 || tn == 0 {
+		return 0
+	}
+	return dot / (math.Sqrt(n) * tn)
+}
+
+// topK returns the indexes of the n largest scores, largest first, ties
+// broken by name. It is a partial selection: n is small, the list is not.
+func topK(scores []float64, n int, name func(int) string) []int {
+	better := func(a, b int) bool {
+		if scores[a] != scores[b] {
+			return scores[a] > scores[b]
+		}
+		return name(a) < name(b)
+	}
+	out := make([]int, 0, n+1)
+	for i, s := range scores {
+		if s <= 0 {
+			continue
+		}
+		if len(out) == n && !better(i, out[n-1]) {
+			continue
+		}
+		k := len(out)
+		if k == n {
+			k--
+		} else {
+			out = append(out, 0)
+		}
+		for k > 0 && better(i, out[k-1]) {
+			out[k] = out[k-1]
+			k--
+		}
+		out[k] = i
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package cluster
+
+import "time"
+
+// Document is one story as the clusterer sees it.
+type Document struct {
+	// ID identifies the story to the caller; the clusterer only echoes it
+	// (and keeps the representative story's ID).
+	ID string
+	// Title is the headline, plain text.
+	Title string
+	// Text is the plain-text body; it may be empty (headline-only feeds).
+	Text string
+	// Language is a tag such as "en", "fr-CA" or "russian"; empty means
+	// English, an unsupported one disables stemming.
+	Language string
+	// Time is when the story was published. Stories are expected roughly in
+	// time order; a zero Time means "now", i.e. the latest time seen.
+	Time time.Time
+}
+
+// Assignment is what one Add did. It carries everything a store needs to
+// persist the change: DocFreqTerms for the global statistics, Topic for the
+// topic that changed, and Closed for topics that left the window.
+type Assignment struct {
+	// DocID is Document.ID.
+	DocID string
+	// TopicID is the topic the story joined or opened.
+	TopicID int64
+	// New is true when the story opened TopicID.
+	New bool
+	// Similarity is the cosine to the chosen topic's centroid before the
+	// story joined it (0 for a new topic).
+	Similarity float64
+	// DocFreqTerms are the story's distinct terms, sorted: add one to each
+	// one's document frequency, and one to State.Docs.
+	DocFreqTerms []string
+	// Topic is the state of TopicID after the story joined it.
+	Topic TopicState
+	// Merged lists topics folded into TopicID by this story: their stories
+	// now belong to TopicID and the topics no longer exist.
+	Merged []int64
+	// Closed lists, in increasing order, the topics that left the window
+	// while this story was added; they are no longer candidates and need not
+	// be restored.
+	Closed []int64
+}
+
+// State is everything a Clusterer needs to continue: plain data, safe to
+// encode with encoding/json or gob, or to spread over database tables.
+// Rebuilding a Clusterer from the State after N stories and adding the rest
+// gives exactly the topics of one uninterrupted run.
+type State struct {
+	// Docs is the number of stories seen so far.
+	Docs int64
+	// DocFreq maps each term to the number of stories that contained it.
+	DocFreq map[string]int64
+	// LastTopicID is the largest topic ID handed out; new IDs continue after
+	// it.
+	LastTopicID int64
+	// Clock is the latest story time seen; topics whose Last is more than
+	// Config.Window before it are closed.
+	Clock time.Time
+	// Topics are the topics still open (inside the window).
+	Topics []TopicState
+}
+
+// TopicState is one topic: its centroid and what labels it.
+type TopicState struct {
+	// ID is assigned by the clusterer, increasing from 1.
+	ID int64
+	// Size is the number of stories in the topic.
+	Size int
+	// First and Last are the times of its earliest and latest story.
+	First, Last time.Time
+	// Terms is the centroid, sorted by Term: for each term, the sum over the
+	// topic's stories of the story's IDF-free weight for it. The IDF is
+	// applied when comparing, with the statistics of that moment.
+	Terms []TopicTerm
+	// EffectiveTerms is the sum over the topic's stories of their effective
+	// number of terms; divided by Size it tells headline topics from
+	// article topics.
+	EffectiveTerms float64
+	// Label is a short name made of the topic's most distinctive terms in
+	// their usual spelling ("Geneva talks").
+	Label string
+	// HeadlineID and Headline are the ID and title of the story closest to
+	// the centroid.
+	HeadlineID string
+	Headline   string
+	// HeadlineTerms is that story's term vector, kept so that the next
+	// story can be compared with it; sorted by Term.
+	HeadlineTerms []TermWeight
+}
+
+// TopicTerm is one term of a topic centroid.
+type TopicTerm struct {
+	// Term is a stem, or two stems joined by a space for a name bigram.
+	Term string
+	// Weight is the summed IDF-free weight over the topic's stories.
+	Weight float64
+	// Forms are the spellings the term had in the topic's stories.
+	Forms []Form
+}
+
+// Form is one spelling of a term (case-folded) and how it was capitalized
+// where capitals carry meaning (mid-sentence, outside Title Case headlines).
+type Form struct {
+	// Text is the case-folded spelling ("geneva", "talks").
+	Text string
+	// Count is how often it occurred.
+	Count int
+	// Cased is how often it was capitalized where case is informative, and
+	// Lower how often it was lower case there.
+	Cased, Lower int
+	// CasedText is its first capitalized spelling seen ("Geneva", "NASA").
+	CasedText string
+}
+
+// TermWeight is one term of a sparse vector.
+type TermWeight struct {
+	Term   string
+	Weight float64
+}

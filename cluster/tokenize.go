@@ -1,0 +1,256 @@
+package cluster
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// token is one word as the tokenizer found it, before stopwords and stems.
+type token struct {
+	text      string // as written; apostrophes normalized, possessive cut
+	lower     string // case-folded text
+	sentStart bool   // first word of a sentence (or of a headline part)
+	joined    bool   // only whitespace or a hyphen separates it from the previous token
+	cap       bool   // first letter is upper case
+	allCaps   bool   // two or more letters, all upper case ("NASA", "US")
+	number    bool   // digits only (with decimal separators)
+}
+
+// abbreviations whose trailing period does not end a sentence, so that the
+// word after "Mr." is not mistaken for a sentence start.
+var abbreviations = wordSet(`mr mrs ms dr st jr sr gen gov sen rep lt col sgt
+	capt cmdr adm prof rev hon pres supt det insp no vs etc inc corp co ltd mt ft`)
+
+// elisions are the clitics French and Italian glue to the next word with an
+// apostrophe ("l'Élysée", "qu'il"); they are dropped so the word matches its
+// unelided form.
+var elisions = wordSet(`l d j m n s t c qu jusqu lorsqu puisqu quoiqu dell all nell sull dall`)
+
+// maxTokens bounds the work for one document: a story is identified long
+// before its ten-thousandth word, and a pathological input must not stall the
+// single clustering goroutine.
+const maxTokens = 5000
+
+// tokenize splits text into word tokens. Letters and digits (any script, with
+// combining marks) make words; an apostrophe between letters stays inside a
+// word, a hyphen splits it into parts that stay "joined" (so "Jean-Claude Juncker"
+// is still one name run); '.' and ',' between digits stay inside numbers
+// ("7.3", "1,000" → "1000"); dotted acronyms collapse ("U.S." → "US").
+// URLs, e-mail addresses and @handles are skipped whole: their pieces are
+// site furniture, not story content.
+func tokenize(s string) []token {
+	var (
+		toks      []token
+		sentStart = true
+		joined    = false
+	)
+	i := 0
+	for i < len(s) && len(toks) < maxTokens {
+		// Skip whitespace; a line break ends a sentence (ECB+ bodies, feeds
+		// that put one paragraph per line).
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			if r == '\n' || r == '\r' || r == '\u2029' {
+				sentStart = true
+			}
+			i += n
+			continue
+		}
+		j := i
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			j += n
+		}
+		chunk := s[i:j]
+		i = j
+		if isURLish(chunk) {
+			joined = false
+			continue
+		}
+		if isSeparator(chunk) {
+			// " - ", " | ", " — " split headlines into parts ("Storm hits
+			// coast - Reuters"); what follows is capitalized like a sentence.
+			sentStart, joined = true, false
+			continue
+		}
+		toks, sentStart, joined = tokenizeChunk(toks, chunk, sentStart, joined)
+	}
+	return toks
+}
+
+func isURLish(c string) bool {
+	l := strings.ToLower(c)
+	l = strings.TrimLeft(l, `("'[<“‘`)
+	if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") ||
+		strings.HasPrefix(l, "www.") || strings.Contains(l, "://") {
+		return true
+	}
+	if strings.HasPrefix(l, "@") && len(l) > 1 {
+		return true
+	}
+	if at := strings.IndexByte(l, '@'); at > 0 && strings.Contains(l[at:], ".") {
+		return true
+	}
+	return false
+}
+
+func isSeparator(c string) bool {
+	for _, r := range c {
+		switch r {
+		case '-', '–', '—', '|', '~', '•', '·', ':', '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isApostrophe(r rune) bool {
+	return r == '\'' || r == '’' || r == '‘' || r == 'ʼ' || r == '`'
+}
+
+func isHyphen(r rune) bool { return r == '-' || r == '‐' || r == '‑' }
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// tokenizeChunk tokenizes one whitespace-free chunk, appending to toks. It
+// returns whether the next token starts a sentence and is joined to the last.
+func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, bool, bool) {
+	rs := []rune(c)
+	var word []rune
+	emit := func() {
+		if len(word) > 0 && len(toks) < maxTokens {
+			if t, ok := makeToken(word, sentStart, joined); ok {
+				toks = append(toks, t)
+				sentStart = false
+			}
+		}
+		word = word[:0]
+	}
+	for k := 0; k < len(rs); k++ {
+		r := rs[k]
+		var prev, next rune
+		if k > 0 {
+			prev = rs[k-1]
+		}
+		if k+1 < len(rs) {
+			next = rs[k+1]
+		}
+		switch {
+		case isWordRune(r):
+			word = append(word, r)
+		case isApostrophe(r) && len(word) > 0 && unicode.IsLetter(prev) && unicode.IsLetter(next):
+			word = append(word, '\'')
+		case (r == '.' || r == ',') && len(word) > 0 && unicode.IsDigit(prev) && unicode.IsDigit(next):
+			if r == '.' {
+				word = append(word, '.')
+			} // thousands separators vanish: "1,000" == "1000"
+		case r == '.' && isAcronymDot(word, next, rs, k):
+			// "U.S.A." keeps going as one word; the dots are dropped.
+		case isHyphen(r) && len(word) > 0 && isWordRune(next):
+			emit()
+			joined = true
+		default:
+			endsWord := len(word) > 0
+			isAbbrev := r == '.' && endsWord && abbreviations(strings.ToLower(string(word)))
+			isAcronymEnd := r == '.' && endsWord && isDottedAcronym(word, rs, k)
+			emit()
+			joined = false
+			switch r {
+			case '.', '!', '?', ':', ';', '…':
+				if !isAbbrev && !isAcronymEnd {
+					sentStart = true
+				}
+			}
+		}
+	}
+	emit()
+	joined = true // the next chunk follows after whitespace only
+	return toks, sentStart, joined
+}
+
+// isAcronymDot reports whether the '.' at rs[k] sits inside a dotted acronym:
+// the word so far is single letters and the dot is followed by one letter and
+// another dot ("U.S.", "U.N.").
+func isAcronymDot(word []rune, next rune, rs []rune, k int) bool {
+	if len(word) == 0 || !unicode.IsUpper(word[len(word)-1]) || !unicode.IsUpper(next) {
+		return false
+	}
+	if k+2 < len(rs) && rs[k+2] != '.' {
+		return false
+	}
+	// Every previous part must have been a single letter: the word consists of
+	// upper-case letters only, and it reached here one letter at a time.
+	for _, r := range word {
+		if !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return len(word) <= 4
+}
+
+// isDottedAcronym reports whether the '.' at rs[k] closes a dotted acronym
+// ("U.S."), which is not a sentence end most of the time.
+func isDottedAcronym(word []rune, rs []rune, k int) bool {
+	return len(word) >= 2 && k >= 2 && rs[k-2] == '.'
+}
+
+// makeToken cleans a word's apostrophes and classifies it.
+func makeToken(word []rune, sentStart, joined bool) (token, bool) {
+	text := string(word)
+	if strings.ContainsRune(text, '\'') {
+		text = trimApostrophes(text)
+		if text == "" {
+			return token{}, false
+		}
+	}
+	t := token{text: text, sentStart: sentStart, joined: joined, number: true}
+	letters, upper := 0, 0
+	for idx, r := range text {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) || unicode.IsTitle(r) {
+				upper++
+				if idx == 0 {
+					t.cap = true
+				}
+			}
+		}
+		if !unicode.IsDigit(r) && r != '.' {
+			t.number = false
+		}
+	}
+	t.allCaps = letters >= 2 && upper == letters
+	t.lower = strings.ToLower(text)
+	return t, true
+}
+
+// trimApostrophes removes possessives and contractions ("Japan's" → "Japan",
+// "don't" → "don") and elided articles ("l'Élysée" → "Élysée"), and keeps
+// apostrophes that belong to a name ("O'Brien").
+func trimApostrophes(text string) string {
+	i := strings.IndexByte(text, '\'')
+	head, tail := text[:i], strings.ToLower(text[i+1:])
+	if elisions(strings.ToLower(head)) && utf8.RuneCountInString(tail) >= 2 {
+		return trimApostrophes2(text[i+1:])
+	}
+	return trimApostrophes2(text)
+}
+
+func trimApostrophes2(text string) string {
+	i := strings.LastIndexByte(text, '\'')
+	if i < 0 {
+		return text
+	}
+	switch strings.ToLower(text[i+1:]) {
+	case "s", "t", "ll", "re", "ve", "d", "m":
+		return text[:i]
+	}
+	return text
+}

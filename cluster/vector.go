@@ -1,0 +1,134 @@
+package cluster
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// docVector is a story's IDF-free term vector: sublinear, title- and
+// name-boosted term frequencies scaled to unit length. The IDF is applied at
+// comparison time, so the same vector serves early and late in a stream.
+type docVector struct {
+	terms []string    // distinct terms, sorted
+	u     []float64   // unit-length IDF-free weights, parallel to terms
+	forms [][]surface // spellings seen, parallel to terms
+}
+
+type surface struct {
+	text  string
+	cased bool
+}
+
+func vectorize(occ []occurrence, cfg *Config) docVector {
+	type acc struct {
+		raw         float64
+		name, bigra bool
+		forms       []surface
+	}
+	m := make(map[string]*acc, len(occ))
+	for _, o := range occ {
+		a := m[o.term]
+		if a == nil {
+			a = &acc{}
+			m[o.term] = a
+		}
+		if o.title {
+			a.raw += cfg.TitleWeight
+		} else {
+			a.raw++
+		}
+		a.name = a.name || o.name
+		a.bigra = a.bigra || o.bigram
+		if len(a.forms) < 8 {
+			a.forms = append(a.forms, surface{o.surface, o.cased})
+		}
+	}
+	v := docVector{terms: make([]string, 0, len(m))}
+	for t := range m {
+		v.terms = append(v.terms, t)
+	}
+	sort.Strings(v.terms)
+	v.u = make([]float64, len(v.terms))
+	v.forms = make([][]surface, len(v.terms))
+	var norm float64
+	for i, t := range v.terms {
+		a := m[t]
+		tf := a.raw
+		if tf >= 1 {
+			tf = 1 + math.Log(tf)
+		}
+		if a.name {
+			tf *= cfg.NameWeight
+		}
+		if a.bigra {
+			tf *= cfg.BigramWeight
+		}
+		v.u[i] = tf
+		v.forms[i] = a.forms
+		norm += tf * tf
+	}
+	if norm > 0 {
+		norm = math.Sqrt(norm)
+		for i := range v.u {
+			v.u[i] /= norm
+		}
+	}
+	return v
+}
+
+// addForm records one spelling of a term in a topic's form list. The list is
+// capped: a term rarely has more than a few spellings worth showing.
+func addForm(forms []Form, s surface) []Form {
+	low := strings.ToLower(s.text)
+	k := -1
+	for i := range forms {
+		if forms[i].Text == low {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		if len(forms) >= 4 {
+			return forms
+		}
+		forms = append(forms, Form{Text: low})
+		k = len(forms) - 1
+	}
+	f := &forms[k]
+	f.Count++
+	if s.cased {
+		r, _ := utf8.DecodeRuneInString(s.text)
+		if unicode.IsUpper(r) || unicode.IsTitle(r) {
+			f.Cased++
+			if f.CasedText == "" {
+				f.CasedText = s.text
+			}
+		} else {
+			f.Lower++
+		}
+	}
+	return forms
+}
+
+// bestForm returns the spelling to show for a term: its most frequent
+// case-folded spelling, capitalized when it was mostly capitalized where case
+// is informative.
+func bestForm(forms []Form, term string) string {
+	if len(forms) == 0 {
+		return term
+	}
+	b := 0
+	for i := 1; i < len(forms); i++ {
+		if forms[i].Count > forms[b].Count || (forms[i].Count == forms[b].Count && forms[i].Text < forms[b].Text) {
+			b = i
+		}
+	}
+	f := forms[b]
+	if f.Cased > f.Lower && f.CasedText != "" {
+		return f.CasedText
+	}
+	return f.Text
+}

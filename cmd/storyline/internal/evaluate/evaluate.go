@@ -1,0 +1,142 @@
+// Package evaluate scores the clustering on labelled JSON Lines files (the
+// benchmark format: id, title, text, published, source, url, label). It feeds
+// the documents through package cluster exactly as the daemon does, in file
+// order and without the label, and compares the result with the gold labels.
+package evaluate
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/storyline/storyline/cluster"
+)
+
+// Record is one line of a benchmark file.
+type Record struct {
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Text      string     `json:"text"`
+	Published *time.Time `json:"published"`
+	Source    *string    `json:"source"`
+	URL       *string    `json:"url"`
+	Label     string     `json:"label"`
+}
+
+// Report holds the scores of one run.
+type Report struct {
+	Docs              int     `json:"docs"`
+	BCubedPrecision   float64 `json:"bcubed_precision"`
+	BCubedRecall      float64 `json:"bcubed_recall"`
+	BCubedF1          float64 `json:"bcubed_f1"`
+	PairwisePrecision float64 `json:"pairwise_precision"`
+	PairwiseRecall    float64 `json:"pairwise_recall"`
+	PairwiseF1        float64 `json:"pairwise_f1"`
+	ARI               float64 `json:"ari"`
+	NMI               float64 `json:"nmi"`
+	PredictedClusters int     `json:"predicted_clusters"`
+	GoldClusters      int     `json:"gold_clusters"`
+	Seconds           float64 `json:"seconds"`
+	DocsPerSecond     float64 `json:"docs_per_second"`
+}
+
+// Assignment is one document's predicted topic.
+type Assignment struct {
+	ID      string `json:"id"`
+	TopicID int64  `json:"topic_id"`
+}
+
+// Options tune a run. The zero value reads times from the file and measures
+// speed with the wall clock.
+type Options struct {
+	// IgnoreTime clusters as if every document had no time (all at one
+	// instant), the way the UCI files must be read to be meaningful.
+	IgnoreTime bool
+	// Now is the clock used to measure speed; time.Now when nil.
+	Now func() time.Time
+}
+
+// Run reads labelled documents from r, clusters them with cfg in file order
+// and scores the result. Only the time spent clustering is measured, not the
+// reading.
+func Run(r io.Reader, cfg cluster.Config) (*Report, []Assignment, error) {
+	return RunWith(r, cfg, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignment, error) {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := cluster.New(cfg, nil)
+	var (
+		gold       []string
+		pred       []int64
+		out        []Assignment
+		elapsed    time.Duration
+		seen       = make(map[string]bool)
+		ids        []string
+		mergedInto = make(map[int64]int64)
+	)
+	dec := json.NewDecoder(bufio.NewReader(r))
+	for line := 1; ; line++ {
+		var rec Record
+		err := dec.Decode(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("evaluate: record %d: %w", line, err)
+		}
+		if rec.ID == "" {
+			return nil, nil, fmt.Errorf("evaluate: record %d: missing id", line)
+		}
+		if seen[rec.ID] {
+			return nil, nil, fmt.Errorf("evaluate: record %d: duplicate id %q", line, rec.ID)
+		}
+		seen[rec.ID] = true
+		ids = append(ids, rec.ID)
+		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
+		if rec.Published != nil && !opt.IgnoreTime {
+			d.Time = *rec.Published
+		}
+		start := now()
+		a := c.Add(d)
+		elapsed += now().Sub(start)
+		for _, m := range a.Merged {
+			mergedInto[m] = a.TopicID
+		}
+		gold = append(gold, rec.Label)
+		pred = append(pred, a.TopicID)
+	}
+	// Follow merges: a story belongs to the topic its topic was merged into.
+	for i, id := range pred {
+		for {
+			to, ok := mergedInto[id]
+			if !ok {
+				break
+			}
+			id = to
+		}
+		pred[i] = id
+	}
+	for i, id := range pred {
+		out = append(out, Assignment{ID: ids[i], TopicID: id})
+	}
+	rep := Score(gold, pred)
+	rep.Seconds = elapsed.Seconds()
+	if elapsed > 0 {
+		rep.DocsPerSecond = float64(rep.Docs) / elapsed.Seconds()
+	}
+	return rep, out, nil
+}
+
+func decodeRecord(line []byte) (Record, error) {
+	var rec Record
+	err := json.Unmarshal(line, &rec)
+	return rec, err
+}
