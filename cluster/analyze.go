@@ -17,12 +17,43 @@ type occurrence struct {
 
 // analyze turns a document's title and text into term occurrences.
 func analyze(title, text, lang string) []occurrence {
-	l := lookupLanguage(lang)
-	occ := analyzeField(nil, l, title, true)
-	return analyzeField(occ, l, text, false)
+	return analyzeCached(title, text, lang, nil)
 }
 
-func analyzeField(occ []occurrence, l *language, s string, isTitle bool) []occurrence {
+// stemCache remembers stems: Snowball is the costliest step of analysis,
+// and news reuses a small vocabulary. It is bounded by emptying it when
+// full; stems are a pure function of the word, so results do not depend on
+// it.
+type stemCache struct {
+	lang  *language
+	stems map[string]string
+}
+
+const maxStemCache = 1 << 16
+
+func (sc *stemCache) stem(l *language, t *token) string {
+	if sc == nil {
+		return stemToken(l, t)
+	}
+	if sc.lang != l || len(sc.stems) >= maxStemCache {
+		sc.lang, sc.stems = l, make(map[string]string)
+	}
+	s, ok := sc.stems[t.lower]
+	if !ok || t.number {
+		s = stemToken(l, t)
+		sc.stems[t.lower] = s
+	}
+	return s
+}
+
+// analyzeCached is analyze with a stem cache (nil for none).
+func analyzeCached(title, text, lang string, sc *stemCache) []occurrence {
+	l := lookupLanguage(lang)
+	occ := analyzeField(nil, l, title, true, sc)
+	return analyzeField(occ, l, text, false, sc)
+}
+
+func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *stemCache) []occurrence {
 	toks := tokenize(s)
 	if len(toks) == 0 {
 		return occ
@@ -68,7 +99,7 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool) []occur
 			prevTerm = ""
 			continue
 		}
-		term := stemToken(l, t)
+		term := sc.stem(l, t)
 		if term == "" {
 			prevTerm = ""
 			continue

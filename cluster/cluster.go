@@ -52,6 +52,7 @@ type Clusterer struct {
 	topics   map[int64]*topic
 	postings map[string]map[int64]*topic // term → open topics containing it
 	byLast   topicHeap                   // open topics, least recently updated first
+	stems    stemCache
 }
 
 // New returns a Clusterer with the given configuration that continues from
@@ -125,7 +126,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // and updates the statistics. It never fails: a story without content words
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
-	vec := vectorize(analyze(d.Title, d.Text, d.Language), &c.cfg)
+	vec := vectorize(analyzeCached(d.Title, d.Text, d.Language, &c.stems), &c.cfg)
 
 	t := d.Time
 	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
@@ -163,7 +164,7 @@ func (c *Clusterer) Add(d Document) Assignment {
 	th := c.cfg.threshold(neff)
 	norm = math.Sqrt(norm)
 
-	best, bestSim := c.bestTopic(vec.terms, w, norm)
+	best, bestSim := c.bestTopic(&vec, w, norm, neff)
 	if best == nil || bestSim < th {
 		c.lastID++
 		best = &topic{id: c.lastID, first: t, last: t, index: make(map[string]int)}
@@ -202,9 +203,29 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 
 // bestTopic scores the open topics that share a term with the story and
 // returns the most similar one (lowest ID on ties).
-func (c *Clusterer) bestTopic(terms []string, w []float64, norm float64) (*topic, float64) {
+//
+// A topic is a candidate only when it shares MinShared words with the
+// story's headline (or all of the headline's words, when it has fewer), not
+// just anywhere in the story: a headline says what the story is about,
+// while its body also carries boilerplate ("More details are expected
+// later") and background that unrelated stories share. Without statistics
+// (the first stories of a stream) the IDF cannot tell such words apart,
+// and one common headline verb plus boilerplate would join a snowstorm to
+// a bridge closure. A story without a headline counts all its words.
+func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (*topic, float64) {
 	if norm == 0 {
 		return nil, 0
+	}
+	terms := vec.terms
+	need, titleWords := c.cfg.MinShared, 0
+	for i, term := range terms {
+		if vec.title[i] && w[i] != 0 && strings.IndexByte(term, ' ') < 0 {
+			titleWords++
+		}
+	}
+	titleOnly := titleWords > 0 && neff < math.Sqrt(c.cfg.HeadlineTerms*c.cfg.ArticleTerms)
+	if titleOnly {
+		need = min(need, titleWords)
 	}
 	// Dot products through the inverted index: only topics sharing a term
 	// are touched. Each topic receives its contributions in the story's
@@ -219,7 +240,7 @@ func (c *Clusterer) bestTopic(terms []string, w []float64, norm float64) (*topic
 			k := tp.index[term]
 			tt := &tp.terms[k]
 			dots[tp] += w[i] * tt.weight * c.idf(tt.stat)
-			if strings.IndexByte(term, ' ') < 0 {
+			if strings.IndexByte(term, ' ') < 0 && (vec.title[i] || !titleOnly) {
 				shared[tp]++
 			}
 		}
@@ -229,20 +250,27 @@ func (c *Clusterer) bestTopic(terms []string, w []float64, norm float64) (*topic
 		cands = append(cands, tp)
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].id < cands[j].id })
-	var best *topic
-	bestSim := -1.0
+	type scored struct {
+		tp  *topic
+		sim float64
+	}
+	var sc []scored
 	for _, tp := range cands {
 		dot := dots[tp]
-		if dot <= 0 || shared[tp] < c.cfg.MinShared {
+		if dot <= 0 || shared[tp] < need {
 			continue
 		}
 		tn := c.topicNorm(tp)
 		if tn == 0 {
 			continue
 		}
-		sim := dot / (norm * tn)
-		if sim > bestSim {
-			best, bestSim = tp, sim
+		sc = append(sc, scored{tp, dot / (norm * tn)})
+	}
+	var best *topic
+	bestSim := -1.0
+	for _, x := range sc {
+		if x.sim > bestSim || x.sim == bestSim && x.tp.id < best.id {
+			best, bestSim = x.tp, x.sim
 		}
 	}
 	return best, bestSim
@@ -276,6 +304,7 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		tp.last = t
 		heap.Fix(&c.byLast, tp.heapIdx)
 	}
+	n0 := len(tp.terms)
 	added := false
 	for i, term := range vec.terms {
 		k, ok := tp.index[term]
@@ -293,7 +322,9 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		}
 	}
 	if added {
-		sort.Slice(tp.terms, func(i, j int) bool { return tp.terms[i].stat.term < tp.terms[j].stat.term })
+		// Both the old terms and the appended new ones (the story's terms
+		// are sorted) are in order: merge the two runs.
+		tp.terms = mergeRuns(tp.terms, n0)
 		if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
 			c.prune(tp)
 		}
@@ -301,6 +332,27 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 	}
 	c.updateHeadline(tp, d, vec)
 	tp.label = c.label(tp)
+}
+
+// mergeRuns merges the sorted runs terms[:n0] and terms[n0:] into one
+// sorted list (by term).
+func mergeRuns(terms []topicTerm, n0 int) []topicTerm {
+	if n0 == 0 || n0 == len(terms) || terms[n0-1].stat.term < terms[n0].stat.term {
+		return terms
+	}
+	out := make([]topicTerm, 0, cap(terms))
+	i, j := 0, n0
+	for i < n0 && j < len(terms) {
+		if terms[j].stat.term < terms[i].stat.term {
+			out = append(out, terms[j])
+			j++
+		} else {
+			out = append(out, terms[i])
+			i++
+		}
+	}
+	out = append(out, terms[i:n0]...)
+	return append(out, terms[j:]...)
 }
 
 // prune keeps the MaxTopicTerms heaviest terms of a centroid. It runs when

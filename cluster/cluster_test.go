@@ -312,3 +312,57 @@ func TestEmptyDocument(t *testing.T) {
 		t.Errorf("empty documents: %+v %+v", a, b)
 	}
 }
+
+// TestShortHeadlinesSharingOneWord feeds four unrelated events told in
+// short headlines by three outlets, each with the same boilerplate body, as
+// many feeds deliver them. Two events share a common headline verb
+// ("closed", "shut"); with so few stories the IDF cannot discount the
+// boilerplate, and one shared verb plus boilerplate must not join a
+// storm to a rail accident. Every event must end up in a topic of its own.
+func TestShortHeadlinesSharingOneWord(t *testing.T) {
+	events := [][]string{
+		{"Coastal railway closed after landslide near Pellmoor", "Landslide buries Pellmoor railway, line closed",
+			"Pellmoor rail line shut as hillside collapses onto tracks", "Crews clear landslide from Pellmoor railway",
+			"Pellmoor railway to remain closed for a month after landslide"},
+		{"Ice storm closes schools across the eastern valley", "Freezing rain shuts eastern valley schools",
+			"Eastern valley schools closed as ice storm hits", "Ice storm warning extended for eastern valley"},
+		{"Marbury Rovers win the regional cup final", "Cup final: Marbury Rovers lift the regional trophy",
+			"Late goal hands Marbury Rovers regional cup", "Marbury Rovers beat holders in regional cup final"},
+		{"Voters in Tessaly elect new mayor", "Tessaly mayoral election won by newcomer",
+			"Newcomer elected mayor of Tessaly", "Tessaly mayor-elect promises budget review"},
+	}
+	c := New(DefaultConfig(), nil)
+	topicOf := map[string]int64{}
+	n := 0
+	for round := 0; round < 5; round++ {
+		for ev, heads := range events {
+			if round >= len(heads) {
+				continue
+			}
+			n++
+			id := fmt.Sprintf("e%d-%d", ev, round)
+			a := c.Add(Document{
+				ID: id, Title: heads[round], Text: heads[round] + ". Full story to follow shortly.",
+				Time: t0.Add(time.Duration(n) * 29 * time.Minute),
+			})
+			for old, tp := range topicOf {
+				for _, m := range a.Merged {
+					if tp == m {
+						topicOf[old] = a.TopicID
+					}
+				}
+			}
+			topicOf[id] = a.TopicID
+		}
+	}
+	for x, tx := range topicOf {
+		for y, ty := range topicOf {
+			if x[:2] != y[:2] && tx == ty {
+				t.Errorf("%s and %s (different events) share topic %d", x, y, tx)
+			}
+		}
+	}
+	if got := len(c.Topics()); got < 4 {
+		t.Errorf("%d topics for 4 events", got)
+	}
+}

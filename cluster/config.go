@@ -52,12 +52,16 @@ type Config struct {
 	// from joining a topic through one incidental word ("Japan"), which at
 	// headline thresholds is what lets topics drift into each other.
 	MinShared int
-	// MergeMargin: two open topics whose centroids' cosine exceeds the join
-	// threshold (for their stories' typical length) by this margin are one
-	// storyline that started twice, and are merged (the older absorbs the
-	// newer). Centroids carry more evidence than single stories, which is
-	// what makes this second look worth it for headlines. Negative disables.
-	MergeMargin float64
+	// MergeFactor: two open topics whose centroids' cosine reaches this
+	// multiple of the join threshold (for their stories' typical length)
+	// are one storyline that started twice, and are merged (the older
+	// absorbs the newer). Centroids carry more evidence than single
+	// stories, which is what makes this second look worth it for
+	// headlines. The bar scales with the join threshold because cosines
+	// do: two unrelated headline topics rarely reach 0.2, two articles on
+	// the same kind of event (two boxing title defences) easily reach
+	// 0.5. Negative disables merging.
+	MergeFactor float64
 	// LabelTerms is how many terms (a name bigram counts as one) a topic
 	// label has.
 	LabelTerms int
@@ -81,7 +85,7 @@ func DefaultConfig() Config {
 		HeadlineThreshold: 0.1,
 		HeadlineTerms:     8,
 		ArticleTerms:      40,
-		MergeMargin:       0.25,
+		MergeFactor:       2.4,
 		MinShared:         2,
 	}
 }
@@ -122,8 +126,8 @@ func (c Config) withDefaults() Config {
 	if c.ArticleTerms == 0 {
 		c.ArticleTerms = d.ArticleTerms
 	}
-	if c.MergeMargin == 0 {
-		c.MergeMargin = d.MergeMargin
+	if c.MergeFactor == 0 {
+		c.MergeFactor = d.MergeFactor
 	}
 	if c.MinShared == 0 {
 		c.MinShared = d.MinShared

@@ -18,8 +18,11 @@
 //     weights.
 //  3. assign: candidate topics come from an inverted index over the terms of
 //     topics active in the time window, the document joins the most similar
-//     candidate (cosine to the centroid) above Config.Threshold, or opens a
-//     new topic.
+//     candidate (cosine to the centroid) above a threshold that depends on
+//     the story's length, or opens a new topic. A short story must share
+//     Config.MinShared words of its headline with a topic, so that body
+//     boilerplate is no evidence. Topics that converge (centroid cosine at
+//     Config.MergeFactor times the join threshold) are merged.
 //  4. label: each topic is named by its most distinctive terms in their most
 //     frequent surface form, and represented by the headline closest to its
 //     centroid.

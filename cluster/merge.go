@@ -11,9 +11,9 @@ import (
 const mergeTerms = 20
 
 // mergeCandidate returns the open topic most similar to tp (centroid
-// cosine), or nil when none reaches Config.MergeThreshold.
+// cosine), or nil when none reaches the bar set by Config.MergeFactor.
 func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
-	if c.cfg.MergeMargin < 0 || tp.size < 2 {
+	if c.cfg.MergeFactor < 0 || tp.size < 2 {
 		return nil, 0
 	}
 	top := c.topTerms(tp, mergeTerms)
@@ -59,7 +59,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		}
 		sim := dot / (na * c.topicNorm(o))
 		n := (tp.neffSum + o.neffSum) / float64(tp.size+o.size)
-		if sim >= c.cfg.threshold(n)+c.cfg.MergeMargin && sim > bestSim {
+		if sim >= c.cfg.threshold(n)*c.cfg.MergeFactor && sim > bestSim {
 			best, bestSim = o, sim
 		}
 	}

@@ -15,6 +15,7 @@ type docVector struct {
 	terms []string    // distinct terms, sorted
 	u     []float64   // unit-length IDF-free weights, parallel to terms
 	forms [][]surface // spellings seen, parallel to terms
+	title []bool      // the term occurs in the title, parallel to terms
 }
 
 type surface struct {
@@ -26,6 +27,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	type acc struct {
 		raw         float64
 		name, bigra bool
+		title       bool
 		forms       []surface
 	}
 	m := make(map[string]*acc, len(occ))
@@ -36,6 +38,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 			m[o.term] = a
 		}
 		if o.title {
+			a.title = true
 			a.raw += cfg.TitleWeight
 		} else {
 			a.raw++
@@ -53,6 +56,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	sort.Strings(v.terms)
 	v.u = make([]float64, len(v.terms))
 	v.forms = make([][]surface, len(v.terms))
+	v.title = make([]bool, len(v.terms))
 	var norm float64
 	for i, t := range v.terms {
 		a := m[t]
@@ -68,6 +72,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		}
 		v.u[i] = tf
 		v.forms[i] = a.forms
+		v.title[i] = a.title
 		norm += tf * tf
 	}
 	if norm > 0 {

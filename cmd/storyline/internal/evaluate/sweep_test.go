@@ -32,7 +32,7 @@ func TestThresholdNeighbourhood(t *testing.T) {
 	knobs := []knob{
 		{"Threshold", func(c *cluster.Config, v float64) { c.Threshold = v }, []float64{d.Threshold - 0.05, d.Threshold - 0.025, d.Threshold, d.Threshold + 0.025, d.Threshold + 0.05}},
 		{"HeadlineThreshold", func(c *cluster.Config, v float64) { c.HeadlineThreshold = v }, []float64{d.HeadlineThreshold - 0.02, d.HeadlineThreshold - 0.01, d.HeadlineThreshold, d.HeadlineThreshold + 0.01, d.HeadlineThreshold + 0.02}},
-		{"MergeMargin", func(c *cluster.Config, v float64) { c.MergeMargin = v }, []float64{d.MergeMargin - 0.1, d.MergeMargin - 0.05, d.MergeMargin, d.MergeMargin + 0.05, d.MergeMargin + 0.1}},
+		{"MergeFactor", func(c *cluster.Config, v float64) { c.MergeFactor = v }, []float64{d.MergeFactor - 0.4, d.MergeFactor - 0.2, d.MergeFactor, d.MergeFactor + 0.2, d.MergeFactor + 0.4}},
 	}
 	for _, k := range knobs {
 		for _, v := range k.vals {
