@@ -3,8 +3,351 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/storyline/storyline/cluster"
 )
 
-func (d *DB) onEntriesAdded(ctx context.Context, tx *sql.Tx, feedID int64, added []addedEntry) error {
+// The clusterer lives in memory next to the database and is fed by the
+// single writer. Its state is saved in the same transaction as the entries
+// it clustered, so the two never disagree. cluster_meta.generation changes
+// with every clustering write: a process whose generation differs from the
+// file's (another process wrote, or our own transaction rolled back after
+// the clusterer had moved on) reloads the state before clustering again.
+
+// SetClusterConfig sets the clustering configuration used from now on. It
+// takes effect for stories clustered later; Recluster applies it to all.
+func (d *DB) SetClusterConfig(cfg cluster.Config) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.clusterCfg = cfg
+	d.clusterer = nil
+}
+
+// clusterState is the in-memory side of the clustering, guarded by writeMu.
+type clusterState struct {
+	clusterCfg cluster.Config
+	clusterer  *cluster.Clusterer
+	clusterGen int64
+	// pending is the clusterer of a transaction not yet committed.
+	pending    *cluster.Clusterer
+	pendingGen int64
+	// failRecluster, set by tests, makes Recluster fail after n stories.
+	failRecluster int
+}
+
+// ensureClusterer makes d.clusterer current with the database, inside the
+// write transaction tx.
+func (d *DB) ensureClusterer(ctx context.Context, tx *sql.Tx) error {
+	var gen int64
+	if err := tx.QueryRowContext(ctx, "SELECT generation FROM cluster_meta WHERE id = 1").Scan(&gen); err != nil {
+		return fmt.Errorf("read cluster generation: %w", err)
+	}
+	if d.clusterer != nil && gen == d.clusterGen {
+		return nil
+	}
+	st, err := loadClusterState(ctx, tx, d.config().Window)
+	if err != nil {
+		return err
+	}
+	d.clusterer = cluster.New(d.config(), st)
+	d.clusterGen = gen
 	return nil
 }
+
+func (d *DB) config() cluster.Config {
+	if d.clusterCfg == (cluster.Config{}) {
+		return cluster.DefaultConfig()
+	}
+	return d.clusterCfg
+}
+
+func loadClusterState(ctx context.Context, tx *sql.Tx, window time.Duration) (*cluster.State, error) {
+	st := &cluster.State{DocFreq: make(map[string]int64)}
+	var clock int64
+	if err := tx.QueryRowContext(ctx, "SELECT docs, last_topic_id, clock FROM cluster_meta WHERE id = 1").
+		Scan(&st.Docs, &st.LastTopicID, &clock); err != nil {
+		return nil, fmt.Errorf("load cluster state: %w", err)
+	}
+	st.Clock = fromMS(clock)
+	rows, err := tx.QueryContext(ctx, "SELECT term, df FROM term_stats")
+	if err != nil {
+		return nil, fmt.Errorf("load term statistics: %w", err)
+	}
+	for rows.Next() {
+		var term string
+		var df int64
+		if err := rows.Scan(&term, &df); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load term statistics: %w", err)
+		}
+		st.DocFreq[term] = df
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("load term statistics: %w", err)
+	}
+	// Only the topics inside the window can still grow.
+	rows, err = tx.QueryContext(ctx, "SELECT id, state FROM topics WHERE last_seen_at >= ? ORDER BY id",
+		clock-window.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("load open topics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, fmt.Errorf("load open topics: %w", err)
+		}
+		var ts cluster.TopicState
+		if err := json.Unmarshal(b, &ts); err != nil {
+			return nil, fmt.Errorf("topic %d: corrupt state: %w", id, err)
+		}
+		st.Topics = append(st.Topics, ts)
+	}
+	return st, rows.Err()
+}
+
+// clusterBatch collects the effects of a batch of Adds so that each topic,
+// each term and the counters are written once per batch, not once per story.
+type clusterBatch struct {
+	topics  map[int64]cluster.TopicState
+	df      map[string]int64
+	members [][2]int64 // entry id, topic id
+	// mergedInto maps each topic merged away in this batch to the one that
+	// absorbed it.
+	mergedInto map[int64]int64
+	docs       int64
+}
+
+func newClusterBatch() *clusterBatch {
+	return &clusterBatch{topics: make(map[int64]cluster.TopicState), df: make(map[string]int64),
+		mergedInto: make(map[int64]int64)}
+}
+
+func (b *clusterBatch) add(entryID int64, a cluster.Assignment) {
+	b.topics[a.TopicID] = a.Topic
+	for _, m := range a.Merged {
+		b.mergedInto[m] = a.TopicID
+		delete(b.topics, m)
+	}
+	for _, t := range a.DocFreqTerms {
+		b.df[t]++
+	}
+	b.members = append(b.members, [2]int64{entryID, a.TopicID})
+	b.docs++
+}
+
+// onEntriesAdded clusters newly stored entries, in time order, and saves the
+// result in the same transaction.
+func (d *DB) onEntriesAdded(ctx context.Context, tx *sql.Tx, feedID int64, added []addedEntry) error {
+	if len(added) == 0 {
+		return nil
+	}
+	if err := d.ensureClusterer(ctx, tx); err != nil {
+		return err
+	}
+	sort.SliceStable(added, func(i, j int) bool {
+		if added[i].published != added[j].published {
+			return added[i].published < added[j].published
+		}
+		return added[i].id < added[j].id
+	})
+	b := newClusterBatch()
+	for _, a := range added {
+		b.add(a.id, d.clusterer.Add(cluster.Document{
+			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
+			Language: a.lang, Time: fromMS(a.published),
+		}))
+	}
+	return d.saveClusterBatch(ctx, tx, b)
+}
+
+// saveClusterBatch writes a batch and bumps the generation. The clusterer
+// is set aside until the transaction commits (see commitCluster): if it rolls
+// back instead, the next write reloads the state from the database.
+func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
+	c := d.clusterer
+	d.clusterer = nil
+	if err := upsertTermStats(ctx, tx, b.df); err != nil {
+		return err
+	}
+	if err := upsertTopics(ctx, tx, b.topics); err != nil {
+		return err
+	}
+	if err := applyMerges(ctx, tx, b); err != nil {
+		return err
+	}
+	if err := insertMembers(ctx, tx, b.members); err != nil {
+		return err
+	}
+	if err := countOutlets(ctx, tx, b.topics); err != nil {
+		return err
+	}
+	var lastID int64
+	var clock time.Time
+	for id, ts := range b.topics {
+		lastID = max(lastID, id)
+		if ts.Last.After(clock) {
+			clock = ts.Last
+		}
+	}
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = docs + ?,
+		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1
+		WHERE id = 1 RETURNING generation`, b.docs, lastID, ms(clock)).Scan(&gen); err != nil {
+		return fmt.Errorf("update cluster counters: %w", err)
+	}
+	d.pending = c
+	d.pendingGen = gen
+	return nil
+}
+
+// commitCluster is called after a successful commit: the clusterer that
+// produced the committed state becomes current again.
+func (d *DB) commitCluster() {
+	if d.pending != nil {
+		d.clusterer, d.clusterGen = d.pending, d.pendingGen
+	}
+	d.pending = nil
+}
+
+// abortCluster is called when a write transaction fails.
+func (d *DB) abortCluster() {
+	d.pending = nil
+	d.clusterer = nil
+}
+
+// applyMerges moves the stories of merged topics to the topics that absorbed
+// them, and deletes the merged topics. A topic merged into one that was
+// itself merged later in the batch ends up in the last one.
+func applyMerges(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
+	final := func(id int64) int64 {
+		for {
+			to, ok := b.mergedInto[id]
+			if !ok {
+				return id
+			}
+			id = to
+		}
+	}
+	from := make([]int64, 0, len(b.mergedInto))
+	for id := range b.mergedInto {
+		from = append(from, id)
+	}
+	sort.Slice(from, func(i, j int) bool { return from[i] < from[j] })
+	for _, id := range from {
+		into := final(id)
+		if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE topic_id = ?", into, id); err != nil {
+			return fmt.Errorf("merge topic %d into %d: %w", id, into, err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", id); err != nil {
+			return fmt.Errorf("merge topic %d into %d: %w", id, into, err)
+		}
+	}
+	for i := range b.members {
+		b.members[i][1] = final(b.members[i][1])
+	}
+	return nil
+}
+
+func insertMembers(ctx context.Context, tx *sql.Tx, members [][2]int64) error {
+	st, err := tx.PrepareContext(ctx, "INSERT INTO topic_entries (entry_id, topic_id) VALUES (?, ?)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, m := range members {
+		if _, err := st.ExecContext(ctx, m[0], m[1]); err != nil {
+			return fmt.Errorf("add entry %d to topic %d: %w", m[0], m[1], err)
+		}
+	}
+	return nil
+}
+
+// upsertTermStats adds the batch's document frequencies, many rows per
+// statement: a long article has hundreds of terms, and one round trip per
+// term would dominate the cost of saving it.
+func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error {
+	terms := make([]string, 0, len(df))
+	for t := range df {
+		terms = append(terms, t)
+	}
+	sort.Strings(terms)
+	const rowsPer = 400
+	for start := 0; start < len(terms); start += rowsPer {
+		end := min(start+rowsPer, len(terms))
+		args := make([]any, 0, 2*(end-start))
+		for _, t := range terms[start:end] {
+			args = append(args, t, df[t])
+		}
+		q := "INSERT INTO term_stats (term, df) VALUES (?, ?)" + strings.Repeat(", (?, ?)", end-start-1) +
+			" ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("update term statistics: %w", err)
+		}
+	}
+	return nil
+}
+
+func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
+	ids := make([]int64, 0, len(topics))
+	for id := range topics {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, size, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, headline = excluded.headline,
+			first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+			size = excluded.size, state = excluded.state`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, id := range ids {
+		ts := topics[id]
+		b, err := json.Marshal(ts)
+		if err != nil {
+			return fmt.Errorf("encode topic %d: %w", id, err)
+		}
+		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), ts.Size, b); err != nil {
+			return fmt.Errorf("save topic %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// countOutlets sets the size and number of distinct feeds of the given
+// topics from their stored members: the outlets need the entries' feeds,
+// which the clusterer does not know, and a removed feed's stories must not
+// be counted.
+func countOutlets(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(topics))
+	for id := range topics {
+		ids = append(ids, id)
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE topics SET
+		size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
+		outlets = (SELECT COUNT(DISTINCT e.feed_id) FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+			WHERE te.topic_id = topics.id)
+		WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("count topic outlets: %w", err)
+	}
+	return nil
+}
+
+var errInjected = errors.New("store: injected failure")

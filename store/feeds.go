@@ -129,10 +129,16 @@ func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
 	if err != nil {
 		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", f.ID); err != nil {
+	if err := removeFeedTx(ctx, tx, f.ID); err != nil {
 		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
 	}
-	return f, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
+	// The topics' centroids still hold the removed stories; reload rather
+	// than keep a state that disagrees with the file.
+	d.abortCluster()
+	return f, nil
 }
 
 // Feed returns one feed by ID or URL.
@@ -229,4 +235,36 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 		return findFeed(ctx, q, "f.id = ?", id)
 	}
 	return findFeed(ctx, q, "f.url = ?", idOrURL)
+}
+
+// removeFeedTx deletes a feed with its entries, and brings the topics those
+// entries belonged to up to date: smaller, or gone when nothing is left.
+func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	const touched = `SELECT DISTINCT te.topic_id FROM topic_entries te JOIN entries e ON e.id = te.entry_id WHERE e.feed_id = ?`
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS touched_topics (id INTEGER PRIMARY KEY)"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM touched_topics"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO touched_topics "+touched, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`UPDATE topics SET
+			size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
+			outlets = (SELECT COUNT(DISTINCT e.feed_id) FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+				WHERE te.topic_id = topics.id)
+			WHERE id IN (SELECT id FROM touched_topics)`,
+		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
+		`UPDATE cluster_meta SET generation = generation + 1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

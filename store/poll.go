@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,21 +57,41 @@ type SaveStats struct {
 // nothing the second time; an entry whose content changed is updated in
 // place.
 func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
+	st, err := d.SavePolls(ctx, []PollResult{r})
+	if err != nil {
+		return SaveStats{}, err
+	}
+	return st[0], nil
+}
+
+// SavePolls records several polls in one transaction, which is how a busy
+// poller amortizes the cost of a commit. Either all are saved or none.
+func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	fail := func(r PollResult, err error) ([]SaveStats, error) {
+		d.abortCluster()
+		if len(rs) == 1 {
+			return nil, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+		}
+		return nil, fmt.Errorf("store: save polls of %d feeds (feed %d): %w", len(rs), r.FeedID, err)
+	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+		return fail(rs[0], err)
 	}
 	defer tx.Rollback()
-	var st SaveStats
-	if err := d.savePoll(ctx, tx, r, &st); err != nil {
-		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+	out := make([]SaveStats, len(rs))
+	for i, r := range rs {
+		if err := d.savePoll(ctx, tx, r, &out[i]); err != nil {
+			return fail(r, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return SaveStats{}, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
+		return fail(rs[0], err)
 	}
-	return st, nil
+	d.commitCluster()
+	return out, nil
 }
 
 func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) error {

@@ -40,6 +40,7 @@ type DB struct {
 	// writeMu serializes this process's writers so that SQLite never has to
 	// arbitrate between them (and never answers "database is locked").
 	writeMu sync.Mutex
+	clusterState
 }
 
 // Open opens (creating if needed) the database at path and brings its schema

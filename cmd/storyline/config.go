@@ -10,17 +10,20 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/storyline/storyline/cluster"
 )
 
 // Config is the whole configuration: defaults, with the YAML file laid over.
 type Config struct {
 	// Database is the SQLite file; --db overrides it.
-	Database  string       `yaml:"database"`
-	LogFormat string       `yaml:"log_format"`
-	Poll      PollConfig   `yaml:"poll"`
-	Fetch     FetchConfig  `yaml:"fetch"`
-	Serve     ServeConfig  `yaml:"serve"`
-	Feeds     []FeedConfig `yaml:"feeds"`
+	Database  string        `yaml:"database"`
+	LogFormat string        `yaml:"log_format"`
+	Poll      PollConfig    `yaml:"poll"`
+	Fetch     FetchConfig   `yaml:"fetch"`
+	Serve     ServeConfig   `yaml:"serve"`
+	Cluster   ClusterConfig `yaml:"cluster"`
+	Feeds     []FeedConfig  `yaml:"feeds"`
 }
 
 // PollConfig is the scheduler's part of the configuration.
@@ -47,6 +50,21 @@ type ServeConfig struct {
 	Listen string `yaml:"listen"`
 }
 
+// ClusterConfig is the clustering's part of the configuration: the knobs
+// worth turning. The rest of cluster.Config keeps its defaults.
+type ClusterConfig struct {
+	Threshold   float64       `yaml:"threshold"`
+	Window      time.Duration `yaml:"window"`
+	TitleWeight float64       `yaml:"title_weight"`
+	NameWeight  float64       `yaml:"name_weight"`
+}
+
+func (c ClusterConfig) config() cluster.Config {
+	cfg := cluster.DefaultConfig()
+	cfg.Threshold, cfg.Window, cfg.TitleWeight, cfg.NameWeight = c.Threshold, c.Window, c.TitleWeight, c.NameWeight
+	return cfg
+}
+
 // FeedConfig is one feed listed in the configuration.
 type FeedConfig struct {
 	URL      string        `yaml:"url"`
@@ -56,6 +74,7 @@ type FeedConfig struct {
 
 // DefaultConfig is what storyline uses with no configuration file.
 func DefaultConfig() Config {
+	cd := cluster.DefaultConfig()
 	return Config{
 		Database:  "storyline.db",
 		LogFormat: "text",
@@ -74,6 +93,12 @@ func DefaultConfig() Config {
 			MaxRedirects:   5,
 		},
 		Serve: ServeConfig{Listen: "127.0.0.1:8080"},
+		Cluster: ClusterConfig{
+			Threshold:   cd.Threshold,
+			Window:      cd.Window,
+			TitleWeight: cd.TitleWeight,
+			NameWeight:  cd.NameWeight,
+		},
 	}
 }
 
@@ -146,6 +171,15 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Fetch.MaxRedirects < 0 || c.Fetch.MaxRedirects > 20 {
 		return bad("fetch.max_redirects", fmt.Sprintf("must be between 0 and 20, not %d", c.Fetch.MaxRedirects))
+	}
+	if c.Cluster.Threshold <= 0 || c.Cluster.Threshold >= 1 {
+		return bad("cluster.threshold", fmt.Sprintf("must be between 0 and 1 (exclusive), not %v", c.Cluster.Threshold))
+	}
+	if c.Cluster.Window <= 0 {
+		return bad("cluster.window", "must be a positive duration such as 72h")
+	}
+	if c.Cluster.TitleWeight <= 0 || c.Cluster.NameWeight <= 0 {
+		return bad("cluster.title_weight", "title_weight and name_weight must be positive")
 	}
 	if c.Database == "" {
 		return bad("database", "must not be empty")

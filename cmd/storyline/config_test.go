@@ -15,7 +15,7 @@ func TestLoadExampleConfig(t *testing.T) {
 	}
 	def := DefaultConfig()
 	// The example documents the defaults; it must not drift from them.
-	if cfg.Poll != def.Poll || cfg.Fetch != def.Fetch || cfg.Serve != def.Serve || cfg.Database != def.Database {
+	if cfg.Poll != def.Poll || cfg.Cluster != def.Cluster || cfg.Fetch != def.Fetch || cfg.Serve != def.Serve || cfg.Database != def.Database {
 		t.Errorf("example config differs from the defaults:\n got %+v\nwant %+v", cfg, def)
 	}
 	if len(cfg.Feeds) != 2 || cfg.Feeds[0].Interval != time.Hour || cfg.Feeds[0].Title != "Example News" {

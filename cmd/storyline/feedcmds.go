@@ -24,6 +24,7 @@ func openDB(ctx context.Context, e *env) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetClusterConfig(e.cfg.Cluster.config())
 	for _, fc := range e.cfg.Feeds {
 		f, err := db.AddFeed(ctx, store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval})
 		if errors.Is(err, store.ErrExists) {

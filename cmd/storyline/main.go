@@ -86,6 +86,11 @@ func commands() []command {
 		{"export", "", "write the subscriptions as OPML to stdout", cmdExport},
 		{"poll", "[--all]", "poll the due feeds (every feed with --all) once", cmdPoll},
 		{"entries", "[--feed ID] [--since D] [--limit N] [--json]", "list stored entries, newest first", cmdEntries},
+		{"topics", "[--since D] [--limit N] [--min-size N] [--json]", "list storylines by recent activity and size", cmdTopics},
+		{"topic", "ID [--json]", "show one storyline and its stories", cmdTopic},
+		{"search", "QUERY [--limit N] [--json]", "full-text search over entries, with their storylines", cmdSearch},
+		{"recluster", "", "rebuild all storylines from the stored entries with the current settings", cmdRecluster},
+		{"eval", "--input FILE.jsonl [--assignments OUT.tsv] [--json]", "score the clustering on a labelled file", cmdEval},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -33,9 +33,10 @@ CREATE TABLE term_stats (
 -- entries since it loaded its state
 CREATE TABLE cluster_meta (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
-    docs       INTEGER NOT NULL DEFAULT 0,
-    generation INTEGER NOT NULL DEFAULT 0,
-    config     TEXT    NOT NULL DEFAULT ''
+    docs          INTEGER NOT NULL DEFAULT 0,
+    last_topic_id INTEGER NOT NULL DEFAULT 0,
+    clock         INTEGER NOT NULL DEFAULT 0, -- latest story time clustered
+    generation    INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO cluster_meta (id) VALUES (1);
 

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/storyline/storyline/cmd/storyline/internal/evaluate"
+	"github.com/storyline/storyline/store"
+)
+
+// topicJSON is the stable JSON form of a topic (documented in the README).
+type topicJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Headline  string    `json:"headline"`
+	Size      int       `json:"size"`
+	Outlets   int       `json:"outlets"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+func toTopicJSON(t store.Topic) topicJSON {
+	return topicJSON{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
+		FirstSeen: t.First.UTC(), LastSeen: t.Last.UTC()}
+}
+
+// storyJSON is one story of a topic.
+type storyJSON struct {
+	ID        int64     `json:"id"`
+	Title     string    `json:"title"`
+	Link      string    `json:"link"`
+	Outlet    string    `json:"outlet"`
+	FeedID    int64     `json:"feed_id"`
+	Published time.Time `json:"published"`
+}
+
+func cmdTopics(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "topics")
+	since := fs.Duration("since", 0, "only topics with a story within this `DURATION` (e.g. 24h)")
+	limit := fs.Int("limit", 30, "at most `N` topics (0 for all)")
+	minSize := fs.Int("min-size", 1, "only topics with at least `N` stories")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("topics takes no arguments")
+	}
+	if *limit < 0 || *since < 0 || *minSize < 0 {
+		return usageError("--limit, --since and --min-size must not be negative")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q := store.TopicQuery{Limit: *limit, MinSize: *minSize}
+	if *since > 0 {
+		q.Since = time.Now().Add(-*since)
+	}
+	ts, err := db.Topics(ctx, q)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]topicJSON, 0, len(ts))
+		for _, t := range ts {
+			out = append(out, toTopicJSON(t))
+		}
+		return writeJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTORIES\tOUTLETS\tFIRST\tLAST\tNAME\tHEADLINE")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Size, t.Outlets,
+			t.First.Local().Format("01-02 15:04"), t.Last.Local().Format("01-02 15:04"),
+			truncate(t.Name, 32), truncate(t.Headline, 80))
+	}
+	return tw.Flush()
+}
+
+func cmdTopic(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "topic")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("topic takes one topic ID")
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usageError("%q is not a topic ID", pos[0])
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := db.Topic(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no topic with ID %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	es, err := db.Entries(ctx, store.EntryQuery{TopicID: id})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := struct {
+			topicJSON
+			Stories []storyJSON `json:"stories"`
+		}{topicJSON: toTopicJSON(t), Stories: make([]storyJSON, 0, len(es))}
+		for _, se := range es {
+			out.Stories = append(out.Stories, storyJSON{ID: se.ID, Title: se.Entry.Title, Link: se.Entry.Link,
+				Outlet: se.FeedTitle, FeedID: se.FeedID, Published: se.Entry.Published.UTC()})
+		}
+		return writeJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "%s\n%s\n%d stories from %d outlets, %s to %s\n\n", t.Name, t.Headline, t.Size, t.Outlets,
+		t.First.Local().Format("2006-01-02 15:04"), t.Last.Local().Format("2006-01-02 15:04"))
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, se := range es {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format("01-02 15:04"),
+			truncate(se.FeedTitle, 24), se.Entry.Title, se.Entry.Link)
+	}
+	return tw.Flush()
+}
+
+func cmdSearch(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "search")
+	limit := fs.Int("limit", 50, "at most `N` hits")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("search takes a query")
+	}
+	query := pos[0]
+	for _, p := range pos[1:] {
+		query += " " + p
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hits, err := db.Search(ctx, query, *limit)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, h := range hits {
+		if _, ok := names[h.TopicID]; !ok && h.TopicID != 0 {
+			if t, err := db.Topic(ctx, h.TopicID); err == nil {
+				names[h.TopicID] = t.Name
+			}
+		}
+	}
+	if *asJSON {
+		type hitJSON struct {
+			entryJSON
+			Topic string `json:"topic"`
+		}
+		out := make([]hitJSON, 0, len(hits))
+		for _, h := range hits {
+			out = append(out, hitJSON{entryJSON: toEntryJSON(h), Topic: names[h.TopicID]})
+		}
+		return writeJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE\tTOPIC")
+	for _, h := range hits {
+		topic := "-"
+		if h.TopicID != 0 {
+			topic = fmt.Sprintf("%d %s", h.TopicID, names[h.TopicID])
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format("2006-01-02 15:04"),
+			truncate(h.FeedTitle, 24), truncate(h.Entry.Title, 70), topic)
+	}
+	return tw.Flush()
+}
+
+func cmdRecluster(ctx context.Context, e *env, args []string) error {
+	if pos, err := parseFlags(newFlagSet(e, "recluster"), args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("recluster takes no arguments")
+	}
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	n, nt, err := db.Recluster(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (the old topics are unchanged)", err)
+	}
+	fmt.Fprintf(e.stdout, "reclustered %d entries into %d topics in %v\n", n, nt, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func cmdEval(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "eval")
+	input := fs.String("input", "", "labelled JSON Lines `FILE` (see the README)")
+	assignments := fs.String("assignments", "", "write id<TAB>topic lines to `FILE`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("eval takes no arguments besides its flags")
+	}
+	if *input == "" {
+		return usageError("eval needs --input FILE.jsonl")
+	}
+	f, err := os.Open(*input)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, as, err := evaluate.Run(f, e.cfg.Cluster.config())
+	if err != nil {
+		return fmt.Errorf("eval %s: %w", *input, err)
+	}
+	if *assignments != "" {
+		if err := writeAssignments(*assignments, as); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, rep)
+	}
+	return printReport(e.stdout, rep)
+}
+
+func writeAssignments(path string, as []evaluate.Assignment) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	w := &errWriter{w: f}
+	for _, a := range as {
+		fmt.Fprintf(w, "%s\t%d\n", a.ID, a.TopicID)
+	}
+	return w.err
+}
+
+// errWriter remembers the first write error so a loop of Fprintf calls can
+// be checked once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	w.err = err
+	return n, err
+}
+
+func printReport(w io.Writer, r *evaluate.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "documents\t%d\n", r.Docs)
+	fmt.Fprintf(tw, "B-cubed\tP %.4f\tR %.4f\tF1 %.4f\n", r.BCubedPrecision, r.BCubedRecall, r.BCubedF1)
+	fmt.Fprintf(tw, "pairwise\tP %.4f\tR %.4f\tF1 %.4f\n", r.PairwisePrecision, r.PairwiseRecall, r.PairwiseF1)
+	fmt.Fprintf(tw, "ARI\t%.4f\n", r.ARI)
+	fmt.Fprintf(tw, "NMI\t%.4f\n", r.NMI)
+	fmt.Fprintf(tw, "clusters\t%d predicted\t%d gold\n", r.PredictedClusters, r.GoldClusters)
+	fmt.Fprintf(tw, "speed\t%.0f docs/s\t(%.3f s)\n", r.DocsPerSecond, r.Seconds)
+	return tw.Flush()
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/storyline/storyline/cluster"
+)
+
+// Topic is a storyline as stored.
+type Topic struct {
+	ID       int64
+	Name     string
+	Headline string
+	First    time.Time
+	Last     time.Time
+	Size     int
+	// Outlets is the number of distinct feeds that carried its stories.
+	Outlets int
+}
+
+// TopicQuery selects topics; zero fields do not filter.
+type TopicQuery struct {
+	Since   time.Time // last story at or after
+	MinSize int
+	Limit   int
+}
+
+// Topics returns topics ordered by recent activity and size: a topic's
+// score is its number of stories discounted by the hours since its latest
+// one, so a big story of this morning ranks above a small one of this
+// minute, and a big one of last week below both.
+func (d *DB) Topics(ctx context.Context, q TopicQuery) ([]Topic, error) {
+	conds, args := []string{"size >= ?"}, []any{max(q.MinSize, 1)}
+	if !q.Since.IsZero() {
+		conds, args = append(conds, "last_seen_at >= ?"), append(args, ms(q.Since))
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size, outlets
+		FROM topics WHERE `+strings.Join(conds, " AND ")+` ORDER BY last_seen_at DESC, id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list topics: %w", err)
+	}
+	defer rows.Close()
+	var out []Topic
+	for rows.Next() {
+		t, err := scanTopic(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list topics: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list topics: %w", err)
+	}
+	// Scores are relative to the newest topic, not the wall clock, so that
+	// an archive (or the demo corpus) ranks the same whenever it is read.
+	if len(out) > 0 {
+		newest := out[0].Last
+		score := func(t Topic) float64 {
+			hours := newest.Sub(t.Last).Hours()
+			return float64(t.Size) / math.Pow(hours+2, 1.5)
+		}
+		sort.SliceStable(out, func(i, j int) bool { return score(out[i]) > score(out[j]) })
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func scanTopic(sc interface{ Scan(...any) error }) (Topic, error) {
+	var t Topic
+	var first, last int64
+	if err := sc.Scan(&t.ID, &t.Name, &t.Headline, &first, &last, &t.Size, &t.Outlets); err != nil {
+		return Topic{}, err
+	}
+	t.First, t.Last = fromMS(first), fromMS(last)
+	return t, nil
+}
+
+// Topic returns one topic.
+func (d *DB) Topic(ctx context.Context, id int64) (Topic, error) {
+	t, err := scanTopic(d.db.QueryRowContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size, outlets
+		FROM topics WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Topic{}, fmt.Errorf("store: topic %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Topic{}, fmt.Errorf("store: topic %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// Search returns the entries whose title or text match the words of query
+// (all of them, in any order), best match first.
+func (d *DB) Search(ctx context.Context, query string, limit int) ([]StoredEntry, error) {
+	match := ftsQuery(query)
+	if match == "" {
+		return nil, fmt.Errorf("store: search: no words in %q", query)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries_fts
+		JOIN entries e ON e.id = entries_fts.rowid
+		JOIN feeds f ON f.id = e.feed_id
+		LEFT JOIN topic_entries te ON te.entry_id = e.id
+		WHERE entries_fts MATCH ? ORDER BY bm25(entries_fts, 3.0, 1.0), e.published_at DESC LIMIT ?`, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: search %q: %w", query, err)
+	}
+	defer rows.Close()
+	var out []StoredEntry
+	for rows.Next() {
+		se, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: search %q: %w", query, err)
+		}
+		out = append(out, se)
+	}
+	return out, rows.Err()
+}
+
+// ftsQuery turns what a person types into an FTS5 query that cannot be a
+// syntax error: every word is quoted (so AND, NEAR, * and quotes are just
+// text), and the words must all occur.
+func ftsQuery(q string) string {
+	var parts []string
+	for _, w := range strings.Fields(q) {
+		w = strings.Trim(w, `"'.,;:!?()[]{}`)
+		if w == "" {
+			continue
+		}
+		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Recluster rebuilds all topics from the stored entries, in time order, with
+// the current clustering configuration. It runs in one transaction: if
+// anything fails, the old topics stay as they were.
+func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: recluster: %w", err)
+	}
+	defer tx.Rollback()
+	entries, topics, err = d.recluster(ctx, tx)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		d.abortCluster()
+		return 0, 0, fmt.Errorf("store: recluster: %w", err)
+	}
+	d.commitCluster()
+	return entries, topics, nil
+}
+
+func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
+	for _, q := range []string{
+		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
+		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, 0, err
+		}
+	}
+	d.clusterer = cluster.New(d.config(), nil)
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.title, e.text, e.language, e.published_at
+		FROM entries e ORDER BY e.published_at, e.id`)
+	if err != nil {
+		return 0, 0, err
+	}
+	// The rows are read to the end before writing: one connection cannot
+	// interleave a read cursor with writes in the same transaction safely.
+	type doc struct {
+		id  int64
+		doc cluster.Document
+	}
+	var docs []doc
+	for rows.Next() {
+		var x doc
+		var pub int64
+		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Language, &pub); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		x.doc.ID, x.doc.Time = fmt.Sprint(x.id), fromMS(pub)
+		docs = append(docs, x)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, 0, err
+	}
+	// Save in batches so that memory stays bounded by a batch, not by the
+	// whole archive's topic states.
+	const batch = 1000
+	b := newClusterBatch()
+	topicIDs := map[int64]bool{}
+	for i, x := range docs {
+		if d.failRecluster > 0 && i == d.failRecluster {
+			return 0, 0, errInjected
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		a := d.clusterer.Add(x.doc)
+		b.add(x.id, a)
+		topicIDs[a.TopicID] = true
+		if len(b.members) == batch || i == len(docs)-1 {
+			if err := d.saveClusterBatch(ctx, tx, b); err != nil {
+				return 0, 0, err
+			}
+			d.clusterer, d.pending = d.pending, nil
+			b = newClusterBatch()
+		}
+	}
+	if len(docs) == 0 {
+		// Still bump the generation so other processes drop their state.
+		if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET generation = generation + 1"); err != nil {
+			return 0, 0, err
+		}
+		d.clusterer = nil
+		return 0, 0, nil
+	}
+	d.pending = d.clusterer
+	return len(docs), len(topicIDs), nil
+}

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+)
+
+// storyStream is a small made-up news stream: four events, each reported by
+// three outlets in different words, interleaved in time.
+func storyStream() [][]feeds.Entry {
+	events := [][]string{
+		{"Harbour bridge closed after cargo ship collision", "Cargo ship strikes harbour bridge, span closed to traffic",
+			"Bridge over the harbour shut as freighter hits pillar", "Engineers inspect harbour bridge after ship collision",
+			"Harbour bridge to stay closed for weeks after collision"},
+		{"Valdoria wins national chess championship final", "Chess final: Valdoria takes the national title",
+			"Teenager Valdoria crowned national chess champion", "Valdoria beats veteran in chess championship final"},
+		{"Heavy snow closes mountain passes in the north", "Snowstorm shuts northern mountain passes",
+			"Northern passes closed as heavy snow falls", "Snow warning extended for northern mountains"},
+		{"Orland Bank raises interest rate to four percent", "Central bank Orland lifts rates to 4%",
+			"Orland Bank interest rate rise surprises markets", "Markets react to Orland Bank rate hike"},
+	}
+	start := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	out := make([][]feeds.Entry, 3)
+	n := 0
+	for round := 0; round < 5; round++ {
+		for ev, heads := range events {
+			if round >= len(heads) {
+				continue
+			}
+			feed := (ev + round) % 3
+			n++
+			out[feed] = append(out[feed], feeds.Entry{
+				ID: fmt.Sprintf("e%d-%d", ev, round), Link: fmt.Sprintf("https://o%d.example/%d/%d", feed, ev, round),
+				Title: heads[round], Text: heads[round] + ". More details are expected later today.",
+				Published: start.Add(time.Duration(n) * 37 * time.Minute),
+			})
+		}
+	}
+	return out
+}
+
+// topicsOf maps each entry GUID to the set of GUIDs in its topic, which
+// compares clusterings independently of topic numbering.
+func topicsOf(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	es, err := db.Entries(context.Background(), EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTopic := map[int64][]string{}
+	for _, e := range es {
+		if e.TopicID == 0 {
+			t.Fatalf("entry %s has no topic", e.Entry.ID)
+		}
+		byTopic[e.TopicID] = append(byTopic[e.TopicID], e.Entry.ID)
+	}
+	out := map[string]string{}
+	for id, members := range byTopic {
+		for _, m := range members {
+			out[m] = fmt.Sprint(id, members)
+		}
+	}
+	return out
+}
+
+func saveStream(t *testing.T, db *DB, stream [][]feeds.Entry, ids []int64, from, to int) {
+	t.Helper()
+	// Poll the feeds in rounds, as the daemon would, one entry per feed per
+	// round, so that stories arrive roughly in time order.
+	for round := from; round < to; round++ {
+		for fi, es := range stream {
+			if round >= len(es) {
+				continue
+			}
+			if _, err := db.SavePoll(context.Background(), PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200,
+				Entries: es[:round+1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestClusteringSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	stream := storyStream()
+	dir := t.TempDir()
+
+	// One uninterrupted run.
+	whole, _ := Open(ctx, filepath.Join(dir, "whole.db"))
+	defer whole.Close()
+	var ids []int64
+	for i := range stream {
+		f, _ := whole.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+		ids = append(ids, f.ID)
+	}
+	saveStream(t, whole, stream, ids, 0, 7)
+	want := topicsOf(t, whole)
+
+	// The same stream, with a restart in the middle.
+	path := filepath.Join(dir, "halves.db")
+	db, _ := Open(ctx, path)
+	for i := range stream {
+		db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+	}
+	saveStream(t, db, stream, ids, 0, 3)
+	db.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	saveStream(t, db, stream, ids, 3, 7)
+	got := topicsOf(t, db)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("topics after a restart differ from one run:\n got %v\nwant %v", got, want)
+	}
+	wt, _ := whole.Topics(ctx, TopicQuery{})
+	gt, _ := db.Topics(ctx, TopicQuery{})
+	if !reflect.DeepEqual(wt, gt) {
+		t.Errorf("topic rows differ:\n got %+v\nwant %+v", gt, wt)
+	}
+	// The stream has four events; the method may split one, but it must
+	// not lump them together or leave every story alone.
+	if len(gt) < 4 || len(gt) > 8 {
+		t.Errorf("%d topics for 4 events: %+v", len(gt), gt)
+	}
+}
+
+// Another process clustering into the same file must be noticed: the
+// in-memory state of this one is stale then.
+func TestClusteringTwoProcesses(t *testing.T) {
+	ctx := context.Background()
+	stream := storyStream()
+	path := filepath.Join(t.TempDir(), "two.db")
+	a, _ := Open(ctx, path)
+	defer a.Close()
+	b, _ := Open(ctx, path)
+	defer b.Close()
+	var ids []int64
+	for i := range stream {
+		f, _ := a.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+		ids = append(ids, f.ID)
+	}
+	saveStream(t, a, stream, ids, 0, 2)
+	saveStream(t, b, stream, ids, 2, 4)
+	saveStream(t, a, stream, ids, 4, 7)
+
+	whole, _ := Open(ctx, filepath.Join(t.TempDir(), "one.db"))
+	defer whole.Close()
+	for i := range stream {
+		whole.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+	}
+	saveStream(t, whole, stream, ids, 0, 7)
+	if got, want := topicsOf(t, a), topicsOf(t, whole); !reflect.DeepEqual(got, want) {
+		t.Errorf("two writers:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestRecluster(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	stream := storyStream()
+	var ids []int64
+	for i := range stream {
+		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+		ids = append(ids, f.ID)
+	}
+	saveStream(t, db, stream, ids, 0, 7)
+	before := topicsOf(t, db)
+	beforeRows, _ := db.Topics(ctx, TopicQuery{})
+
+	// A failure half-way leaves the old topics in place.
+	db.failRecluster = 7
+	if _, _, err := db.Recluster(ctx); !errors.Is(err, errInjected) {
+		t.Fatalf("Recluster with injected failure: %v", err)
+	}
+	if got := topicsOf(t, db); !reflect.DeepEqual(got, before) {
+		t.Errorf("failed recluster changed topics:\n got %v\nwant %v", got, before)
+	}
+	if got, _ := db.Topics(ctx, TopicQuery{}); !reflect.DeepEqual(got, beforeRows) {
+		t.Errorf("failed recluster changed topic rows")
+	}
+	db.failRecluster = 0
+
+	// Rebuilt in time order, the entries form the same groups.
+	n, nt, err := db.Recluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(before) || nt != len(beforeRows) {
+		t.Errorf("Recluster = %d entries, %d topics; want %d, %d", n, nt, len(before), len(beforeRows))
+	}
+	after := topicsOf(t, db)
+	if len(after) != len(before) {
+		t.Fatalf("%d entries clustered after recluster, %d before", len(after), len(before))
+	}
+	// And clustering continues from the rebuilt state.
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+		ID: "late", Title: "Harbour bridge reopens after collision repairs", Published: time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)}}}); err != nil {
+		t.Fatal(err)
+	}
+	late, _ := db.Entries(ctx, EntryQuery{Limit: 1})
+	bridge, _ := db.Entries(ctx, EntryQuery{FeedID: ids[0]})
+	for _, e := range bridge {
+		if e.Entry.ID == "e0-0" && e.TopicID != late[0].TopicID {
+			t.Errorf("late bridge story in topic %d, the bridge story in %d", late[0].TopicID, e.TopicID)
+		}
+	}
+}
+
+func TestSearch(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	stream := storyStream()
+	var ids []int64
+	for i := range stream {
+		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+		ids = append(ids, f.ID)
+	}
+	saveStream(t, db, stream, ids, 0, 7)
+	hits, err := db.Search(ctx, "chess", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 4 {
+		t.Errorf("chess: %d hits, want 4", len(hits))
+	}
+	for _, h := range hits {
+		if h.TopicID == 0 {
+			t.Errorf("hit %q has no topic", h.Entry.Title)
+		}
+	}
+	// Query syntax is text, never an FTS error.
+	for _, q := range []string{`harbour AND "bridge`, `NEAR(`, `*`, `bridge-`} {
+		if _, err := db.Search(ctx, q, 0); err != nil && q != `*` {
+			t.Errorf("Search(%q): %v", q, err)
+		}
+	}
+	// Edits are searchable.
+	db.SavePoll(ctx, PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+		ID: stream[0][0].ID, Link: stream[0][0].Link, Title: "Zeppelin sighted", Published: stream[0][0].Published}}})
+	if hits, _ := db.Search(ctx, "zeppelin", 0); len(hits) != 1 {
+		t.Errorf("edited title: %d hits", len(hits))
+	}
+}
+
+func TestRemoveFeedUpdatesTopics(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	stream := storyStream()
+	var ids []int64
+	for i := range stream {
+		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+		ids = append(ids, f.ID)
+	}
+	saveStream(t, db, stream, ids, 0, 7)
+	if _, err := db.RemoveFeed(ctx, fmt.Sprint(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := db.Topics(ctx, TopicQuery{})
+	total := 0
+	for _, tp := range ts {
+		es, _ := db.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		if len(es) != tp.Size || tp.Size == 0 {
+			t.Errorf("topic %d: size %d, %d entries", tp.ID, tp.Size, len(es))
+		}
+		total += tp.Size
+	}
+	es, _ := db.Entries(ctx, EntryQuery{})
+	if total != len(es) {
+		t.Errorf("topics hold %d stories, %d entries left", total, len(es))
+	}
+}
