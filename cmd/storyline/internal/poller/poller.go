@@ -19,8 +19,14 @@ import (
 
 // Store is what the poller needs of the database.
 type Store interface {
-	SavePoll(ctx context.Context, r store.PollResult) (store.SaveStats, error)
+	// SavePolls saves several results in one transaction, all or none.
+	SavePolls(ctx context.Context, rs []store.PollResult) ([]store.SaveStats, error)
 }
+
+// maxBatch bounds how many fetched feeds the writer saves in one
+// transaction: enough to amortize commits, small enough that a failure
+// retried feed by feed stays cheap and readers see news promptly.
+const maxBatch = 32
 
 // Fetcher fetches one feed document; *feeds.Fetcher is the real one.
 type Fetcher interface {
@@ -171,21 +177,71 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	saveCtx := context.WithoutCancel(ctx)
 	out := make([]Outcome, 0, len(fs))
 	for r := range results {
-		if errors.Is(r.err, context.Canceled) && ctx.Err() != nil {
-			continue // interrupted, not the feed's fault: leave it due
+		// Take whatever else is already waiting, so that a busy poll saves
+		// many feeds per transaction and a quiet one saves at once.
+		batch := []fetched{r}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r2, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r2)
+			default:
+				break drain
+			}
 		}
-		o := p.save(saveCtx, r)
-		out = append(out, o)
-		if p.OnOutcome != nil {
-			p.OnOutcome(o)
+		for _, o := range p.save(saveCtx, ctx, batch) {
+			out = append(out, o)
+			if p.OnOutcome != nil {
+				p.OnOutcome(o)
+			}
 		}
 	}
 	return out, ctx.Err()
 }
 
-func (p *Poller) save(ctx context.Context, r fetched) Outcome {
+// save saves a batch of results in one transaction; when that fails, each
+// result is saved on its own so that one bad result does not cost the
+// others.
+func (p *Poller) save(ctx, pollCtx context.Context, batch []fetched) []Outcome {
+	keep := batch[:0]
+	for _, r := range batch {
+		if errors.Is(r.err, context.Canceled) && pollCtx.Err() != nil {
+			continue // interrupted, not the feed's fault: leave it due
+		}
+		keep = append(keep, r)
+	}
+	batch = keep
+	if len(batch) == 0 {
+		return nil
+	}
+	rs := make([]store.PollResult, len(batch))
+	for i, r := range batch {
+		rs[i] = r.result
+	}
+	stats, err := p.Store.SavePolls(ctx, rs)
+	if err != nil && len(batch) > 1 {
+		out := make([]Outcome, 0, len(batch))
+		for _, r := range batch {
+			out = append(out, p.save(ctx, pollCtx, []fetched{r})...)
+		}
+		return out
+	}
+	out := make([]Outcome, len(batch))
+	for i, r := range batch {
+		var st store.SaveStats
+		if err == nil {
+			st = stats[i]
+		}
+		out[i] = p.outcome(r, st, err)
+	}
+	return out
+}
+
+func (p *Poller) outcome(r fetched, st store.SaveStats, err error) Outcome {
 	o := Outcome{Feed: r.feed, Status: r.result.Status, Err: r.err, NextPollAt: r.result.NextPollAt}
-	st, err := p.Store.SavePoll(ctx, r.result)
 	o.Took = p.now().Sub(r.started)
 	o.Stats = st
 	switch {
