@@ -1,0 +1,159 @@
+package web
+
+import (
+	"bytes"
+	"html"
+	"html/template"
+	"net/http"
+	"time"
+)
+
+const (
+	pageTopics       = 30
+	pageTopicStories = 8
+	pageLatest       = 20
+)
+
+// pageTemplate is the whole page: no external assets and no script, so it
+// works in any browser and leaks nothing to third parties. html/template
+// escapes every feed-supplied string and filters unsafe URLs in href.
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"time": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+{{range .Feeds}}{{.LinkTag}}
+{{end}}<style>
+body{font:16px/1.45 system-ui,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#222}
+h2{font-size:1.15rem;margin:1.6rem 0 .2rem}
+.meta,.src{color:#666;font-size:.85rem}
+ul{padding-left:1.2rem}li{margin:.25rem 0}
+a{color:#0645ad}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="meta">Subscribe:
+{{range $i, $f := .Feeds}}{{if $i}} · {{end}}<a href="{{$f.URL}}">{{$f.Title}}</a>{{end}}</p>
+{{if .Topics}}<section>
+{{range .Topics}}<article id="topic-{{.ID}}">
+<h2>{{.Name}}</h2>
+<p class="meta">{{.Headline}} — {{.Size}} stories from {{.Outlets}} outlets, latest <time datetime="{{iso .Last}}">{{time .Last}}</time> · <a href="{{.FeedURL}}">feed</a></p>
+<ul>
+{{range .Stories}}<li>{{template "story" .}}</li>
+{{end}}</ul>
+</article>
+{{end}}</section>
+{{else}}<p>No active storylines yet.</p>
+{{end}}{{if .Latest}}<section>
+<h2>Latest stories</h2>
+<ul>
+{{range .Latest}}<li>{{template "story" .}}</li>
+{{end}}</ul>
+</section>
+{{end}}</body>
+</html>
+{{define "story"}}<a href="{{.Link}}">{{.Title}}</a> <span class="src">— {{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
+`))
+
+type pageData struct {
+	Title  string
+	Feeds  []pageFeed
+	Topics []pageTopic
+	Latest []pageStory
+}
+
+type pageFeed struct{ Title, Type, URL string }
+
+// LinkTag is the feed's autodiscovery <link>, written by hand because
+// html/template would escape the "+" of "application/atom+xml" as "&#43;",
+// which is valid HTML but defeats autodiscovery code that matches strings.
+func (f pageFeed) LinkTag() template.HTML {
+	return template.HTML(`<link rel="alternate" type="` + html.EscapeString(f.Type) + `" title="` +
+		html.EscapeString(f.Title) + `" href="` + html.EscapeString(f.URL) + `">`)
+}
+
+type pageTopic struct {
+	ID             int64
+	Name, Headline string
+	Size, Outlets  int
+	Last           time.Time
+	FeedURL        string
+	Stories        []pageStory
+}
+
+type pageStory struct {
+	Title, Link, Outlet string
+	Time                time.Time
+	Also                []pageStory
+}
+
+func toPageStory(st story) pageStory {
+	ps := pageStory{Title: st.Entry.Title, Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
+	if ps.Title == "" {
+		ps.Title = truncate(st.Entry.Text, 100)
+	}
+	for _, a := range st.also {
+		also := pageStory{Outlet: a.FeedTitle}
+		if a.Entry.Link != st.Entry.Link {
+			also.Link = a.Entry.Link
+		}
+		ps.Also = append(ps.Also, also)
+	}
+	return ps
+}
+
+// handleIndex renders the page of active topics and the latest stories.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	l := s.links(r, "atom")
+	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest, err := s.stories(ctx, params{limit: pageLatest}, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := pageData{Title: s.title}
+	for _, f := range []struct{ name, ext, typ string }{
+		{"all stories (Atom)", "atom", "application/atom+xml"},
+		{"all stories (RSS)", "rss", "application/rss+xml"},
+		{"all stories (JSON Feed)", "json", "application/feed+json"},
+	} {
+		d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + f.name, Type: f.typ, URL: l.base + "/feed." + f.ext})
+	}
+	for _, f := range []struct{ name, ext, typ string }{
+		{"storylines (Atom)", "atom", "application/atom+xml"},
+		{"storylines (RSS)", "rss", "application/rss+xml"},
+		{"storylines (JSON Feed)", "json", "application/feed+json"},
+	} {
+		d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + f.name, Type: f.typ, URL: l.base + "/topics." + f.ext})
+	}
+	var newest time.Time
+	for _, t := range digests {
+		pt := pageTopic{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
+			Last: t.Last, FeedURL: l.topicFeed(t.ID)}
+		for _, st := range t.stories {
+			pt.Stories = append(pt.Stories, toPageStory(st))
+		}
+		d.Topics = append(d.Topics, pt)
+		newest = later(newest, t.Last)
+	}
+	for _, st := range latest {
+		d.Latest = append(d.Latest, toPageStory(st))
+		newest = later(newest, st.Entry.Published)
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeCached(w, r, "text/html; charset=utf-8", buf.Bytes(), newest)
+}
