@@ -74,6 +74,18 @@ func (d *DB) Topics(ctx context.Context, q TopicQuery) ([]Topic, error) {
 	return out, nil
 }
 
+// CountTopics returns how many topics with at least minSize stories had a
+// story at or after since: the active storylines.
+func (d *DB) CountTopics(ctx context.Context, since time.Time, minSize int) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics WHERE last_seen_at >= ? AND size >= ?",
+		ms(since), minSize).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count topics: %w", err)
+	}
+	return n, nil
+}
+
 func scanTopic(sc interface{ Scan(...any) error }) (Topic, error) {
 	var t Topic
 	var first, last int64

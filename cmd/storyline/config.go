@@ -48,6 +48,9 @@ type FetchConfig struct {
 // ServeConfig is the HTTP server's part of the configuration.
 type ServeConfig struct {
 	Listen string `yaml:"listen"`
+	// BaseURL is the public address of the server, for links and ids in
+	// the feeds; empty means "as the client asked".
+	BaseURL string `yaml:"base_url"`
 }
 
 // ClusterConfig is the clustering's part of the configuration: the knobs
@@ -189,6 +192,11 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Serve.Listen == "" {
 		return bad("serve.listen", "must not be empty")
+	}
+	if c.Serve.BaseURL != "" {
+		if u, err := url.Parse(c.Serve.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("serve.base_url", fmt.Sprintf("must be an http or https URL, not %q", c.Serve.BaseURL))
+		}
 	}
 	seen := map[string]bool{}
 	for i, f := range c.Feeds {

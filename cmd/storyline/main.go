@@ -68,7 +68,8 @@ func usageError(format string, args ...any) error {
 type env struct {
 	stdout, stderr io.Writer
 	configPath     string
-	dbPath         string // from --db; empty when not given
+	dbPath         string // from --db, else the config's
+	dbFlag         bool   // --db was given
 	cfg            Config
 }
 
@@ -79,6 +80,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "[--listen ADDR] [--demo] [--log-format text|json]", "run the daemon: poll feeds on schedule and serve the merged feeds", cmdServe},
 		{"add", "URL [--title T] [--interval D]", "subscribe to a feed (an HTML page's feeds are discovered)", cmdAdd},
 		{"remove", "URL|ID", "unsubscribe from a feed and delete its entries", cmdRemove},
 		{"feeds", "[--json]", "list feeds with their polling status", cmdFeeds},
@@ -136,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		e.cfg = cfg
 	}
+	e.dbFlag = e.dbPath != ""
 	if e.dbPath == "" {
 		e.dbPath = e.cfg.Database
 	}

@@ -34,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ type feedFile struct {
 
 // loadFiles reads every embedded feed and works out its content type and
 // ETag. The result is sorted by name.
-func loadFiles() ([]feedFile, error) {
+func loadFiles(shift time.Duration) ([]feedFile, error) {
 	fsys := Files()
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -85,6 +86,9 @@ func loadFiles() ([]feedFile, error) {
 		data, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
 			return nil, err
+		}
+		if shift != 0 {
+			data = shiftDates(data, shift)
 		}
 		ct, err := contentType(e.Name(), data)
 		if err != nil {
@@ -151,7 +155,22 @@ type Server struct {
 // (If-None-Match, If-Modified-Since) are answered with 304 Not Modified. The
 // root path lists the feed URLs as plain text.
 func Start() (*Server, error) {
-	files, err := loadFiles()
+	return start(0)
+}
+
+// Newest is the publication time of the newest story in the corpus.
+var Newest = time.Date(2026, 11, 26, 16, 40, 0, 0, time.UTC)
+
+// StartLive is Start with every date in the feeds moved forward so that the
+// newest story was published at now: the corpus was written on one day, and
+// a demo a month later should still show today's news, inside the topic
+// window, rather than an empty front page.
+func StartLive(now time.Time) (*Server, error) {
+	return start(now.UTC().Truncate(time.Minute).Sub(Newest))
+}
+
+func start(shift time.Duration) (*Server, error) {
+	files, err := loadFiles(shift)
 	if err != nil {
 		return nil, err
 	}
@@ -232,4 +251,34 @@ func (s *Server) Close() error {
 		s.closeErr = err
 	})
 	return s.closeErr
+}
+
+// Dates as the demo files write them: RFC 1123 in RSS, RFC 3339 in Atom and
+// JSON Feed.
+var (
+	rfc1123Date = regexp.MustCompile(`(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|[+-]\d{4})`)
+	rfc3339Date = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})`)
+)
+
+// shiftDates moves every date in a feed document by d, keeping its layout
+// and time zone.
+func shiftDates(data []byte, d time.Duration) []byte {
+	data = rfc1123Date.ReplaceAllFunc(data, func(b []byte) []byte {
+		layout := time.RFC1123Z
+		if bytes.HasSuffix(b, []byte("GMT")) {
+			layout = time.RFC1123
+		}
+		t, err := time.Parse(layout, string(b))
+		if err != nil {
+			return b
+		}
+		return []byte(t.Add(d).Format(layout))
+	})
+	return rfc3339Date.ReplaceAllFunc(data, func(b []byte) []byte {
+		t, err := time.Parse(time.RFC3339, string(b))
+		if err != nil {
+			return b
+		}
+		return []byte(t.Add(d).Format(time.RFC3339))
+	})
 }

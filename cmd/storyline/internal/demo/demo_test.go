@@ -479,3 +479,68 @@ func TestServer(t *testing.T) {
 		t.Error("server still answering after Close")
 	}
 }
+
+func TestStartLiveShiftsDates(t *testing.T) {
+	now := Newest.Add(40*24*time.Hour + 3*time.Hour + 17*time.Minute)
+	srv, err := StartLive(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	newest := time.Time{}
+	for _, u := range srv.URLs() {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range rfc3339Date.FindAll(body, -1) {
+			if tm, err := time.Parse(time.RFC3339, string(m)); err == nil && tm.After(newest) {
+				newest = tm
+			}
+		}
+		for _, m := range rfc1123Date.FindAll(body, -1) {
+			for _, layout := range []string{time.RFC1123Z, time.RFC1123} {
+				if tm, err := time.Parse(layout, string(m)); err == nil && tm.After(newest) {
+					newest = tm
+				}
+			}
+		}
+	}
+	if want := now.Truncate(time.Minute); !newest.Equal(want) {
+		t.Errorf("newest date served = %v, want %v", newest, want)
+	}
+}
+
+func TestNewestMatchesCorpus(t *testing.T) {
+	// Newest must be the corpus's real newest date, or StartLive would put
+	// stories in the future.
+	newest := time.Time{}
+	for _, f := range mustLoad(t) {
+		for _, m := range rfc3339Date.FindAll(f.data, -1) {
+			if tm, err := time.Parse(time.RFC3339, string(m)); err == nil && tm.After(newest) {
+				newest = tm
+			}
+		}
+		for _, m := range rfc1123Date.FindAll(f.data, -1) {
+			for _, layout := range []string{time.RFC1123Z, time.RFC1123} {
+				if tm, err := time.Parse(layout, string(m)); err == nil && tm.After(newest) {
+					newest = tm
+				}
+			}
+		}
+	}
+	if !newest.Equal(Newest) {
+		t.Errorf("corpus newest date %v, Newest = %v", newest, Newest)
+	}
+}
+
+func mustLoad(t *testing.T) []feedFile {
+	t.Helper()
+	fs, err := loadFiles(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}

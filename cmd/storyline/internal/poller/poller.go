@@ -109,6 +109,8 @@ type Poller struct {
 	Jitter func(time.Duration) time.Duration
 	// OnOutcome, if set, is called by the writer after each feed is saved.
 	OnOutcome func(Outcome)
+	// OnRound, if set, is called by Run after each round of polls.
+	OnRound func()
 }
 
 func (p *Poller) now() time.Time {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/storyline/storyline/cmd/storyline/internal/demo"
+	"github.com/storyline/storyline/cmd/storyline/internal/poller"
+	"github.com/storyline/storyline/cmd/storyline/internal/web"
+)
+
+// shutdownGrace is how long in-flight HTTP requests get at shutdown; the
+// whole shutdown stays well inside the 10 s a service manager waits.
+const shutdownGrace = 5 * time.Second
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve")
+	listen := fs.String("listen", e.cfg.Serve.Listen, "HTTP listen `ADDR`")
+	logFormat := fs.String("log-format", e.cfg.LogFormat, "log format: text or json")
+	demoMode := fs.Bool("demo", false, "serve the bundled demo feeds (no network or config needed)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("serve takes no arguments")
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return usageError("--log-format must be text or json, not %q", *logFormat)
+	}
+	log := newLogger(e.stderr, *logFormat)
+
+	if *demoMode {
+		srv, err := demo.StartLive(time.Now())
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer srv.Close()
+		if !e.dbFlag {
+			// A fresh file each time: the demo must not mix with, or
+			// clobber, a real storyline.db in the working directory.
+			dir, err := os.MkdirTemp("", "storyline-demo-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			e.dbPath = filepath.Join(dir, "demo.db")
+		}
+		for _, u := range srv.URLs() {
+			e.cfg.Feeds = append(e.cfg.Feeds, FeedConfig{URL: u})
+		}
+		log.Info("demo: serving bundled feeds", "feeds", len(srv.URLs()), "db", e.dbPath)
+	}
+
+	db, err := openDB(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
+
+	metrics := web.NewMetrics()
+	handler := web.New(web.Options{Store: db, BaseURL: e.cfg.Serve.BaseURL, Metrics: metrics, Logger: log,
+		TopicWindow: e.cfg.Cluster.Window})
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", e.dbPath)
+
+	p := newPoller(e.cfg, db)
+	p.OnOutcome = func(o poller.Outcome) { logOutcome(log, metrics, o) }
+	p.OnRound = func() {
+		n, err := db.CountTopics(context.WithoutCancel(ctx), time.Now().Add(-e.cfg.Cluster.Window), 2)
+		if err == nil {
+			metrics.SetTopicsActive(n)
+		}
+	}
+
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(ln) }()
+	pollDone := make(chan error, 1)
+	go func() {
+		pollDone <- p.Run(ctx, db, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
+	}()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight saves")
+	case serveErr = <-httpErr:
+		log.Error("http server stopped", "err", serveErr)
+	}
+	// Stop polling first (Run saves what it has fetched), then let open
+	// HTTP requests finish; the database closes last, in the defer above.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(stopCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if ctx.Err() == nil {
+		// The HTTP server failed on its own: the poller must stop too.
+		return fmt.Errorf("http server: %w", serveErr)
+	}
+	<-pollDone
+	log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// logOutcome writes the one log line of a poll and records its metrics.
+func logOutcome(log *slog.Logger, m *web.Metrics, o poller.Outcome) {
+	result := web.PollOK
+	attrs := []any{"feed", o.Feed.ID, "url", o.Feed.URL, "status", o.Status, "result", string(o.Kind),
+		"new", o.Stats.New, "updated", o.Stats.Updated, "took", o.Took.Round(time.Millisecond)}
+	switch o.Kind {
+	case poller.KindError:
+		result = web.PollError
+		attrs = append(attrs, "err", o.Err, "next_poll", o.NextPollAt.Format(time.RFC3339))
+		if o.SaveErr != nil {
+			log.Error("poll", attrs...)
+		} else {
+			log.Warn("poll", attrs...)
+		}
+	case poller.KindNotModified:
+		result = web.PollNotModified
+		log.Info("poll", attrs...)
+	default:
+		log.Info("poll", attrs...)
+	}
+	m.ObservePoll(result, o.Took, o.Stats.New)
+}
