@@ -164,7 +164,7 @@ func (c *Clusterer) Add(d Document) Assignment {
 	th := c.cfg.threshold(neff)
 	norm = math.Sqrt(norm)
 
-	best, bestSim := c.bestTopic(&vec, w, norm, neff)
+	best, bestSim := c.bestTopic(&vec, w, norm, neff, th)
 	if best == nil || bestSim < th {
 		c.lastID++
 		best = &topic{id: c.lastID, first: t, last: t, index: make(map[string]int)}
@@ -212,7 +212,7 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 // (the first stories of a stream) the IDF cannot tell such words apart,
 // and one common headline verb plus boilerplate would join a snowstorm to
 // a bridge closure. A story without a headline counts all its words.
-func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (*topic, float64) {
+func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float64) (*topic, float64) {
 	if norm == 0 {
 		return nil, 0
 	}
@@ -232,6 +232,9 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (
 	// (sorted) term order, so the sums do not depend on map iteration.
 	dots := make(map[*topic]float64)
 	shared := make(map[*topic]int)
+	// focus is, per topic, the largest share of its centroid's squared
+	// length carried by one shared headline word.
+	focus := make(map[*topic]float64)
 	for i, term := range terms {
 		if w[i] == 0 {
 			continue
@@ -239,9 +242,15 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (
 		for _, tp := range c.postings[term] {
 			k := tp.index[term]
 			tt := &tp.terms[k]
-			dots[tp] += w[i] * tt.weight * c.idf(tt.stat)
+			x := tt.weight * c.idf(tt.stat)
+			dots[tp] += w[i] * x
 			if strings.IndexByte(term, ' ') < 0 && (vec.title[i] || !titleOnly) {
 				shared[tp]++
+				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize {
+					if tn := c.topicNorm(tp); tn > 0 {
+						focus[tp] = max(focus[tp], x*x/(tn*tn))
+					}
+				}
 			}
 		}
 	}
@@ -257,7 +266,7 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (
 	var sc []scored
 	for _, tp := range cands {
 		dot := dots[tp]
-		if dot <= 0 || shared[tp] < need {
+		if dot <= 0 || shared[tp] < need && focus[tp] < c.cfg.FocusShare {
 			continue
 		}
 		tn := c.topicNorm(tp)
@@ -265,6 +274,20 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (
 			continue
 		}
 		sc = append(sc, scored{tp, dot / (norm * tn)})
+	}
+	if !titleOnly && c.cfg.ClashPenalty < 1 {
+		name := -1
+		for _, i := range topK(w, clashTerms, func(i int) string { return terms[i] }) {
+			if vec.name[i] && strings.IndexByte(terms[i], ' ') < 0 {
+				name = i
+				break
+			}
+		}
+		for k := range sc {
+			if name >= 0 && sc[k].sim >= th*c.cfg.ClashPenalty && c.clash(sc[k].tp, vec, name) {
+				sc[k].sim *= c.cfg.ClashPenalty
+			}
+		}
 	}
 	var best *topic
 	bestSim := -1.0
@@ -274,6 +297,54 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff float64) (
 		}
 	}
 	return best, bestSim
+}
+
+// How many of a story's and of a topic's heaviest terms are looked at for a
+// clash of names (see clash).
+const (
+	clashTerms      = 3
+	clashTopicTerms = 2
+)
+
+// focusMinSize is the least size of a topic that a short story may join
+// through one focal word (Config.FocusShare): in a topic of a few stories,
+// one word dominates the centroid by chance.
+const focusMinSize = 10
+
+// clash reports whether a story and a topic are about different actors:
+// the story's central name (name, the index of its heaviest name term when
+// that is among its clashTerms heaviest terms) does not occur in the
+// topic's centroid, while one of the topic's prominent names (names among
+// its clashTopicTerms heaviest terms) is missing from the story. Two events of the
+// same kind (two title fights of one champion, two players arrested for
+// the same offence) share their vocabulary and differ in who; an article
+// long enough to mention the topic's central actor but not mentioning it
+// is about someone else.
+func (c *Clusterer) clash(tp *topic, vec *docVector, name int) bool {
+	if _, ok := tp.index[vec.terms[name]]; ok {
+		return false
+	}
+	for _, k := range c.topTerms(tp, clashTopicTerms) {
+		tt := &tp.terms[k]
+		if strings.IndexByte(tt.stat.term, ' ') >= 0 || !isNameForms(tt.forms) {
+			continue
+		}
+		if _, found := sort.Find(len(vec.terms), func(i int) int { return strings.Compare(tt.stat.term, vec.terms[i]) }); !found {
+			return true
+		}
+	}
+	return false
+}
+
+// isNameForms reports whether a centroid term was mostly capitalized where
+// case is informative, i.e. is a proper name.
+func isNameForms(forms []Form) bool {
+	cased, lower := 0, 0
+	for _, f := range forms {
+		cased += f.Cased
+		lower += f.Lower
+	}
+	return cased > lower
 }
 
 // topicNorm is the length of a centroid under the current IDF. It is cached

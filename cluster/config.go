@@ -62,6 +62,16 @@ type Config struct {
 	// the same kind of event (two boxing title defences) easily reach
 	// 0.5. Negative disables merging.
 	MergeFactor float64
+	// FocusShare lets a short story join a topic through a single shared
+	// headline word (instead of MinShared) when that word carries at least
+	// this share of the topic centroid's squared length: the topic is
+	// about it ("Snowden", "Titanfall"). 1 disables it.
+	FocusShare float64
+	// ClashPenalty multiplies the similarity of an article-length story
+	// to a topic when their prominent names clash (the story's central
+	// name is missing from the topic and the topic's from the story). 1
+	// disables it.
+	ClashPenalty float64
 	// LabelTerms is how many terms (a name bigram counts as one) a topic
 	// label has.
 	LabelTerms int
@@ -87,6 +97,8 @@ func DefaultConfig() Config {
 		ArticleTerms:      40,
 		MergeFactor:       2.4,
 		MinShared:         2,
+		ClashPenalty:      0.5,
+		FocusShare:        0.15,
 	}
 }
 
@@ -131,6 +143,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinShared == 0 {
 		c.MinShared = d.MinShared
+	}
+	if c.FocusShare == 0 {
+		c.FocusShare = d.FocusShare
+	}
+	if c.ClashPenalty == 0 {
+		c.ClashPenalty = d.ClashPenalty
 	}
 	if c.LabelTerms == 0 {
 		c.LabelTerms = d.LabelTerms

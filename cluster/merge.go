@@ -31,6 +31,12 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	na := c.topicNorm(tp)
+	// tp's weights by term statistic: a pointer lookup is cheaper than
+	// comparing term strings.
+	mine := make(map[*termStat]float64, len(tp.terms))
+	for i := range tp.terms {
+		mine[tp.terms[i].stat] = tp.terms[i].weight
+	}
 	var best *topic
 	var bestSim float64
 	for _, id := range ids {
@@ -38,20 +44,14 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		if o.size < 2 {
 			continue
 		}
-		// Walk both sorted term lists together.
+		// Both term lists are sorted, so walking o's terms adds the
+		// products in term order.
 		var dot float64
-		for i, j := 0, 0; i < len(tp.terms) && j < len(o.terms); {
-			x, y := &tp.terms[i], &o.terms[j]
-			switch {
-			case x.stat.term < y.stat.term:
-				i++
-			case x.stat.term > y.stat.term:
-				j++
-			default:
-				idf := c.idf(x.stat)
-				dot += x.weight * idf * y.weight * idf
-				i++
-				j++
+		for j := range o.terms {
+			y := &o.terms[j]
+			if xw, ok := mine[y.stat]; ok {
+				idf := c.idf(y.stat)
+				dot += xw * idf * y.weight * idf
 			}
 		}
 		if dot == 0 {

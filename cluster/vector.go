@@ -16,6 +16,7 @@ type docVector struct {
 	u     []float64   // unit-length IDF-free weights, parallel to terms
 	forms [][]surface // spellings seen, parallel to terms
 	title []bool      // the term occurs in the title, parallel to terms
+	name  []bool      // the term was a proper name somewhere, parallel to terms
 }
 
 type surface struct {
@@ -57,6 +58,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	v.u = make([]float64, len(v.terms))
 	v.forms = make([][]surface, len(v.terms))
 	v.title = make([]bool, len(v.terms))
+	v.name = make([]bool, len(v.terms))
 	var norm float64
 	for i, t := range v.terms {
 		a := m[t]
@@ -73,6 +75,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		v.u[i] = tf
 		v.forms[i] = a.forms
 		v.title[i] = a.title
+		v.name[i] = a.name
 		norm += tf * tf
 	}
 	if norm > 0 {
