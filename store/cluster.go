@@ -143,9 +143,9 @@ func (b *clusterBatch) add(entryID int64, a cluster.Assignment) {
 	b.docs++
 }
 
-// onEntriesAdded clusters newly stored entries, in time order, and saves the
+// clusterEntries clusters newly stored entries, in time order, and saves the
 // result in the same transaction.
-func (d *DB) onEntriesAdded(ctx context.Context, tx *sql.Tx, feedID int64, added []addedEntry) error {
+func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry) error {
 	if len(added) == 0 {
 		return nil
 	}

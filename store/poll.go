@@ -82,10 +82,19 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	}
 	defer tx.Rollback()
 	out := make([]SaveStats, len(rs))
+	var added []addedEntry
 	for i, r := range rs {
-		if err := d.savePoll(ctx, tx, r, &out[i]); err != nil {
+		a, err := d.savePoll(ctx, tx, r, &out[i])
+		if err != nil {
 			return fail(r, err)
 		}
+		added = append(added, a...)
+	}
+	// The batch's new stories are clustered together, in time order, so
+	// that how the poller happened to batch feeds does not decide which
+	// outlet's story opens a storyline.
+	if err := d.clusterEntries(ctx, tx, added); err != nil {
+		return fail(rs[0], err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(rs[0], err)
@@ -94,10 +103,12 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	return out, nil
 }
 
-func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) error {
+// savePoll saves one poll's feed state and entries and returns the entries
+// that are new, for the clustering.
+func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) ([]addedEntry, error) {
 	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	url := f.URL
 	if r.NewURL != "" && r.NewURL != f.URL {
@@ -106,7 +117,7 @@ func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveSta
 		} else if errors.Is(err, ErrNotFound) {
 			url = r.NewURL
 		} else {
-			return err
+			return nil, err
 		}
 	}
 	set := []string{"url = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
@@ -131,10 +142,10 @@ func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveSta
 	}
 	args = append(args, r.FeedID)
 	if _, err := tx.ExecContext(ctx, "UPDATE feeds SET "+strings.Join(set, ", ")+" WHERE id = ?", args...); err != nil {
-		return fmt.Errorf("update feed: %w", err)
+		return nil, fmt.Errorf("update feed: %w", err)
 	}
 	if r.Err != "" || r.NotModified || len(r.Entries) == 0 {
-		return nil
+		return nil, nil
 	}
 	lang := r.Language
 	if lang == "" {
@@ -150,8 +161,9 @@ type existingEntry struct {
 }
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
-// batch, then one prepared statement execution per new or changed entry.
-func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) error {
+// batch, then one prepared statement execution per new or changed entry. It
+// returns the new ones.
+func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]addedEntry, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
 	uniq := es[:0:0]
@@ -165,20 +177,20 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 	}
 	existing, err := lookupEntries(ctx, tx, feedID, uniq)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO entries (feed_id, guid, link, title, summary, content, text,
 		author, categories, language, published_at, updated_at, first_seen_at, content_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ins.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE entries SET link = ?, title = ?, summary = ?, content = ?, text = ?,
 		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?
 		WHERE id = ?`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer upd.Close()
 	nowMS := ms(now)
@@ -200,7 +212,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h)
 			if err != nil {
-				return fmt.Errorf("insert entry %q: %w", e.ID, err)
+				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
 			}
 			id, _ := res.LastInsertId()
 			added = append(added, addedEntry{id: id, entry: e, lang: lang, published: pub})
@@ -214,12 +226,12 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 			}
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), h, old.id); err != nil {
-				return fmt.Errorf("update entry %q: %w", e.ID, err)
+				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			st.Updated++
 		}
 	}
-	return d.onEntriesAdded(ctx, tx, feedID, added)
+	return added, nil
 }
 
 // addedEntry is a newly stored entry, handed on to the clustering.
