@@ -186,7 +186,7 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	if err := insertMembers(ctx, tx, b.members); err != nil {
 		return err
 	}
-	if err := countOutlets(ctx, tx, b.topics); err != nil {
+	if err := countMembers(ctx, tx, b.topics); err != nil {
 		return err
 	}
 	var lastID int64
@@ -323,11 +323,10 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 	return nil
 }
 
-// countOutlets sets the size and number of distinct feeds of the given
-// topics from their stored members: the outlets need the entries' feeds,
-// which the clusterer does not know, and a removed feed's stories must not
-// be counted.
-func countOutlets(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
+// countMembers sets the size of the given topics from their stored members
+// (an index range count): a removed feed's stories must not be counted, and
+// the clusterer's own count cannot know about removals.
+func countMembers(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
 	if len(topics) == 0 {
 		return nil
 	}
@@ -335,17 +334,16 @@ func countOutlets(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 	for id := range topics {
 		ids = append(ids, id)
 	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE topics SET
-		size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
-		outlets = (SELECT COUNT(DISTINCT e.feed_id) FROM topic_entries te JOIN entries e ON e.id = te.entry_id
-			WHERE te.topic_id = topics.id)
+		size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
 		WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
 	if err != nil {
-		return fmt.Errorf("count topic outlets: %w", err)
+		return fmt.Errorf("count topic members: %w", err)
 	}
 	return nil
 }

@@ -254,10 +254,7 @@ func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		return err
 	}
 	for _, q := range []string{
-		`UPDATE topics SET
-			size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
-			outlets = (SELECT COUNT(DISTINCT e.feed_id) FROM topic_entries te JOIN entries e ON e.id = te.entry_id
-				WHERE te.topic_id = topics.id)
+		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
 			WHERE id IN (SELECT id FROM touched_topics)`,
 		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
 		`UPDATE cluster_meta SET generation = generation + 1`,

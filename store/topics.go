@@ -41,7 +41,7 @@ func (d *DB) Topics(ctx context.Context, q TopicQuery) ([]Topic, error) {
 	if !q.Since.IsZero() {
 		conds, args = append(conds, "last_seen_at >= ?"), append(args, ms(q.Since))
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size, outlets
+	rows, err := d.db.QueryContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size
 		FROM topics WHERE `+strings.Join(conds, " AND ")+` ORDER BY last_seen_at DESC, id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list topics: %w", err)
@@ -71,7 +71,45 @@ func (d *DB) Topics(ctx context.Context, q TopicQuery) ([]Topic, error) {
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
+	if err := d.fillOutlets(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// fillOutlets counts the distinct feeds of the given topics. It is done
+// when reading, for the topics shown, because keeping it current on every
+// write would cost a scan of each growing topic per batch.
+func (d *DB) fillOutlets(ctx context.Context, ts []Topic) error {
+	const chunk = 500
+	for start := 0; start < len(ts); start += chunk {
+		part := ts[start:min(start+chunk, len(ts))]
+		args := make([]any, len(part))
+		at := make(map[int64]int, len(part))
+		for i, t := range part {
+			args[i] = t.ID
+			at[t.ID] = start + i
+		}
+		rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id)
+			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+			WHERE te.topic_id IN (?`+strings.Repeat(", ?", len(part)-1)+`) GROUP BY te.topic_id`, args...)
+		if err != nil {
+			return fmt.Errorf("store: count outlets: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: count outlets: %w", err)
+			}
+			ts[at[id]].Outlets = n
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: count outlets: %w", err)
+		}
+	}
+	return nil
 }
 
 // CountTopics returns how many topics with at least minSize stories had a
@@ -89,7 +127,7 @@ func (d *DB) CountTopics(ctx context.Context, since time.Time, minSize int) (int
 func scanTopic(sc interface{ Scan(...any) error }) (Topic, error) {
 	var t Topic
 	var first, last int64
-	if err := sc.Scan(&t.ID, &t.Name, &t.Headline, &first, &last, &t.Size, &t.Outlets); err != nil {
+	if err := sc.Scan(&t.ID, &t.Name, &t.Headline, &first, &last, &t.Size); err != nil {
 		return Topic{}, err
 	}
 	t.First, t.Last = fromMS(first), fromMS(last)
@@ -98,7 +136,7 @@ func scanTopic(sc interface{ Scan(...any) error }) (Topic, error) {
 
 // Topic returns one topic.
 func (d *DB) Topic(ctx context.Context, id int64) (Topic, error) {
-	t, err := scanTopic(d.db.QueryRowContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size, outlets
+	t, err := scanTopic(d.db.QueryRowContext(ctx, `SELECT id, name, headline, first_seen_at, last_seen_at, size
 		FROM topics WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Topic{}, fmt.Errorf("store: topic %d: %w", id, ErrNotFound)
@@ -106,7 +144,11 @@ func (d *DB) Topic(ctx context.Context, id int64) (Topic, error) {
 	if err != nil {
 		return Topic{}, fmt.Errorf("store: topic %d: %w", id, err)
 	}
-	return t, nil
+	ts := []Topic{t}
+	if err := d.fillOutlets(ctx, ts); err != nil {
+		return Topic{}, err
+	}
+	return ts[0], nil
 }
 
 // Search returns the entries whose title or text match the words of query

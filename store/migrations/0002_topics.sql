@@ -8,7 +8,6 @@ CREATE TABLE topics (
     first_seen_at INTEGER NOT NULL,
     last_seen_at  INTEGER NOT NULL,
     size          INTEGER NOT NULL DEFAULT 0,
-    outlets       INTEGER NOT NULL DEFAULT 0,
     -- the clusterer's own state of the topic (centroid and the like), JSON
     state         BLOB    NOT NULL
 );
