@@ -20,8 +20,10 @@ type StoredEntry struct {
 	// Entry holds what the feed said; Entry.ID is the feed's stable id.
 	Entry     feeds.Entry
 	FirstSeen time.Time
-	// TopicID is the storyline the entry belongs to, 0 when not clustered.
-	TopicID int64
+	// TopicID is the storyline the entry belongs to, 0 when not clustered,
+	// and TopicName its name.
+	TopicID   int64
+	TopicName string
 }
 
 // EntryQuery selects entries; zero fields do not filter.
@@ -56,6 +58,7 @@ func (d *DB) Entries(ctx context.Context, q EntryQuery) ([]StoredEntry, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries e
 		JOIN feeds f ON f.id = e.feed_id
 		LEFT JOIN topic_entries te ON te.entry_id = e.id
+		LEFT JOIN topics tp ON tp.id = te.topic_id
 		`+where+` ORDER BY e.published_at DESC, e.id DESC `+limit, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list entries: %w", err)
@@ -77,7 +80,7 @@ func (d *DB) Entries(ctx context.Context, q EntryQuery) ([]StoredEntry, error) {
 
 const entryColumns = `e.id, e.feed_id, COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url), f.url,
 	e.guid, e.link, e.title, e.summary, e.content, e.text, e.author, e.categories, e.language,
-	e.published_at, e.updated_at, e.first_seen_at, COALESCE(te.topic_id, 0)`
+	e.published_at, e.updated_at, e.first_seen_at, COALESCE(te.topic_id, 0), COALESCE(tp.name, '')`
 
 func scanEntry(sc interface{ Scan(...any) error }) (StoredEntry, error) {
 	var se StoredEntry
@@ -85,7 +88,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (StoredEntry, error) {
 	var pub, upd, seen int64
 	e := &se.Entry
 	if err := sc.Scan(&se.ID, &se.FeedID, &se.FeedTitle, &se.FeedURL, &e.ID, &e.Link, &e.Title, &e.Summary,
-		&e.Content, &e.Text, &e.Author, &cats, &e.Language, &pub, &upd, &seen, &se.TopicID); err != nil {
+		&e.Content, &e.Text, &e.Author, &cats, &e.Language, &pub, &upd, &seen, &se.TopicID, &se.TopicName); err != nil {
 		return StoredEntry{}, err
 	}
 	if err := json.Unmarshal([]byte(cats), &e.Categories); err != nil {
@@ -99,7 +102,8 @@ func scanEntry(sc interface{ Scan(...any) error }) (StoredEntry, error) {
 func (d *DB) Entry(ctx context.Context, id int64) (StoredEntry, error) {
 	se, err := scanEntry(d.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries e
 		JOIN feeds f ON f.id = e.feed_id
-		LEFT JOIN topic_entries te ON te.entry_id = e.id WHERE e.id = ?`, id))
+		LEFT JOIN topic_entries te ON te.entry_id = e.id
+		LEFT JOIN topics tp ON tp.id = te.topic_id WHERE e.id = ?`, id))
 	if err == sql.ErrNoRows {
 		return StoredEntry{}, fmt.Errorf("store: entry %d: %w", id, ErrNotFound)
 	}

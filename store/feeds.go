@@ -257,7 +257,7 @@ func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
 			WHERE id IN (SELECT id FROM touched_topics)`,
 		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
-		`UPDATE cluster_meta SET generation = generation + 1`,
+		`UPDATE cluster_meta SET generation = generation + 1, data_version = data_version + 1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err

@@ -42,8 +42,22 @@ type PollResult struct {
 	Entries       []feeds.Entry
 }
 
+// changed reports whether a batch changed anything a reader sees.
+func changed(st []SaveStats) bool {
+	for _, s := range st {
+		if s.New > 0 || s.Updated > 0 || s.visible {
+			return true
+		}
+	}
+	return false
+}
+
 // SaveStats counts what SavePoll did with the entries of a poll.
 type SaveStats struct {
+	// visible is set when the poll changed what readers see of the feed
+	// itself (its title).
+	visible bool
+
 	New       int
 	Updated   int
 	Unchanged int
@@ -96,6 +110,11 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	if err := d.clusterEntries(ctx, tx, added); err != nil {
 		return fail(rs[0], err)
 	}
+	if changed(out) {
+		if err := bumpDataVersion(ctx, tx); err != nil {
+			return fail(rs[0], err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fail(rs[0], err)
 	}
@@ -129,6 +148,7 @@ func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveSta
 		args = append(args, r.ETag, r.LastModified, r.TTL.Milliseconds())
 		if r.Title != "" {
 			set, args = append(set, "title = ?"), append(args, r.Title)
+			st.visible = st.visible || (f.UserTitle == "" && r.Title != f.Title)
 		}
 		if r.SiteLink != "" {
 			set, args = append(set, "site_link = ?"), append(args, r.SiteLink)

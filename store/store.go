@@ -104,6 +104,23 @@ func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return res, nil
 }
 
+// DataVersion returns a number that changes whenever a write changed what
+// is served: new or edited entries, topics, feed titles, removed feeds. It
+// is one row read, cheap enough to ask on every HTTP request; another
+// process's writes change it too.
+func (d *DB) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := d.db.QueryRowContext(ctx, "SELECT data_version FROM cluster_meta WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: data version: %w", err)
+	}
+	return v, nil
+}
+
+func bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET data_version = data_version + 1 WHERE id = 1")
+	return err
+}
+
 // Ping reports whether the database answers.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int

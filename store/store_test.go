@@ -238,3 +238,35 @@ func TestSavePollFeedState(t *testing.T) {
 		}
 	}
 }
+
+func TestDataVersion(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "https://a.example/feed")
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Title: "A", Entries: sampleEntries()}
+	db.SavePoll(ctx, r)
+	v1, _ := db.DataVersion(ctx)
+	if v1 == v0 {
+		t.Fatal("new entries did not change the data version")
+	}
+	// The same document again, or a 304, changes nothing a reader sees.
+	db.SavePoll(ctx, r)
+	db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
+	if v2, _ := db.DataVersion(ctx); v2 != v1 {
+		t.Errorf("unchanged polls moved the data version %d -> %d", v1, v2)
+	}
+	r.Title = "A, renamed"
+	db.SavePoll(ctx, r)
+	v3, _ := db.DataVersion(ctx)
+	if v3 == v1 {
+		t.Error("a new feed title did not change the data version")
+	}
+	db.RemoveFeed(ctx, "1")
+	if v4, _ := db.DataVersion(ctx); v4 == v3 {
+		t.Error("removing a feed did not change the data version")
+	}
+}

@@ -165,6 +165,7 @@ func (d *DB) Search(ctx context.Context, query string, limit int) ([]StoredEntry
 		JOIN entries e ON e.id = entries_fts.rowid
 		JOIN feeds f ON f.id = e.feed_id
 		LEFT JOIN topic_entries te ON te.entry_id = e.id
+		LEFT JOIN topics tp ON tp.id = te.topic_id
 		WHERE entries_fts MATCH ? ORDER BY bm25(entries_fts, 3.0, 1.0), e.published_at DESC LIMIT ?`, match, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: search %q: %w", query, err)
@@ -222,7 +223,7 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 	for _, q := range []string{
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
-		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0",
+		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0, data_version = data_version + 1",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, 0, err

@@ -161,11 +161,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	}
 	names := map[int64]string{}
 	for _, h := range hits {
-		if _, ok := names[h.TopicID]; !ok && h.TopicID != 0 {
-			if t, err := db.Topic(ctx, h.TopicID); err == nil {
-				names[h.TopicID] = t.Name
-			}
-		}
+		names[h.TopicID] = h.TopicName
 	}
 	if *asJSON {
 		type hitJSON struct {

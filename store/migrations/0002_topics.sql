@@ -35,7 +35,10 @@ CREATE TABLE cluster_meta (
     docs          INTEGER NOT NULL DEFAULT 0,
     last_topic_id INTEGER NOT NULL DEFAULT 0,
     clock         INTEGER NOT NULL DEFAULT 0, -- latest story time clustered
-    generation    INTEGER NOT NULL DEFAULT 0
+    generation    INTEGER NOT NULL DEFAULT 0,
+    -- bumped by every write that changes what is served (entries, topics,
+    -- feed titles), so readers can reuse what they rendered before
+    data_version  INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO cluster_meta (id) VALUES (1);
 

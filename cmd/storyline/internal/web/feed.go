@@ -106,30 +106,36 @@ func (s *Server) feedHandler(ext string, build feedBuilder) http.HandlerFunc {
 }
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) {
+	s.cached(w, r, func() *rendered { return s.renderFeed(w, r, ext, p, build) })
+}
+
+// renderFeed builds and writes a feed, or answers with the error and
+// returns nil.
+func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) *rendered {
 	f, err := build(r.Context(), r, ext, p)
 	var br badRequest
 	switch {
 	case errors.As(err, &br):
 		http.Error(w, br.Error(), http.StatusBadRequest)
-		return
+		return nil
 	case errors.Is(err, store.ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
-		return
+		return nil
 	case err != nil:
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	fm := formats[ext]
 	var buf bytes.Buffer
 	if err := fm.write(&buf, f); err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	var newest time.Time
 	for _, it := range f.Items {
 		newest = later(newest, later(it.Updated, it.Published))
 	}
-	writeCached(w, r, fm.contentType, buf.Bytes(), newest)
+	return newRendered(fm.contentType, buf.Bytes(), newest)
 }
 
 // handleTopicFeed serves /topics/{id}.{ext}: junk ids are the client's
@@ -361,25 +367,13 @@ func (l links) topicPage(id int64) string {
 
 // items turns stories into feed items, looking up each topic once.
 func (s *Server) items(ctx context.Context, l links, stories []story) ([]feeds.OutItem, error) {
-	topics := map[int64]*store.Topic{}
 	out := make([]feeds.OutItem, 0, len(stories))
 	for _, st := range stories {
 		var topic *store.Topic
-		if id := st.TopicID; id != 0 {
-			t, seen := topics[id]
-			if !seen {
-				got, err := s.store.Topic(ctx, id)
-				switch {
-				case err == nil:
-					t = &got
-				case errors.Is(err, store.ErrNotFound):
-					// Reclustered since the entries were read: no topic.
-				default:
-					return nil, err
-				}
-				topics[id] = t
-			}
-			topic = t
+		if st.TopicID != 0 {
+			// The entry query brings the topic's name along: no query per
+			// topic while rendering.
+			topic = &store.Topic{ID: st.TopicID, Name: st.TopicName}
 		}
 		out = append(out, storyItem(l, st, topic))
 	}

@@ -109,17 +109,22 @@ func toPageStory(st story) pageStory {
 
 // handleIndex renders the page of active topics and the latest stories.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	s.cached(w, r, func() *rendered { return s.renderIndex(w, r) })
+}
+
+// renderIndex builds the page, or answers with the error and returns nil.
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 	ctx := r.Context()
 	l := s.links(r, "atom")
 	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	latest, err := s.stories(ctx, params{limit: pageLatest}, 0)
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	d := pageData{Title: s.title}
 	for _, f := range []struct{ name, ext, typ string }{
@@ -153,7 +158,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
-	writeCached(w, r, "text/html; charset=utf-8", buf.Bytes(), newest)
+	return newRendered("text/html; charset=utf-8", buf.Bytes(), newest)
 }

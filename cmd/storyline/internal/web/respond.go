@@ -1,10 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,48 +17,40 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// writeCached answers with body, honouring conditional requests. The ETag
-// is a hash of the body, so it is strong and changes exactly when the bytes
-// do; the gzip representation gets its own ETag ("…-gzip"), as a strong
-// ETag must name one sequence of bytes. lastModified is the newest item's
-// time (zero: no Last-Modified).
-func writeCached(w http.ResponseWriter, r *http.Request, contentType string, body []byte, lastModified time.Time) {
-	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:16])
-	gz := len(body) >= gzipMin && acceptsGzip(r.Header.Get("Accept-Encoding"))
-	etag := `"` + hash + `"`
+// serveRendered answers with a rendered body, honouring conditional
+// requests. The ETag is a hash of the body, so it is strong and changes
+// exactly when the bytes do; the gzip representation gets its own ETag
+// ("…-gzip"), as a strong ETag must name one sequence of bytes.
+func serveRendered(w http.ResponseWriter, r *http.Request, rd *rendered) {
+	gz := len(rd.body) >= gzipMin && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	etag := `"` + rd.hash + `"`
 	if gz {
-		etag = `"` + hash + `-gzip"`
+		etag = `"` + rd.hash + `-gzip"`
 	}
-
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", rd.contentType)
 	h.Set("Cache-Control", "public, max-age=60")
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("ETag", etag)
-	lastModified = lastModified.UTC().Truncate(time.Second)
-	if !lastModified.IsZero() {
-		h.Set("Last-Modified", lastModified.Format(http.TimeFormat))
+	if !rd.lastModified.IsZero() {
+		h.Set("Last-Modified", rd.lastModified.Format(http.TimeFormat))
 	}
-	if notModified(r, hash, lastModified) {
+	if notModified(r, rd.hash, rd.lastModified) {
 		// A 304 carries the validators but no body and no Content-Type.
 		h.Del("Content-Type")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	body := rd.body
 	if gz {
-		var buf bytes.Buffer
-		zw := gzipWriters.Get().(*gzip.Writer)
-		zw.Reset(&buf)
-		zw.Write(body)
-		zw.Close()
-		gzipWriters.Put(zw)
-		body = buf.Bytes()
+		body = rd.gzipped()
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 // notModified applies RFC 9110's precedence: If-None-Match when present

@@ -24,6 +24,9 @@ type Store interface {
 	Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error)
 	Topic(ctx context.Context, id int64) (store.Topic, error)
 	Ping(ctx context.Context) error
+	// DataVersion changes whenever what the feeds show may have changed;
+	// rendered responses are reused while it stays the same.
+	DataVersion(ctx context.Context) (int64, error)
 }
 
 // Options configures a Server. Only Store is required.
@@ -68,6 +71,7 @@ type Server struct {
 	log          *slog.Logger
 	now          func() time.Time
 	handler      http.Handler
+	cache        *responseCache
 }
 
 // New returns a Server with its routes:
@@ -91,6 +95,9 @@ func New(opts Options) *Server {
 		metrics:      opts.Metrics,
 		log:          opts.Logger,
 		now:          opts.Now,
+		// max-age 60 is what clients are told; relative windows (since,
+		// the topic window) move by at most that much meanwhile.
+		cache: newResponseCache(time.Minute, 256),
 	}
 	if s.title == "" {
 		s.title = "storyline"
