@@ -11,10 +11,11 @@ import (
 // termStat is the global statistic of one term. Topic centroids point at it,
 // so that reading a term's IDF costs no map lookup.
 type termStat struct {
-	term  string
-	df    int64
-	logDF float64 // ln(max(df,1)+1), valid while logAt == df
-	logAt int64
+	term   string
+	df     int64
+	logDF  float64 // ln(max(df,1)+1), valid while logAt == df
+	logAt  int64
+	usedAt int64 // Clusterer.docs when a story last used it
 }
 
 type topicTerm struct {
@@ -45,8 +46,9 @@ type topic struct {
 type Clusterer struct {
 	cfg      Config
 	docs     int64
-	logN     float64 // ln(docs+1)
-	stats    map[string]*termStat
+	logN     float64              // ln(docs+1)
+	stats    map[string]*termStat // terms in use: see sweepStats
+	cold     map[string]int64     // document frequencies of the other terms
 	lastID   int64
 	clock    time.Time
 	topics   map[int64]*topic
@@ -61,6 +63,7 @@ func New(cfg Config, st *State) *Clusterer {
 	c := &Clusterer{
 		cfg:      cfg.withDefaults(),
 		stats:    make(map[string]*termStat),
+		cold:     make(map[string]int64),
 		topics:   make(map[int64]*topic),
 		postings: make(map[string]map[int64]*topic),
 	}
@@ -70,7 +73,9 @@ func New(cfg Config, st *State) *Clusterer {
 	c.docs, c.lastID, c.clock = st.Docs, st.LastTopicID, st.Clock
 	c.logN = math.Log(float64(c.docs) + 1)
 	for term, df := range st.DocFreq {
-		c.stats[term] = &termStat{term: term, df: df, logAt: -1}
+		if df > 0 {
+			c.cold[term] = df
+		}
 	}
 	for _, ts := range st.Topics {
 		tp := &topic{
@@ -101,9 +106,49 @@ func (c *Clusterer) stat(term string) *termStat {
 	s := c.stats[term]
 	if s == nil {
 		s = &termStat{term: term, logAt: -1}
+		if df, ok := c.cold[term]; ok {
+			s.df = df
+			delete(c.cold, term)
+		}
 		c.stats[term] = s
 	}
+	s.usedAt = c.docs
 	return s
+}
+
+// peekStat returns the statistic for term without creating one, nil for a
+// term never seen.
+func (c *Clusterer) peekStat(term string) *termStat {
+	if s := c.stats[term]; s != nil {
+		return s
+	}
+	if df, ok := c.cold[term]; ok {
+		return &termStat{term: term, df: df, logAt: -1}
+	}
+	return nil
+}
+
+// sweepEvery is how many stories pass between two sweeps of the term
+// statistics (sweepStats).
+const sweepEvery = 2048
+
+// sweepStats moves the statistics of terms that no open topic holds and no
+// story used for sweepEvery stories to the cold map. Every term ever seen
+// keeps its document frequency, so results do not change; but the map that
+// every story reads, and whose entries the garbage collector follows, is
+// bounded by the news of the window instead of growing with history. A
+// term comes back on its next use. The cost is amortized over sweepEvery
+// stories.
+func (c *Clusterer) sweepStats() {
+	for term, s := range c.stats {
+		if c.docs-s.usedAt < sweepEvery || c.postings[term] != nil {
+			continue
+		}
+		if s.df > 0 {
+			c.cold[term] = s.df
+		}
+		delete(c.stats, term)
+	}
 }
 
 // idf is the smoothed inverse document frequency with the statistics of this
@@ -142,6 +187,9 @@ func (c *Clusterer) Add(d Document) Assignment {
 
 	c.docs++
 	c.logN = math.Log(float64(c.docs) + 1)
+	if c.docs%sweepEvery == 0 {
+		c.sweepStats()
+	}
 	stats := make([]*termStat, len(vec.terms))
 	for i, term := range vec.terms {
 		s := c.stat(term)
@@ -482,7 +530,7 @@ func (c *Clusterer) updateHeadline(tp *topic, d Document, vec *docVector) {
 		// Terms pruned from the centroid still count in the story's length.
 		for i, term := range terms {
 			if _, ok := tp.index[term]; !ok {
-				if s := c.stats[term]; s != nil {
+				if s := c.peekStat(term); s != nil {
 					x := u[i] * c.idf(s)
 					n += x * x
 				}
@@ -582,13 +630,16 @@ func (c *Clusterer) Topics() []TopicState {
 func (c *Clusterer) Snapshot() State {
 	st := State{
 		Docs: c.docs, LastTopicID: c.lastID, Clock: c.clock,
-		DocFreq: make(map[string]int64, len(c.stats)),
+		DocFreq: make(map[string]int64, len(c.stats)+len(c.cold)),
 		Topics:  c.Topics(),
 	}
 	for term, s := range c.stats {
 		if s.df > 0 {
 			st.DocFreq[term] = s.df
 		}
+	}
+	for term, df := range c.cold {
+		st.DocFreq[term] = df
 	}
 	return st
 }

@@ -67,6 +67,13 @@ type Config struct {
 	// this share of the topic centroid's squared length: the topic is
 	// about it ("Snowden", "Titanfall"). 1 disables it.
 	FocusShare float64
+	// AbsorbFactor: a small open topic (a few stories) whose centroid
+	// reaches this multiple of the join threshold against a large one is
+	// absorbed by it, when a merge check runs for either. It revisits
+	// decisions taken before the storyline or the statistics had formed: a
+	// story that opened a topic of its own because its storyline was then
+	// two stories with other words. Negative disables it.
+	AbsorbFactor float64
 	// ClashPenalty multiplies the similarity of an article-length story
 	// to a topic when their prominent names clash (the story's central
 	// name is missing from the topic and the topic's from the story). 1
@@ -99,6 +106,7 @@ func DefaultConfig() Config {
 		MinShared:         2,
 		ClashPenalty:      0.5,
 		FocusShare:        0.15,
+		AbsorbFactor:      1,
 	}
 }
 
@@ -146,6 +154,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FocusShare == 0 {
 		c.FocusShare = d.FocusShare
+	}
+	if c.AbsorbFactor == 0 {
+		c.AbsorbFactor = d.AbsorbFactor
 	}
 	if c.ClashPenalty == 0 {
 		c.ClashPenalty = d.ClashPenalty

@@ -4,15 +4,28 @@ import (
 	"container/heap"
 	"math"
 	"sort"
+	"strings"
 )
 
 // mergeTerms is how many of a topic's heaviest terms are looked up in the
 // inverted index to find topics it may have converged with.
 const mergeTerms = 20
 
-// mergeCandidate returns the open topic most similar to tp (centroid
-// cosine), or nil when none reaches the bar set by Config.MergeFactor.
+// A topic of at most absorbMaxSize stories is absorbed by one of at least
+// absorbMinSize whose centroid it matches at Config.AbsorbFactor times the
+// join threshold (see AbsorbFactor).
+const (
+	absorbMaxSize = 3
+	absorbMinSize = 10
+)
+
+// mergeCandidate returns the open topic that best clears its merge bar
+// against tp (centroid cosine over the bar), or nil when none does. The bar
+// is set by Config.MergeFactor, or for a small topic against a large one by
+// Config.AbsorbFactor, when they share MinShared words.
 func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
+	// A story that has just opened a topic was found to match no topic:
+	// that decision is revisited later (by absorption), not at once.
 	if c.cfg.MergeFactor < 0 || tp.size < 2 {
 		return nil, 0
 	}
@@ -38,20 +51,29 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		mine[tp.terms[i].stat] = tp.terms[i].weight
 	}
 	var best *topic
-	var bestSim float64
+	var bestSim, bestRatio float64
 	for _, id := range ids {
 		o := seen[id]
-		if o.size < 2 {
+		small, large := tp, o
+		if small.size > large.size {
+			small, large = large, small
+		}
+		absorb := c.cfg.AbsorbFactor > 0 && small.size <= absorbMaxSize && large.size >= absorbMinSize
+		if o.size < 2 && !absorb {
 			continue
 		}
 		// Both term lists are sorted, so walking o's terms adds the
 		// products in term order.
 		var dot float64
+		shared := 0
 		for j := range o.terms {
 			y := &o.terms[j]
 			if xw, ok := mine[y.stat]; ok {
 				idf := c.idf(y.stat)
 				dot += xw * idf * y.weight * idf
+				if idf > 0 && strings.IndexByte(y.stat.term, ' ') < 0 {
+					shared++
+				}
 			}
 		}
 		if dot == 0 {
@@ -59,8 +81,12 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		}
 		sim := dot / (na * c.topicNorm(o))
 		n := (tp.neffSum + o.neffSum) / float64(tp.size+o.size)
-		if sim >= c.cfg.threshold(n)*c.cfg.MergeFactor && sim > bestSim {
-			best, bestSim = o, sim
+		bar := c.cfg.threshold(n) * c.cfg.MergeFactor
+		if absorb && shared >= c.cfg.MinShared {
+			bar = min(bar, c.cfg.threshold(small.neffSum/float64(small.size))*c.cfg.AbsorbFactor)
+		}
+		if sim >= bar && sim/bar > bestRatio {
+			best, bestSim, bestRatio = o, sim, sim/bar
 		}
 	}
 	return best, bestSim
@@ -142,7 +168,7 @@ func (c *Clusterer) headSim(tp *topic, v []TermWeight) float64 {
 	tn := c.topicNorm(tp)
 	var dot, n float64
 	for _, tw := range v {
-		s := c.stats[tw.Term]
+		s := c.peekStat(tw.Term)
 		if s == nil {
 			continue
 		}

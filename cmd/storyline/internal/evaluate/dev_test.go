@@ -73,9 +73,9 @@ func TestDevScores(t *testing.T) {
 	}
 	logReport(t, "ecbplus-dev", rep)
 	// Floors a little under the figures the defaults were chosen at
-	// (ecbplus-dev 0.898, shuffled uci-dev 0.769-0.771).
-	if rep.BCubedF1 < 0.885 {
-		t.Errorf("ecbplus-dev B-cubed F1 %.3f fell below 0.885", rep.BCubedF1)
+	// (ecbplus-dev 0.902, shuffled uci-dev 0.770-0.784).
+	if rep.BCubedF1 < 0.89 {
+		t.Errorf("ecbplus-dev B-cubed F1 %.3f fell below 0.89", rep.BCubedF1)
 	}
 	for _, seed := range []uint64{1, 2, 3} {
 		rep, _, err := Run(bytes.NewReader(shuffled(t, uci, seed)), cfg)
@@ -83,8 +83,8 @@ func TestDevScores(t *testing.T) {
 			t.Fatal(err)
 		}
 		logReport(t, fmt.Sprintf("uci-dev seed %d", seed), rep)
-		if rep.BCubedF1 < 0.755 {
-			t.Errorf("uci-dev seed %d B-cubed F1 %.3f fell below 0.755", seed, rep.BCubedF1)
+		if rep.BCubedF1 < 0.76 {
+			t.Errorf("uci-dev seed %d B-cubed F1 %.3f fell below 0.76", seed, rep.BCubedF1)
 		}
 	}
 }

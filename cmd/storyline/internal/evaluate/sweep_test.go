@@ -34,6 +34,7 @@ func TestThresholdNeighbourhood(t *testing.T) {
 		{"HeadlineThreshold", func(c *cluster.Config, v float64) { c.HeadlineThreshold = v }, []float64{d.HeadlineThreshold - 0.02, d.HeadlineThreshold - 0.01, d.HeadlineThreshold, d.HeadlineThreshold + 0.01, d.HeadlineThreshold + 0.02}},
 		{"MergeFactor", func(c *cluster.Config, v float64) { c.MergeFactor = v }, []float64{d.MergeFactor - 0.4, d.MergeFactor - 0.2, d.MergeFactor, d.MergeFactor + 0.2, d.MergeFactor + 0.4}},
 		{"ClashPenalty", func(c *cluster.Config, v float64) { c.ClashPenalty = v }, []float64{0.3, 0.4, d.ClashPenalty, 0.6, 0.7, 1}},
+		{"AbsorbFactor", func(c *cluster.Config, v float64) { c.AbsorbFactor = v }, []float64{0.8, 0.9, d.AbsorbFactor, 1.1, 1.25, -1}},
 		{"FocusShare", func(c *cluster.Config, v float64) { c.FocusShare = v }, []float64{0.07, 0.1, d.FocusShare, 0.2, 0.3, 1}},
 	}
 	for _, k := range knobs {

@@ -1,0 +1,190 @@
+package cluster
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// feed adds headline-only or article stories one hour apart and follows
+// merges, returning each story's final topic.
+type feed struct {
+	c     *Clusterer
+	n     int
+	topic map[string]int64
+	last  Assignment
+}
+
+func newFeed(cfg Config) *feed { return &feed{c: New(cfg, nil), topic: map[string]int64{}} }
+
+func (f *feed) add(id, title, text string) Assignment {
+	f.n++
+	a := f.c.Add(Document{ID: id, Title: title, Text: text, Time: t0.Add(time.Duration(f.n) * time.Hour)})
+	for old, tp := range f.topic {
+		for _, m := range a.Merged {
+			if tp == m {
+				f.topic[old] = a.TopicID
+			}
+		}
+	}
+	f.topic[id] = a.TopicID
+	f.last = a
+	return a
+}
+
+// boxing builds an article about a title defence by champ against
+// challenger in city: the same sport vocabulary for every fight, different
+// names.
+func boxing(champ, challenger, city string, k int) (string, string) {
+	title := fmt.Sprintf("%s defends heavyweight title against %s in %s", champ, challenger, city)
+	body := []string{
+		fmt.Sprintf("%s retained his heavyweight belts with a knockout of %s in %s on Saturday night.", champ, challenger, city),
+		fmt.Sprintf("The champion %s dropped %s twice before the referee stopped the bout in round %d.", champ, challenger, 5+k),
+		"Promoters said the sold-out arena saw the biggest crowd for a heavyweight title fight in years.",
+		fmt.Sprintf("%s said after the fight that he wants to unify every heavyweight belt.", champ),
+		"The judges had the champion ahead on all scorecards when the stoppage came, ringside officials said.",
+		fmt.Sprintf("Trainers for %s complained about the gloves and the canvas before the bout.", challenger),
+		"Television viewers across Europe watched the broadcast, which drew record ratings for the network.",
+		"Bookmakers had offered long odds on an upset, and tickets for the event sold within hours.",
+		"Medical staff examined both boxers after the contest, as the sanctioning body requires.",
+		"Next year the winner could face a mandatory challenger chosen by the governing federation.",
+	}
+	return title, strings.Join(body, "\n")
+}
+
+// TestClashPenalty: an article about the same kind of event with other
+// actors (a title defence by another champion) shares the topic's
+// vocabulary; the clash of central names keeps it out. An article about
+// the topic's own champion still joins, and without the penalty the other
+// champion's fight would join too.
+func TestClashPenalty(t *testing.T) {
+	run := func(penalty float64) (same, other bool) {
+		cfg := DefaultConfig()
+		cfg.ClashPenalty = penalty
+		// Hand-written articles are shorter than real ones: scale the
+		// lengths at which a story counts as an article accordingly.
+		cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6
+		f := newFeed(cfg)
+		for k, opp := range []string{"Pulev", "Leapai", "Jennings"} {
+			title, text := boxing("Klitschko", opp, "Hamburg", k)
+			f.add(fmt.Sprint("k", k), title, text)
+		}
+		title, text := boxing("Klitschko", "Wach", "Hamburg", 4)
+		f.add("k-next", title, text)
+		title, text = boxing("Povetkin", "Chagaev", "Moscow", 5)
+		a := f.add("p", title, text)
+		t.Logf("penalty %v: sim %.3f new %v neff %.1f", penalty, a.Similarity, a.New, a.Topic.EffectiveTerms/float64(a.Topic.Size))
+		return f.topic["k-next"] == f.topic["k0"], f.topic["p"] == f.topic["k0"]
+	}
+	if same, other := run(0.5); !same || other {
+		t.Errorf("with the penalty: same champion joins = %v (want true), other champion joins = %v (want false)", same, other)
+	}
+	if _, other := run(1); !other {
+		t.Errorf("without the penalty the other champion's fight should join (the rule must be what keeps it out)")
+	}
+}
+
+// TestFocusShare: a headline that shares only one word with a large topic
+// joins it when the topic is about that word (it carries a large share of
+// the centroid), and not when the shared word is incidental to the topic.
+// With FocusShare disabled the focal word alone is not enough.
+func TestFocusShare(t *testing.T) {
+	heads := []string{
+		"Titanfall game launches on Xbox One", "Titanfall game servers struggle on launch day",
+		"Titanfall game review roundup", "Respawn patches Titanfall game matchmaking",
+		"Titanfall game sales beat forecasts", "Titanfall game beta numbers revealed",
+		"Titanfall game tips for new pilots", "Titanfall game season pass detailed",
+		"Titanfall game maps ranked", "Titanfall game PC requirements published",
+		"Titanfall game soundtrack released", "Titanfall game players report crashes",
+	}
+	other := []string{
+		"Avalanche closes mountain pass", "Council approves harbour budget",
+		"Orchestra announces spring season", "Drought hits wheat farmers",
+	}
+	run := func(share float64) (focal, incidental bool) {
+		cfg := DefaultConfig()
+		cfg.FocusShare = share
+		f := newFeed(cfg)
+		for i, h := range heads {
+			f.add(fmt.Sprint("t", i), h, "")
+			if i < len(other) {
+				f.add(fmt.Sprint("o", i), other[i], "")
+			}
+		}
+		f.add("focal", "Titanfall wallpapers for your phone", "")
+		f.add("incidental", "Football season tickets go on sale", "")
+		return f.topic["focal"] == f.topic["t0"], f.topic["incidental"] == f.topic["t0"]
+	}
+	if focal, incidental := run(DefaultConfig().FocusShare); !focal || incidental {
+		t.Errorf("with FocusShare: focal word joins = %v (want true), incidental word joins = %v (want false)", focal, incidental)
+	}
+	if focal, _ := run(1); focal {
+		t.Errorf("with FocusShare disabled one shared word joined a topic")
+	}
+}
+
+// TestAbsorbSmallTopic: a story that arrived before its storyline had
+// formed opened a topic of its own; once the storyline's topic is large and
+// carries the story's words, the small topic is absorbed (reported through
+// Assignment.Merged). With AbsorbFactor disabled it stays apart.
+func TestAbsorbSmallTopic(t *testing.T) {
+	early := "Ash cloud grounds flights"
+	heads := []string{
+		"Iceland volcano erupts", "Volcano eruption in Iceland",
+		"Iceland volcano eruption grows", "Scientists watch Iceland volcano",
+		"Iceland volcano eruption intensifies", "Lava flows from Iceland volcano",
+		"Iceland volcano eruption seen from space", "Volcano in Iceland erupts again",
+		"Iceland volcano spews ash", "Iceland volcano eruption disrupts flights",
+		"Ash falls near Iceland volcano", "Flights cancelled over Iceland volcano eruption",
+	}
+	run := func(factor float64) (absorbed bool, merged []int64) {
+		cfg := DefaultConfig()
+		cfg.AbsorbFactor = factor
+		f := newFeed(cfg)
+		f.add("early", early, "")
+		for i, h := range heads {
+			a := f.add(fmt.Sprint("v", i), h, "")
+			merged = append(merged, a.Merged...)
+		}
+		return f.topic["early"] == f.topic["v0"], merged
+	}
+	if absorbed, merged := run(DefaultConfig().AbsorbFactor); !absorbed || len(merged) == 0 {
+		t.Errorf("early story absorbed = %v, merges %v; want it absorbed through Assignment.Merged", absorbed, merged)
+	}
+	if absorbed, _ := run(-1); absorbed {
+		t.Errorf("with AbsorbFactor disabled the early story still joined the storyline")
+	}
+}
+
+// TestSweptStatisticsKeepCounts: statistics moved out of the hot map keep
+// their document frequencies (the snapshot counts every story's terms) and
+// the hot map stays bounded by recent use.
+func TestSweptStatisticsKeepCounts(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	df := map[string]int64{}
+	for i := 0; i < 6*sweepEvery; i++ {
+		a := c.Add(Document{
+			ID: fmt.Sprint(i), Title: fmt.Sprintf("Word%d meets word%d near common", i, i/3),
+			Time: t0.Add(time.Duration(i) * time.Hour),
+		})
+		for _, term := range a.DocFreqTerms {
+			df[term]++
+		}
+	}
+	if len(c.cold) == 0 {
+		t.Fatal("no statistics were swept")
+	}
+	if len(c.stats) > len(df)/2 {
+		t.Errorf("%d hot statistics of %d terms", len(c.stats), len(df))
+	}
+	got := c.Snapshot().DocFreq
+	if len(got) != len(df) {
+		t.Fatalf("snapshot has %d terms, want %d", len(got), len(df))
+	}
+	for term, n := range df {
+		if got[term] != n {
+			t.Fatalf("df(%q) = %d, want %d", term, got[term], n)
+		}
+	}
+}
