@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,5 +177,41 @@ func TestCLIErrors(t *testing.T) {
 		if msg := err.Error() + stderr; !strings.Contains(msg, tt.want) {
 			t.Errorf("%v: %q does not mention %q", tt.args, msg, tt.want)
 		}
+	}
+}
+
+func TestCLIAddDiscoversFeeds(t *testing.T) {
+	srv := startDemo(t)
+	feedURL := srv.URLs()[0]
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>An outlet</title>
+<link rel="alternate" type="application/rss+xml" title="News" href="%s"></head><body>Hello</body></html>`, feedURL)
+	}))
+	defer page.Close()
+	db := filepath.Join(t.TempDir(), "d.db")
+	out := mustRun(t, "--db", db, "add", page.URL+"/")
+	if !strings.Contains(out, "found feed "+feedURL) {
+		t.Errorf("add on an HTML page: %q", out)
+	}
+	var fl []map[string]any
+	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	if len(fl) != 1 || fl[0]["url"] != feedURL {
+		t.Errorf("feeds after discovery: %v", fl)
+	}
+	// A page with no feed at all is refused with the reason, and nothing
+	// is subscribed.
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><head><title>No feeds</title></head><body>nothing</body></html>")
+	}))
+	defer bare.Close()
+	_, _, err := runCLI(t, "--db", db, "add", bare.URL+"/")
+	if err == nil || !strings.Contains(err.Error(), "HTML") {
+		t.Errorf("add on a page without feeds: %v", err)
+	}
+	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	if len(fl) != 1 {
+		t.Errorf("%d feeds after a failed add", len(fl))
 	}
 }
