@@ -123,6 +123,10 @@ type clusterBatch struct {
 	// absorbed it.
 	mergedInto map[int64]int64
 	docs       int64
+	// maxID is the largest topic ID the clusterer handed out in the batch,
+	// including topics merged away before the batch was saved: IDs must
+	// never be handed out twice.
+	maxID int64
 }
 
 func newClusterBatch() *clusterBatch {
@@ -132,6 +136,7 @@ func newClusterBatch() *clusterBatch {
 
 func (b *clusterBatch) add(entryID int64, a cluster.Assignment) {
 	b.topics[a.TopicID] = a.Topic
+	b.maxID = max(b.maxID, a.TopicID)
 	for _, m := range a.Merged {
 		b.mergedInto[m] = a.TopicID
 		delete(b.topics, m)
@@ -189,10 +194,9 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	if err := countMembers(ctx, tx, b.topics); err != nil {
 		return err
 	}
-	var lastID int64
+	lastID := b.maxID
 	var clock time.Time
-	for id, ts := range b.topics {
-		lastID = max(lastID, id)
+	for _, ts := range b.topics {
 		if ts.Last.After(clock) {
 			clock = ts.Last
 		}

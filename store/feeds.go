@@ -80,14 +80,16 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
 	defer tx.Rollback()
-	if f, err := findFeed(ctx, tx, "f.url = ?", nf.URL); err == nil {
+	// A feed that moved (permanent redirect) is still the one subscribed
+	// with this URL.
+	if f, err := findFeed(ctx, tx, "f.url = ? OR f.added_url = ? ORDER BY f.url = ? DESC LIMIT 1", nf.URL, nf.URL, nf.URL); err == nil {
 		return f, fmt.Errorf("%w: %s (id %d)", ErrExists, nf.URL, f.ID)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
 	now := ms(d.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, user_title, interval_ms, next_poll_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now)
 	if err != nil {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
@@ -104,7 +106,12 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 func (d *DB) SetFeedOptions(ctx context.Context, id int64, title string, interval time.Duration) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	res, err := d.db.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
 		title, interval.Milliseconds(), id)
 	if err != nil {
 		return fmt.Errorf("store: set options of feed %d: %w", id, err)
@@ -112,7 +119,11 @@ func (d *DB) SetFeedOptions(ctx context.Context, id int64, title string, interva
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: feed %d: %w", id, ErrNotFound)
 	}
-	return nil
+	// The title is the outlet's name in everything served.
+	if err := d.bumpDataVersion(ctx, tx); err != nil {
+		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+	}
+	return tx.Commit()
 }
 
 // RemoveFeed unsubscribes from a feed, given its ID or URL, and deletes its
@@ -130,6 +141,9 @@ func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
 		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
 	}
 	if err := removeFeedTx(ctx, tx, f.ID); err != nil {
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
+	if err := d.bumpDataVersion(ctx, tx); err != nil {
 		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -257,7 +271,7 @@ func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
 			WHERE id IN (SELECT id FROM touched_topics)`,
 		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
-		`UPDATE cluster_meta SET generation = generation + 1, data_version = data_version + 1`,
+		`UPDATE cluster_meta SET generation = generation + 1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err

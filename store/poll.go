@@ -64,6 +64,9 @@ type SaveStats struct {
 	// URLConflict is set when a permanent redirect pointed at a URL that
 	// another subscription already has; the feed keeps its old URL.
 	URLConflict bool
+	// FeedGone is set when the feed was removed while it was polled; the
+	// result was dropped.
+	FeedGone bool
 }
 
 // SavePoll records a poll: the feed's new state and its entries, in one
@@ -81,6 +84,9 @@ func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
 // SavePolls records several polls in one transaction, which is how a busy
 // poller amortizes the cost of a commit. Either all are saved or none.
 func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	fail := func(r PollResult, err error) ([]SaveStats, error) {
@@ -111,7 +117,7 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 		return fail(rs[0], err)
 	}
 	if changed(out) {
-		if err := bumpDataVersion(ctx, tx); err != nil {
+		if err := d.bumpDataVersion(ctx, tx); err != nil {
 			return fail(rs[0], err)
 		}
 	}
@@ -126,6 +132,12 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 // that are new, for the clustering.
 func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) ([]addedEntry, error) {
 	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
+	if errors.Is(err, ErrNotFound) {
+		// Removed while it was being polled: nothing to save, and no
+		// reason to fail the other feeds of the batch.
+		st.FeedGone = true
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

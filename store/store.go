@@ -104,20 +104,34 @@ func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return res, nil
 }
 
-// DataVersion returns a number that changes whenever a write changed what
-// is served: new or edited entries, topics, feed titles, removed feeds. It
-// is one row read, cheap enough to ask on every HTTP request; another
-// process's writes change it too.
-func (d *DB) DataVersion(ctx context.Context) (int64, error) {
-	var v int64
-	if err := d.db.QueryRowContext(ctx, "SELECT data_version FROM cluster_meta WHERE id = 1").Scan(&v); err != nil {
-		return 0, fmt.Errorf("store: data version: %w", err)
+// DataVersion identifies the state of what is served.
+type DataVersion struct {
+	// Version changes whenever a write changed what is served: new or
+	// edited entries, topics, feed titles, removed feeds.
+	Version int64
+	// Changed is when it last changed: the Last-Modified of every response
+	// built from the data (an item's own date says nothing about late
+	// arrivals, edits or removals).
+	Changed time.Time
+}
+
+// DataVersion returns the current data version. It is one row read, cheap
+// enough to ask on every HTTP request; another process's writes change it
+// too.
+func (d *DB) DataVersion(ctx context.Context) (DataVersion, error) {
+	var v DataVersion
+	var changed int64
+	if err := d.db.QueryRowContext(ctx, "SELECT data_version, data_changed_at FROM cluster_meta WHERE id = 1").
+		Scan(&v.Version, &changed); err != nil {
+		return DataVersion{}, fmt.Errorf("store: data version: %w", err)
 	}
+	v.Changed = fromMS(changed)
 	return v, nil
 }
 
-func bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET data_version = data_version + 1 WHERE id = 1")
+func (d *DB) bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET data_version = data_version + 1, data_changed_at = ? WHERE id = 1",
+		ms(d.Now()))
 	return err
 }
 

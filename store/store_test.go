@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,23 +251,64 @@ func TestDataVersion(t *testing.T) {
 	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Title: "A", Entries: sampleEntries()}
 	db.SavePoll(ctx, r)
 	v1, _ := db.DataVersion(ctx)
-	if v1 == v0 {
+	if v1.Version == v0.Version || !v1.Changed.Equal(t0) {
 		t.Fatal("new entries did not change the data version")
 	}
 	// The same document again, or a 304, changes nothing a reader sees.
 	db.SavePoll(ctx, r)
 	db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
-	if v2, _ := db.DataVersion(ctx); v2 != v1 {
-		t.Errorf("unchanged polls moved the data version %d -> %d", v1, v2)
+	if v2, _ := db.DataVersion(ctx); v2.Version != v1.Version {
+		t.Errorf("unchanged polls moved the data version %d -> %d", v1.Version, v2.Version)
 	}
 	r.Title = "A, renamed"
 	db.SavePoll(ctx, r)
 	v3, _ := db.DataVersion(ctx)
-	if v3 == v1 {
+	if v3.Version == v1.Version {
 		t.Error("a new feed title did not change the data version")
 	}
 	db.RemoveFeed(ctx, "1")
-	if v4, _ := db.DataVersion(ctx); v4 == v3 {
+	if v4, _ := db.DataVersion(ctx); v4.Version == v3.Version {
 		t.Error("removing a feed did not change the data version")
+	}
+}
+
+// A feed that moved with a permanent redirect is still the feed subscribed
+// with its old URL: adding that URL again (as the config does on every
+// start) must not subscribe it twice.
+func TestAddFeedAfterRedirect(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "http://a.example/old")
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.AddFeed(ctx, NewFeed{URL: "http://a.example/old"})
+	if !errors.Is(err, ErrExists) || got.ID != f.ID || got.URL != "https://a.example/new" {
+		t.Fatalf("re-adding the old URL: %+v, %v", got, err)
+	}
+	if fl, _ := db.Feeds(ctx); len(fl) != 1 {
+		t.Errorf("%d feeds", len(fl))
+	}
+}
+
+// A feed removed while it was being polled is skipped; the other results
+// of the batch are saved.
+func TestSavePollsFeedRemoved(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	a := addFeed(t, db, "https://a.example/feed")
+	b := addFeed(t, db, "https://b.example/feed")
+	if _, err := db.RemoveFeed(ctx, fmt.Sprint(a.ID)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.SavePolls(ctx, []PollResult{
+		{FeedID: a.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
+		{FeedID: b.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st[0].FeedGone || st[1].New != 3 {
+		t.Errorf("stats %+v", st)
 	}
 }

@@ -210,6 +210,13 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 	defer tx.Rollback()
 	entries, topics, err = d.recluster(ctx, tx)
 	if err == nil {
+		err = d.bumpDataVersion(ctx, tx)
+	}
+	if err == nil {
+		// Merges during the rebuild removed some of the topics it opened.
+		err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&topics)
+	}
+	if err == nil {
 		err = tx.Commit()
 	}
 	if err != nil {
@@ -223,7 +230,7 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 	for _, q := range []string{
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
-		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0, data_version = data_version + 1",
+		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, 0, err

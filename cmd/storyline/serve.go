@@ -103,9 +103,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- httpSrv.Serve(ln) }()
+	// The poller has its own context so that it stops (and saves what it
+	// fetched) on a signal and also when the HTTP server fails.
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
 	pollDone := make(chan error, 1)
 	go func() {
-		pollDone <- p.Run(ctx, db, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
+		pollDone <- p.Run(pollCtx, db, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
 	}()
 
 	var serveErr error
@@ -115,21 +119,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	case serveErr = <-httpErr:
 		log.Error("http server stopped", "err", serveErr)
 	}
-	// Stop polling first (Run saves what it has fetched), then let open
-	// HTTP requests finish; the database closes last, in the defer above.
+	// Stop polling (Run saves what it has fetched) while open HTTP
+	// requests finish; the database closes last, in the defer above.
+	stopPolling()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := httpSrv.Shutdown(stopCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
-	if ctx.Err() == nil {
-		// The HTTP server failed on its own: the poller must stop too.
-		return fmt.Errorf("http server: %w", serveErr)
-	}
 	<-pollDone
 	log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
+		return fmt.Errorf("http server: %w", serveErr)
 	}
 	return nil
 }

@@ -210,8 +210,11 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 func (p *Poller) save(ctx, pollCtx context.Context, batch []fetched) []Outcome {
 	keep := batch[:0]
 	for _, r := range batch {
-		if errors.Is(r.err, context.Canceled) && pollCtx.Err() != nil {
-			continue // interrupted, not the feed's fault: leave it due
+		if r.err != nil && pollCtx.Err() != nil {
+			// Interrupted (cancelled or past the poll's deadline), not the
+			// feed's fault: save nothing, so it stays due with its
+			// validators and error count as they were.
+			continue
 		}
 		keep = append(keep, r)
 	}
@@ -290,6 +293,7 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 
 	release, err := hosts.acquire(ctx, f.URL)
 	if err != nil {
+		// Only ctx ending makes acquire fail; save drops such results.
 		return fetched{feed: f, result: r, err: err, started: started}
 	}
 	resp, err := p.Fetcher.Fetch(ctx, feeds.Request{URL: f.URL, ETag: f.ETag, LastModified: f.LastModified})
@@ -341,10 +345,13 @@ func (p *Poller) backoff(cfg Config, f store.Feed, n int) time.Duration {
 	if f.Interval > 0 {
 		d = f.Interval
 	}
+	base := d
 	for i := 0; i < n && d < cfg.MaxBackoff; i++ {
 		d *= 2
 	}
-	return min(p.jitter(min(d, cfg.MaxBackoff)), cfg.MaxBackoff)
+	// A failing feed is never polled more often than a working one, even
+	// when its own interval is longer than the backoff cap.
+	return max(min(p.jitter(min(d, cfg.MaxBackoff)), cfg.MaxBackoff), base)
 }
 
 // hostLimiter bounds the requests in flight to each host.

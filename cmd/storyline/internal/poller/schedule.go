@@ -37,7 +37,7 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 		if err != nil && ctx.Err() == nil && onError != nil {
 			onError(err)
 		}
-		saveFailed := false
+		saveFailed := err != nil // a failing database: wait, don't spin
 		if len(due) > 0 {
 			out, err := p.Poll(ctx, due)
 			if err != nil && ctx.Err() != nil {
@@ -52,8 +52,8 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 		}
 		wait := recheck
 		if next, err := q.NextPollAt(ctx); err == nil && !next.IsZero() && !saveFailed {
-			// A failed save leaves its feed due: waiting the full recheck
-			// then keeps a broken database from turning into a busy loop.
+			// A failed save (or query) leaves feeds due: waiting the full
+			// recheck then keeps a broken database from becoming a busy loop.
 			wait = min(max(next.Sub(p.now()), 0), recheck)
 		}
 		timer.Reset(wait)

@@ -114,7 +114,7 @@ func BenchmarkFeedAtom(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if bc.name == "render" {
-					srv.cache = newResponseCache(time.Minute, 256)
+					srv.cache = newResponseCache(time.Minute, 32<<20)
 				}
 				req := httptest.NewRequest("GET", "/feed.atom", nil)
 				for k, v := range bc.header {

@@ -47,11 +47,12 @@ func (rd *rendered) gzipped() []byte {
 // URLs over and over: most requests then cost one tiny query and no
 // rendering, whether they end in a 304 or a 200.
 type responseCache struct {
-	maxAge  time.Duration
-	maxSize int
+	maxAge   time.Duration
+	maxBytes int // bound on the bodies kept, so odd queries cannot eat memory
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
+	bytes   int
 }
 
 type cacheEntry struct {
@@ -60,8 +61,8 @@ type cacheEntry struct {
 	rd      *rendered
 }
 
-func newResponseCache(maxAge time.Duration, maxSize int) *responseCache {
-	return &responseCache{maxAge: maxAge, maxSize: maxSize, entries: make(map[string]cacheEntry)}
+func newResponseCache(maxAge time.Duration, maxBytes int) *responseCache {
+	return &responseCache{maxAge: maxAge, maxBytes: maxBytes, entries: make(map[string]cacheEntry)}
 }
 
 func (c *responseCache) get(key string, version int64, now time.Time) *rendered {
@@ -75,44 +76,62 @@ func (c *responseCache) get(key string, version int64, now time.Time) *rendered 
 }
 
 func (c *responseCache) put(key string, version int64, now time.Time, rd *rendered) {
+	size := 2 * len(rd.body) // the body and, at most, its gzip form
+	if size > c.maxBytes/4 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= c.maxSize {
-		// Whatever is stale goes first; if nothing is, start over: the
-		// cache is an optimization and a cold one is only slower.
+	if old, ok := c.entries[key]; ok {
+		c.bytes -= 2 * len(old.rd.body)
+		delete(c.entries, key)
+	}
+	if c.bytes+size > c.maxBytes {
+		// Whatever is stale goes first; if that is not enough, start
+		// over: the cache is an optimization and a cold one is only slower.
 		for k, e := range c.entries {
 			if e.version != version || now.Sub(e.at) > c.maxAge {
+				c.bytes -= 2 * len(e.rd.body)
 				delete(c.entries, k)
 			}
 		}
-		if len(c.entries) >= c.maxSize {
+		if c.bytes+size > c.maxBytes {
 			clear(c.entries)
+			c.bytes = 0
 		}
 	}
 	c.entries[key] = cacheEntry{version: version, at: now, rd: rd}
+	c.bytes += size
 }
 
 // cached serves a feed or page from the cache when the store has not
-// changed since it was rendered, and renders it with render otherwise.
-// render returns nil after it has answered with an error itself.
-func (s *Server) cached(w http.ResponseWriter, r *http.Request, render func() *rendered) {
-	// The body depends on the path and query, and on the base URL when that
-	// is taken from the request.
-	key := s.base(r) + r.URL.RequestURI()
+// changed since it was rendered, and renders it with render otherwise. key
+// names the response (base URL, path and canonical parameters); an empty
+// key means "do not keep". render gets the Last-Modified to use and returns
+// nil after it has answered with an error itself.
+func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, render func(lastModified time.Time) *rendered) {
 	now := s.now()
-	version, verr := s.store.DataVersion(r.Context())
-	if verr == nil {
-		if rd := s.cache.get(key, version, now); rd != nil {
+	dv, verr := s.store.DataVersion(r.Context())
+	if verr == nil && key != "" {
+		if rd := s.cache.get(key, dv.Version, now); rd != nil {
 			serveRendered(w, r, rd)
 			return
 		}
 	}
-	rd := render()
+	// Last-Modified is when the data last changed, not the newest item's
+	// date: a late story, an edit or a removal changes a feed without a
+	// newer item. It is never in the future, and unknown (zero) when the
+	// version could not be read.
+	lastModified := dv.Changed
+	if lastModified.After(now) {
+		lastModified = now
+	}
+	rd := render(lastModified)
 	if rd == nil {
 		return
 	}
-	if verr == nil {
-		s.cache.put(key, version, now, rd)
+	if verr == nil && key != "" {
+		s.cache.put(key, dv.Version, now, rd)
 	}
 	serveRendered(w, r, rd)
 }

@@ -47,6 +47,25 @@ type params struct {
 	feedID int64
 }
 
+// query is the canonical query string of p: only what differs from the
+// defaults, in a fixed order.
+func (p params) query() string {
+	v := url.Values{}
+	if p.limit != defaultLimit {
+		v.Set("limit", strconv.Itoa(p.limit))
+	}
+	if p.since > 0 {
+		v.Set("since", p.since.String())
+	}
+	if p.q != "" {
+		v.Set("q", p.q)
+	}
+	if p.feedID != 0 {
+		v.Set("feed", strconv.FormatInt(p.feedID, 10))
+	}
+	return v.Encode()
+}
+
 // badRequest is an error the client made; its text is the 400's body.
 type badRequest string
 
@@ -106,12 +125,17 @@ func (s *Server) feedHandler(ext string, build feedBuilder) http.HandlerFunc {
 }
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) {
-	s.cached(w, r, func() *rendered { return s.renderFeed(w, r, ext, p, build) })
+	// Searches are too varied to be worth keeping.
+	key := ""
+	if p.q == "" {
+		key = s.base(r) + r.URL.Path + "?" + p.query()
+	}
+	s.cached(w, r, key, func(lastModified time.Time) *rendered { return s.renderFeed(w, r, ext, p, build, lastModified) })
 }
 
 // renderFeed builds and writes a feed, or answers with the error and
 // returns nil.
-func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) *rendered {
+func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder, lastModified time.Time) *rendered {
 	f, err := build(r.Context(), r, ext, p)
 	var br badRequest
 	switch {
@@ -131,11 +155,7 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 		s.fail(w, r, err)
 		return nil
 	}
-	var newest time.Time
-	for _, it := range f.Items {
-		newest = later(newest, later(it.Updated, it.Published))
-	}
-	return newRendered(fm.contentType, buf.Bytes(), newest)
+	return newRendered(fm.contentType, buf.Bytes(), lastModified)
 }
 
 // handleTopicFeed serves /topics/{id}.{ext}: junk ids are the client's
@@ -337,8 +357,12 @@ func (s *Server) links(r *http.Request, ext string) links {
 		l.host = "localhost"
 	}
 	l.self = l.base + r.URL.Path
-	if r.URL.RawQuery != "" {
-		l.self += "?" + r.URL.RawQuery
+	if p, err := parseParams(r); err == nil {
+		// The parameters as understood, in a fixed order: the same feed
+		// has one self link however the client spelled its query.
+		if q := p.query(); q != "" {
+			l.self += "?" + q
+		}
 	}
 	return l
 }

@@ -109,11 +109,11 @@ func toPageStory(st story) pageStory {
 
 // handleIndex renders the page of active topics and the latest stories.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	s.cached(w, r, func() *rendered { return s.renderIndex(w, r) })
+	s.cached(w, r, s.base(r)+"/", func(lastModified time.Time) *rendered { return s.renderIndex(w, r, lastModified) })
 }
 
 // renderIndex builds the page, or answers with the error and returns nil.
-func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, lastModified time.Time) *rendered {
 	ctx := r.Context()
 	l := s.links(r, "atom")
 	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
@@ -141,7 +141,6 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 	} {
 		d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + f.name, Type: f.typ, URL: l.base + "/topics." + f.ext})
 	}
-	var newest time.Time
 	for _, t := range digests {
 		pt := pageTopic{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
 			Last: t.Last, FeedURL: l.topicFeed(t.ID)}
@@ -149,16 +148,14 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 			pt.Stories = append(pt.Stories, toPageStory(st))
 		}
 		d.Topics = append(d.Topics, pt)
-		newest = later(newest, t.Last)
 	}
 	for _, st := range latest {
 		d.Latest = append(d.Latest, toPageStory(st))
-		newest = later(newest, st.Entry.Published)
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		s.fail(w, r, err)
 		return nil
 	}
-	return newRendered("text/html; charset=utf-8", buf.Bytes(), newest)
+	return newRendered("text/html; charset=utf-8", buf.Bytes(), lastModified)
 }

@@ -25,8 +25,9 @@ type Store interface {
 	Topic(ctx context.Context, id int64) (store.Topic, error)
 	Ping(ctx context.Context) error
 	// DataVersion changes whenever what the feeds show may have changed;
-	// rendered responses are reused while it stays the same.
-	DataVersion(ctx context.Context) (int64, error)
+	// rendered responses are reused while it stays the same, and its time
+	// is their Last-Modified.
+	DataVersion(ctx context.Context) (store.DataVersion, error)
 }
 
 // Options configures a Server. Only Store is required.
@@ -97,7 +98,7 @@ func New(opts Options) *Server {
 		now:          opts.Now,
 		// max-age 60 is what clients are told; relative windows (since,
 		// the topic window) move by at most that much meanwhile.
-		cache: newResponseCache(time.Minute, 256),
+		cache: newResponseCache(time.Minute, 32<<20),
 	}
 	if s.title == "" {
 		s.title = "storyline"

@@ -639,3 +639,43 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 	wg.Wait()
 	<-done
 }
+
+// A story that arrives late, dated before the newest one, still changes the
+// feed: a client revalidating with If-Modified-Since or with its ETag must
+// get the new body, not a 304.
+func TestLateStoryInvalidates(t *testing.T) {
+	f := newFixture(t)
+	now := t0
+	f.db.Now = func() time.Time { return now }
+	f.srv.now = func() time.Time { return now }
+	first := f.get(t, "/feed.atom")
+	etag, lm := first.Header().Get("ETag"), first.Header().Get("Last-Modified")
+
+	now = t0.Add(10 * time.Minute)
+	late := feeds.Entry{ID: "late", Link: "https://wire.example/late", Title: "Late wire copy about the harbour bridge",
+		Text: "Filed hours ago, delivered now.", Published: t0.Add(-30 * time.Hour)}
+	if _, err := f.db.SavePoll(context.Background(), store.PollResult{FeedID: f.feedIDs[1], PolledAt: now, Status: 200,
+		Title: outletTitles[1], Entries: []feeds.Entry{late}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range [][]string{{"If-Modified-Since", lm}, {"If-None-Match", etag}} {
+		rec := f.get(t, "/feed.atom", h...)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Late wire copy") {
+			t.Errorf("%v after a late story: status %d", h, rec.Code)
+		}
+	}
+}
+
+// The same feed asked for with its parameters spelled differently is one
+// response (and one cache entry), with one self link.
+func TestCanonicalSelfLink(t *testing.T) {
+	f := newFixture(t)
+	a := f.get(t, "/feed.atom?feed=2&limit=3&utm_source=x")
+	b := f.get(t, "/feed.atom?limit=3&feed=2")
+	if a.Code != 200 || a.Body.String() != b.Body.String() {
+		t.Fatalf("bodies differ (%d, %d)", a.Code, b.Code)
+	}
+	if !strings.Contains(a.Body.String(), `href="https://storyline.example/feed.atom?feed=2&amp;limit=3"`) {
+		t.Errorf("self link not canonical:\n%s", a.Body.String()[:600])
+	}
+}
