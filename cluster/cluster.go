@@ -252,6 +252,11 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 // bestTopic scores the open topics that share a term with the story and
 // returns the most similar one (lowest ID on ties).
 //
+// A headline's match must not rest on one word either: without its largest
+// term contribution the cosine must still reach SupportShare of the
+// threshold, unless the topic is about that word (FocusShare). Two shared
+// words of which one is incidental ("SXSW" plus "2014") are one shared word.
+//
 // A topic is a candidate only when it shares MinShared words with the
 // story's headline (or all of the headline's words, when it has fewer), not
 // just anywhere in the story: a headline says what the story is about,
@@ -281,8 +286,10 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 	dots := make(map[*topic]float64)
 	shared := make(map[*topic]int)
 	// focus is, per topic, the largest share of its centroid's squared
-	// length carried by one shared headline word.
+	// length carried by one shared headline word that is a name in the
+	// topic; top is the largest contribution of one term to the dot product.
 	focus := make(map[*topic]float64)
+	top := make(map[*topic]float64)
 	for i, term := range terms {
 		if w[i] == 0 {
 			continue
@@ -292,9 +299,10 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 			tt := &tp.terms[k]
 			x := tt.weight * c.idf(tt.stat)
 			dots[tp] += w[i] * x
+			top[tp] = max(top[tp], w[i]*x)
 			if strings.IndexByte(term, ' ') < 0 && (vec.title[i] || !titleOnly) {
 				shared[tp]++
-				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize {
+				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize && isNameForms(tt.forms) {
 					if tn := c.topicNorm(tp); tn > 0 {
 						focus[tp] = max(focus[tp], x*x/(tn*tn))
 					}
@@ -314,11 +322,15 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 	var sc []scored
 	for _, tp := range cands {
 		dot := dots[tp]
-		if dot <= 0 || shared[tp] < need && focus[tp] < c.cfg.FocusShare {
+		focal := focus[tp] >= c.cfg.FocusShare
+		if dot <= 0 || shared[tp] < need && !focal {
 			continue
 		}
 		tn := c.topicNorm(tp)
 		if tn == 0 {
+			continue
+		}
+		if titleOnly && !focal && c.cfg.SupportShare > 0 && (dot-top[tp])/(norm*tn) < c.cfg.SupportShare*th {
 			continue
 		}
 		sc = append(sc, scored{tp, dot / (norm * tn)})

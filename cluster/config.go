@@ -63,10 +63,20 @@ type Config struct {
 	// 0.5. Negative disables merging.
 	MergeFactor float64
 	// FocusShare lets a short story join a topic through a single shared
-	// headline word (instead of MinShared) when that word carries at least
-	// this share of the topic centroid's squared length: the topic is
-	// about it ("Snowden", "Titanfall"). 1 disables it.
+	// headline word (instead of MinShared) when that word is a proper name
+	// in the topic and carries at least this share of the topic centroid's
+	// squared length: the topic is about it ("Snowden", "Titanfall").
+	// A common word ("prices", "stocks") is shared by many unrelated
+	// topics however much of one centroid it carries. 1 disables it.
 	FocusShare float64
+	// SupportShare: a headline-only story joins a topic only when its
+	// cosine to the centroid without the single largest term contribution
+	// still reaches this share of the join threshold (focus joins, see
+	// FocusShare, excepted). MinShared counts words, whatever their
+	// weight; this keeps a match carried by one heavy word plus a trace
+	// of a second ("SXSW" and "2014") from counting as two. Negative
+	// disables it.
+	SupportShare float64
 	// AbsorbFactor: a small open topic (a few stories) whose centroid
 	// reaches this multiple of the join threshold against a large one is
 	// absorbed by it, when a merge check runs for either. It revisits
@@ -105,7 +115,8 @@ func DefaultConfig() Config {
 		MergeFactor:       2.4,
 		MinShared:         2,
 		ClashPenalty:      0.5,
-		FocusShare:        0.15,
+		FocusShare:        0.3,
+		SupportShare:      0.25,
 		AbsorbFactor:      1,
 	}
 }
@@ -154,6 +165,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FocusShare == 0 {
 		c.FocusShare = d.FocusShare
+	}
+	if c.SupportShare == 0 {
+		c.SupportShare = d.SupportShare
 	}
 	if c.AbsorbFactor == 0 {
 		c.AbsorbFactor = d.AbsorbFactor

@@ -98,9 +98,10 @@ func TestFocusShare(t *testing.T) {
 		"Titanfall game maps ranked", "Titanfall game PC requirements published",
 		"Titanfall game soundtrack released", "Titanfall game players report crashes",
 	}
+	// "game" is common elsewhere too, so the topic is about Titanfall.
 	other := []string{
-		"Avalanche closes mountain pass", "Council approves harbour budget",
-		"Orchestra announces spring season", "Drought hits wheat farmers",
+		"Avalanche closes mountain pass", "Rain stops cricket game",
+		"Orchestra announces spring season", "Board game cafe opens downtown",
 	}
 	run := func(share float64) (focal, incidental bool) {
 		cfg := DefaultConfig()
@@ -121,6 +122,81 @@ func TestFocusShare(t *testing.T) {
 	}
 	if focal, _ := run(1); focal {
 		t.Errorf("with FocusShare disabled one shared word joined a topic")
+	}
+}
+
+// TestFocusNeedsName: the focal word of a one-word join must be a proper
+// name in the topic. A topic about rising petrol prices is mostly the word
+// "prices", but a headline about ticket prices is not about petrol.
+func TestFocusNeedsName(t *testing.T) {
+	heads := []string{
+		"Petrol prices rise again", "Drivers pay higher petrol prices",
+		"Analysts expect petrol prices to climb", "Diesel and petrol prices up",
+		"Weekly survey shows petrol prices higher", "Motorists angry as petrol prices soar",
+		"Refiners blame crude for petrol prices", "Petrol prices hit yearly high",
+		"Why petrol prices keep going up", "Retailers defend petrol prices",
+		"Petrol prices jump in March", "Station owners say petrol prices will ease",
+	}
+	// "petrol" is common elsewhere too, so the topic is about "prices".
+	other := []string{
+		"Petrol tanker overturns on motorway", "Thieves siphon petrol from cars",
+		"Council bans petrol mowers", "Petrol station robbed overnight",
+		"Petrol bomb thrown at embassy", "Lawn mower runs on petrol and gas",
+	}
+	f := newFeed(DefaultConfig())
+	for i, h := range heads {
+		f.add(fmt.Sprint("p", i), h, "")
+		if i < len(other) {
+			f.add(fmt.Sprint("o", i), other[i], "")
+		}
+	}
+	tp := f.c.topics[f.topic["p0"]]
+	k, ok := tp.index["price"]
+	if !ok || tp.size < focusMinSize {
+		t.Fatalf("prices topic did not form: %v", f.topic)
+	}
+	x := tp.terms[k].weight * f.c.idf(tp.terms[k].stat)
+	tn := f.c.topicNorm(tp)
+	if share := x * x / (tn * tn); share < DefaultConfig().FocusShare {
+		t.Fatalf("\"prices\" carries %.2f of the centroid, want it above FocusShare for this test", share)
+	}
+	f.add("tickets", "Concert ticket prices anger fans", "")
+	if f.topic["tickets"] == f.topic["p0"] {
+		t.Errorf("a headline joined a topic through one common word")
+	}
+}
+
+// TestSupportShare: a headline whose match rests on one heavy word plus a
+// trace of a second (both count for MinShared) does not join: a film review
+// from SXSW 2014 is not about Snowden's talk there. With SupportShare
+// disabled it does.
+func TestSupportShare(t *testing.T) {
+	heads := []string{
+		"Edward Snowden speaks at SXSW 2014", "Edward Snowden urges tech firms to encrypt",
+		"Edward Snowden tells SXSW the NSA set fire to the internet", "Edward Snowden cheered by SXSW crowd",
+		"Edward Snowden defends his leaks", "Edward Snowden says spying makes us less safe",
+		"Edward Snowden appears at SXSW via Google Hangout", "Edward Snowden warns of mass surveillance",
+	}
+	other := []string{"Budget 2014 approved by council", "Oscars 2014 winners list", "World Cup 2014 tickets sold out"}
+	run := func(support float64) (film, member bool) {
+		cfg := DefaultConfig()
+		cfg.SupportShare = support
+		f := newFeed(cfg)
+		for i, h := range heads {
+			f.add(fmt.Sprint("s", i), h, "")
+			if i < len(other) {
+				f.add(fmt.Sprint("o", i), other[i], "")
+			}
+		}
+		f.add("film", "SXSW 2014 film review: Chef", "")
+		f.add("member", "Snowden tells SXSW audience to encrypt", "")
+		return f.topic["film"] == f.topic["s0"], f.topic["member"] == f.topic["s0"]
+	}
+	if film, member := run(DefaultConfig().SupportShare); film || !member {
+		t.Errorf("with SupportShare: film review joins = %v (want false), Snowden story joins = %v (want true)", film, member)
+	}
+	if film, _ := run(-1); !film {
+		t.Errorf("with SupportShare disabled the film review did not join (the test no longer exercises the rule)")
 	}
 }
 

@@ -73,7 +73,7 @@ func TestDevScores(t *testing.T) {
 	}
 	logReport(t, "ecbplus-dev", rep)
 	// Floors a little under the figures the defaults were chosen at
-	// (ecbplus-dev 0.902, shuffled uci-dev 0.770-0.784).
+	// (ecbplus-dev 0.902, shuffled uci-dev 0.776-0.805).
 	if rep.BCubedF1 < 0.89 {
 		t.Errorf("ecbplus-dev B-cubed F1 %.3f fell below 0.89", rep.BCubedF1)
 	}
@@ -83,8 +83,8 @@ func TestDevScores(t *testing.T) {
 			t.Fatal(err)
 		}
 		logReport(t, fmt.Sprintf("uci-dev seed %d", seed), rep)
-		if rep.BCubedF1 < 0.76 {
-			t.Errorf("uci-dev seed %d B-cubed F1 %.3f fell below 0.76", seed, rep.BCubedF1)
+		if rep.BCubedF1 < 0.765 {
+			t.Errorf("uci-dev seed %d B-cubed F1 %.3f fell below 0.765", seed, rep.BCubedF1)
 		}
 	}
 }
