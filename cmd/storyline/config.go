@@ -56,15 +56,17 @@ type ServeConfig struct {
 // ClusterConfig is the clustering's part of the configuration: the knobs
 // worth turning. The rest of cluster.Config keeps its defaults.
 type ClusterConfig struct {
-	Threshold   float64       `yaml:"threshold"`
-	Window      time.Duration `yaml:"window"`
-	TitleWeight float64       `yaml:"title_weight"`
-	NameWeight  float64       `yaml:"name_weight"`
+	Threshold         float64       `yaml:"threshold"`
+	HeadlineThreshold float64       `yaml:"headline_threshold"`
+	Window            time.Duration `yaml:"window"`
+	TitleWeight       float64       `yaml:"title_weight"`
+	NameWeight        float64       `yaml:"name_weight"`
 }
 
 func (c ClusterConfig) config() cluster.Config {
 	cfg := cluster.DefaultConfig()
-	cfg.Threshold, cfg.Window, cfg.TitleWeight, cfg.NameWeight = c.Threshold, c.Window, c.TitleWeight, c.NameWeight
+	cfg.Threshold, cfg.HeadlineThreshold = c.Threshold, c.HeadlineThreshold
+	cfg.Window, cfg.TitleWeight, cfg.NameWeight = c.Window, c.TitleWeight, c.NameWeight
 	return cfg
 }
 
@@ -97,10 +99,11 @@ func DefaultConfig() Config {
 		},
 		Serve: ServeConfig{Listen: "127.0.0.1:8080"},
 		Cluster: ClusterConfig{
-			Threshold:   cd.Threshold,
-			Window:      cd.Window,
-			TitleWeight: cd.TitleWeight,
-			NameWeight:  cd.NameWeight,
+			Threshold:         cd.Threshold,
+			HeadlineThreshold: cd.HeadlineThreshold,
+			Window:            cd.Window,
+			TitleWeight:       cd.TitleWeight,
+			NameWeight:        cd.NameWeight,
 		},
 	}
 }
@@ -177,6 +180,9 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Cluster.Threshold <= 0 || c.Cluster.Threshold >= 1 {
 		return bad("cluster.threshold", fmt.Sprintf("must be between 0 and 1 (exclusive), not %v", c.Cluster.Threshold))
+	}
+	if c.Cluster.HeadlineThreshold <= 0 || c.Cluster.HeadlineThreshold >= 1 {
+		return bad("cluster.headline_threshold", fmt.Sprintf("must be between 0 and 1 (exclusive), not %v", c.Cluster.HeadlineThreshold))
 	}
 	if c.Cluster.Window <= 0 {
 		return bad("cluster.window", "must be a positive duration such as 72h")
