@@ -138,7 +138,7 @@ func TestInteropWithRealClients(t *testing.T) {
 		args := []string{"testdata/check_feedparser.py",
 			base + "feed.atom", strconv.Itoa(len(merged.Items)), "1",
 			base + "feed.rss", strconv.Itoa(len(merged.Items)), "1",
-			base + "topics.atom", strconv.Itoa(len(digest.Items)), "0",
+			base + "topics.atom", strconv.Itoa(len(digest.Items)), "1",
 			base + "topics/" + topicID + ".atom", strconv.Itoa(len(topic.Items)), "1",
 		}
 		out, err := exec.Command(python, args...).CombinedOutput()
