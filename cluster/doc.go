@@ -21,12 +21,15 @@
 //     candidate (cosine to the centroid) above a threshold that depends on
 //     the story's length, or opens a new topic. A short story must share
 //     Config.MinShared words of its headline with a topic, so that body
-//     boilerplate is no evidence, unless the one shared word is the focus
-//     of a grown topic (Config.FocusShare). An article whose central name
-//     is unknown to a topic whose own central name it lacks is about
-//     someone else: its similarity is lowered (Config.ClashPenalty).
-//     Topics that converge (centroid cosine at
-//     Config.MergeFactor times the join threshold) are merged.
+//     boilerplate is no evidence, unless the one shared word is a name that
+//     is the focus of a grown topic (Config.FocusShare); and its similarity
+//     must not rest on a single word (Config.SupportShare). An article whose
+//     central name is unknown to a topic whose own central name it lacks is
+//     about someone else: its similarity is lowered (Config.ClashPenalty).
+//     Topics that converge (centroid cosine at Config.MergeFactor times the
+//     join threshold) are merged, and small topics opened before the
+//     statistics matured are absorbed into a large one they match
+//     (Config.AbsorbFactor); both are reported as Assignment.Merged.
 //  4. label: each topic is named by its most distinctive terms in their most
 //     frequent surface form, and represented by the headline closest to its
 //     centroid.
