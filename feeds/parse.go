@@ -269,6 +269,18 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 			dateKey = strings.TrimSpace(it.Published + it.Updated)
 		}
 
+		// A date in the future is the publisher's mistake (a wrong clock or
+		// time zone, or a post pinned with a 2099 date). Taken at face value
+		// it would head every merged feed for years and drag the clustering's
+		// clock ahead, closing every open storyline. Such an entry counts
+		// as undated: published when first seen. The id keeps the raw date.
+		if limit := now.Add(maxFutureSkew); e.Published.After(limit) {
+			e.Published, e.Undated = now.UTC(), true
+		}
+		if e.Updated.After(now.Add(maxFutureSkew)) {
+			e.Updated = time.Time{}
+		}
+
 		switch {
 		case strings.TrimSpace(it.GUID) != "":
 			e.ID = strings.TrimSpace(it.GUID)
@@ -290,6 +302,11 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 	}
 	return out
 }
+
+// maxFutureSkew is how far ahead of our clock an entry's date may be before
+// it is not believed: servers' clocks disagree by seconds, a time zone
+// mistake is off by hours.
+const maxFutureSkew = 10 * time.Minute
 
 func sanitize(s string, base *url.URL) string {
 	if s == "" {
