@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -346,6 +347,11 @@ func permanentURL(start string, resp *http.Response) string {
 	if hops == 0 {
 		return ""
 	}
+	// A move from https to http is followed for this request but not made
+	// permanent: a subscription must not be downgraded by a redirect.
+	if u, err := url.Parse(start); err == nil && u.Scheme == "https" && resp.Request.URL.Scheme != "https" {
+		return ""
+	}
 	return final
 }
 
@@ -376,6 +382,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	var d time.Duration
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0 // and a huge negative would overflow below
+		}
 		if secs > int64(maxRetryAfter/time.Second) {
 			return maxRetryAfter
 		}

@@ -69,15 +69,15 @@ func Parse(body []byte, feedURL string, now time.Time) (*Feed, error) {
 	case '[':
 		return nil, &NotFeedError{URL: feedURL, Found: "JSON that is not a JSON Feed"}
 	case '<':
-		switch gofeed.DetectFeedType(bytes.NewReader(start[:min(len(start), 4096)])) {
+		// gofeed looks for the root element in the first few kilobytes: a
+		// long comment or stylesheet instruction before it must not hide
+		// the feed.
+		body = trimProlog(start)
+		switch gofeed.DetectFeedType(bytes.NewReader(body)) {
 		case gofeed.FeedTypeRSS, gofeed.FeedTypeAtom:
 			gf, err = parseGofeed(body)
 			if err != nil && !utf8.Valid(body) {
-				// Undeclared legacy encoding: windows-1252 is what such
-				// feeds almost always are, and it maps every byte.
-				if utf, terr := fromWindows1252(body); terr == nil {
-					gf, err = parseGofeed(utf)
-				}
+				gf, err = parseInvalidUTF8(body)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("feeds: parse %s: %w", feedURL, err)
@@ -89,6 +89,44 @@ func Parse(body []byte, feedURL string, now time.Time) (*Feed, error) {
 		return nil, &NotFeedError{URL: feedURL, Found: "content starting with " + quotePrefix(start)}
 	}
 	return normalize(gf, feedURL, now), nil
+}
+
+// parseInvalidUTF8 parses a document that is not valid UTF-8 and declared
+// no other encoding. A UTF-8 document with a few stray bytes is read as
+// UTF-8 with those bytes replaced: reading it all as windows-1252 would
+// garble every accented letter. Mostly invalid bytes mean an undeclared
+// legacy encoding, and windows-1252 is what such feeds almost always are
+// (it maps every byte).
+func parseInvalidUTF8(body []byte) (*gofeed.Feed, error) {
+	if mostlyUTF8(body) {
+		if gf, err := parseGofeed(bytes.ToValidUTF8(body, []byte("\uFFFD"))); err == nil {
+			return gf, nil
+		}
+	}
+	utf, err := fromWindows1252(body)
+	if err != nil {
+		return nil, err
+	}
+	return parseGofeed(utf)
+}
+
+// mostlyUTF8 reports whether most non-ASCII sequences in b are valid UTF-8.
+func mostlyUTF8(b []byte) bool {
+	valid, invalid := 0, 0
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		b = b[n:]
+	}
+	return valid > invalid
 }
 
 func fromWindows1252(b []byte) ([]byte, error) {
@@ -167,6 +205,50 @@ func containsFold(s []byte, needle string) bool {
 	return false
 }
 
+// trimProlog drops the comments, processing instructions and doctype between
+// the XML declaration (kept: it names the encoding) and the root element.
+func trimProlog(b []byte) []byte {
+	var decl []byte
+	rest := b
+	if bytes.HasPrefix(rest, []byte("<?xml ")) || bytes.HasPrefix(rest, []byte("<?xml\t")) {
+		end := bytes.Index(rest, []byte("?>"))
+		if end < 0 {
+			return b
+		}
+		decl, rest = rest[:end+2], rest[end+2:]
+	}
+	trimmed := false
+	for {
+		rest = bytes.TrimLeft(rest, " \t\r\n")
+		var end int
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end = bytes.Index(rest, []byte("-->"))
+			if end >= 0 {
+				end += 3
+			}
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end = bytes.Index(rest, []byte("?>"))
+			if end >= 0 {
+				end += 2
+			}
+		case bytes.HasPrefix(rest, []byte("<!DOCTYPE")) && !bytes.Contains(rest[:bytes.IndexByte(rest, '>')+1], []byte("[")):
+			end = bytes.IndexByte(rest, '>') + 1
+		default:
+			if !trimmed {
+				return b
+			}
+			out := make([]byte, 0, len(decl)+1+len(rest))
+			out = append(append(append(out, decl...), '\n'), rest...)
+			return out
+		}
+		if end <= 0 {
+			return b
+		}
+		rest, trimmed = rest[end:], true
+	}
+}
+
 func quotePrefix(b []byte) string {
 	if len(b) > 24 {
 		b = b[:24]
@@ -196,6 +278,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		out.SiteLink = site.String()
 	}
 	feedAuthor := personName(gf.Authors, gf.Author)
+	fallbacks := make([]fallbackID, 0, len(gf.Items))
 
 	var rssItems []*rss.Item
 	var jsonItems []*gfjson.Item
@@ -281,12 +364,21 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 			e.Updated = time.Time{}
 		}
 
+		// The content hash stands in for an id when the feed gives neither
+		// GUID nor link, and when links repeat within the document (a
+		// changelog whose items link to anchors of one page, a feed that
+		// links every item to its home page): one id for several items
+		// would keep only one of them.
+		sum := sha1.Sum([]byte(link + "\x00" + e.Title + "\x00" + dateKey + "\x00" + e.Text))
+		hashID := "sha1:" + hex.EncodeToString(sum[:])
+		guid := strings.TrimSpace(it.GUID) != ""
 		switch {
-		case strings.TrimSpace(it.GUID) != "":
+		case guid:
 			e.ID = strings.TrimSpace(it.GUID)
 		case e.Link != "":
 			e.ID = e.Link
 		default:
+			// Title and date only, so that an edited body stays one entry.
 			sum := sha1.Sum([]byte(e.Title + "\x00" + dateKey))
 			e.ID = "sha1:" + hex.EncodeToString(sum[:])
 		}
@@ -299,8 +391,25 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 			e.Language = out.Language
 		}
 		out.Entries = append(out.Entries, e)
+		fallbacks = append(fallbacks, fallbackID{hash: hashID, fromGUID: guid})
+	}
+	// Links that repeat within the document do not identify an item.
+	seen := make(map[string]int, len(out.Entries))
+	for _, e := range out.Entries {
+		seen[e.ID]++
+	}
+	for i := range out.Entries {
+		if !fallbacks[i].fromGUID && seen[out.Entries[i].ID] > 1 {
+			out.Entries[i].ID = fallbacks[i].hash
+		}
 	}
 	return out
+}
+
+// fallbackID is what an entry's id would be if its link could not serve.
+type fallbackID struct {
+	hash     string
+	fromGUID bool
 }
 
 // maxFutureSkew is how far ahead of our clock an entry's date may be before

@@ -132,14 +132,26 @@ func PlainText(s string) string {
 	w.b.Grow(len(s))
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0
+	// The text inside a skipped element is kept aside until the element
+	// closes: "a bug in <iframe> sandboxing" is a title that names a tag,
+	// not markup, and an element that never closes must not swallow the
+	// rest of the text.
+	var held [][]byte
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
+			if skip > 0 {
+				for _, t := range held {
+					w.write(t)
+				}
+			}
 			return w.b.String()
 		case html.TextToken:
 			if skip == 0 {
 				w.write(z.Text())
+			} else {
+				held = append(held, append([]byte(nil), z.Text()...))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
@@ -149,6 +161,9 @@ func PlainText(s string) string {
 					skip++
 				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
+					if skip == 0 {
+						held = held[:0]
+					}
 				}
 				continue
 			}

@@ -187,6 +187,14 @@ func (d *DB) Search(ctx context.Context, query string, limit int) ([]StoredEntry
 // text), and the words must all occur.
 func ftsQuery(q string) string {
 	var parts []string
+	// Control characters (a NUL ends an SQL string in FTS5's parser) are
+	// not text anyone searches for.
+	q = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, q)
 	for _, w := range strings.Fields(q) {
 		w = strings.Trim(w, `"'.,;:!?()[]{}`)
 		if w == "" {

@@ -278,3 +278,10 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 		t.Errorf("topics hold %d stories, %d entries left", total, len(es))
 	}
 }
+
+func TestSearchControlCharacters(t *testing.T) {
+	db := openTest(t)
+	if _, err := db.Search(context.Background(), "a\x00b", 0); err != nil {
+		t.Errorf("search with a NUL: %v", err)
+	}
+}

@@ -178,17 +178,21 @@ func (c *Config) validate(doc *yaml.Node) error {
 	if c.Fetch.MaxRedirects < 0 || c.Fetch.MaxRedirects > 20 {
 		return bad("fetch.max_redirects", fmt.Sprintf("must be between 0 and 20, not %d", c.Fetch.MaxRedirects))
 	}
-	if c.Cluster.Threshold <= 0 || c.Cluster.Threshold >= 1 {
+	// Written as !(inside) so that NaN, which YAML spells .nan, fails too.
+	if !(c.Cluster.Threshold > 0 && c.Cluster.Threshold < 1) {
 		return bad("cluster.threshold", fmt.Sprintf("must be between 0 and 1 (exclusive), not %v", c.Cluster.Threshold))
 	}
-	if c.Cluster.HeadlineThreshold <= 0 || c.Cluster.HeadlineThreshold >= 1 {
+	if !(c.Cluster.HeadlineThreshold > 0 && c.Cluster.HeadlineThreshold < 1) {
 		return bad("cluster.headline_threshold", fmt.Sprintf("must be between 0 and 1 (exclusive), not %v", c.Cluster.HeadlineThreshold))
 	}
 	if c.Cluster.Window <= 0 {
 		return bad("cluster.window", "must be a positive duration such as 72h")
 	}
-	if c.Cluster.TitleWeight <= 0 || c.Cluster.NameWeight <= 0 {
-		return bad("cluster.title_weight", "title_weight and name_weight must be positive")
+	if !(c.Cluster.TitleWeight > 0 && c.Cluster.TitleWeight <= 100) {
+		return bad("cluster.title_weight", fmt.Sprintf("must be a number above 0 and at most 100, not %v", c.Cluster.TitleWeight))
+	}
+	if !(c.Cluster.NameWeight > 0 && c.Cluster.NameWeight <= 100) {
+		return bad("cluster.name_weight", fmt.Sprintf("must be a number above 0 and at most 100, not %v", c.Cluster.NameWeight))
 	}
 	if c.Database == "" {
 		return bad("database", "must not be empty")

@@ -38,6 +38,8 @@ func TestConfigErrors(t *testing.T) {
 		{"log format", "log_format: xml\n", []string{"line 1", "log_format"}},
 		{"not yaml", "poll: [1, 2\n", []string{"line"}},
 		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "many"}},
+		{"infinite weight", "cluster:\n  name_weight: .inf\n", []string{"line 2", "cluster.name_weight"}},
+		{"NaN threshold", "cluster:\n  threshold: .nan\n", []string{"line 2", "cluster.threshold"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,6 +65,16 @@ func newResponseCache(maxAge time.Duration, maxBytes int) *responseCache {
 	return &responseCache{maxAge: maxAge, maxBytes: maxBytes, entries: make(map[string]cacheEntry)}
 }
 
+// previous returns the last response kept for key, fresh or not.
+func (c *responseCache) previous(key string) *rendered {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		return e.rd
+	}
+	return nil
+}
+
 func (c *responseCache) get(key string, version int64, now time.Time) *rendered {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -129,6 +139,23 @@ func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, rend
 	rd := render(lastModified)
 	if rd == nil {
 		return
+	}
+	if key == "" && verr == nil {
+		// Not kept, so nothing to compare with: see below.
+		rd.lastModified = now.UTC().Truncate(time.Second)
+	}
+	if key != "" {
+		// Feeds with a time window (the digest, since=) also change as the
+		// clock moves, with no new data: unless the bytes are the same as
+		// last time, they are new now. Without a previous rendering to
+		// compare with (a restart), now is the safe answer: at worst one
+		// needless 200, never a wrong 304.
+		switch prev := s.cache.previous(key); {
+		case prev != nil && prev.hash == rd.hash:
+			rd.lastModified = prev.lastModified
+		case verr == nil:
+			rd.lastModified = now.UTC().Truncate(time.Second)
+		}
 	}
 	if verr == nil && key != "" {
 		s.cache.put(key, dv.Version, now, rd)

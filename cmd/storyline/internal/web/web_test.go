@@ -679,3 +679,22 @@ func TestCanonicalSelfLink(t *testing.T) {
 		t.Errorf("self link not canonical:\n%s", a.Body.String()[:600])
 	}
 }
+
+// The digest changes as storylines leave the activity window, with no new
+// data: a client revalidating with If-Modified-Since must then get the new
+// document, not a 304.
+func TestWindowMovesInvalidates(t *testing.T) {
+	f := newFixture(t)
+	now := t0
+	f.srv.now = func() time.Time { return now }
+	first := f.get(t, "/topics.atom")
+	lm := first.Header().Get("Last-Modified")
+	if rec := f.get(t, "/topics.atom", "If-Modified-Since", lm); rec.Code != http.StatusNotModified {
+		t.Fatalf("unchanged digest: status %d", rec.Code)
+	}
+	now = t0.Add(80 * time.Hour)
+	rec := f.get(t, "/topics.atom", "If-Modified-Since", lm)
+	if rec.Code != http.StatusOK || rec.Body.String() == first.Body.String() {
+		t.Errorf("digest 80 h later: status %d (body changed: %v)", rec.Code, rec.Body.String() != first.Body.String())
+	}
+}

@@ -1,0 +1,95 @@
+package feeds
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var fixNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// Items whose links repeat within a document (anchors of one page, every
+// item linking to the home page) or that have neither link nor title nor
+// date must still be distinct entries.
+func TestRepeatedLinksKeepEntriesApart(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>Changelog</title><link>https://example.org/</link><description>d</description>
+<item><title>v1.2</title><link>https://example.org/changelog#v1.2</link><description>Faster sync.</description></item>
+<item><title>v1.1</title><link>https://example.org/changelog#v1.1</link><description>Bug fixes.</description></item>
+<item><description>An untitled note.</description></item>
+<item><description>Another untitled note.</description></item>
+<item><title>Unique</title><link>https://example.org/unique</link></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc), "https://example.org/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, e := range f.Entries {
+		if ids[e.ID] {
+			t.Errorf("id %q used twice", e.ID)
+		}
+		ids[e.ID] = true
+	}
+	if f.Entries[4].ID != "https://example.org/unique" {
+		t.Errorf("an item with its own link keeps the link as id: %q", f.Entries[4].ID)
+	}
+	if f.Entries[0].Link != "https://example.org/changelog" {
+		t.Errorf("the canonical link still drops the fragment: %q", f.Entries[0].Link)
+	}
+	g, _ := Parse([]byte(doc), "https://example.org/feed", fixNow.Add(time.Hour))
+	for i := range f.Entries {
+		if f.Entries[i].ID != g.Entries[i].ID {
+			t.Errorf("entry %d: id not stable across polls", i)
+		}
+	}
+}
+
+func TestTitleNamingATag(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://example.org/</link><description>d</description>
+<item><title>Chrome bug in &lt;iframe&gt; sandbox lets pages escape</title><link>https://example.org/1</link></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc), "https://example.org/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Entries[0].Title; !strings.Contains(got, "sandbox lets pages escape") {
+		t.Errorf("title cut short: %q", got)
+	}
+	if got := PlainText("before <select> after, never closed"); !strings.Contains(got, "after, never closed") {
+		t.Errorf("unclosed <select> swallowed the text: %q", got)
+	}
+	if got := PlainText("a<script>x()</script>b"); got != "ab" {
+		t.Errorf("closed script kept: %q", got)
+	}
+}
+
+// One stray byte in a UTF-8 feed must not turn every accented letter into
+// mojibake.
+func TestOneBadByteInUTF8(t *testing.T) {
+	doc := "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title><link>https://example.org/</link><description>d</description>" +
+		"<item><title>Zürich café reopens</title><link>https://example.org/1</link><description>Bad byte: \xff here.</description></item>" +
+		"</channel></rss>"
+	f, err := Parse([]byte(doc), "https://example.org/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Entries[0].Title; got != "Zürich café reopens" {
+		t.Errorf("title = %q", got)
+	}
+}
+
+func TestLongPrologBeforeFeed(t *testing.T) {
+	doc := `<?xml version="1.0"?><!-- ` + strings.Repeat("x", 6000) + ` --><?xml-stylesheet href="s.xsl"?>` +
+		`<rss version="2.0"><channel><title>t</title><link>https://example.org/</link><description>d</description>` +
+		`<item><title>One</title><link>https://example.org/1</link></item></channel></rss>`
+	f, err := Parse([]byte(doc), "https://example.org/feed", fixNow)
+	if err != nil || len(f.Entries) != 1 {
+		t.Fatalf("feed after a long prolog: %v", err)
+	}
+}
+
+func TestRetryAfterNegativeOverflow(t *testing.T) {
+	if d := parseRetryAfter("-9223372037", fixNow); d != 0 {
+		t.Errorf("huge negative Retry-After = %v, want 0", d)
+	}
+}
