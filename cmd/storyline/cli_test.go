@@ -215,3 +215,22 @@ func TestCLIAddDiscoversFeeds(t *testing.T) {
 		t.Errorf("%d feeds after a failed add", len(fl))
 	}
 }
+
+func TestGlobalFlagsAfterTheCommand(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{[]string{"serve", "--demo", "--db", "x.db"}, []string{"--db", "x.db", "serve", "--demo"}},
+		{[]string{"feeds", "--json", "-config=c.yaml"}, []string{"-config=c.yaml", "feeds", "--json"}},
+		{[]string{"--db", "a.db", "entries", "--limit", "3"}, []string{"--db", "a.db", "entries", "--limit", "3"}},
+		{[]string{"search", "--", "--db"}, []string{"search", "--", "--db"}},
+	}
+	for _, tt := range tests {
+		if got := hoistGlobalFlags(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("hoistGlobalFlags(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "after.db")
+	mustRun(t, "add", startDemo(t).URLs()[0], "--db", db)
+	if out := mustRun(t, "feeds", "--db", db); !strings.Contains(out, "127.0.0.1") {
+		t.Errorf("--db after the command was not used:\n%s", out)
+	}
+}

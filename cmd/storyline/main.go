@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -105,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&e.configPath, "config", "", "configuration `FILE` (YAML)")
 	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` (overrides the config; default storyline.db)")
 	fs.Usage = func() { usage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(hoistGlobalFlags(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -143,6 +144,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		e.dbPath = e.cfg.Database
 	}
 	return cmd.run(ctx, e, rest)
+}
+
+// hoistGlobalFlags moves --config and --db to the front, so that they may
+// also follow the command ("storyline serve --demo --db demo.db"), where
+// people put them.
+func hoistGlobalFlags(args []string) []string {
+	var global, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name := strings.TrimLeft(a, "-")
+		if !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "---") {
+			rest = append(rest, a)
+			continue
+		}
+		switch {
+		case name == "db" || name == "config":
+			global = append(global, a)
+			if i+1 < len(args) {
+				global = append(global, args[i+1])
+				i++
+			}
+		case strings.HasPrefix(name, "db=") || strings.HasPrefix(name, "config="):
+			global = append(global, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(global, rest...)
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
