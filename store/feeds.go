@@ -126,6 +126,30 @@ func (d *DB) SetFeedOptions(ctx context.Context, id int64, title string, interva
 	return tx.Commit()
 }
 
+// MoveFeed changes a feed's URL, keeping its entries and history (the demo
+// server, say, came back on another port). It fails with ErrExists when
+// another feed has that URL.
+func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: move feed %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	if other, err := findFeed(ctx, tx, "f.url = ?", newURL); err == nil && other.ID != id {
+		return fmt.Errorf("store: move feed %d: %w: %s (id %d)", id, ErrExists, newURL, other.ID)
+	}
+	res, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, next_poll_at = ? WHERE id = ?", newURL, ms(d.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: move feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: feed %d: %w", id, ErrNotFound)
+	}
+	return tx.Commit()
+}
+
 // RemoveFeed unsubscribes from a feed, given its ID or URL, and deletes its
 // entries. It returns the removed feed.
 func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {

@@ -269,3 +269,34 @@ feeds:
 		}
 	}
 }
+
+// A kept demo database finds its demo feeds again when the demo server
+// comes back on another port, instead of subscribing a second copy.
+func TestMoveDemoFeeds(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "demo.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://127.0.0.1:1111/a.xml", "http://127.0.0.1:1111/b.json", "https://news.example/a.xml"} {
+		if _, err := db.AddFeed(ctx, store.NewFeed{URL: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if err := moveDemoFeeds(ctx, path, []string{"http://127.0.0.1:2222/a.xml", "http://127.0.0.1:2222/b.json"}); err != nil {
+		t.Fatal(err)
+	}
+	db, _ = store.Open(ctx, path)
+	defer db.Close()
+	fl, _ := db.Feeds(ctx)
+	var got []string
+	for _, f := range fl {
+		got = append(got, f.URL)
+	}
+	want := "http://127.0.0.1:2222/a.xml http://127.0.0.1:2222/b.json https://news.example/a.xml"
+	if strings.Join(got, " ") != want {
+		t.Errorf("feeds after the move: %v", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/demo"
 	"github.com/storyline/storyline/cmd/storyline/internal/poller"
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
+	"github.com/storyline/storyline/store"
 )
 
 // shutdownGrace is how long in-flight HTTP requests get at shutdown; the
@@ -58,6 +60,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}
 			defer os.RemoveAll(dir)
 			e.dbPath = filepath.Join(dir, "demo.db")
+		}
+		if e.dbFlag {
+			// A kept demo database knows the demo feeds at the port of an
+			// earlier run: move them, rather than subscribe a second copy.
+			if err := moveDemoFeeds(ctx, e.dbPath, srv.URLs()); err != nil {
+				return err
+			}
 		}
 		for _, u := range srv.URLs() {
 			e.cfg.Feeds = append(e.cfg.Feeds, FeedConfig{URL: u})
@@ -156,4 +165,33 @@ func logOutcome(log *slog.Logger, m *web.Metrics, o poller.Outcome) {
 		log.Info("poll", attrs...)
 	}
 	m.ObservePoll(result, o.Took, o.Stats.New)
+}
+
+// moveDemoFeeds points the demo feeds of an earlier run (same file on
+// 127.0.0.1, another port) at this run's demo server.
+func moveDemoFeeds(ctx context.Context, dbPath string, urls []string) error {
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fl, err := db.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range fl {
+		old, err := url.Parse(f.URL)
+		if err != nil || old.Hostname() != "127.0.0.1" {
+			continue
+		}
+		for _, u := range urls {
+			nu, err := url.Parse(u)
+			if err == nil && nu.Path == old.Path && nu.Host != old.Host {
+				if err := db.MoveFeed(ctx, f.ID, u); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
