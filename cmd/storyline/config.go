@@ -166,6 +166,9 @@ func (c *Config) validate(doc *yaml.Node) error {
 	if c.Poll.MinInterval > c.Poll.MaxInterval {
 		return bad("poll.min_interval", "is longer than poll.max_interval")
 	}
+	if c.Poll.Interval < c.Poll.MinInterval {
+		return bad("poll.interval", fmt.Sprintf("%v is shorter than poll.min_interval (%v): lower min_interval to poll this often", c.Poll.Interval, c.Poll.MinInterval))
+	}
 	if c.Poll.Workers < 1 || c.Poll.Workers > 1000 {
 		return bad("poll.workers", fmt.Sprintf("must be between 1 and 1000, not %d", c.Poll.Workers))
 	}
@@ -219,8 +222,8 @@ func (c *Config) validate(doc *yaml.Node) error {
 			return bad(path+".url", fmt.Sprintf("%s is listed twice", f.URL))
 		}
 		seen[f.URL] = true
-		if f.Interval < 0 {
-			return bad(path+".interval", "must not be negative")
+		if f.Interval < 0 || f.Interval > 0 && f.Interval < c.Poll.MinInterval {
+			return bad(path+".interval", fmt.Sprintf("%v is shorter than poll.min_interval (%v)", f.Interval, c.Poll.MinInterval))
 		}
 	}
 	return nil

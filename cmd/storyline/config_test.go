@@ -38,6 +38,8 @@ func TestConfigErrors(t *testing.T) {
 		{"log format", "log_format: xml\n", []string{"line 1", "log_format"}},
 		{"not yaml", "poll: [1, 2\n", []string{"line"}},
 		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "many"}},
+		{"feed interval below the floor", "feeds:\n  - url: https://ok.example/\n    interval: 1s\n", []string{"line 3", "feeds[0].interval", "min_interval"}},
+		{"interval below the floor", "poll:\n  interval: 10s\n", []string{"line 2", "poll.interval"}},
 		{"infinite weight", "cluster:\n  name_weight: .inf\n", []string{"line 2", "cluster.name_weight"}},
 		{"NaN threshold", "cluster:\n  threshold: .nan\n", []string{"line 2", "cluster.threshold"}},
 	}

@@ -178,6 +178,7 @@ func TestDaemonPollsServesAndStopsCleanly(t *testing.T) {
 database: %s
 poll:
   interval: 1s
+  min_interval: 1s
 serve:
   listen: 127.0.0.1:0
 feeds:

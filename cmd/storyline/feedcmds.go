@@ -82,6 +82,9 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError("add takes one URL")
 	}
+	if *interval < 0 || *interval > 0 && *interval < e.cfg.Poll.MinInterval {
+		return usageError("--interval %v is shorter than poll.min_interval (%v)", *interval, e.cfg.Poll.MinInterval)
+	}
 	raw, err := checkFeedURL(pos[0])
 	if err != nil {
 		return err

@@ -327,10 +327,7 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 // interval, or the default, lengthened when the publisher asks for less
 // frequent polls (within bounds), with jitter.
 func (p *Poller) interval(cfg Config, f store.Feed, ttl, maxAge time.Duration) time.Duration {
-	d := cfg.Interval
-	if f.Interval > 0 {
-		d = f.Interval
-	}
+	d := baseInterval(cfg, f)
 	if asked := max(ttl, maxAge); asked > 0 {
 		asked = min(max(asked, cfg.MinInterval), cfg.MaxInterval)
 		d = max(d, asked)
@@ -338,13 +335,21 @@ func (p *Poller) interval(cfg Config, f store.Feed, ttl, maxAge time.Duration) t
 	return p.jitter(d)
 }
 
-// backoff is the delay after the n-th consecutive error: the interval times
-// 2^n, capped, with jitter.
-func (p *Poller) backoff(cfg Config, f store.Feed, n int) time.Duration {
+// baseInterval is the feed's own interval, or the default, never shorter
+// than MinInterval: politeness does not depend on every per-feed setting
+// having been checked where it was made.
+func baseInterval(cfg Config, f store.Feed) time.Duration {
 	d := cfg.Interval
 	if f.Interval > 0 {
 		d = f.Interval
 	}
+	return max(d, cfg.MinInterval)
+}
+
+// backoff is the delay after the n-th consecutive error: the interval times
+// 2^n, capped, with jitter.
+func (p *Poller) backoff(cfg Config, f store.Feed, n int) time.Duration {
+	d := baseInterval(cfg, f)
 	base := d
 	for i := 0; i < n && d < cfg.MaxBackoff; i++ {
 		d *= 2

@@ -226,3 +226,16 @@ func TestPerHostLimit(t *testing.T) {
 		}
 	}
 }
+
+// A per-feed interval below the floor (set through an old database or a
+// direct edit) is raised to it: politeness does not rely on validation
+// elsewhere.
+func TestIntervalFloor(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	if got := baseInterval(cfg, store.Feed{Interval: time.Second}); got != 5*time.Minute {
+		t.Errorf("1 s feed interval polled every %v, want the 5 min floor", got)
+	}
+	if got := baseInterval(cfg, store.Feed{Interval: 2 * time.Hour}); got != 2*time.Hour {
+		t.Errorf("2 h feed interval became %v", got)
+	}
+}
