@@ -292,7 +292,11 @@ func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		return err
 	}
 	for _, q := range []string{
-		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
+		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
+			first_seen_at = COALESCE((SELECT MIN(e.published_at) FROM topic_entries te
+				JOIN entries e ON e.id = te.entry_id WHERE te.topic_id = topics.id), first_seen_at),
+			last_seen_at = COALESCE((SELECT MAX(e.published_at) FROM topic_entries te
+				JOIN entries e ON e.id = te.entry_id WHERE te.topic_id = topics.id), last_seen_at)
 			WHERE id IN (SELECT id FROM touched_topics)`,
 		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
 		`UPDATE cluster_meta SET generation = generation + 1`,

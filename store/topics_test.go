@@ -270,6 +270,12 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 		es, _ := db.Entries(ctx, EntryQuery{TopicID: tp.ID})
 		if len(es) != tp.Size || tp.Size == 0 {
 			t.Errorf("topic %d: size %d, %d entries", tp.ID, tp.Size, len(es))
+			continue
+		}
+		// Newest first: the topic spans exactly its remaining stories.
+		if !tp.Last.Equal(es[0].Entry.Published) || !tp.First.Equal(es[len(es)-1].Entry.Published) {
+			t.Errorf("topic %d spans %v..%v, its stories %v..%v", tp.ID, tp.First, tp.Last,
+				es[len(es)-1].Entry.Published, es[0].Entry.Published)
 		}
 		total += tp.Size
 	}

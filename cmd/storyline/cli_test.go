@@ -164,7 +164,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"--db", db, "add"}, "one URL"},
 		{[]string{"--db", db, "add", "ftp://x.example/"}, "http"},
-		{[]string{"--db", db, "remove", "99"}, "not found"},
+		{[]string{"--db", db, "remove", "99"}, "no feed with ID or URL 99"},
 		{[]string{"--db", db, "import", "testdata/nope.opml"}, "no such file"},
 		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
 	}

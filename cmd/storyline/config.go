@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,9 +135,70 @@ func parseConfig(b []byte, cfg *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil {
-		return errors.New(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n  ", ""))
+		return decodeError(err, root.Content[0])
 	}
 	return cfg.validate(root.Content[0])
+}
+
+var (
+	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type main\.(\w+)$`)
+	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+	sections     = map[string]string{"Config": "", "PollConfig": "poll.", "FetchConfig": "fetch.",
+		"ServeConfig": "serve.", "ClusterConfig": "cluster.", "FeedConfig": "feeds[]."}
+)
+
+// decodeError rewrites the YAML decoder's errors in the config's own
+// terms: the key's full name instead of a Go type, and what a good value
+// looks like.
+func decodeError(err error, doc *yaml.Node) error {
+	var out []string
+	for _, line := range strings.Split(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if m := unknownField.FindStringSubmatch(line); m != nil {
+			line = fmt.Sprintf("line %s: unknown key %s%s (see config.example.yaml for the keys)", m[1], sections[m[3]], m[2])
+		} else if m := badValue.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			want := map[string]string{"time.Duration": "a duration such as 90s, 30m or 2h",
+				"int": "a whole number", "float64": "a number", "string": "text"}[m[3]]
+			if want == "" {
+				want = m[3]
+			}
+			key := keyAtLine(doc, n, "")
+			if key != "" {
+				key += ": "
+			}
+			line = fmt.Sprintf("line %d: %s%q is not %s", n, key, m[2], want)
+		}
+		out = append(out, line)
+	}
+	return errors.New(strings.Join(out, "; "))
+}
+
+// keyAtLine finds the dotted name of the key whose value is on line, or "".
+func keyAtLine(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			name := k.Value
+			if prefix != "" {
+				name = prefix + "." + k.Value
+			}
+			if v.Line == line && (v.Kind == yaml.ScalarNode || k.Line == line) {
+				return name
+			}
+			if found := keyAtLine(v, line, name); found != "" {
+				return found
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if found := keyAtLine(item, line, fmt.Sprintf("%s[%d]", prefix, i)); found != "" {
+				return found
+			}
+		}
+	}
+	return ""
 }
 
 // validate checks values that parse but make no sense, naming the key and

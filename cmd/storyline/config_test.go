@@ -18,6 +18,32 @@ func TestLoadExampleConfig(t *testing.T) {
 	if cfg.Poll != def.Poll || cfg.Cluster != def.Cluster || cfg.Fetch != def.Fetch || cfg.Serve != def.Serve || cfg.Database != def.Database {
 		t.Errorf("example config differs from the defaults:\n got %+v\nwant %+v", cfg, def)
 	}
+	if len(cfg.Feeds) != 0 {
+		t.Errorf("the example subscribes to %d feeds; copying it must subscribe to none", len(cfg.Feeds))
+	}
+}
+
+// The feed entry shown (commented out) in the example parses as documented.
+func TestExampleFeedEntries(t *testing.T) {
+	b, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, commented, ok := strings.Cut(string(b), "# feeds:\n")
+	if !ok {
+		t.Fatal("no commented feeds example")
+	}
+	var lines []string
+	for _, l := range strings.Split(commented, "\n") {
+		if !strings.HasPrefix(l, "#") {
+			break
+		}
+		lines = append(lines, strings.TrimPrefix(strings.TrimPrefix(l, "#"), " "))
+	}
+	cfg := DefaultConfig()
+	if err := parseConfig([]byte("feeds:\n"+strings.Join(lines, "\n")), &cfg); err != nil {
+		t.Fatal(err)
+	}
 	if len(cfg.Feeds) != 2 || cfg.Feeds[0].Interval != time.Hour || cfg.Feeds[0].Title != "Example News" {
 		t.Errorf("feeds = %+v", cfg.Feeds)
 	}
@@ -28,16 +54,17 @@ func TestConfigErrors(t *testing.T) {
 		name, yaml string
 		want       []string // substrings of the error
 	}{
-		{"unknown key", "poll:\n  intervall: 10m\n", []string{"line 2", "intervall"}},
+		{"unknown key", "poll:\n  intervall: 10m\n", []string{"line 2", "unknown key poll.intervall"}},
 		{"unknown top key", "database: x.db\nfeds: []\n", []string{"line 2", "feds"}},
-		{"bad duration", "poll:\n  interval: soon\n", []string{"line 2", "soon"}},
+		{"bad duration", "poll:\n  interval: soon\n", []string{"line 2", "poll.interval", "soon", "30m"}},
 		{"negative duration", "fetch:\n  timeout: -5s\n", []string{"line 2", "fetch.timeout"}},
 		{"workers", "poll:\n  workers: 0\n", []string{"line 2", "poll.workers"}},
 		{"feed url", "feeds:\n  - url: https://ok.example/\n  - url: ftp://x\n", []string{"line 3", "feeds[1].url"}},
 		{"duplicate feed", "feeds:\n  - url: https://ok.example/\n  - url: https://ok.example/\n", []string{"line 3", "twice"}},
 		{"log format", "log_format: xml\n", []string{"line 1", "log_format"}},
 		{"not yaml", "poll: [1, 2\n", []string{"line"}},
-		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "many"}},
+		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "poll.workers", "many", "whole number"}},
+		{"feed key typo", "feeds:\n  - url: https://x.example/\n    intervall: 1h\n", []string{"line 3", "unknown key feeds[].intervall"}},
 		{"feed interval below the floor", "feeds:\n  - url: https://ok.example/\n    interval: 1s\n", []string{"line 3", "feeds[0].interval", "min_interval"}},
 		{"interval below the floor", "poll:\n  interval: 10s\n", []string{"line 2", "poll.interval"}},
 		{"infinite weight", "cluster:\n  name_weight: .inf\n", []string{"line 2", "cluster.name_weight"}},

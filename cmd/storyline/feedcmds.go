@@ -161,6 +161,9 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	f, err := db.RemoveFeed(ctx, pos[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no feed with ID or URL %s (see storyline feeds)", pos[0])
+	}
 	if err != nil {
 		return err
 	}

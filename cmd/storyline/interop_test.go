@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/storyline/storyline/store"
 )
 
 // needTool finds an outside program the interop tests run. Under CI a
@@ -33,18 +36,29 @@ func needTool(t *testing.T, path string) string {
 // are polled and clustered.
 func demoDaemon(t *testing.T) *daemon {
 	t.Helper()
-	d := startDaemon(t, "--db", filepath.Join(t.TempDir(), "demo.db"), "serve", "--demo", "--listen", "127.0.0.1:0")
+	dbPath := filepath.Join(t.TempDir(), "demo.db")
+	d := startDaemon(t, "--db", dbPath, "serve", "--demo", "--listen", "127.0.0.1:0")
+	// Wait until all five feeds are stored (the daemon may save them in
+	// several batches), reading the file as the CLI would.
+	db, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var f struct {
-			Items []any `json:"items"`
+		fl, err := db.Feeds(context.Background())
+		polled := 0
+		for _, f := range fl {
+			if !f.LastPolledAt.IsZero() {
+				polled++
+			}
 		}
-		getJSON(t, d.baseURL+"topics.json", &f)
-		if len(f.Items) >= 5 {
+		if err == nil && len(fl) == 5 && polled == 5 {
 			return d
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("demo has %d topics after 20 s", len(f.Items))
+			t.Fatalf("demo: %d of %d feeds polled after 20 s (%v)", polled, len(fl), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

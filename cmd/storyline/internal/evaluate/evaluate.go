@@ -95,6 +95,10 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		if rec.ID == "" {
 			return nil, nil, fmt.Errorf("evaluate: record %d: missing id", line)
 		}
+		if rec.Label == "" {
+			// Scoring against nothing would print perfect scores.
+			return nil, nil, fmt.Errorf("evaluate: record %d (%s): missing label: eval needs a labelled file", line, rec.ID)
+		}
 		if seen[rec.ID] {
 			return nil, nil, fmt.Errorf("evaluate: record %d: duplicate id %q", line, rec.ID)
 		}
@@ -112,6 +116,9 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		}
 		gold = append(gold, rec.Label)
 		pred = append(pred, a.TopicID)
+	}
+	if len(ids) == 0 {
+		return nil, nil, errors.New("evaluate: no documents in the input")
 	}
 	// Follow merges: a story belongs to the topic its topic was merged into.
 	for i, id := range pred {

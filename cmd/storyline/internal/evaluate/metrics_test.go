@@ -162,3 +162,17 @@ func TestReferencePoints(t *testing.T) {
 		}
 	}
 }
+
+func TestRunRejectsUnusableInput(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":      "",
+		"no label":   `{"id":"a","title":"One","text":"","published":null}` + "\n",
+		"no id":      `{"title":"One","label":"x"}` + "\n",
+		"not json":   "id,title\n",
+		"duplicates": `{"id":"a","title":"One","label":"x"}` + "\n" + `{"id":"a","title":"Two","label":"x"}` + "\n",
+	} {
+		if _, _, err := Run(strings.NewReader(in), cluster.DefaultConfig()); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

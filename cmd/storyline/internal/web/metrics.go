@@ -43,7 +43,7 @@ func NewMetrics() *Metrics {
 		}, []string{"result"}),
 		fetchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "storyline_fetch_duration_seconds",
-			Help: "Time to fetch and parse one feed.",
+			Help: "Time to poll one feed: fetch, parse and save.",
 			// Fetches time out at tens of seconds; the default buckets stop at 10.
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
@@ -53,7 +53,7 @@ func NewMetrics() *Metrics {
 		}),
 		topicsActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "storyline_topics_active",
-			Help: "Topics with a story inside the activity window.",
+			Help: "Storylines with at least two stories, one of them inside the activity window.",
 		}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storyline_http_requests_total",
