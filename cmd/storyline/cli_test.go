@@ -234,3 +234,25 @@ func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 		t.Errorf("--db after the command was not used:\n%s", out)
 	}
 }
+
+// A feed whose server is busy right now is still subscribed (with a
+// warning); one that does not exist is not.
+func TestCLIAddBusyAndMissing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/busy" {
+			w.Header().Set("Retry-After", "120")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "b.db")
+	out, stderr, err := runCLI(t, "--db", db, "add", srv.URL+"/busy")
+	if err != nil || !strings.Contains(out, "added") || !strings.Contains(stderr, "subscribing anyway") {
+		t.Errorf("add of a busy feed: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := runCLI(t, "--db", db, "add", srv.URL+"/gone"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("add of a missing feed: %v", err)
+	}
+}

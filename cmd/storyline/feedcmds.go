@@ -92,6 +92,13 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	// Look before subscribing: a typo or an HTML page should not end up in
 	// the database as a feed that fails forever.
 	feedURL, err := resolveFeed(ctx, newFetcher(e.cfg), raw)
+	var he *feeds.HTTPError
+	if errors.As(err, &he) && he.Temporary() {
+		// The server is busy or down for now: that says nothing about the
+		// URL. Subscribe; the poller retries politely (Retry-After, backoff).
+		fmt.Fprintf(e.stderr, "warning: could not check %s now (%v); subscribing anyway\n", raw, err)
+		feedURL, err = raw, nil
+	}
 	if err != nil {
 		return err
 	}
