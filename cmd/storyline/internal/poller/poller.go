@@ -145,7 +145,9 @@ type fetched struct {
 func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	cfg := p.Config.withDefaults()
 	jobs := make(chan store.Feed)
-	results := make(chan fetched)
+	// Buffered so that workers keep fetching while the writer saves, and
+	// the writer finds a full batch waiting when it is the bottleneck.
+	results := make(chan fetched, maxBatch)
 	hosts := newHostLimiter(cfg.PerHost)
 
 	var wg sync.WaitGroup
