@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -299,5 +301,40 @@ func TestMoveDemoFeeds(t *testing.T) {
 	want := "http://127.0.0.1:2222/a.xml http://127.0.0.1:2222/b.json https://news.example/a.xml"
 	if strings.Join(got, " ") != want {
 		t.Errorf("feeds after the move: %v", got)
+	}
+}
+
+// A second signal ends the process at once, even while the first one's
+// graceful shutdown waits for a slow client.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, "--db", filepath.Join(dir, "s.db"), "serve", "--listen", "127.0.0.1:0")
+	// A client that sent half a request keeps its connection active, so
+	// the graceful shutdown would wait for it (up to 5 s).
+	host := strings.TrimSuffix(strings.TrimPrefix(d.baseURL, "http://"), "/")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("exit after two signals: %v, want status 130", err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("two signals took %v to end the process", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second signal did not end the process")
 	}
 }
