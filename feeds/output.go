@@ -240,54 +240,38 @@ type xmlBuf struct{ bytes.Buffer }
 // that "]]>" never appears. CR is kept as a reference so that parsers do not
 // fold it into LF.
 func (b *xmlBuf) text(s string) {
-	s = CleanText(s)
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
+	b.escaped(s, func(c byte) string {
+		switch c {
 		case '&':
-			esc = "&amp;"
+			return "&amp;"
 		case '<':
-			esc = "&lt;"
+			return "&lt;"
 		case '>':
-			esc = "&gt;"
+			return "&gt;"
 		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
+			return "&#xD;"
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(esc)
-		last = i + 1
-	}
-	b.WriteString(s[last:])
+		return ""
+	})
 }
 
 // plain writes RSS plain text as the RSS Best Practices Profile advises:
 // hexadecimal references for &, < and >, the form that the widest range of
 // aggregators shows literally instead of taking for markup.
 func (b *xmlBuf) plain(s string) {
-	s = CleanText(s)
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
+	b.escaped(s, func(c byte) string {
+		switch c {
 		case '&':
-			esc = "&#x26;"
+			return "&#x26;"
 		case '<':
-			esc = "&#x3C;"
+			return "&#x3C;"
 		case '>':
-			esc = "&#x3E;"
+			return "&#x3E;"
 		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
+			return "&#xD;"
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(esc)
-		last = i + 1
-	}
-	b.WriteString(s[last:])
+		return ""
+	})
 }
 
 // attr writes ` name="value"`; whitespace other than the space is written
@@ -297,34 +281,44 @@ func (b *xmlBuf) attr(name, value string) {
 	b.WriteByte(' ')
 	b.WriteString(name)
 	b.WriteString(`="`)
-	value = CleanText(value)
-	last := 0
-	for i := 0; i < len(value); i++ {
-		var esc string
-		switch value[i] {
+	b.escaped(value, func(c byte) string {
+		switch c {
 		case '&':
-			esc = "&amp;"
+			return "&amp;"
 		case '<':
-			esc = "&lt;"
+			return "&lt;"
 		case '>':
-			esc = "&gt;"
+			return "&gt;"
 		case '"':
-			esc = "&quot;"
+			return "&quot;"
 		case '\t':
-			esc = "&#x9;"
+			return "&#x9;"
 		case '\n':
-			esc = "&#xA;"
+			return "&#xA;"
 		case '\r':
-			esc = "&#xD;"
-		default:
+			return "&#xD;"
+		}
+		return ""
+	})
+	b.WriteByte('"')
+}
+
+// escaped writes s, cleaned of what XML forbids, with each byte that esc
+// maps to a reference replaced by it. The three writers above differ only
+// in that table; the cleaning and the copying are here once.
+func (b *xmlBuf) escaped(s string, esc func(byte) string) {
+	s = CleanText(s)
+	last := 0
+	for i := 0; i < len(s); i++ {
+		r := esc(s[i])
+		if r == "" {
 			continue
 		}
-		b.WriteString(value[last:i])
-		b.WriteString(esc)
+		b.WriteString(s[last:i])
+		b.WriteString(r)
 		last = i + 1
 	}
-	b.WriteString(value[last:])
-	b.WriteByte('"')
+	b.WriteString(s[last:])
 }
 
 // elem writes <name>text</name> on its own line, indented.

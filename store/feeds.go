@@ -101,29 +101,84 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 	return f, tx.Commit()
 }
 
-// SetFeedOptions changes the user's title and interval of a feed (an empty
-// title or zero interval clears the override).
-func (d *DB) SetFeedOptions(ctx context.Context, id int64, title string, interval time.Duration) error {
+// SyncFeeds makes sure the given feeds are subscribed with the given titles
+// and intervals, as a configuration file lists them: missing ones are added,
+// changed options are updated, and nothing else is touched (a feed missing
+// from the list stays subscribed). It reads first and writes only when
+// something differs, so the many commands that start this way do not queue
+// for the write lock. It returns how many feeds it added.
+func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
+	if len(nfs) == 0 {
+		return 0, nil
+	}
+	type known struct {
+		id       int64
+		title    string
+		interval int64
+	}
+	have := make(map[string]known)
+	rows, err := d.db.QueryContext(ctx, "SELECT id, url, added_url, user_title, interval_ms FROM feeds")
+	if err != nil {
+		return 0, fmt.Errorf("store: sync feeds: %w", err)
+	}
+	for rows.Next() {
+		var k known
+		var u, added string
+		if err := rows.Scan(&k.id, &u, &added, &k.title, &k.interval); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: sync feeds: %w", err)
+		}
+		have[added] = k
+		have[u] = k // the current URL wins over the one a moved feed was added with
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("store: sync feeds: %w", err)
+	}
+	var add []NewFeed
+	var update []known
+	for _, nf := range nfs {
+		k, ok := have[nf.URL]
+		switch {
+		case !ok:
+			add = append(add, nf)
+		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds():
+			update = append(update, known{id: k.id, title: nf.Title, interval: nf.Interval.Milliseconds()})
+		}
+	}
+	if len(add) == 0 && len(update) == 0 {
+		return 0, nil
+	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
-		title, interval.Milliseconds(), id)
-	if err != nil {
-		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+	now := ms(d.Now())
+	for _, nf := range add {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`,
+			nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now); err != nil {
+			return 0, fmt.Errorf("store: sync feeds: add %s: %w", nf.URL, err)
+		}
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: feed %d: %w", id, ErrNotFound)
+	for _, k := range update {
+		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
+			k.title, k.interval, k.id); err != nil {
+			return 0, fmt.Errorf("store: sync feeds: update feed %d: %w", k.id, err)
+		}
 	}
-	// The title is the outlet's name in everything served.
-	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return fmt.Errorf("store: set options of feed %d: %w", id, err)
+	if len(update) > 0 {
+		// A title is the outlet's name in everything served.
+		if err := d.bumpDataVersion(ctx, tx); err != nil {
+			return 0, fmt.Errorf("store: sync feeds: %w", err)
+		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: sync feeds: %w", err)
+	}
+	return len(add), nil
 }
 
 // MoveFeed changes a feed's URL, keeping its entries and history (the demo
@@ -173,9 +228,6 @@ func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
 	if err := tx.Commit(); err != nil {
 		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
 	}
-	// The topics' centroids still hold the removed stories; reload rather
-	// than keep a state that disagrees with the file.
-	d.abortCluster()
 	return f, nil
 }
 
@@ -299,6 +351,8 @@ func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 				JOIN entries e ON e.id = te.entry_id WHERE te.topic_id = topics.id), last_seen_at)
 			WHERE id IN (SELECT id FROM touched_topics)`,
 		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
+		// A clusterer in memory (this process's or another's) still holds
+		// the deleted topics: a new generation makes it reload without them.
 		`UPDATE cluster_meta SET generation = generation + 1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

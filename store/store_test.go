@@ -312,3 +312,34 @@ func TestSavePollsFeedRemoved(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+func TestSyncFeeds(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	cfg := []NewFeed{{URL: "http://a.example/old", Title: "A"}, {URL: "https://b.example/feed", Interval: time.Hour}}
+	if n, err := db.SyncFeeds(ctx, cfg); err != nil || n != 2 {
+		t.Fatalf("first sync: %d, %v", n, err)
+	}
+	// The first feed moves (301); the config still names the old URL.
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: 1, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+		t.Fatal(err)
+	}
+	v0, _ := db.DataVersion(ctx)
+	if n, err := db.SyncFeeds(ctx, cfg); err != nil || n != 0 {
+		t.Fatalf("unchanged sync: %d, %v", n, err)
+	}
+	if v, _ := db.DataVersion(ctx); v.Version != v0.Version {
+		t.Error("an unchanged sync wrote")
+	}
+	cfg[1].Title = "B, renamed"
+	if n, err := db.SyncFeeds(ctx, cfg); err != nil || n != 0 {
+		t.Fatalf("rename: %d, %v", n, err)
+	}
+	fl, _ := db.Feeds(ctx)
+	if len(fl) != 2 || fl[0].URL != "https://a.example/new" || fl[1].Title != "B, renamed" || fl[1].Interval != time.Hour {
+		t.Errorf("feeds after sync: %+v", fl)
+	}
+	if v, _ := db.DataVersion(ctx); v.Version == v0.Version {
+		t.Error("a renamed feed did not change the data version")
+	}
+}

@@ -287,12 +287,10 @@ func TestMoveDemoFeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db.Close()
-	if err := moveDemoFeeds(ctx, path, []string{"http://127.0.0.1:2222/a.xml", "http://127.0.0.1:2222/b.json"}); err != nil {
+	defer db.Close()
+	if err := moveDemoFeeds(ctx, db, []string{"http://127.0.0.1:2222/a.xml", "http://127.0.0.1:2222/b.json"}); err != nil {
 		t.Fatal(err)
 	}
-	db, _ = store.Open(ctx, path)
-	defer db.Close()
 	fl, _ := db.Feeds(ctx)
 	var got []string
 	for _, f := range fl {

@@ -25,19 +25,13 @@ func openDB(ctx context.Context, e *env) (*store.DB, error) {
 		return nil, err
 	}
 	db.SetClusterConfig(e.cfg.Cluster.config())
-	for _, fc := range e.cfg.Feeds {
-		f, err := db.AddFeed(ctx, store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval})
-		if errors.Is(err, store.ErrExists) {
-			if f.UserTitle != fc.Title || f.Interval != fc.Interval {
-				err = db.SetFeedOptions(ctx, f.ID, fc.Title, fc.Interval)
-			} else {
-				err = nil
-			}
-		}
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("config feed %s: %w", fc.URL, err)
-		}
+	nfs := make([]store.NewFeed, len(e.cfg.Feeds))
+	for i, fc := range e.cfg.Feeds {
+		nfs[i] = store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval}
+	}
+	if _, err := db.SyncFeeds(ctx, nfs); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("config feeds: %w", err)
 	}
 	return db, nil
 }

@@ -45,12 +45,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := newLogger(e.stderr, *logFormat)
 
+	var demoURLs []string
 	if *demoMode {
 		srv, err := demo.StartLive(time.Now())
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer srv.Close()
+		demoURLs = srv.URLs()
 		if !e.dbFlag {
 			// A fresh file each time: the demo must not mix with, or
 			// clobber, a real storyline.db in the working directory.
@@ -61,17 +63,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			defer os.RemoveAll(dir)
 			e.dbPath = filepath.Join(dir, "demo.db")
 		}
-		if e.dbFlag {
-			// A kept demo database knows the demo feeds at the port of an
-			// earlier run: move them, rather than subscribe a second copy.
-			if err := moveDemoFeeds(ctx, e.dbPath, srv.URLs()); err != nil {
-				return err
-			}
-		}
-		for _, u := range srv.URLs() {
-			e.cfg.Feeds = append(e.cfg.Feeds, FeedConfig{URL: u})
-		}
-		log.Info("demo: serving bundled feeds", "feeds", len(srv.URLs()), "db", e.dbPath)
+		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", e.dbPath)
 	}
 
 	db, err := openDB(ctx, e)
@@ -83,6 +75,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			log.Error("close database", "err", err)
 		}
 	}()
+	if len(demoURLs) > 0 {
+		// A kept demo database knows the demo feeds at the port of an
+		// earlier run: move them, rather than subscribe a second copy.
+		if err := moveDemoFeeds(ctx, db, demoURLs); err != nil {
+			return err
+		}
+		nfs := make([]store.NewFeed, len(demoURLs))
+		for i, u := range demoURLs {
+			nfs[i] = store.NewFeed{URL: u}
+		}
+		if _, err := db.SyncFeeds(ctx, nfs); err != nil {
+			return fmt.Errorf("demo feeds: %w", err)
+		}
+	}
 
 	metrics := web.NewMetrics()
 	handler := web.New(web.Options{Store: db, BaseURL: e.cfg.Serve.BaseURL, Metrics: metrics, Logger: log,
@@ -169,12 +175,7 @@ func logOutcome(log *slog.Logger, m *web.Metrics, o poller.Outcome) {
 
 // moveDemoFeeds points the demo feeds of an earlier run (same file on
 // 127.0.0.1, another port) at this run's demo server.
-func moveDemoFeeds(ctx context.Context, dbPath string, urls []string) error {
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func moveDemoFeeds(ctx context.Context, db *store.DB, urls []string) error {
 	fl, err := db.Feeds(ctx)
 	if err != nil {
 		return err

@@ -159,10 +159,6 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	names := map[int64]string{}
-	for _, h := range hits {
-		names[h.TopicID] = h.TopicName
-	}
 	if *asJSON {
 		type hitJSON struct {
 			entryJSON
@@ -170,7 +166,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		}
 		out := make([]hitJSON, 0, len(hits))
 		for _, h := range hits {
-			out = append(out, hitJSON{entryJSON: toEntryJSON(h), Topic: names[h.TopicID]})
+			out = append(out, hitJSON{entryJSON: toEntryJSON(h), Topic: h.TopicName})
 		}
 		return writeJSON(e.stdout, out)
 	}
@@ -179,7 +175,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	for _, h := range hits {
 		topic := "-"
 		if h.TopicID != 0 {
-			topic = fmt.Sprintf("%d %s", h.TopicID, names[h.TopicID])
+			topic = fmt.Sprintf("%d %s", h.TopicID, h.TopicName)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format("2006-01-02 15:04"),
 			truncate(h.FeedTitle, 24), truncate(h.Entry.Title, 70), topic)

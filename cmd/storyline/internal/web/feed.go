@@ -188,7 +188,7 @@ func (s *Server) mergedFeed(ctx context.Context, r *http.Request, ext string, p 
 	if err != nil {
 		return nil, err
 	}
-	l := s.links(r, ext)
+	l := s.links(r, ext, p)
 	f := &feeds.OutFeed{
 		Title:    s.title + ": all stories",
 		Subtitle: "Every story from every subscribed outlet, newest first, each article once, with its storyline.",
@@ -196,8 +196,8 @@ func (s *Server) mergedFeed(ctx context.Context, r *http.Request, ext string, p 
 		HTMLURL:  l.base + "/",
 	}
 	f.ID = f.SelfURL
-	f.Items, err = s.items(ctx, l, stories)
-	return f, err
+	f.Items = items(l, stories)
+	return f, nil
 }
 
 // topicFeed is the stories of one topic.
@@ -210,7 +210,7 @@ func (s *Server) topicFeed(ctx context.Context, r *http.Request, ext string, p p
 	if err != nil {
 		return nil, err
 	}
-	l := s.links(r, ext)
+	l := s.links(r, ext, p)
 	f := &feeds.OutFeed{
 		ID:       l.tag("topic/" + strconv.FormatInt(id, 10) + "/feed"),
 		Title:    s.title + ": " + t.Name,
@@ -219,8 +219,8 @@ func (s *Server) topicFeed(ctx context.Context, r *http.Request, ext string, p p
 		HTMLURL:  l.topicPage(id),
 		Updated:  t.Last,
 	}
-	f.Items, err = s.items(ctx, l, stories)
-	return f, err
+	f.Items = items(l, stories)
+	return f, nil
 }
 
 // topicsFeed has one entry per active topic. The entry's id is the topic's
@@ -231,7 +231,7 @@ func (s *Server) topicsFeed(ctx context.Context, r *http.Request, ext string, p 
 	if err != nil {
 		return nil, err
 	}
-	l := s.links(r, ext)
+	l := s.links(r, ext, p)
 	f := &feeds.OutFeed{
 		Title:    s.title + ": storylines",
 		Subtitle: "One entry per active storyline, updated as it grows.",
@@ -347,7 +347,7 @@ type links struct {
 	self string
 }
 
-func (s *Server) links(r *http.Request, ext string) links {
+func (s *Server) links(r *http.Request, ext string, p params) links {
 	l := links{base: s.base(r), ext: ext}
 	u, err := url.Parse(l.base)
 	if err == nil {
@@ -357,12 +357,10 @@ func (s *Server) links(r *http.Request, ext string) links {
 		l.host = "localhost"
 	}
 	l.self = l.base + r.URL.Path
-	if p, err := parseParams(r); err == nil {
-		// The parameters as understood, in a fixed order: the same feed
-		// has one self link however the client spelled its query.
-		if q := p.query(); q != "" {
-			l.self += "?" + q
-		}
+	// The parameters as understood, in a fixed order: the same feed has
+	// one self link however the client spelled its query.
+	if q := p.query(); q != "" {
+		l.self += "?" + q
 	}
 	return l
 }
@@ -389,8 +387,8 @@ func (l links) topicPage(id int64) string {
 	return l.base + "/#topic-" + strconv.FormatInt(id, 10)
 }
 
-// items turns stories into feed items, looking up each topic once.
-func (s *Server) items(ctx context.Context, l links, stories []story) ([]feeds.OutItem, error) {
+// items turns stories into feed items.
+func items(l links, stories []story) []feeds.OutItem {
 	out := make([]feeds.OutItem, 0, len(stories))
 	for _, st := range stories {
 		var topic *store.Topic
@@ -401,7 +399,7 @@ func (s *Server) items(ctx context.Context, l links, stories []story) ([]feeds.O
 		}
 		out = append(out, storyItem(l, st, topic))
 	}
-	return out, nil
+	return out
 }
 
 func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {

@@ -115,7 +115,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 // renderIndex builds the page, or answers with the error and returns nil.
 func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, lastModified time.Time) *rendered {
 	ctx := r.Context()
-	l := s.links(r, "atom")
+	l := s.links(r, "atom", params{limit: defaultLimit})
 	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
 	if err != nil {
 		s.fail(w, r, err)
