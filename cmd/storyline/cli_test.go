@@ -256,3 +256,24 @@ func TestCLIAddBusyAndMissing(t *testing.T) {
 		t.Errorf("add of a missing feed: %v", err)
 	}
 }
+
+// poll fails only when every feed failed: one bad feed among good ones is
+// reported in the summary, not in the exit status.
+func TestCLIPollExitStatus(t *testing.T) {
+	srv := startDemo(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	db := filepath.Join(t.TempDir(), "p.db")
+	mustRun(t, "--db", db, "add", srv.URLs()[0])
+	mustRun(t, "--db", db, "add", broken.URL+"/feed") // busy server: subscribed with a warning
+	out, _, err := runCLI(t, "--db", db, "poll")
+	if err != nil || !strings.Contains(out, "1 errors") {
+		t.Errorf("one of two feeds failing: %v\n%s", err, out)
+	}
+	mustRun(t, "--db", db, "remove", "1")
+	if _, _, err := runCLI(t, "--db", db, "poll", "--all"); err == nil || !strings.Contains(err.Error(), "every feed failed") {
+		t.Errorf("all feeds failing: %v", err)
+	}
+}
