@@ -13,11 +13,12 @@ type occurrence struct {
 	name    bool   // proper name (capitalized where capitals mean something)
 	cased   bool   // the surface's capitalization is informative (not sentence-initial, not a title-case headline)
 	bigram  bool
+	slug    bool // found in the link's slug
 }
 
 // analyze turns a document's title and text into term occurrences.
 func analyze(title, text, lang string) []occurrence {
-	return analyzeCached(title, text, lang, nil)
+	return analyzeCached(title, text, "", lang, nil)
 }
 
 // stemCache remembers stems: Snowball is the costliest step of analysis,
@@ -46,11 +47,23 @@ func (sc *stemCache) stem(l *language, t *token) string {
 	return s
 }
 
-// analyzeCached is analyze with a stem cache (nil for none).
-func analyzeCached(title, text, lang string, sc *stemCache) []occurrence {
+// analyzeCached is analyze with a stem cache (nil for none), reading the
+// words of the link's slug (see linkSlug) as body text too.
+func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {
 	l := lookupLanguage(lang)
 	occ := analyzeField(nil, l, title, true, sc)
-	return analyzeField(occ, l, text, false, sc)
+	occ = analyzeField(occ, l, text, false, sc)
+	if slug := linkSlug(link); slug != "" {
+		n := len(occ)
+		occ = analyzeField(occ, l, slug, false, sc)
+		// A slug is lower case by convention: its words say nothing about
+		// how a name is capitalized.
+		for i := n; i < len(occ); i++ {
+			occ[i].cased = false
+			occ[i].slug = true
+		}
+	}
+	return occ
 }
 
 func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *stemCache) []occurrence {

@@ -171,7 +171,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // and updates the statistics. It never fails: a story without content words
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
-	vec := vectorize(analyzeCached(d.Title, d.Text, d.Language, &c.stems), &c.cfg)
+	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
 
 	t := d.Time
 	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
@@ -258,8 +258,8 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 // words of which one is incidental ("SXSW" plus "2014") are one shared word.
 //
 // A topic is a candidate only when it shares MinShared words with the
-// story's headline (or all of the headline's words, when it has fewer), not
-// just anywhere in the story: a headline says what the story is about,
+// story's headline or link slug (or all of their words, when they have
+// fewer), not just anywhere in the story: a headline says what the story is about,
 // while its body also carries boilerplate ("More details are expected
 // later") and background that unrelated stories share. Without statistics
 // (the first stories of a stream) the IDF cannot tell such words apart,
@@ -272,7 +272,7 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 	terms := vec.terms
 	need, titleWords := c.cfg.MinShared, 0
 	for i, term := range terms {
-		if vec.title[i] && w[i] != 0 && strings.IndexByte(term, ' ') < 0 {
+		if vec.head[i] && w[i] != 0 && strings.IndexByte(term, ' ') < 0 {
 			titleWords++
 		}
 	}
@@ -300,7 +300,7 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 			x := tt.weight * c.idf(tt.stat)
 			dots[tp] += w[i] * x
 			top[tp] = max(top[tp], w[i]*x)
-			if strings.IndexByte(term, ' ') < 0 && (vec.title[i] || !titleOnly) {
+			if strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly) {
 				shared[tp]++
 				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize && isNameForms(tt.forms) {
 					if tn := c.topicNorm(tp); tn > 0 {

@@ -11,6 +11,11 @@ type Document struct {
 	Title string
 	// Text is the plain-text body; it may be empty (headline-only feeds).
 	Text string
+	// Link is the story's URL, or empty. Many outlets put a headline-like
+	// slug in their links ("/2014/03/11/the-cw-unveils-the-flashs-super-suit"),
+	// which often names what a terse or generic headline ("Michael Starr",
+	// "Share this on:") leaves out; its words count as body text.
+	Link string
 	// Language is a tag such as "en", "fr-CA" or "russian"; empty means
 	// English, an unsupported one disables stemming.
 	Language string

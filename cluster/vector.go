@@ -15,7 +15,7 @@ type docVector struct {
 	terms []string    // distinct terms, sorted
 	u     []float64   // unit-length IDF-free weights, parallel to terms
 	forms [][]surface // spellings seen, parallel to terms
-	title []bool      // the term occurs in the title, parallel to terms
+	head  []bool      // the term occurs in the title or the link's slug, parallel to terms
 	name  []bool      // the term was a proper name somewhere, parallel to terms
 }
 
@@ -28,7 +28,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	type acc struct {
 		raw         float64
 		name, bigra bool
-		title       bool
+		head        bool
 		forms       []surface
 	}
 	m := make(map[string]*acc, len(occ))
@@ -38,8 +38,10 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 			a = &acc{}
 			m[o.term] = a
 		}
+		// A slug's words say what the story is about, like the headline's,
+		// but mostly repeat them: they weigh as body words.
+		a.head = a.head || o.title || o.slug
 		if o.title {
-			a.title = true
 			a.raw += cfg.TitleWeight
 		} else {
 			a.raw++
@@ -57,7 +59,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	sort.Strings(v.terms)
 	v.u = make([]float64, len(v.terms))
 	v.forms = make([][]surface, len(v.terms))
-	v.title = make([]bool, len(v.terms))
+	v.head = make([]bool, len(v.terms))
 	v.name = make([]bool, len(v.terms))
 	var norm float64
 	for i, t := range v.terms {
@@ -74,7 +76,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		}
 		v.u[i] = tf
 		v.forms[i] = a.forms
-		v.title[i] = a.title
+		v.head[i] = a.head
 		v.name[i] = a.name
 		norm += tf * tf
 	}

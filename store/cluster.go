@@ -167,7 +167,7 @@ func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry)
 	for _, a := range added {
 		b.add(a.id, d.clusterer.Add(cluster.Document{
 			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
-			Language: a.lang, Time: fromMS(a.published),
+			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
 		}))
 	}
 	return d.saveClusterBatch(ctx, tx, b)

@@ -245,7 +245,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 		}
 	}
 	d.clusterer = cluster.New(d.config(), nil)
-	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.title, e.text, e.language, e.published_at
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
 		FROM entries e ORDER BY e.published_at, e.id`)
 	if err != nil {
 		return 0, 0, err
@@ -260,7 +260,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 	for rows.Next() {
 		var x doc
 		var pub int64
-		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Language, &pub); err != nil {
+		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Link, &x.doc.Language, &pub); err != nil {
 			rows.Close()
 			return 0, 0, err
 		}

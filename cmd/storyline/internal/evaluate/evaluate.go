@@ -105,6 +105,9 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		seen[rec.ID] = true
 		ids = append(ids, rec.ID)
 		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
+		if rec.URL != nil {
+			d.Link = *rec.URL
+		}
 		if rec.Published != nil && !opt.IgnoreTime {
 			d.Time = *rec.Published
 		}
