@@ -64,13 +64,14 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		}
 		// Both term lists are sorted, so walking o's terms adds the
 		// products in term order.
-		var dot float64
+		var dot, top float64
 		shared := 0
 		for j := range o.terms {
 			y := &o.terms[j]
 			if xw, ok := mine[y.stat]; ok {
 				idf := c.idf(y.stat)
 				dot += xw * idf * y.weight * idf
+				top = max(top, xw*idf*y.weight*idf)
 				if idf > 0 && strings.IndexByte(y.stat.term, ' ') < 0 {
 					shared++
 				}
@@ -84,6 +85,12 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		bar := c.cfg.threshold(n) * c.cfg.MergeFactor
 		if absorb && shared >= c.cfg.MinShared {
 			bar = min(bar, c.cfg.threshold(small.neffSum/float64(small.size))*c.cfg.AbsorbFactor)
+		}
+		// As for a headline joining a topic (Config.SupportShare), the
+		// similarity must not rest on one shared word: two storylines that
+		// happened at one place ("SXSW") or to one company are not one.
+		if c.cfg.SupportShare > 0 && (dot-top)/(na*c.topicNorm(o)) < c.cfg.SupportShare*bar {
+			continue
 		}
 		if sim >= bar && sim/bar > bestRatio {
 			best, bestSim, bestRatio = o, sim, sim/bar

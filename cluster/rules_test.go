@@ -264,3 +264,31 @@ func TestSweptStatisticsKeepCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeNeedsSupport: two storylines that share one word, the place
+// where both happened, have centroids close enough to pass the merge bar on
+// that word alone; SupportShare keeps them apart, as it does for a
+// headline joining a topic.
+func TestMergeNeedsSupport(t *testing.T) {
+	f := newFeed(DefaultConfig())
+	for i, h := range []string{
+		"Budget approved by council", "Oscars winners list", "World Cup tickets sold out",
+		"Snowden speaks at SXSW", "Chef premieres at SXSW", "Snowden SXSW talk on encryption",
+		"Favreau brings Chef to SXSW", "Snowden urges SXSW crowd to encrypt", "Chef review from SXSW: Favreau cooks",
+	} {
+		f.add(fmt.Sprint("h", i), h, "")
+	}
+	snowden, chef := f.topic["h3"], f.topic["h4"]
+	if snowden == chef || f.topic["h5"] != snowden || f.topic["h7"] != snowden || f.topic["h6"] != chef || f.topic["h8"] != chef {
+		t.Fatalf("storylines did not form as expected: %v", f.topic)
+	}
+	c := f.c
+	tp := c.topics[snowden]
+	if o, sim := c.mergeCandidate(tp); o != nil {
+		t.Errorf("Snowden storyline would merge with topic %d (cosine %.3f) on one shared word", o.id, sim)
+	}
+	c.cfg.SupportShare = -1
+	if o, _ := c.mergeCandidate(tp); o == nil || o.id != chef {
+		t.Errorf("with SupportShare disabled the storylines do not pass the merge bar (the test no longer exercises the rule)")
+	}
+}
