@@ -197,20 +197,8 @@ func (c *Clusterer) Add(d Document) Assignment {
 		stats[i] = s
 	}
 
-	// The story's weights with the current IDF.
-	w := make([]float64, len(vec.terms))
-	var norm, quad float64
-	for i, s := range stats {
-		w[i] = vec.u[i] * c.idf(s)
-		norm += w[i] * w[i]
-		quad += w[i] * w[i] * w[i] * w[i]
-	}
-	neff := 0.0
-	if quad > 0 {
-		neff = norm * norm / quad
-	}
+	w, norm, neff := c.weigh(&vec, stats)
 	th := c.cfg.threshold(neff)
-	norm = math.Sqrt(norm)
 
 	best, bestSim := c.bestTopic(&vec, w, norm, neff, th)
 	if best == nil || bestSim < th {
@@ -231,6 +219,22 @@ func (c *Clusterer) Add(d Document) Assignment {
 	a.TopicID = best.id
 	a.Topic = best.state()
 	return a
+}
+
+// weigh returns a story's weights with the current IDF, their Euclidean
+// length and the story's effective number of terms (Config.HeadlineTerms).
+func (c *Clusterer) weigh(vec *docVector, stats []*termStat) (w []float64, norm, neff float64) {
+	w = make([]float64, len(vec.terms))
+	var quad float64
+	for i, s := range stats {
+		w[i] = vec.u[i] * c.idf(s)
+		norm += w[i] * w[i]
+		quad += w[i] * w[i] * w[i] * w[i]
+	}
+	if quad > 0 {
+		neff = norm * norm / quad
+	}
+	return w, math.Sqrt(norm), neff
 }
 
 // tryMerge merges tp with its most similar converged topic, if any, and

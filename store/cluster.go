@@ -353,3 +353,31 @@ func countMembers(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 }
 
 var errInjected = errors.New("store: injected failure")
+
+// storedDoc is an entry as the clusterer sees it.
+type storedDoc struct {
+	id  int64
+	doc cluster.Document
+}
+
+// queryDocs reads entries as documents; the query selects id, title, text,
+// link, language and published_at. The rows are read to the end before
+// returning, so the caller may write in the same transaction next.
+func queryDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]storedDoc, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var docs []storedDoc
+	for rows.Next() {
+		var x storedDoc
+		var pub int64
+		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Link, &x.doc.Language, &pub); err != nil {
+			return nil, err
+		}
+		x.doc.ID, x.doc.Time = fmt.Sprint(x.id), fromMS(pub)
+		docs = append(docs, x)
+	}
+	return docs, rows.Err()
+}

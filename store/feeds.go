@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/storyline/storyline/cluster"
 )
 
 // Feed is a subscription and what the poller knows about it.
@@ -210,24 +212,29 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	fail := func(err error) (Feed, error) {
+		d.abortCluster()
+		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+		return fail(err)
 	}
 	defer tx.Rollback()
 	f, err := findFeedByIDOrURL(ctx, tx, idOrURL)
 	if err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+		return fail(err)
 	}
-	if err := removeFeedTx(ctx, tx, f.ID); err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+	if err := d.removeFeedTx(ctx, tx, f.ID); err != nil {
+		return fail(err)
 	}
 	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
+		return fail(err)
 	}
+	d.commitCluster()
 	return f, nil
 }
 
@@ -327,37 +334,85 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 	return findFeed(ctx, q, "f.url = ?", idOrURL)
 }
 
-// removeFeedTx deletes a feed with its entries, and brings the topics those
-// entries belonged to up to date: smaller, or gone when nothing is left.
-func removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	const touched = `SELECT DISTINCT te.topic_id FROM topic_entries te JOIN entries e ON e.id = te.entry_id WHERE e.feed_id = ?`
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS touched_topics (id INTEGER PRIMARY KEY)"); err != nil {
+// removeFeedTx deletes a feed with its entries, and brings the clustering
+// up to date: the stories leave the document frequencies, and each topic
+// they belonged to is rebuilt from the stories that remain (its name,
+// headline and centroid no longer show the removed ones), or deleted when
+// none do. Topics keep their IDs, so subscriptions to them survive.
+func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM touched_topics"); err != nil {
-		return err
+	gone, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
+		FROM entries e WHERE e.feed_id = ? ORDER BY e.published_at, e.id`, id)
+	if err != nil {
+		return fmt.Errorf("read the feed's entries: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO touched_topics "+touched, id); err != nil {
-		return err
+	var touched []int64
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT te.topic_id FROM topic_entries te
+		JOIN entries e ON e.id = te.entry_id WHERE e.feed_id = ? ORDER BY te.topic_id`, id)
+	if err != nil {
+		return fmt.Errorf("read the feed's topics: %w", err)
+	}
+	for rows.Next() {
+		var t int64
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the feed's topics: %w", err)
+		}
+		touched = append(touched, t)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read the feed's topics: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id); err != nil {
 		return err
 	}
-	for _, q := range []string{
-		`UPDATE topics SET size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id),
-			first_seen_at = COALESCE((SELECT MIN(e.published_at) FROM topic_entries te
-				JOIN entries e ON e.id = te.entry_id WHERE te.topic_id = topics.id), first_seen_at),
-			last_seen_at = COALESCE((SELECT MAX(e.published_at) FROM topic_entries te
-				JOIN entries e ON e.id = te.entry_id WHERE te.topic_id = topics.id), last_seen_at)
-			WHERE id IN (SELECT id FROM touched_topics)`,
-		`DELETE FROM topics WHERE id IN (SELECT id FROM touched_topics) AND size = 0`,
-		// A clusterer in memory (this process's or another's) still holds
-		// the deleted topics: a new generation makes it reload without them.
-		`UPDATE cluster_meta SET generation = generation + 1`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
+	// From here the clusterer runs ahead of the database until the commit
+	// (see saveClusterBatch).
+	c := d.clusterer
+	d.clusterer = nil
+	df := make(map[string]int64)
+	for _, g := range gone {
+		for _, term := range c.Forget(g.doc) {
+			df[term]--
 		}
 	}
+	rebuilt := make(map[int64]cluster.TopicState)
+	for _, tid := range touched {
+		rest, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
+			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+			WHERE te.topic_id = ? ORDER BY e.published_at, e.id`, tid)
+		if err != nil {
+			return fmt.Errorf("read topic %d: %w", tid, err)
+		}
+		members := make([]cluster.Document, len(rest))
+		for i, r := range rest {
+			members[i] = r.doc
+		}
+		ts, ok := c.Rebuild(tid, members)
+		if !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", tid); err != nil {
+				return fmt.Errorf("delete topic %d: %w", tid, err)
+			}
+			continue
+		}
+		rebuilt[tid] = ts
+	}
+	if err := upsertTopics(ctx, tx, rebuilt); err != nil {
+		return err
+	}
+	if err := upsertTermStats(ctx, tx, df); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
+		return fmt.Errorf("update term statistics: %w", err)
+	}
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs - ?, 0),
+		generation = generation + 1 WHERE id = 1 RETURNING generation`, len(gone)).Scan(&gen); err != nil {
+		return fmt.Errorf("update cluster counters: %w", err)
+	}
+	d.pending, d.pendingGen = c, gen
 	return nil
 }

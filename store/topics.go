@@ -245,29 +245,11 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 		}
 	}
 	d.clusterer = cluster.New(d.config(), nil)
-	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
-		FROM entries e ORDER BY e.published_at, e.id`)
-	if err != nil {
-		return 0, 0, err
-	}
 	// The rows are read to the end before writing: one connection cannot
 	// interleave a read cursor with writes in the same transaction safely.
-	type doc struct {
-		id  int64
-		doc cluster.Document
-	}
-	var docs []doc
-	for rows.Next() {
-		var x doc
-		var pub int64
-		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Link, &x.doc.Language, &pub); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		x.doc.ID, x.doc.Time = fmt.Sprint(x.id), fromMS(pub)
-		docs = append(docs, x)
-	}
-	if err := rows.Close(); err != nil {
+	docs, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
+		FROM entries e ORDER BY e.published_at, e.id`)
+	if err != nil {
 		return 0, 0, err
 	}
 	// Save in batches so that memory stays bounded by a batch, not by the

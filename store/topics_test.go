@@ -285,6 +285,101 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 	}
 }
 
+// TestRemoveFeedRebuildsClustering: after a feed is removed, its stories
+// are gone from the statistics (the same as a database that never had the
+// feed), no topic shows one of them as its headline, and the clusterer in
+// memory agrees with the one a restart loads: new stories land alike.
+func TestRemoveFeedRebuildsClustering(t *testing.T) {
+	ctx := context.Background()
+	stream := storyStream()
+	dir := t.TempDir()
+	open := func(name string, skip int) (*DB, []int64) {
+		db, err := Open(ctx, filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range stream {
+			f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+			ids = append(ids, f.ID)
+		}
+		s := append([][]feeds.Entry(nil), stream...)
+		if skip >= 0 {
+			s[skip] = nil
+		}
+		saveStream(t, db, s, ids, 0, 7)
+		return db, ids
+	}
+	termStats := func(db *DB) (map[string]int64, int64) {
+		m := map[string]int64{}
+		rows, err := db.db.Query("SELECT term, df FROM term_stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var term string
+			var df int64
+			rows.Scan(&term, &df)
+			m[term] = df
+		}
+		var docs int64
+		db.db.QueryRow("SELECT docs FROM cluster_meta").Scan(&docs)
+		return m, docs
+	}
+
+	never, _ := open("never.db", 0)
+	defer never.Close()
+	wantDF, wantDocs := termStats(never)
+
+	db, ids := open("removed.db", -1)
+	if _, err := db.RemoveFeed(ctx, fmt.Sprint(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	gotDF, gotDocs := termStats(db)
+	if gotDocs != wantDocs || !reflect.DeepEqual(gotDF, wantDF) {
+		t.Errorf("after removal: %d docs, %d terms; a database without the feed: %d docs, %d terms",
+			gotDocs, len(gotDF), wantDocs, len(wantDF))
+	}
+	ts, err := db.Topics(ctx, TopicQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ts {
+		es, _ := db.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		found := false
+		for _, e := range es {
+			found = found || e.Entry.Title == tp.Headline
+		}
+		if !found {
+			t.Errorf("topic %d: headline %q is none of its %d remaining stories", tp.ID, tp.Headline, len(es))
+		}
+	}
+
+	// The same removal, then a restart; then one more story in both.
+	again, _ := open("restarted.db", -1)
+	if _, err := again.RemoveFeed(ctx, fmt.Sprint(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+	again, err = Open(ctx, filepath.Join(dir, "restarted.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	extra := append(stream[1], feeds.Entry{ID: "late", Title: "Harbour bridge reopens after repairs to collision damage",
+		Text: "The harbour bridge reopened.", Published: stream[1][len(stream[1])-1].Published.Add(time.Hour)})
+	for _, x := range []*DB{db, again} {
+		if _, err := x.SavePoll(ctx, PollResult{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: extra}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := topicsOf(t, db), topicsOf(t, again); !reflect.DeepEqual(got, want) {
+		t.Errorf("after removal, the running clusterer and a restarted one disagree:\n%v\n%v", got, want)
+	}
+	db.Close()
+}
+
 func TestSearchControlCharacters(t *testing.T) {
 	db := openTest(t)
 	if _, err := db.Search(context.Background(), "a\x00b", 0); err != nil {

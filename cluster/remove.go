@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"container/heap"
+	"math"
+)
+
+// Stories leave the corpus when their feed is unsubscribed. Forget and
+// Rebuild undo what Add did for them, so that storylines do not keep the
+// names, headlines and centroids of stories that no longer exist, and the
+// document frequencies count only stories that do.
+
+// Forget takes a story that was added earlier out of the document
+// frequencies and the document count, and returns the terms whose count it
+// lowered (subtract one from each in a stored copy of the statistics). The
+// story is analyzed again, so Document must carry what it carried when it
+// was added; a term never counted is left alone (for example one the
+// analyzer of an older version did not produce). Its topic is fixed by
+// Rebuild.
+func (c *Clusterer) Forget(d Document) []string {
+	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	var out []string
+	for _, term := range vec.terms {
+		if s := c.stats[term]; s != nil {
+			if s.df > 0 {
+				s.df--
+				out = append(out, term)
+			}
+			continue
+		}
+		switch df := c.cold[term]; {
+		case df > 1:
+			c.cold[term] = df - 1
+			out = append(out, term)
+		case df == 1:
+			delete(c.cold, term)
+			out = append(out, term)
+		}
+	}
+	if c.docs > 0 {
+		c.docs--
+		c.logN = math.Log(float64(c.docs) + 1)
+	}
+	return out
+}
+
+// Rebuild recomputes topic id from the stories that remain in it, given in
+// time order: centroid, size, first and last time, representative
+// headline and label come out as if only these stories had joined it. An
+// open topic is replaced in place (it keeps its ID); a closed one stays
+// closed, and its new state is only returned, for the caller to store. With
+// no stories left the topic is closed and ok is false: delete it.
+func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok bool) {
+	old := c.topics[id]
+	if old != nil {
+		c.close(old)
+	}
+	if len(members) == 0 {
+		return TopicState{}, false
+	}
+	tp := &topic{id: id, index: make(map[string]int)}
+	// Opened for the rebuild, so that join's bookkeeping (postings, the
+	// expiry heap) applies; a topic that was closed is closed again below.
+	c.open(tp)
+	for i, d := range members {
+		vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+		stats := make([]*termStat, len(vec.terms))
+		for k, term := range vec.terms {
+			stats[k] = c.stat(term)
+		}
+		_, _, neff := c.weigh(&vec, stats)
+		t := d.Time
+		if t.IsZero() {
+			t = c.clock
+		}
+		if i == 0 {
+			tp.first, tp.last = t, t
+			heap.Fix(&c.byLast, tp.heapIdx)
+		}
+		tp.neffSum += neff
+		c.join(tp, d, t, &vec, stats)
+	}
+	ts = tp.state()
+	if old == nil {
+		c.close(tp)
+	}
+	return ts, true
+}
+
+// close takes an open topic out of the candidates.
+func (c *Clusterer) close(tp *topic) {
+	for i := range tp.terms {
+		c.unpost(tp.terms[i].stat.term, tp)
+	}
+	heap.Remove(&c.byLast, tp.heapIdx)
+	delete(c.topics, tp.id)
+}
