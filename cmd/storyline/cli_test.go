@@ -167,6 +167,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--db", db, "remove", "99"}, "no feed with ID or URL 99"},
 		{[]string{"--db", db, "import", "testdata/nope.opml"}, "no such file"},
 		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
+		{[]string{"--db", db, "entries", "--since", "3x"}, `"3x" is not a period such as 90m, 24h, 3d or 2w`},
+		{[]string{"--db", db, "topics", "--since", "-2d"}, "not a period"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)
@@ -275,5 +277,15 @@ func TestCLIPollExitStatus(t *testing.T) {
 	mustRun(t, "--db", db, "remove", "1")
 	if _, _, err := runCLI(t, "--db", db, "poll", "--all"); err == nil || !strings.Contains(err.Error(), "every feed failed") {
 		t.Errorf("all feeds failing: %v", err)
+	}
+}
+
+// TestSinceTakesDays: both commands that take --since accept days.
+func TestSinceTakesDays(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	for _, cmd := range []string{"entries", "topics"} {
+		if _, stderr, err := runCLI(t, "--db", db, cmd, "--since", "3d"); err != nil {
+			t.Errorf("%s --since 3d: %v %s", cmd, err, stderr)
+		}
 	}
 }

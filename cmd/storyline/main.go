@@ -18,6 +18,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/storyline/storyline/cmd/storyline/internal/period"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -213,6 +216,22 @@ func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("storyline "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	return fs
+}
+
+// ageFlag defines a flag for a look-back period. Besides Go durations
+// ("90m", "36h") it takes days and weeks ("3d", "2w", "1d12h"): news is
+// browsed by the day, and time.ParseDuration stops at hours.
+func ageFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
+	d := new(time.Duration)
+	fs.Func(name, usage, func(s string) error {
+		v, err := period.Parse(s)
+		if err != nil {
+			return err
+		}
+		*d = v
+		return nil
+	})
+	return d
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {

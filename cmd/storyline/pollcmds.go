@@ -162,7 +162,7 @@ func toEntryJSON(se store.StoredEntry) entryJSON {
 func cmdEntries(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "entries")
 	feedID := fs.Int64("feed", 0, "only entries of the feed with this `ID`")
-	since := fs.Duration("since", 0, "only entries published within this `DURATION` (e.g. 24h)")
+	since := ageFlag(fs, "since", "only entries published within this `PERIOD` (e.g. 36h, 3d, 2w)")
 	limit := fs.Int("limit", 50, "at most `N` entries (0 for all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args); err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/storyline/storyline/cmd/storyline/internal/period"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -84,9 +85,9 @@ func parseParams(r *http.Request) (params, error) {
 		p.limit = min(n, maxLimit)
 	}
 	if s := v.Get("since"); s != "" {
-		d, err := time.ParseDuration(s)
+		d, err := period.Parse(s)
 		if err != nil || d <= 0 {
-			return p, badRequest(fmt.Sprintf("since must be a positive duration such as 24h or 90m, not %q", s))
+			return p, badRequest(fmt.Sprintf("since must be a positive period such as 90m, 24h, 3d or 2w, not %q", s))
 		}
 		p.since = d
 	}

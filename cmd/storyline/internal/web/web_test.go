@@ -352,6 +352,8 @@ func TestFeedParams(t *testing.T) {
 		{"/feed.atom?limit=100000", 8},
 		{"/feed.atom?since=2h", 1},
 		{"/feed.atom?since=5h30m", 3},
+		{"/feed.atom?since=1d", 8},
+		{"/feed.atom?since=2w", 8},
 		{"/feed.rss?q=chess", 3},
 		{"/feed.json?q=chess&since=4h", 1},
 		{"/feed.atom?q=valdoria&limit=1", 1},
