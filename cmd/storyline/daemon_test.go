@@ -243,10 +243,15 @@ feeds:
 		}
 		if rec["msg"] == "poll" {
 			sawPoll = true
-			for _, k := range []string{"feed", "url", "status", "new", "updated", "took"} {
+			for _, k := range []string{"feed", "url", "status", "new", "updated", "took_ms"} {
 				if _, ok := rec[k]; !ok {
 					t.Errorf("poll log line without %q: %s", k, line)
 				}
+			}
+			// Milliseconds, a whole number: slog would write a raw
+			// time.Duration as nanoseconds with no unit in the key.
+			if ms, ok := rec["took_ms"].(float64); !ok || ms != float64(int64(ms)) || ms > 10000 {
+				t.Errorf("took_ms %v is not a plausible number of milliseconds: %s", rec["took_ms"], line)
 			}
 		}
 	}

@@ -154,7 +154,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 func logOutcome(log *slog.Logger, m *web.Metrics, o poller.Outcome) {
 	result := web.PollOK
 	attrs := []any{"feed", o.Feed.ID, "url", o.Feed.URL, "status", o.Status, "result", string(o.Kind),
-		"new", o.Stats.New, "updated", o.Stats.Updated, "took", o.Took.Round(time.Millisecond)}
+		"new", o.Stats.New, "updated", o.Stats.Updated, "took_ms", o.Took.Milliseconds()}
 	switch o.Kind {
 	case poller.KindError:
 		result = web.PollError
