@@ -37,7 +37,7 @@ func Discover(ctx context.Context, f *Fetcher, pageURL string) ([]string, error)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: discover %s: %w", pageURL, err)
 	}
-	if _, err := Parse(resp.Body, resp.URL, time.Time{}); err == nil {
+	if _, err := ParseCharset(resp.Body, resp.Charset(), resp.URL, time.Time{}); err == nil {
 		return []string{resp.URL}, nil
 	}
 	base, err := url.Parse(resp.URL)
@@ -67,7 +67,7 @@ func Discover(ctx context.Context, f *Fetcher, pageURL string) ([]string, error)
 			}
 			return found, nil
 		}
-		if _, err := Parse(r.Body, r.URL, time.Time{}); err == nil && !contains(found, r.URL) {
+		if _, err := ParseCharset(r.Body, r.Charset(), r.URL, time.Time{}); err == nil && !contains(found, r.URL) {
 			found = append(found, r.URL)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -172,9 +173,21 @@ type Response struct {
 	// MaxAge is Cache-Control max-age, zero when absent; with Feed.TTL it
 	// bounds how soon the scheduler polls again.
 	MaxAge time.Duration
-	// ContentType is kept for diagnostics: Parse sniffs the body instead,
-	// because servers mislabel feeds too often to trust it.
+	// ContentType is the Content-Type header. Parse sniffs the kind of
+	// document from the body instead, because servers mislabel feeds too
+	// often to trust it; its charset helps only where the body is silent
+	// (see ParseCharset and Charset).
 	ContentType string
+}
+
+// Charset returns the charset parameter of the response's Content-Type,
+// or "".
+func (r *Response) Charset() string {
+	_, params, err := mime.ParseMediaType(r.ContentType)
+	if err != nil {
+		return ""
+	}
+	return params["charset"]
 }
 
 // HTTPError is a non-2xx, non-304 answer. The scheduler branches on it:

@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,18 @@ func (e *NotFeedError) Error() string {
 // links resolve against it. now stands in for entries without any date.
 // Anything that is not a feed yields an error, never an empty Feed.
 func Parse(body []byte, feedURL string, now time.Time) (*Feed, error) {
+	return ParseCharset(body, "", feedURL, now)
+}
+
+// ParseCharset is Parse for a body whose HTTP Content-Type named a charset
+// (Response.Charset). Servers state one far more often than they state it
+// right: many send their default (ISO-8859-1, or UTF-8) for every file. So
+// the charset is used only where the body cannot speak for itself: an XML
+// feed that is not valid UTF-8 and declares no encoding of its own (or
+// declares UTF-8, which its bytes contradict). A body that is valid UTF-8
+// is UTF-8 whatever the header says; a legacy encoding almost never
+// produces valid multi-byte sequences by chance.
+func ParseCharset(body []byte, httpCharset, feedURL string, now time.Time) (*Feed, error) {
 	start := skipBOMAndSpace(body)
 	if len(start) == 0 {
 		return nil, &NotFeedError{URL: feedURL, Found: "an empty body"}
@@ -73,6 +86,13 @@ func Parse(body []byte, feedURL string, now time.Time) (*Feed, error) {
 		// long comment or stylesheet instruction before it must not hide
 		// the feed.
 		body = trimProlog(start)
+		if httpCharset != "" && !utf8.Valid(body) {
+			if enc := declaredEncoding(body); enc == "" || isUTF8Label(enc) {
+				if u, err := transcode(body, httpCharset); err == nil {
+					body = u
+				}
+			}
+		}
 		switch gofeed.DetectFeedType(bytes.NewReader(body)) {
 		case gofeed.FeedTypeRSS, gofeed.FeedTypeAtom:
 			gf, err = parseGofeed(body)
@@ -130,11 +150,47 @@ func mostlyUTF8(b []byte) bool {
 }
 
 func fromWindows1252(b []byte) ([]byte, error) {
-	r, err := charset.NewReaderLabel("windows-1252", bytes.NewReader(b))
+	return transcode(b, "windows-1252")
+}
+
+// transcode converts an XML document from the encoding named by label (a
+// WHATWG encoding label) to UTF-8, and drops its XML declaration, whose
+// encoding no longer applies.
+func transcode(b []byte, label string) ([]byte, error) {
+	r, err := charset.NewReaderLabel(label, bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(r)
+	u, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if m := xmlDecl.FindIndex(u); m != nil {
+		u = u[m[1]:]
+	}
+	return u, nil
+}
+
+var (
+	xmlDecl     = regexp.MustCompile(`^\s*<\?xml[^>]*\?>`)
+	xmlEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([^"']+)["']`)
+)
+
+// declaredEncoding returns the encoding named in the XML declaration, lower
+// case, or "" when there is none.
+func declaredEncoding(b []byte) string {
+	if m := xmlEncoding.FindSubmatch(b[:min(len(b), 512)]); m != nil {
+		return strings.ToLower(string(m[1]))
+	}
+	return ""
+}
+
+func isUTF8Label(label string) bool {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "utf-8", "utf8", "unicode-1-1-utf-8":
+		return true
+	}
+	return false
 }
 
 // rssTranslator skips gofeed's image lookup, which parses every item's HTML

@@ -127,7 +127,7 @@ func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (strin
 	if base == "" {
 		base = raw
 	}
-	_, perr := feeds.Parse(resp.Body, base, time.Now())
+	_, perr := feeds.ParseCharset(resp.Body, resp.Charset(), base, time.Now())
 	if perr == nil {
 		if resp.PermanentURL != "" {
 			return resp.PermanentURL, nil

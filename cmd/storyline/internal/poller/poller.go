@@ -314,7 +314,7 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 		r.NextPollAt = started.Add(p.interval(cfg, f, f.TTL, resp.MaxAge))
 		return fetched{feed: f, result: r, started: started}
 	}
-	doc, err := feeds.Parse(resp.Body, base, started)
+	doc, err := feeds.ParseCharset(resp.Body, resp.Charset(), base, started)
 	if err != nil {
 		return fail(err)
 	}
