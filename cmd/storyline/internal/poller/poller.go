@@ -28,6 +28,13 @@ type Store interface {
 // retried feed by feed stays cheap and readers see news promptly.
 const maxBatch = 32
 
+// gatherWait is how long the writer waits for more fetched feeds before it
+// saves a batch that is not full. A first poll of feeds that answer within
+// moments of each other (a fresh subscription list, the demo) is then
+// clustered as one batch in time order, rather than in whatever order the
+// fetches happened to finish; for a poller the delay is nothing.
+const gatherWait = 100 * time.Millisecond
+
 // Fetcher fetches one feed document; *feeds.Fetcher is the real one.
 type Fetcher interface {
 	Fetch(ctx context.Context, req feeds.Request) (*feeds.Response, error)
@@ -111,6 +118,8 @@ type Poller struct {
 	OnOutcome func(Outcome)
 	// OnRound, if set, is called by Run after each round of polls.
 	OnRound func()
+	// GatherWait overrides gatherWait (tests).
+	GatherWait time.Duration
 }
 
 func (p *Poller) now() time.Time {
@@ -181,9 +190,16 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	saveCtx := context.WithoutCancel(ctx)
 	out := make([]Outcome, 0, len(fs))
 	for r := range results {
-		// Take whatever else is already waiting, so that a busy poll saves
-		// many feeds per transaction and a quiet one saves at once.
+		// Take whatever else arrives within gatherWait, so that a busy
+		// poll saves many feeds per transaction (the channel is full: no
+		// wait at all), and feeds fetched together are clustered together,
+		// in time order, whichever finished first.
 		batch := []fetched{r}
+		wait := gatherWait
+		if p.GatherWait > 0 {
+			wait = p.GatherWait
+		}
+		timer := time.NewTimer(wait)
 	drain:
 		for len(batch) < maxBatch {
 			select {
@@ -192,10 +208,11 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 					break drain
 				}
 				batch = append(batch, r2)
-			default:
+			case <-timer.C:
 				break drain
 			}
 		}
+		timer.Stop()
 		for _, o := range p.save(saveCtx, ctx, batch) {
 			out = append(out, o)
 			if p.OnOutcome != nil {

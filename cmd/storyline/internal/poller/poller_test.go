@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -237,5 +239,59 @@ func TestIntervalFloor(t *testing.T) {
 	}
 	if got := baseInterval(cfg, store.Feed{Interval: 2 * time.Hour}); got != 2*time.Hour {
 		t.Errorf("2 h feed interval became %v", got)
+	}
+}
+
+// batchRecorder is a Store that remembers the size of every batch saved.
+type batchRecorder struct {
+	Store
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchRecorder) SavePolls(ctx context.Context, rs []store.PollResult) ([]store.SaveStats, error) {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(rs))
+	b.mu.Unlock()
+	return b.Store.SavePolls(ctx, rs)
+}
+
+// TestFeedsFetchedTogetherSaveTogether: feeds that answer moments apart are
+// saved, and so clustered, as one batch, not one by one in the order their
+// fetches happened to finish.
+func TestFeedsFetchedTogetherSaveTogether(t *testing.T) {
+	body, _ := os.ReadFile("testdata/news.rss")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Each feed answers a little later than the one before.
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/f"))
+		time.Sleep(time.Duration(n) * 10 * time.Millisecond)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	db, p := newTest(t)
+	rec := &batchRecorder{Store: db}
+	p.Store = rec
+	// Generous, so that a slow machine does not split the batch; the writer
+	// stops waiting as soon as every fetch is done.
+	p.GatherWait = 5 * time.Second
+	ctx := context.Background()
+	var fs []store.Feed
+	for i := range 5 {
+		f, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("%s/f%d", srv.URL, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	start := time.Now()
+	out, err := p.Poll(ctx, fs)
+	if err != nil || len(out) != 5 {
+		t.Fatalf("Poll: %d outcomes, %v", len(out), err)
+	}
+	if !slices.Equal(rec.sizes, []int{5}) {
+		t.Errorf("saved in batches of %v, want one batch of 5", rec.sizes)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Poll took %v: the writer waited out its gather time although every fetch was done", d)
 	}
 }
