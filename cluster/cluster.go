@@ -55,6 +55,8 @@ type Clusterer struct {
 	postings map[string]map[int64]*topic // term → open topics containing it
 	byLast   topicHeap                   // open topics, least recently updated first
 	stems    stemCache
+	members  MemberSource
+	vecs     map[string]*cachedVec // see vector
 }
 
 // New returns a Clusterer with the given configuration that continues from
@@ -172,6 +174,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
 	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	c.cacheVector(d, vec)
 
 	t := d.Time
 	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
@@ -217,6 +220,12 @@ func (c *Clusterer) Add(d Document) Assignment {
 		best = c.tryMerge(best, &a)
 	}
 	a.TopicID = best.id
+	if len(a.Merged) == 0 {
+		c.trySplit(best, d, &a)
+		if tp := c.topics[a.TopicID]; tp != nil {
+			best = tp
+		}
+	}
 	a.Topic = best.state()
 	return a
 }

@@ -243,6 +243,11 @@ func (s *fakeStore) save(a Assignment) {
 	for _, id := range append(a.Closed, a.Merged...) {
 		delete(s.topics, id)
 	}
+	if sp := a.Split; sp != nil {
+		s.topics[sp.From.ID] = jsonRoundTrip(State{Topics: []TopicState{sp.From}}).Topics[0]
+		s.topics[sp.To.ID] = jsonRoundTrip(State{Topics: []TopicState{sp.To}}).Topics[0]
+		s.lastID = max(s.lastID, sp.To.ID)
+	}
 	s.topics[a.TopicID] = jsonRoundTrip(State{Topics: []TopicState{a.Topic}}).Topics[0]
 	s.lastID = max(s.lastID, a.TopicID)
 	if a.Topic.Last.After(s.clock) {

@@ -89,6 +89,16 @@ type Config struct {
 	// name is missing from the topic and the topic's from the story). 1
 	// disables it.
 	ClashPenalty float64
+	// SplitFactor: a topic whose stories fall into two groups (two-means)
+	// whose centroids' cosine is below this multiple of the join threshold
+	// holds two storylines, and is split in two. Two events of one kind
+	// (two players arrested for the same offence, two actors cast in the
+	// same role) share most of their words; a story of one joins the other
+	// while both are a story or two, and from then on the mixed topic
+	// draws both. The bar is below MergeFactor, so a split is not merged
+	// straight back. Topics are checked at sizes 4 to 16 and a few sizes
+	// up to 64, and only when a MemberSource is set. Negative disables it.
+	SplitFactor float64
 	// LabelTerms is how many terms (a name bigram counts as one) a topic
 	// label has.
 	LabelTerms int
@@ -118,6 +128,7 @@ func DefaultConfig() Config {
 		FocusShare:        0.3,
 		SupportShare:      0.25,
 		AbsorbFactor:      1,
+		SplitFactor:       1.5,
 	}
 }
 
@@ -174,6 +185,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ClashPenalty == 0 {
 		c.ClashPenalty = d.ClashPenalty
+	}
+	if c.SplitFactor == 0 {
+		c.SplitFactor = d.SplitFactor
 	}
 	if c.LabelTerms == 0 {
 		c.LabelTerms = d.LabelTerms

@@ -58,17 +58,28 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 	if len(members) == 0 {
 		return TopicState{}, false
 	}
+	tp := c.build(id, members)
+	ts = tp.state()
+	if old == nil {
+		c.close(tp)
+	}
+	return ts, true
+}
+
+// build opens a topic with the given ID made of the given stories, as if
+// they had joined it in that order under the current statistics.
+func (c *Clusterer) build(id int64, members []Document) *topic {
 	tp := &topic{id: id, index: make(map[string]int)}
-	// Opened for the rebuild, so that join's bookkeeping (postings, the
-	// expiry heap) applies; a topic that was closed is closed again below.
+	// Opened first, so that join's bookkeeping (postings, the expiry heap)
+	// applies.
 	c.open(tp)
 	for i, d := range members {
-		vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+		vec := c.vector(d)
 		stats := make([]*termStat, len(vec.terms))
 		for k, term := range vec.terms {
 			stats[k] = c.stat(term)
 		}
-		_, _, neff := c.weigh(&vec, stats)
+		_, _, neff := c.weigh(vec, stats)
 		t := d.Time
 		if t.IsZero() {
 			t = c.clock
@@ -78,13 +89,9 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 			heap.Fix(&c.byLast, tp.heapIdx)
 		}
 		tp.neffSum += neff
-		c.join(tp, d, t, &vec, stats)
+		c.join(tp, d, t, vec, stats)
 	}
-	ts = tp.state()
-	if old == nil {
-		c.close(tp)
-	}
-	return ts, true
+	return tp
 }
 
 // close takes an open topic out of the candidates.

@@ -45,6 +45,8 @@ type Assignment struct {
 	// Merged lists topics folded into TopicID by this story: their stories
 	// now belong to TopicID and the topics no longer exist.
 	Merged []int64
+	// Split, when not nil, says the topic the story joined was cut in two.
+	Split *Split
 	// Closed lists, in increasing order, the topics that left the window
 	// while this story was added; they are no longer candidates and need not
 	// be restored.

@@ -80,13 +80,18 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		v.name[i] = a.name
 		norm += tf * tf
 	}
-	if norm > 0 {
-		norm = math.Sqrt(norm)
-		for i := range v.u {
-			v.u[i] /= norm
+	toUnit(v.u, norm)
+	return v
+}
+
+// toUnit scales w to unit length, given the sum of its squares.
+func toUnit(w []float64, sumSq float64) {
+	if sumSq > 0 {
+		n := math.Sqrt(sumSq)
+		for i := range w {
+			w[i] /= n
 		}
 	}
-	return v
 }
 
 // addForm records one spelling of a term in a topic's form list. The list is

@@ -113,16 +113,14 @@ func loadClusterState(ctx context.Context, tx *sql.Tx, window time.Duration) (*c
 	return st, rows.Err()
 }
 
-// clusterBatch collects the effects of a batch of Adds so that each topic,
-// each term and the counters are written once per batch, not once per story.
+// clusterBatch collects the topic states and statistics of a batch of
+// Adds, so that each topic, each term and the counters are written once
+// per batch, not once per story. Memberships are written at once (see
+// clusterWriter): a split check reads them.
 type clusterBatch struct {
-	topics  map[int64]cluster.TopicState
-	df      map[string]int64
-	members [][2]int64 // entry id, topic id
-	// mergedInto maps each topic merged away in this batch to the one that
-	// absorbed it.
-	mergedInto map[int64]int64
-	docs       int64
+	topics map[int64]cluster.TopicState
+	df     map[string]int64
+	docs   int64
 	// maxID is the largest topic ID the clusterer handed out in the batch,
 	// including topics merged away before the batch was saved: IDs must
 	// never be handed out twice.
@@ -130,22 +128,114 @@ type clusterBatch struct {
 }
 
 func newClusterBatch() *clusterBatch {
-	return &clusterBatch{topics: make(map[int64]cluster.TopicState), df: make(map[string]int64),
-		mergedInto: make(map[int64]int64)}
+	return &clusterBatch{topics: make(map[int64]cluster.TopicState), df: make(map[string]int64)}
 }
 
-func (b *clusterBatch) add(entryID int64, a cluster.Assignment) {
-	b.topics[a.TopicID] = a.Topic
-	b.maxID = max(b.maxID, a.TopicID)
+// clusterWriter adds stories to the clusterer inside a write transaction:
+// it writes each story's membership, and applies merges and splits to the
+// stored memberships, as they happen, and serves the clusterer the
+// stories of a topic (cluster.MemberSource) from them.
+type clusterWriter struct {
+	ctx                      context.Context
+	tx                       *sql.Tx
+	c                        *cluster.Clusterer
+	insert, moveAll, moveOne *sql.Stmt
+	dropTopic, readMembers   *sql.Stmt
+	b                        *clusterBatch
+	sourceErr                error
+}
+
+func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*clusterWriter, error) {
+	w := &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
+	// A story's membership is written before its new topic's row, which
+	// is written once per batch: the reference is checked at commit.
+	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&w.insert, "INSERT INTO topic_entries (entry_id, topic_id) VALUES (?, ?)"},
+		{&w.moveAll, "UPDATE topic_entries SET topic_id = ? WHERE topic_id = ?"},
+		{&w.moveOne, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?"},
+		{&w.dropTopic, "DELETE FROM topics WHERE id = ?"},
+		{&w.readMembers, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
+			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+			WHERE te.topic_id = ? ORDER BY e.published_at, e.id`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+		*p.st = st
+	}
+	c.SetMemberSource(w.members)
+	return w, nil
+}
+
+func (w *clusterWriter) close() {
+	w.c.SetMemberSource(nil)
+	for _, st := range []*sql.Stmt{w.insert, w.moveAll, w.moveOne, w.dropTopic, w.readMembers} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// members is the clusterer's MemberSource: a topic's stored stories.
+func (w *clusterWriter) members(topicID int64) []cluster.Document {
+	docs, err := scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
+	if err != nil {
+		if w.sourceErr == nil {
+			w.sourceErr = fmt.Errorf("read the stories of topic %d: %w", topicID, err)
+		}
+		return nil
+	}
+	out := make([]cluster.Document, len(docs))
+	for i, x := range docs {
+		out[i] = x.doc
+	}
+	return out
+}
+
+// add clusters one stored entry and writes what that changed.
+func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assignment, error) {
+	a := w.c.Add(doc)
+	if w.sourceErr != nil {
+		return a, w.sourceErr
+	}
+	b := w.b
 	for _, m := range a.Merged {
-		b.mergedInto[m] = a.TopicID
+		if _, err := w.moveAll.ExecContext(w.ctx, a.TopicID, m); err != nil {
+			return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
+		}
+		if _, err := w.dropTopic.ExecContext(w.ctx, m); err != nil {
+			return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
+		}
 		delete(b.topics, m)
 	}
+	if _, err := w.insert.ExecContext(w.ctx, entryID, a.TopicID); err != nil {
+		return a, fmt.Errorf("add entry %d to topic %d: %w", entryID, a.TopicID, err)
+	}
+	if sp := a.Split; sp != nil {
+		for _, id := range sp.Moved {
+			if _, err := w.moveOne.ExecContext(w.ctx, sp.To.ID, id); err != nil {
+				return a, fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
+			}
+		}
+		b.topics[sp.From.ID] = sp.From
+		b.topics[sp.To.ID] = sp.To
+		b.maxID = max(b.maxID, sp.To.ID)
+	}
+	b.topics[a.TopicID] = a.Topic
+	b.maxID = max(b.maxID, a.TopicID)
 	for _, t := range a.DocFreqTerms {
 		b.df[t]++
 	}
-	b.members = append(b.members, [2]int64{entryID, a.TopicID})
 	b.docs++
+	return a, nil
 }
 
 // clusterEntries clusters newly stored entries, in time order, and saves the
@@ -163,14 +253,20 @@ func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry)
 		}
 		return added[i].id < added[j].id
 	})
-	b := newClusterBatch()
+	w, err := newClusterWriter(ctx, tx, d.clusterer)
+	if err != nil {
+		return err
+	}
+	defer w.close()
 	for _, a := range added {
-		b.add(a.id, d.clusterer.Add(cluster.Document{
+		if _, err := w.add(a.id, cluster.Document{
 			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
 			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
-		}))
+		}); err != nil {
+			return err
+		}
 	}
-	return d.saveClusterBatch(ctx, tx, b)
+	return d.saveClusterBatch(ctx, tx, w.b)
 }
 
 // saveClusterBatch writes a batch and bumps the generation. The clusterer
@@ -183,12 +279,6 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 		return err
 	}
 	if err := upsertTopics(ctx, tx, b.topics); err != nil {
-		return err
-	}
-	if err := applyMerges(ctx, tx, b); err != nil {
-		return err
-	}
-	if err := insertMembers(ctx, tx, b.members); err != nil {
 		return err
 	}
 	if err := countMembers(ctx, tx, b.topics); err != nil {
@@ -225,53 +315,6 @@ func (d *DB) commitCluster() {
 func (d *DB) abortCluster() {
 	d.pending = nil
 	d.clusterer = nil
-}
-
-// applyMerges moves the stories of merged topics to the topics that absorbed
-// them, and deletes the merged topics. A topic merged into one that was
-// itself merged later in the batch ends up in the last one.
-func applyMerges(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
-	final := func(id int64) int64 {
-		for {
-			to, ok := b.mergedInto[id]
-			if !ok {
-				return id
-			}
-			id = to
-		}
-	}
-	from := make([]int64, 0, len(b.mergedInto))
-	for id := range b.mergedInto {
-		from = append(from, id)
-	}
-	sort.Slice(from, func(i, j int) bool { return from[i] < from[j] })
-	for _, id := range from {
-		into := final(id)
-		if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE topic_id = ?", into, id); err != nil {
-			return fmt.Errorf("merge topic %d into %d: %w", id, into, err)
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", id); err != nil {
-			return fmt.Errorf("merge topic %d into %d: %w", id, into, err)
-		}
-	}
-	for i := range b.members {
-		b.members[i][1] = final(b.members[i][1])
-	}
-	return nil
-}
-
-func insertMembers(ctx context.Context, tx *sql.Tx, members [][2]int64) error {
-	st, err := tx.PrepareContext(ctx, "INSERT INTO topic_entries (entry_id, topic_id) VALUES (?, ?)")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, m := range members {
-		if _, err := st.ExecContext(ctx, m[0], m[1]); err != nil {
-			return fmt.Errorf("add entry %d to topic %d: %w", m[0], m[1], err)
-		}
-	}
-	return nil
 }
 
 // upsertTermStats adds the batch's document frequencies, many rows per
@@ -364,7 +407,10 @@ type storedDoc struct {
 // link, language and published_at. The rows are read to the end before
 // returning, so the caller may write in the same transaction next.
 func queryDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]storedDoc, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+	return scanDocs(tx.QueryContext(ctx, query, args...))
+}
+
+func scanDocs(rows *sql.Rows, err error) ([]storedDoc, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -216,7 +216,7 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 		return 0, 0, fmt.Errorf("store: recluster: %w", err)
 	}
 	defer tx.Rollback()
-	entries, topics, err = d.recluster(ctx, tx)
+	entries, err = d.recluster(ctx, tx)
 	if err == nil {
 		err = d.bumpDataVersion(ctx, tx)
 	}
@@ -235,13 +235,13 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 	return entries, topics, nil
 }
 
-func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
+func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 	for _, q := range []string{
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
 		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
 	d.clusterer = cluster.New(d.config(), nil)
@@ -250,39 +250,42 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, int, error) {
 	docs, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
 		FROM entries e ORDER BY e.published_at, e.id`)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	// Save in batches so that memory stays bounded by a batch, not by the
 	// whole archive's topic states.
 	const batch = 1000
-	b := newClusterBatch()
-	topicIDs := map[int64]bool{}
+	w, err := newClusterWriter(ctx, tx, d.clusterer)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { w.close() }()
 	for i, x := range docs {
 		if d.failRecluster > 0 && i == d.failRecluster {
-			return 0, 0, errInjected
+			return 0, errInjected
 		}
 		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
-		a := d.clusterer.Add(x.doc)
-		b.add(x.id, a)
-		topicIDs[a.TopicID] = true
-		if len(b.members) == batch || i == len(docs)-1 {
-			if err := d.saveClusterBatch(ctx, tx, b); err != nil {
-				return 0, 0, err
+		if _, err := w.add(x.id, x.doc); err != nil {
+			return 0, err
+		}
+		if w.b.docs == batch || i == len(docs)-1 {
+			if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
+				return 0, err
 			}
 			d.clusterer, d.pending = d.pending, nil
-			b = newClusterBatch()
+			w.b = newClusterBatch()
 		}
 	}
 	if len(docs) == 0 {
 		// Still bump the generation so other processes drop their state.
 		if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET generation = generation + 1"); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		d.clusterer = nil
-		return 0, 0, nil
+		return 0, nil
 	}
 	d.pending = d.clusterer
-	return len(docs), len(topicIDs), nil
+	return len(docs), nil
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
 )
 
@@ -378,6 +380,117 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		t.Errorf("after removal, the running clusterer and a restarted one disagree:\n%v\n%v", got, want)
 	}
 	db.Close()
+}
+
+// siblingStream is two storylines of one kind from two outlets: reports
+// on one boxer's title defence and on another's, which share nearly all
+// their words.
+func siblingStream() [][]feeds.Entry {
+	start := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	fights := []struct{ champ, opp, city string }{{"Klitschko", "Pulev", "Hamburg"}, {"Povetkin", "Chagaev", "Moscow"}}
+	out := make([][]feeds.Entry, 2)
+	n := 0
+	for k := range 5 {
+		for fi, f := range fights {
+			n++
+			body := []string{
+				fmt.Sprintf("%s retained his heavyweight belts with a knockout of %s in %s on Saturday night.", f.champ, f.opp, f.city),
+				fmt.Sprintf("The champion %s dropped %s twice before the referee stopped the bout in round %d.", f.champ, f.opp, 5+k),
+				"Promoters said the sold-out arena saw the biggest crowd for a heavyweight title fight in years.",
+				fmt.Sprintf("%s said after the fight that he wants to unify every heavyweight belt.", f.champ),
+				"The judges had the champion ahead on all scorecards when the stoppage came, ringside officials said.",
+				fmt.Sprintf("Trainers for %s complained about the gloves and the canvas before the bout.", f.opp),
+				"Television viewers across Europe watched the broadcast, which drew record ratings for the network.",
+				"Bookmakers had offered long odds on an upset, and tickets for the event sold within hours.",
+				"Medical staff examined both boxers after the contest, as the sanctioning body requires.",
+				"Next year the winner could face a mandatory challenger chosen by the governing federation.",
+			}
+			out[fi] = append(out[fi], feeds.Entry{
+				ID: fmt.Sprintf("f%d-%d", fi, k), Link: fmt.Sprintf("https://o%d.example/fight/%d", fi, k),
+				Title:     fmt.Sprintf("%s defends heavyweight title against %s in %s", f.champ, f.opp, f.city),
+				Text:      strings.Join(body, "\n"),
+				Published: start.Add(time.Duration(n) * time.Hour),
+			})
+		}
+	}
+	return out
+}
+
+// siblingConfig lets the two fights mix (no clash of names), which is what
+// a split repairs.
+func siblingConfig() cluster.Config {
+	cfg := cluster.DefaultConfig()
+	cfg.ClashPenalty = 1
+	cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6
+	return cfg
+}
+
+// TestSplitPersists: a topic split while polling is split in the database
+// too (memberships, both topics' rows and sizes), and a restart in the
+// middle of the stream ends with the same topics as one run.
+func TestSplitPersists(t *testing.T) {
+	ctx := context.Background()
+	stream := siblingStream()
+	dir := t.TempDir()
+	open := func(name string) (*DB, []int64) {
+		db, err := Open(ctx, filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetClusterConfig(siblingConfig())
+		var ids []int64
+		for i := range stream {
+			f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
+			ids = append(ids, f.ID)
+		}
+		return db, ids
+	}
+	whole, ids := open("whole.db")
+	defer whole.Close()
+	saveStream(t, whole, stream, ids, 0, 5)
+	want := topicsOf(t, whole)
+	ts, err := whole.Topics(ctx, TopicQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 {
+		t.Fatalf("%d topics, want the two fights: %v", len(ts), want)
+	}
+	for _, tp := range ts {
+		es, _ := whole.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		if len(es) != tp.Size || tp.Size != 5 {
+			t.Errorf("topic %d %q: size %d, %d entries, want 5", tp.ID, tp.Name, tp.Size, len(es))
+		}
+		for _, e := range es {
+			if e.FeedID != es[0].FeedID {
+				t.Errorf("topic %d mixes the fights: %s and %s", tp.ID, e.Entry.Title, es[0].Entry.Title)
+			}
+		}
+	}
+
+	halves, _ := open("halves.db")
+	saveStream(t, halves, stream, ids, 0, 2)
+	halves.Close()
+	halves, err = Open(ctx, filepath.Join(dir, "halves.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer halves.Close()
+	halves.SetClusterConfig(siblingConfig())
+	saveStream(t, halves, stream, ids, 2, 5)
+	if got := topicsOf(t, halves); !reflect.DeepEqual(got, want) {
+		t.Errorf("with a restart:\n%v\nwant\n%v", got, want)
+	}
+	// Without splitting, the same stream mixes the fights.
+	cfg := siblingConfig()
+	cfg.SplitFactor = -1
+	mixed, _ := open("mixed.db")
+	defer mixed.Close()
+	mixed.SetClusterConfig(cfg)
+	saveStream(t, mixed, stream, ids, 0, 5)
+	if n, _ := mixed.CountTopics(ctx, time.Time{}, 0); n != 1 {
+		t.Errorf("without splits %d topics: the fights do not mix, so the test shows nothing", n)
+	}
 }
 
 func TestSearchControlCharacters(t *testing.T) {

@@ -74,14 +74,24 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 	}
 	c := cluster.New(cfg, nil)
 	var (
-		gold       []string
-		pred       []int64
-		out        []Assignment
-		elapsed    time.Duration
-		seen       = make(map[string]bool)
-		ids        []string
-		mergedInto = make(map[int64]int64)
+		gold    []string
+		pred    []int64 // current topic of each document
+		out     []Assignment
+		elapsed time.Duration
+		seen    = make(map[string]bool)
+		ids     []string
+		docs    []cluster.Document
+		members = make(map[int64][]int) // topic → its documents, in joining order
 	)
+	// The daemon re-reads a topic's stories from the database; here they
+	// are in memory.
+	c.SetMemberSource(func(id int64) []cluster.Document {
+		out := make([]cluster.Document, 0, len(members[id]))
+		for _, i := range members[id] {
+			out = append(out, docs[i])
+		}
+		return out
+	})
 	dec := json.NewDecoder(bufio.NewReader(r))
 	for line := 1; ; line++ {
 		var rec Record
@@ -114,25 +124,13 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		start := now()
 		a := c.Add(d)
 		elapsed += now().Sub(start)
-		for _, m := range a.Merged {
-			mergedInto[m] = a.TopicID
-		}
 		gold = append(gold, rec.Label)
 		pred = append(pred, a.TopicID)
+		docs = append(docs, d)
+		follow(a, len(docs)-1, docs, members, pred)
 	}
 	if len(ids) == 0 {
 		return nil, nil, errors.New("evaluate: no documents in the input")
-	}
-	// Follow merges: a story belongs to the topic its topic was merged into.
-	for i, id := range pred {
-		for {
-			to, ok := mergedInto[id]
-			if !ok {
-				break
-			}
-			id = to
-		}
-		pred[i] = id
 	}
 	for i, id := range pred {
 		out = append(out, Assignment{ID: ids[i], TopicID: id})
@@ -143,6 +141,40 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		rep.DocsPerSecond = float64(rep.Docs) / elapsed.Seconds()
 	}
 	return rep, out, nil
+}
+
+// follow applies what one Add did to the documents' topics: merged topics'
+// documents move to the surviving topic, a split moves some documents to
+// the new topic, and document idx joins its topic.
+func follow(a cluster.Assignment, idx int, docs []cluster.Document, members map[int64][]int, pred []int64) {
+	for _, m := range a.Merged {
+		for _, i := range members[m] {
+			pred[i] = a.TopicID
+		}
+		members[a.TopicID] = append(members[a.TopicID], members[m]...)
+		delete(members, m)
+	}
+	sp := a.Split
+	if sp == nil {
+		members[a.TopicID] = append(members[a.TopicID], idx)
+		return
+	}
+	moved := make(map[string]bool, len(sp.Moved))
+	for _, id := range sp.Moved {
+		moved[id] = true
+	}
+	var keep, move []int
+	for _, i := range append(members[sp.From.ID], idx) {
+		if moved[docs[i].ID] {
+			move = append(move, i)
+			pred[i] = sp.To.ID
+		} else {
+			keep = append(keep, i)
+			pred[i] = sp.From.ID
+		}
+	}
+	members[sp.From.ID] = keep
+	members[sp.To.ID] = move
 }
 
 func decodeRecord(line []byte) (Record, error) {

@@ -1,0 +1,279 @@
+package cluster
+
+import (
+	"math"
+	"time"
+)
+
+// MemberSource returns the stories of an open topic in the order they
+// joined it (or in time order), as the caller stored them. It is how the
+// clusterer, which keeps centroids but not stories, looks at a topic's
+// stories again when it checks for a split. Returning nil (for example on
+// a storage error) skips the check.
+type MemberSource func(topicID int64) []Document
+
+// SetMemberSource lets the clusterer re-read a topic's stories. Without a
+// source, topics are never split (Config.SplitFactor).
+func (c *Clusterer) SetMemberSource(src MemberSource) { c.members = src }
+
+// Split reports that a topic was found to hold two storylines and was cut
+// in two: the Moved stories (by Document.ID) left From for To, a new topic.
+// The story being added is in one of the two (Assignment.TopicID).
+type Split struct {
+	From, To TopicState
+	Moved    []string
+}
+
+// isSplitCheck reports whether a topic of this size is checked for a
+// split. Storylines get mixed while they are small (a story of the other
+// event joins a topic of one or two stories), so every size up to
+// splitEvery is checked; after that a few more looks, as the evidence
+// grows, keep the cost bounded.
+func isSplitCheck(size int) bool {
+	switch {
+	case size < 2*minSplitPart:
+		return false
+	case size <= splitEvery:
+		return true
+	}
+	return size == 24 || size == 32 || size == 48 || size == 64
+}
+
+const splitEvery = 16
+
+// minSplitPart is the least number of stories on each side of a split. Two
+// stories unlike the rest are as often a side of the same storyline (the
+// rejection of a proposal, next to the proposal) as another event; three
+// that hang together and apart from the rest are evidence.
+const minSplitPart = 3
+
+// trySplit checks tp, which d has just joined, and splits it when its
+// stories fall into two groups whose centroids are further apart than
+// Config.SplitFactor times the join threshold: two events of one kind (two
+// players arrested for the same offence) that a story of one joined while
+// the other's topic was small.
+func (c *Clusterer) trySplit(tp *topic, d Document, a *Assignment) {
+	if c.members == nil || c.cfg.SplitFactor <= 0 || !isSplitCheck(tp.size) {
+		return
+	}
+	docs := c.members(tp.id)
+	if len(docs) != tp.size-1 {
+		return // the source does not know this topic as we do
+	}
+	docs = append(docs, d)
+	n := len(docs)
+	// The stories as unit vectors over the topic's own vocabulary, numbered
+	// in order of appearance: centroids are then dense arrays, summed and
+	// compared in a fixed order.
+	vocab := make(map[string]int)
+	vecs := make([]sparse, n)
+	for i, x := range docs {
+		vecs[i] = c.weightedVector(x, vocab)
+	}
+	dim := len(vocab)
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	whole := centroid(vecs, all, dim)
+	// Two-means from two far-apart seeds: the story least like the whole
+	// topic, and the story least like that one.
+	sa := argmin(n, func(i int) float64 { return vecs[i].cos(whole) })
+	ca := centroid(vecs, []int{sa}, dim)
+	sb := argmin(n, func(i int) float64 {
+		if i == sa {
+			return math.Inf(1)
+		}
+		return vecs[i].cos(ca)
+	})
+	cb := centroid(vecs, []int{sb}, dim)
+	var A, B []int
+	for iter := 0; iter < 10; iter++ {
+		var na, nb []int
+		for i := range vecs {
+			if vecs[i].cos(cb) > vecs[i].cos(ca) {
+				nb = append(nb, i)
+			} else {
+				na = append(na, i)
+			}
+		}
+		if len(na) == 0 || len(nb) == 0 {
+			return
+		}
+		stable := equalInts(na, A)
+		A, B = na, nb
+		ca, cb = centroid(vecs, A, dim), centroid(vecs, B, dim)
+		if stable {
+			break
+		}
+	}
+	if len(A) < minSplitPart || len(B) < minSplitPart {
+		return
+	}
+	bar := c.cfg.threshold(tp.neffSum/float64(tp.size)) * c.cfg.SplitFactor
+	if ca.cos(cb) >= bar {
+		return
+	}
+	// The larger part keeps the topic (on a tie, the part with its first
+	// story), so that a topic's ID follows most of its stories.
+	keep, move := A, B
+	if len(B) > len(A) || len(B) == len(A) && B[0] < A[0] {
+		keep, move = B, A
+	}
+	pick := func(idx []int) []Document {
+		out := make([]Document, len(idx))
+		for k, i := range idx {
+			out[k] = docs[i]
+		}
+		return out
+	}
+	c.close(tp)
+	kept := c.build(tp.id, pick(keep))
+	c.lastID++
+	moved := c.build(c.lastID, pick(move))
+	sp := &Split{From: kept.state(), To: moved.state()}
+	for _, i := range move {
+		sp.Moved = append(sp.Moved, docs[i].ID)
+		if i == n-1 {
+			a.TopicID = moved.id
+		}
+	}
+	a.Split = sp
+}
+
+// maxVecCache bounds the cache of story vectors (Clusterer.vecs).
+const maxVecCache = 1 << 13
+
+type cachedVec struct {
+	doc Document // to tell an edited story from the one cached
+	vec docVector
+}
+
+// vector returns a story's IDF-free vector. Split checks look at a topic's
+// stories again and again as it grows; analysis is the costly part, so the
+// vectors of recent stories are cached. The cache is emptied when full;
+// results do not depend on it.
+func (c *Clusterer) vector(d Document) *docVector {
+	key := d
+	key.Time = time.Time{}
+	if e, ok := c.vecs[d.ID]; ok && e.doc == key {
+		return &e.vec
+	}
+	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	c.cacheVector(d, vec)
+	return &vec
+}
+
+func (c *Clusterer) cacheVector(d Document, vec docVector) {
+	if c.members == nil || d.ID == "" {
+		return // only split checks read the cache
+	}
+	if c.vecs == nil || len(c.vecs) >= maxVecCache {
+		c.vecs = make(map[string]*cachedVec)
+	}
+	d.Time = time.Time{} // not part of the analysis
+	c.vecs[d.ID] = &cachedVec{doc: d, vec: vec}
+}
+
+// sparse is a story's vector over a split check's vocabulary.
+type sparse struct {
+	idx []int
+	w   []float64
+}
+
+// dense is a centroid over a split check's vocabulary, with its length.
+type dense struct {
+	w    []float64
+	norm float64
+}
+
+// weightedVector is a story's unit-length vector under the current IDF
+// (the story is already counted in the statistics), over the vocabulary
+// vocab, which it extends.
+func (c *Clusterer) weightedVector(d Document, vocab map[string]int) sparse {
+	vec := c.vector(d)
+	var v sparse
+	var norm float64
+	for k, term := range vec.terms {
+		s := c.peekStat(term)
+		if s == nil {
+			continue
+		}
+		w := vec.u[k] * c.idf(s)
+		if w == 0 {
+			continue
+		}
+		j, ok := vocab[term]
+		if !ok {
+			j = len(vocab)
+			vocab[term] = j
+		}
+		v.idx = append(v.idx, j)
+		v.w = append(v.w, w)
+		norm += w * w
+	}
+	toUnit(v.w, norm)
+	return v
+}
+
+// centroid sums the vectors vecs[i] for i in members.
+func centroid(vecs []sparse, members []int, dim int) dense {
+	c := dense{w: make([]float64, dim)}
+	for _, i := range members {
+		for k, j := range vecs[i].idx {
+			c.w[j] += vecs[i].w[k]
+		}
+	}
+	for _, x := range c.w {
+		c.norm += x * x
+	}
+	c.norm = math.Sqrt(c.norm)
+	return c
+}
+
+// cos is the cosine between a unit story vector and a centroid.
+func (v sparse) cos(c dense) float64 {
+	if c.norm == 0 {
+		return 0
+	}
+	var dot float64
+	for k, j := range v.idx {
+		dot += v.w[k] * c.w[j]
+	}
+	return dot / c.norm
+}
+
+// cos is the cosine between two centroids.
+func (a dense) cos(b dense) float64 {
+	if a.norm == 0 || b.norm == 0 {
+		return 0
+	}
+	var dot float64
+	for j := range a.w {
+		dot += a.w[j] * b.w[j]
+	}
+	return dot / (a.norm * b.norm)
+}
+
+// argmin returns the i in [0, n) with the least f(i), the first on ties.
+func argmin(n int, f func(int) float64) int {
+	best, bv := 0, math.Inf(1)
+	for i := 0; i < n; i++ {
+		if v := f(i); v < bv {
+			best, bv = i, v
+		}
+	}
+	return best
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+// tracker keeps each topic's stories, as a caller of the clusterer does,
+// and serves them as the MemberSource.
+type tracker struct {
+	members map[int64][]Document
+	topicOf map[string]int64
+	splits  []*Split
+}
+
+func newTracker(c *Clusterer) *tracker {
+	tr := &tracker{members: map[int64][]Document{}, topicOf: map[string]int64{}}
+	c.SetMemberSource(func(id int64) []Document { return slices.Clone(tr.members[id]) })
+	return tr
+}
+
+func (tr *tracker) follow(d Document, a Assignment) {
+	for _, m := range a.Merged {
+		for _, x := range tr.members[m] {
+			tr.topicOf[x.ID] = a.TopicID
+		}
+		tr.members[a.TopicID] = append(tr.members[a.TopicID], tr.members[m]...)
+		delete(tr.members, m)
+	}
+	sp := a.Split
+	if sp == nil {
+		tr.members[a.TopicID] = append(tr.members[a.TopicID], d)
+		tr.topicOf[d.ID] = a.TopicID
+		return
+	}
+	tr.splits = append(tr.splits, sp)
+	var keep, move []Document
+	for _, x := range append(tr.members[sp.From.ID], d) {
+		if slices.Contains(sp.Moved, x.ID) {
+			move = append(move, x)
+			tr.topicOf[x.ID] = sp.To.ID
+		} else {
+			keep = append(keep, x)
+			tr.topicOf[x.ID] = sp.From.ID
+		}
+	}
+	tr.members[sp.From.ID], tr.members[sp.To.ID] = keep, move
+}
+
+// siblingFights is two storylines of one kind, interleaved: reports on
+// Klitschko's defence against Pulev in Hamburg and on Povetkin's against
+// Chagaev in Moscow, which share nearly all their vocabulary.
+func siblingFights() []Document {
+	var docs []Document
+	for k := range 5 {
+		for _, f := range []struct{ id, champ, opp, city string }{
+			{"k", "Klitschko", "Pulev", "Hamburg"}, {"p", "Povetkin", "Chagaev", "Moscow"},
+		} {
+			title, text := boxing(f.champ, f.opp, f.city, k)
+			docs = append(docs, Document{ID: fmt.Sprint(f.id, k), Title: title, Text: text,
+				Time: t0.Add(time.Duration(len(docs)) * time.Hour)})
+		}
+	}
+	return docs
+}
+
+// splitConfig lets the two fights mix: without the clash of names they
+// are alike enough to join one topic, which is what splitting repairs.
+func splitConfig() Config {
+	cfg := DefaultConfig()
+	cfg.ClashPenalty = 1
+	cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6 // hand-written articles are short
+	return cfg
+}
+
+// TestSplitTwoStorylines: the two fights mix into one topic; with a member
+// source the topic is split, and every report ends with its own fight.
+func TestSplitTwoStorylines(t *testing.T) {
+	docs := siblingFights()
+	mixed := New(splitConfig(), nil)
+	var first Assignment
+	for i, d := range docs {
+		a := mixed.Add(d)
+		if i == 0 {
+			first = a
+		}
+		if a.TopicID != first.TopicID || a.Split != nil {
+			t.Fatalf("without a member source %s went to topic %d (split %v): the fights no longer mix, the test exercises nothing", d.ID, a.TopicID, a.Split)
+		}
+	}
+
+	c := New(splitConfig(), nil)
+	tr := newTracker(c)
+	for _, d := range docs {
+		tr.follow(d, c.Add(d))
+	}
+	if len(tr.splits) != 1 {
+		t.Fatalf("%d splits, want 1", len(tr.splits))
+	}
+	for _, d := range docs {
+		if same := tr.topicOf[d.ID] == tr.topicOf["k0"]; same != (d.ID[0] == 'k') {
+			t.Errorf("story %s in topic %d, k0 in %d", d.ID, tr.topicOf[d.ID], tr.topicOf["k0"])
+		}
+	}
+	sp := tr.splits[0]
+	if sp.From.ID != first.TopicID || sp.To.ID <= sp.From.ID {
+		t.Errorf("split from %d to %d, want from the mixed topic %d to a new one", sp.From.ID, sp.To.ID, first.TopicID)
+	}
+	for id, ms := range tr.members {
+		ts, ok := c.Topic(id)
+		if !ok || ts.Size != len(ms) {
+			t.Errorf("topic %d: clusterer has size %d (open %v), %d stories tracked", id, ts.Size, ok, len(ms))
+		}
+	}
+	// Each fight keeps its own name.
+	for _, id := range []int64{tr.topicOf["k0"], tr.topicOf["p0"]} {
+		ts, _ := c.Topic(id)
+		t.Logf("topic %d: %q (%d stories)", id, ts.Label, ts.Size)
+	}
+}
+
+// TestSplitRestart: with splits, a clusterer rebuilt from a saved state in
+// the middle of the stream ends where an uninterrupted one does.
+func TestSplitRestart(t *testing.T) {
+	docs := siblingFights()
+	run := func(restartAt int) (map[string]int64, State) {
+		c := New(splitConfig(), nil)
+		tr := newTracker(c)
+		for i, d := range docs {
+			if i == restartAt {
+				st := jsonRoundTrip(c.Snapshot())
+				c = New(splitConfig(), &st)
+				c.SetMemberSource(func(id int64) []Document { return slices.Clone(tr.members[id]) })
+			}
+			tr.follow(d, c.Add(d))
+		}
+		return tr.topicOf, jsonRoundTrip(c.Snapshot())
+	}
+	want, wantState := run(-1)
+	for _, at := range []int{3, 6, 7} {
+		got, gotState := run(at)
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotState, wantState) {
+			t.Errorf("restart before story %d: topics %v, want %v", at, got, want)
+		}
+	}
+}
+
+// TestSplitNeedsConsistentSource: a source that does not know the topic
+// as the clusterer does (a lost story, storage trouble) means no split,
+// never a wrong one.
+func TestSplitNeedsConsistentSource(t *testing.T) {
+	c := New(splitConfig(), nil)
+	tr := newTracker(c)
+	c.SetMemberSource(func(id int64) []Document {
+		ms := tr.members[id]
+		if len(ms) > 0 {
+			ms = ms[1:]
+		}
+		return slices.Clone(ms)
+	})
+	for _, d := range siblingFights() {
+		a := c.Add(d)
+		tr.follow(d, a)
+		if a.Split != nil {
+			t.Fatalf("split with an inconsistent member source at %s", d.ID)
+		}
+	}
+}
