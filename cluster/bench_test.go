@@ -47,8 +47,12 @@ func benchDoc(r *rand.Rand, i int) Document {
 func benchmarkAdd(b *testing.B, preload int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	c := New(DefaultConfig(), nil)
+	// Stories are kept in memory as a caller would keep them, so that split
+	// checks run as they do in the daemon.
+	tr := newTracker(c)
 	for i := 0; i < preload; i++ {
-		c.Add(benchDoc(r, i))
+		d := benchDoc(r, i)
+		tr.follow(d, c.Add(d))
 	}
 	docs := make([]Document, b.N)
 	for i := range docs {
@@ -57,7 +61,7 @@ func benchmarkAdd(b *testing.B, preload int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c.Add(docs[i])
+		tr.follow(docs[i], c.Add(docs[i]))
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "stories/s")
@@ -65,8 +69,8 @@ func benchmarkAdd(b *testing.B, preload int) {
 	b.ReportMetric(float64(c.lastID), "topics-ever")
 }
 
-// BenchmarkAdd measures analyze+assign per story with 1,000 and 50,000
-// stories already clustered.
+// BenchmarkAdd measures analyze+assign (with split checks) per story with
+// 1,000 and 50,000 stories already clustered.
 func BenchmarkAdd(b *testing.B) {
 	for _, n := range []int{1000, 50000} {
 		b.Run(fmt.Sprint("preloaded=", n), func(b *testing.B) { benchmarkAdd(b, n) })
