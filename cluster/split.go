@@ -141,8 +141,10 @@ func (c *Clusterer) trySplit(tp *topic, d Document, a *Assignment) {
 	a.Split = sp
 }
 
-// maxVecCache bounds the cache of story vectors (Clusterer.vecs).
-const maxVecCache = 1 << 13
+// maxVecCache bounds the cache of story vectors (Clusterer.vecs): a long
+// article's vector with its spellings is several kilobytes, and split checks
+// mostly re-read the recent stories of growing topics.
+const maxVecCache = 1 << 11
 
 type cachedVec struct {
 	doc Document // to tell an edited story from the one cached
