@@ -37,6 +37,7 @@ type topic struct {
 	headTerms   []TermWeight
 	heapIdx     int
 	neffSum     float64 // sum of the stories' effective numbers of terms
+	suspect     bool    // see TopicState.Suspect
 	norm        float64 // centroid length, valid while normAt == Clusterer.docs
 	normAt      int64
 }
@@ -56,7 +57,6 @@ type Clusterer struct {
 	byLast   topicHeap                   // open topics, least recently updated first
 	stems    stemCache
 	members  MemberSource
-	vecs     map[string]*cachedVec // see vector
 }
 
 // New returns a Clusterer with the given configuration that continues from
@@ -83,6 +83,7 @@ func New(cfg Config, st *State) *Clusterer {
 		tp := &topic{
 			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last,
 			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
+			suspect:   ts.Suspect,
 			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
 			index:     make(map[string]int, len(ts.Terms)),
 		}
@@ -174,7 +175,6 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
 	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
-	c.cacheVector(d, vec)
 
 	t := d.Time
 	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
@@ -212,6 +212,10 @@ func (c *Clusterer) Add(d Document) Assignment {
 		bestSim = 0
 	}
 	best.neffSum += neff
+	if !a.New && bestSim < th*c.cfg.SplitFactor {
+		// As unlike the topic as two storylines are unlike each other.
+		best.suspect = true
+	}
 	c.join(best, d, t, &vec, stats)
 	a.TopicID, a.Similarity = best.id, bestSim
 	// A centroid moves little once a topic is large, so a topic looks for a
@@ -221,7 +225,7 @@ func (c *Clusterer) Add(d Document) Assignment {
 	}
 	a.TopicID = best.id
 	if len(a.Merged) == 0 {
-		c.trySplit(best, d, &a)
+		c.trySplit(best, d, &vec, &a)
 		if tp := c.topics[a.TopicID]; tp != nil {
 			best = tp
 		}
@@ -674,6 +678,7 @@ func (tp *topic) state() TopicState {
 	ts := TopicState{
 		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last,
 		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline,
+		Suspect:       tp.suspect,
 		HeadlineTerms: append([]TermWeight(nil), tp.headTerms...),
 		Terms:         make([]TopicTerm, len(tp.terms)),
 	}

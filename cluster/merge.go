@@ -135,6 +135,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	a.normAt = -1
 	a.size += b.size
 	a.neffSum += b.neffSum
+	a.suspect = a.suspect || b.suspect
 	if b.first.Before(a.first) {
 		a.first = b.first
 	}

@@ -74,7 +74,8 @@ func (c *Clusterer) build(id int64, members []Document) *topic {
 	// applies.
 	c.open(tp)
 	for i, d := range members {
-		vec := c.vector(d)
+		v := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+		vec := &v
 		stats := make([]*termStat, len(vec.terms))
 		for k, term := range vec.terms {
 			stats[k] = c.stat(term)

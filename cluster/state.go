@@ -95,6 +95,10 @@ type TopicState struct {
 	// the centroid.
 	HeadlineID string
 	Headline   string
+	// Suspect is set once a story joined the topic at a similarity below
+	// the split bar (Config.SplitFactor): the topic may hold two
+	// storylines, and is checked for a split while it is young.
+	Suspect bool
 	// HeadlineTerms is that story's term vector, kept so that the next
 	// story can be compared with it; sorted by Term.
 	HeadlineTerms []TermWeight
