@@ -38,6 +38,7 @@ type topic struct {
 	heapIdx     int
 	neffSum     float64 // sum of the stories' effective numbers of terms
 	suspect     bool    // see TopicState.Suspect
+	sibling     int64   // see TopicState.SplitFrom
 	norm        float64 // centroid length, valid while normAt == Clusterer.docs
 	normAt      int64
 }
@@ -83,7 +84,7 @@ func New(cfg Config, st *State) *Clusterer {
 		tp := &topic{
 			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last,
 			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
-			suspect:   ts.Suspect,
+			suspect: ts.Suspect, sibling: ts.SplitFrom,
 			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
 			index:     make(map[string]int, len(ts.Terms)),
 		}
@@ -678,7 +679,7 @@ func (tp *topic) state() TopicState {
 	ts := TopicState{
 		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last,
 		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline,
-		Suspect:       tp.suspect,
+		Suspect: tp.suspect, SplitFrom: tp.sibling,
 		HeadlineTerms: append([]TermWeight(nil), tp.headTerms...),
 		Terms:         make([]TopicTerm, len(tp.terms)),
 	}

@@ -95,9 +95,9 @@ type Config struct {
 	// (two players arrested for the same offence, two actors cast in the
 	// same role) share most of their words; a story of one joins the other
 	// while both are a story or two, and from then on the mixed topic
-	// draws both. The bar is below MergeFactor, so a split is not merged
-	// straight back. Topics are checked at sizes 6 to 16, and only when a
-	// MemberSource is set. Negative disables it.
+	// draws both. The two parts are never merged back together. Only
+	// topics that a story joined below this bar are checked, at sizes 6
+	// to 16, and only when a MemberSource is set. Negative disables it.
 	SplitFactor float64
 	// LabelTerms is how many terms (a name bigram counts as one) a topic
 	// label has.

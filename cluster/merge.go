@@ -54,6 +54,9 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	var bestSim, bestRatio float64
 	for _, id := range ids {
 		o := seen[id]
+		if o.id == tp.sibling || tp.id == o.sibling {
+			continue // they were one topic and were split apart
+		}
 		small, large := tp, o
 		if small.size > large.size {
 			small, large = large, small

@@ -44,6 +44,21 @@ func (c *Clusterer) Forget(d Document) []string {
 	return out
 }
 
+// Count adds a story's terms to the document frequencies and the story to
+// the document count, without assigning it to a topic. With Forget it
+// follows an edited story: Forget the old version, Count the new one; the
+// story's topic keeps the old words until it is rebuilt. It returns the
+// terms counted.
+func (c *Clusterer) Count(d Document) []string {
+	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	for _, term := range vec.terms {
+		c.stat(term).df++
+	}
+	c.docs++
+	c.logN = math.Log(float64(c.docs) + 1)
+	return vec.terms
+}
+
 // Rebuild recomputes topic id from the stories that remain in it, given in
 // time order: centroid, size, first and last time, representative
 // headline and label come out as if only these stories had joined it. An

@@ -131,6 +131,7 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	kept := c.build(tp.id, pick(keep))
 	c.lastID++
 	moved := c.build(c.lastID, pick(move))
+	kept.sibling, moved.sibling = moved.id, kept.id
 	sp := &Split{From: kept.state(), To: moved.state()}
 	for _, i := range move {
 		sp.Moved = append(sp.Moved, docs[i].ID)

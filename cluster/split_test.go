@@ -169,3 +169,35 @@ func TestSplitNeedsConsistentSource(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitStaysSplit: a small part split off a large topic is not absorbed
+// back by it when the large one looks for twins.
+func TestSplitStaysSplit(t *testing.T) {
+	var docs []Document
+	add := func(id, champ, opp, city string, k int) {
+		title, text := boxing(champ, opp, city, k)
+		docs = append(docs, Document{ID: id, Title: title, Text: text, Time: t0.Add(time.Duration(len(docs)) * time.Hour)})
+	}
+	for k := range 10 {
+		add(fmt.Sprint("k", k), "Klitschko", "Pulev", "Hamburg", k)
+	}
+	for k := range 3 {
+		add(fmt.Sprint("p", k), "Povetkin", "Chagaev", "Moscow", k)
+	}
+	for k := 10; k < 20; k++ {
+		add(fmt.Sprint("k", k), "Klitschko", "Pulev", "Hamburg", k)
+	}
+	c := New(splitConfig(), nil)
+	tr := newTracker(c)
+	for _, d := range docs {
+		tr.follow(d, c.Add(d))
+	}
+	if len(tr.splits) == 0 {
+		t.Fatal("no split: the test exercises nothing")
+	}
+	for _, d := range docs {
+		if same := tr.topicOf[d.ID] == tr.topicOf["k0"]; same != (d.ID[0] == 'k') {
+			t.Errorf("story %s in topic %d, k0 in %d: the split was undone", d.ID, tr.topicOf[d.ID], tr.topicOf["k0"])
+		}
+	}
+}

@@ -99,6 +99,9 @@ type TopicState struct {
 	// the split bar (Config.SplitFactor): the topic may hold two
 	// storylines, and is checked for a split while it is young.
 	Suspect bool
+	// SplitFrom is, for the two topics a split made, the other one: the
+	// pair is never merged back together (see Config.SplitFactor).
+	SplitFrom int64
 	// HeadlineTerms is that story's term vector, kept so that the next
 	// story can be compared with it; sorted by Term.
 	HeadlineTerms []TermWeight

@@ -259,10 +259,22 @@ func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry)
 	}
 	defer w.close()
 	for _, a := range added {
-		if _, err := w.add(a.id, cluster.Document{
+		doc := cluster.Document{
 			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
 			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
-		}); err != nil {
+		}
+		if a.was != nil {
+			// An edited story stays in its topic; only the statistics
+			// follow the edit, so that they keep counting the stored words.
+			for _, t := range w.c.Forget(*a.was) {
+				w.b.df[t]--
+			}
+			for _, t := range w.c.Count(doc) {
+				w.b.df[t]++
+			}
+			continue
+		}
+		if _, err := w.add(a.id, doc); err != nil {
 			return err
 		}
 	}
@@ -277,6 +289,14 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	d.clusterer = nil
 	if err := upsertTermStats(ctx, tx, b.df); err != nil {
 		return err
+	}
+	for _, n := range b.df {
+		if n < 0 {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
+				return fmt.Errorf("update term statistics: %w", err)
+			}
+			break
+		}
 	}
 	if err := upsertTopics(ctx, tx, b.topics); err != nil {
 		return err
@@ -371,8 +391,8 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 }
 
 // countMembers sets the size of the given topics from their stored members
-// (an index range count): a removed feed's stories must not be counted, and
-// the clusterer's own count cannot know about removals.
+// (an index range count), which is what readers see, whatever a topic state
+// written by an older version says.
 func countMembers(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
 	if len(topics) == 0 {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
 )
 
@@ -225,6 +226,11 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		return nil, err
 	}
 	defer upd.Close()
+	before, err := tx.PrepareContext(ctx, "SELECT title, text, link, language FROM entries WHERE id = ?")
+	if err != nil {
+		return nil, err
+	}
+	defer before.Close()
 	nowMS := ms(now)
 	var added []addedEntry
 	for _, e := range uniq {
@@ -256,6 +262,15 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 				// An undated entry keeps the time we first saw it.
 				pub = old.published
 			}
+			var was cluster.Document
+			if err := before.QueryRowContext(ctx, old.id).Scan(&was.Title, &was.Text, &was.Link, &was.Language); err != nil {
+				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
+			}
+			if was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang {
+				// The words the clustering counted changed.
+				was.ID = fmt.Sprint(old.id)
+				added = append(added, addedEntry{id: old.id, entry: e, lang: lang, published: pub, was: &was})
+			}
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), h, old.id); err != nil {
 				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
@@ -266,12 +281,14 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 	return added, nil
 }
 
-// addedEntry is a newly stored entry, handed on to the clustering.
+// addedEntry is a newly stored entry, or an edited one (was is then its
+// earlier version), handed on to the clustering.
 type addedEntry struct {
 	id        int64
 	entry     feeds.Entry
 	lang      string
 	published int64
+	was       *cluster.Document
 }
 
 func lookupEntries(ctx context.Context, tx *sql.Tx, feedID int64, es []feeds.Entry) (map[string]existingEntry, error) {

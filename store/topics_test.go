@@ -493,6 +493,77 @@ func TestSplitPersists(t *testing.T) {
 	}
 }
 
+// TestEditedEntryStatistics: the document frequencies follow an edited
+// entry, so that removing its feed later takes out the words it has now,
+// not the ones it had (or those of another feed's entry).
+func TestEditedEntryStatistics(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	stats := func(db *DB) map[string]int64 {
+		m := map[string]int64{}
+		rows, err := db.db.Query("SELECT term, df FROM term_stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var term string
+			var df int64
+			rows.Scan(&term, &df)
+			m[term] = df
+		}
+		return m
+	}
+	b := feeds.Entry{ID: "b1", Title: "Charlie delta echo report", Link: "https://b.example/1", Published: t0}
+	save := func(db *DB, feed int64, e feeds.Entry) {
+		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	db, err := Open(ctx, filepath.Join(dir, "edited.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fa, _ := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
+	fb, _ := db.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
+	save(db, fb.ID, b)
+	a := feeds.Entry{ID: "a1", Title: "Alpha bravo zulu news", Link: "https://a.example/1", Published: t0.Add(time.Hour)}
+	save(db, fa.ID, a)
+	a.Title = "Charlie delta foxtrot"
+	save(db, fa.ID, a)
+
+	// The statistics now count the edited title, as a database that saw
+	// only the edited version does.
+	fresh, err := Open(ctx, filepath.Join(dir, "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	ga, _ := fresh.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
+	gb, _ := fresh.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
+	save(fresh, gb.ID, b)
+	save(fresh, ga.ID, a)
+	if got, want := stats(db), stats(fresh); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the edit: %v, want %v", got, want)
+	}
+
+	if _, err := db.RemoveFeed(ctx, fmt.Sprint(fa.ID)); err != nil {
+		t.Fatal(err)
+	}
+	never, err := Open(ctx, filepath.Join(dir, "never.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer never.Close()
+	hb, _ := never.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
+	save(never, hb.ID, b)
+	if got, want := stats(db), stats(never); !reflect.DeepEqual(got, want) {
+		t.Errorf("after removing the edited entry's feed: %v, want %v", got, want)
+	}
+}
+
 func TestSearchControlCharacters(t *testing.T) {
 	db := openTest(t)
 	if _, err := db.Search(context.Background(), "a\x00b", 0); err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
@@ -83,8 +84,8 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		docs    []cluster.Document
 		members = make(map[int64][]int) // topic → its documents, in joining order
 	)
-	// The daemon re-reads a topic's stories from the database; here they
-	// are in memory.
+	// The daemon re-reads a topic's stories from the database, in time
+	// order; here they are in memory, in file order.
 	c.SetMemberSource(func(id int64) []cluster.Document {
 		out := make([]cluster.Document, 0, len(members[id]))
 		for _, i := range members[id] {
@@ -145,13 +146,16 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 
 // follow applies what one Add did to the documents' topics: merged topics'
 // documents move to the surviving topic, a split moves some documents to
-// the new topic, and document idx joins its topic.
+// the new topic, and document idx joins its topic. Each topic's documents
+// stay in file order, which is the daemon's order (time, then entry ID)
+// for documents that arrive at one instant.
 func follow(a cluster.Assignment, idx int, docs []cluster.Document, members map[int64][]int, pred []int64) {
 	for _, m := range a.Merged {
 		for _, i := range members[m] {
 			pred[i] = a.TopicID
 		}
 		members[a.TopicID] = append(members[a.TopicID], members[m]...)
+		sort.Ints(members[a.TopicID])
 		delete(members, m)
 	}
 	sp := a.Split
