@@ -73,7 +73,7 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 	if len(members) == 0 {
 		return TopicState{}, false
 	}
-	tp := c.build(id, members)
+	tp := c.build(id, members, old != nil)
 	ts = tp.state()
 	if old == nil {
 		c.close(tp)
@@ -82,8 +82,13 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 }
 
 // build opens a topic with the given ID made of the given stories, as if
-// they had joined it in that order under the current statistics.
-func (c *Clusterer) build(id int64, members []Document) *topic {
+// they had joined it in that order under the current statistics. For a
+// live topic (one that stays open), story times are taken as Add takes
+// them: a story older than the window counts as arriving now, and a later
+// one moves the clock; so the topic does not close at the next story, and
+// the clock stays what a restart would load. A closed topic keeps its
+// stories' own times.
+func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	tp := &topic{id: id, index: make(map[string]int)}
 	// Opened first, so that join's bookkeeping (postings, the expiry heap)
 	// applies.
@@ -97,8 +102,11 @@ func (c *Clusterer) build(id int64, members []Document) *topic {
 		}
 		_, _, neff := c.weigh(vec, stats)
 		t := d.Time
-		if t.IsZero() {
+		if t.IsZero() || live && c.clock.Sub(t) > c.cfg.Window {
 			t = c.clock
+		}
+		if live && t.After(c.clock) {
+			c.clock = t
 		}
 		if i == 0 {
 			tp.first, tp.last = t, t

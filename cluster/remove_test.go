@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -152,5 +153,35 @@ func TestRebuildEmptyAndClosed(t *testing.T) {
 	a := c.Add(Document{ID: "y", Title: "Tara Reid leaves Malibu rehab", Time: late.Add(time.Hour)})
 	if a.TopicID == reid {
 		t.Error("a new story joined a closed topic after its rebuild")
+	}
+}
+
+// TestRebuildOpenTopicTimes: an open topic rebuilt from stories whose own
+// times are older than the window (they arrived late and were filed as
+// arriving then) stays open, as it was.
+func TestRebuildOpenTopicTimes(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	now := t0.Add(30 * 24 * time.Hour)
+	c.Add(Document{ID: "x", Title: "Volcano erupts in Iceland", Time: now})
+	var ms []Document
+	var id int64
+	for i, title := range []string{"Tara Reid checks into rehab", "Tara Reid in Malibu rehab", "Tara Reid leaves Malibu rehab"} {
+		d := Document{ID: fmt.Sprint("r", i), Title: title, Time: t0.Add(time.Duration(i) * time.Hour)}
+		id = c.Add(d).TopicID
+		ms = append(ms, d)
+	}
+	before, ok := c.Topic(id)
+	if !ok || before.Size != 3 {
+		t.Fatalf("late stories did not make one open topic: %+v", before)
+	}
+	ts, ok := c.Rebuild(id, ms[1:])
+	if !ok || ts.Size != 2 || !ts.Last.Equal(now) {
+		t.Errorf("rebuilt as %+v, want 2 stories, last at %v", ts, now)
+	}
+	a := c.Add(Document{ID: "y", Title: "Ash cloud over Iceland grounds flights", Time: now.Add(time.Hour)})
+	for _, closed := range a.Closed {
+		if closed == id {
+			t.Error("the rebuilt topic closed at the next story")
+		}
 	}
 }

@@ -128,9 +128,9 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 		return out
 	}
 	c.close(tp)
-	kept := c.build(tp.id, pick(keep))
+	kept := c.build(tp.id, pick(keep), true)
 	c.lastID++
-	moved := c.build(c.lastID, pick(move))
+	moved := c.build(c.lastID, pick(move), true)
 	kept.sibling, moved.sibling = moved.id, kept.id
 	sp := &Split{From: kept.state(), To: moved.state()}
 	for _, i := range move {
