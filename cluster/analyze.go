@@ -5,6 +5,14 @@ import (
 	"unicode/utf8"
 )
 
+// AnalyzerVersion changes whenever the analysis of a story changes
+// (tokenizer, stopwords, stemming, names, link slugs): statistics and
+// centroids stored by another version count terms this one would not
+// produce, and taking a story out (Clusterer.Forget) would subtract the
+// wrong ones. A store records it and asks for a recluster when it differs.
+// Version 2 reads link slugs.
+const AnalyzerVersion = 2
+
 // occurrence is one content-word occurrence after stopwords and stemming.
 type occurrence struct {
 	term    string // stem, or "stem1 stem2" for a name bigram

@@ -113,6 +113,16 @@ func loadClusterState(ctx context.Context, tx *sql.Tx, window time.Duration) (*c
 	return st, rows.Err()
 }
 
+// AnalyzerStale reports whether the stored clustering was made by another
+// version of the analyzer (cluster.AnalyzerVersion) than this program's:
+// its statistics count other terms, and a recluster brings them in line.
+func (d *DB) AnalyzerStale(ctx context.Context) (stored int, stale bool, err error) {
+	if err := d.db.QueryRowContext(ctx, "SELECT analyzer FROM cluster_meta WHERE id = 1").Scan(&stored); err != nil {
+		return 0, false, fmt.Errorf("store: analyzer version: %w", err)
+	}
+	return stored, stored != 0 && stored != cluster.AnalyzerVersion, nil
+}
+
 // clusterBatch collects the topic states and statistics of a batch of
 // Adds, so that each topic, each term and the counters are written once
 // per batch, not once per story. Memberships are written at once (see
@@ -313,8 +323,9 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	}
 	var gen int64
 	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = docs + ?,
-		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1
-		WHERE id = 1 RETURNING generation`, b.docs, lastID, ms(clock)).Scan(&gen); err != nil {
+		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1,
+		analyzer = CASE WHEN analyzer = 0 THEN ? ELSE analyzer END
+		WHERE id = 1 RETURNING generation`, b.docs, lastID, ms(clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
 		return fmt.Errorf("update cluster counters: %w", err)
 	}
 	d.pending = c

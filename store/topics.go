@@ -238,7 +238,7 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 	for _, q := range []string{
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
-		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0",
+		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0, analyzer = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err

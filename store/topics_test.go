@@ -570,3 +570,35 @@ func TestSearchControlCharacters(t *testing.T) {
 		t.Errorf("search with a NUL: %v", err)
 	}
 }
+
+// TestAnalyzerVersion: a database records which analyzer built its
+// clustering; one built by another version is reported stale until a
+// recluster rebuilds it.
+func TestAnalyzerVersion(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if v, stale, err := db.AnalyzerStale(ctx); err != nil || stale || v != 0 {
+		t.Fatalf("empty database: version %d, stale %v, %v", v, stale, err)
+	}
+	f, _ := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
+		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, stale, _ := db.AnalyzerStale(ctx); stale || v != cluster.AnalyzerVersion {
+		t.Errorf("after clustering: version %d, stale %v; want %d", v, stale, cluster.AnalyzerVersion)
+	}
+	// As a database clustered before versions were recorded looks.
+	if _, err := db.db.Exec("UPDATE cluster_meta SET analyzer = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, stale, _ := db.AnalyzerStale(ctx); !stale {
+		t.Error("version 1 not reported stale")
+	}
+	if _, _, err := db.Recluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, stale, _ := db.AnalyzerStale(ctx); stale || v != cluster.AnalyzerVersion {
+		t.Errorf("after recluster: version %d, stale %v", v, stale)
+	}
+}

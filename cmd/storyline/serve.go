@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/cmd/storyline/internal/demo"
 	"github.com/storyline/storyline/cmd/storyline/internal/poller"
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
@@ -106,6 +107,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", e.dbPath)
+	if stored, stale, err := db.AnalyzerStale(ctx); err != nil {
+		return err
+	} else if stale {
+		log.Warn("the storylines were built by another version of the analyzer: run `storyline recluster` to rebuild them",
+			"stored", stored, "current", cluster.AnalyzerVersion)
+	}
 
 	p := newPoller(e.cfg, db)
 	p.OnOutcome = func(o poller.Outcome) { logOutcome(log, metrics, o) }
