@@ -55,6 +55,12 @@ func (sc *stemCache) stem(l *language, t *token) string {
 	return s
 }
 
+// analyzeDoc is a story's IDF-free vector, analyzed with the clusterer's
+// stem cache and weights.
+func (c *Clusterer) analyzeDoc(d Document) docVector {
+	return vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+}
+
 // analyzeCached is analyze with a stem cache (nil for none), reading the
 // words of the link's slug (see linkSlug) as body text too.
 func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {

@@ -175,7 +175,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // and updates the statistics. It never fails: a story without content words
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
-	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	vec := c.analyzeDoc(d)
 
 	t := d.Time
 	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {

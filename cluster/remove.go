@@ -18,7 +18,7 @@ import (
 // analyzer of an older version did not produce). Its topic is fixed by
 // Rebuild.
 func (c *Clusterer) Forget(d Document) []string {
-	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	vec := c.analyzeDoc(d)
 	var out []string
 	for _, term := range vec.terms {
 		if s := c.stats[term]; s != nil {
@@ -50,7 +50,7 @@ func (c *Clusterer) Forget(d Document) []string {
 // story's topic keeps the old words until it is rebuilt. It returns the
 // terms counted.
 func (c *Clusterer) Count(d Document) []string {
-	vec := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	vec := c.analyzeDoc(d)
 	for _, term := range vec.terms {
 		c.stat(term).df++
 	}
@@ -94,13 +94,12 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	// applies.
 	c.open(tp)
 	for i, d := range members {
-		v := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
-		vec := &v
+		vec := c.analyzeDoc(d)
 		stats := make([]*termStat, len(vec.terms))
 		for k, term := range vec.terms {
 			stats[k] = c.stat(term)
 		}
-		_, _, neff := c.weigh(vec, stats)
+		_, _, neff := c.weigh(&vec, stats)
 		t := d.Time
 		if t.IsZero() || live && c.clock.Sub(t) > c.cfg.Window {
 			t = c.clock
@@ -113,7 +112,7 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 			heap.Fix(&c.byLast, tp.heapIdx)
 		}
 		tp.neffSum += neff
-		c.join(tp, d, t, vec, stats)
+		c.join(tp, d, t, &vec, stats)
 	}
 	return tp
 }

@@ -1,6 +1,9 @@
 package cluster
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // MemberSource returns the stories of an open topic in the order they
 // joined it (or in time order), as the caller stored them. It is how the
@@ -100,7 +103,7 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 		if len(na) == 0 || len(nb) == 0 {
 			return
 		}
-		stable := equalInts(na, A)
+		stable := slices.Equal(na, A)
 		A, B = na, nb
 		ca, cb = centroid(vecs, A, dim), centroid(vecs, B, dim)
 		if stable {
@@ -147,7 +150,7 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 func (c *Clusterer) memberVectors(docs []Document, vec *docVector) []*docVector {
 	out := make([]*docVector, len(docs))
 	for i, d := range docs[:len(docs)-1] {
-		v := vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+		v := c.analyzeDoc(d)
 		out[i] = &v
 	}
 	out[len(docs)-1] = vec
@@ -170,15 +173,14 @@ type dense struct {
 // (the story is already counted in the statistics), over the vocabulary
 // vocab, which it extends.
 func (c *Clusterer) weightedVector(raw *docVector, vocab map[string]int) sparse {
-	terms, u := raw.terms, raw.u
 	var v sparse
 	var norm float64
-	for k, term := range terms {
+	for k, term := range raw.terms {
 		s := c.peekStat(term)
 		if s == nil {
 			continue
 		}
-		w := u[k] * c.idf(s)
+		w := raw.u[k] * c.idf(s)
 		if w == 0 {
 			continue
 		}
@@ -243,16 +245,4 @@ func argmin(n int, f func(int) float64) int {
 		}
 	}
 	return best
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -147,7 +147,6 @@ func newClusterBatch() *clusterBatch {
 // stories of a topic (cluster.MemberSource) from them.
 type clusterWriter struct {
 	ctx                      context.Context
-	tx                       *sql.Tx
 	c                        *cluster.Clusterer
 	insert, moveAll, moveOne *sql.Stmt
 	dropTopic, readMembers   *sql.Stmt
@@ -156,7 +155,7 @@ type clusterWriter struct {
 }
 
 func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*clusterWriter, error) {
-	w := &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
+	w := &clusterWriter{ctx: ctx, c: c, b: newClusterBatch()}
 	// A story's membership is written before its new topic's row, which
 	// is written once per batch: the reference is checked at commit.
 	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
@@ -170,9 +169,7 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 		{&w.moveAll, "UPDATE topic_entries SET topic_id = ? WHERE topic_id = ?"},
 		{&w.moveOne, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?"},
 		{&w.dropTopic, "DELETE FROM topics WHERE id = ?"},
-		{&w.readMembers, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
-			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
-			WHERE te.topic_id = ? ORDER BY e.published_at, e.id`},
+		{&w.readMembers, topicDocsQuery},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -322,7 +319,7 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 		}
 	}
 	var gen int64
-	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = docs + ?,
+	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs + ?, 0),
 		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1,
 		analyzer = CASE WHEN analyzer = 0 THEN ? ELSE analyzer END
 		WHERE id = 1 RETURNING generation`, b.docs, lastID, ms(clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
@@ -428,14 +425,21 @@ func countMembers(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 
 var errInjected = errors.New("store: injected failure")
 
+// docColumns are the columns queryDocs reads, and topicDocsQuery a topic's
+// stories in time order, the order in which they are clustered.
+const (
+	docColumns     = "e.id, e.title, e.text, e.link, e.language, e.published_at"
+	topicDocsQuery = "SELECT " + docColumns + ` FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+		WHERE te.topic_id = ? ORDER BY e.published_at, e.id`
+)
+
 // storedDoc is an entry as the clusterer sees it.
 type storedDoc struct {
 	id  int64
 	doc cluster.Document
 }
 
-// queryDocs reads entries as documents; the query selects id, title, text,
-// link, language and published_at. The rows are read to the end before
+// queryDocs reads entries as documents; the query selects docColumns. The rows are read to the end before
 // returning, so the caller may write in the same transaction next.
 func queryDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]storedDoc, error) {
 	return scanDocs(tx.QueryContext(ctx, query, args...))

@@ -343,8 +343,7 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
-	gone, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
-		FROM entries e WHERE e.feed_id = ? ORDER BY e.published_at, e.id`, id)
+	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+" FROM entries e WHERE e.feed_id = ? ORDER BY e.published_at, e.id", id)
 	if err != nil {
 		return fmt.Errorf("read the feed's entries: %w", err)
 	}
@@ -368,21 +367,16 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id); err != nil {
 		return err
 	}
-	// From here the clusterer runs ahead of the database until the commit
-	// (see saveClusterBatch).
 	c := d.clusterer
-	d.clusterer = nil
-	df := make(map[string]int64)
+	b := newClusterBatch()
 	for _, g := range gone {
 		for _, term := range c.Forget(g.doc) {
-			df[term]--
+			b.df[term]--
 		}
+		b.docs--
 	}
-	rebuilt := make(map[int64]cluster.TopicState)
 	for _, tid := range touched {
-		rest, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
-			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
-			WHERE te.topic_id = ? ORDER BY e.published_at, e.id`, tid)
+		rest, err := queryDocs(ctx, tx, topicDocsQuery, tid)
 		if err != nil {
 			return fmt.Errorf("read topic %d: %w", tid, err)
 		}
@@ -397,22 +391,9 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 			}
 			continue
 		}
-		rebuilt[tid] = ts
+		b.topics[tid] = ts
 	}
-	if err := upsertTopics(ctx, tx, rebuilt); err != nil {
-		return err
-	}
-	if err := upsertTermStats(ctx, tx, df); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
-		return fmt.Errorf("update term statistics: %w", err)
-	}
-	var gen int64
-	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs - ?, 0),
-		generation = generation + 1 WHERE id = 1 RETURNING generation`, len(gone)).Scan(&gen); err != nil {
-		return fmt.Errorf("update cluster counters: %w", err)
-	}
-	d.pending, d.pendingGen = c, gen
-	return nil
+	// Written as a batch of polls is, which also sets the clusterer aside
+	// until the commit.
+	return d.saveClusterBatch(ctx, tx, b)
 }

@@ -247,8 +247,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 	d.clusterer = cluster.New(d.config(), nil)
 	// The rows are read to the end before writing: one connection cannot
 	// interleave a read cursor with writes in the same transaction safely.
-	docs, err := queryDocs(ctx, tx, `SELECT e.id, e.title, e.text, e.link, e.language, e.published_at
-		FROM entries e ORDER BY e.published_at, e.id`)
+	docs, err := queryDocs(ctx, tx, "SELECT "+docColumns+" FROM entries e ORDER BY e.published_at, e.id")
 	if err != nil {
 		return 0, err
 	}
@@ -259,7 +258,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer func() { w.close() }()
+	defer w.close()
 	for i, x := range docs {
 		if d.failRecluster > 0 && i == d.failRecluster {
 			return 0, errInjected

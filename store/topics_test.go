@@ -313,21 +313,9 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		return db, ids
 	}
 	termStats := func(db *DB) (map[string]int64, int64) {
-		m := map[string]int64{}
-		rows, err := db.db.Query("SELECT term, df FROM term_stats")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var term string
-			var df int64
-			rows.Scan(&term, &df)
-			m[term] = df
-		}
 		var docs int64
 		db.db.QueryRow("SELECT docs FROM cluster_meta").Scan(&docs)
-		return m, docs
+		return termStatsOf(t, db), docs
 	}
 
 	never, _ := open("never.db", 0)
@@ -499,21 +487,7 @@ func TestSplitPersists(t *testing.T) {
 func TestEditedEntryStatistics(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	stats := func(db *DB) map[string]int64 {
-		m := map[string]int64{}
-		rows, err := db.db.Query("SELECT term, df FROM term_stats")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var term string
-			var df int64
-			rows.Scan(&term, &df)
-			m[term] = df
-		}
-		return m
-	}
+	stats := func(db *DB) map[string]int64 { return termStatsOf(t, db) }
 	b := feeds.Entry{ID: "b1", Title: "Charlie delta echo report", Link: "https://b.example/1", Published: t0}
 	save := func(db *DB, feed int64, e feeds.Entry) {
 		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}); err != nil {
@@ -562,6 +536,26 @@ func TestEditedEntryStatistics(t *testing.T) {
 	if got, want := stats(db), stats(never); !reflect.DeepEqual(got, want) {
 		t.Errorf("after removing the edited entry's feed: %v, want %v", got, want)
 	}
+}
+
+// termStatsOf reads the stored document frequencies.
+func termStatsOf(t *testing.T, db *DB) map[string]int64 {
+	t.Helper()
+	m := map[string]int64{}
+	rows, err := db.db.Query("SELECT term, df FROM term_stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var term string
+		var df int64
+		if err := rows.Scan(&term, &df); err != nil {
+			t.Fatal(err)
+		}
+		m[term] = df
+	}
+	return m
 }
 
 func TestSearchControlCharacters(t *testing.T) {
