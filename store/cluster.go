@@ -150,6 +150,7 @@ type clusterWriter struct {
 	c                        *cluster.Clusterer
 	insert, moveAll, moveOne *sql.Stmt
 	dropTopic, readMembers   *sql.Stmt
+	repoint, alias           *sql.Stmt
 	b                        *clusterBatch
 	sourceErr                error
 }
@@ -170,6 +171,8 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 		{&w.moveOne, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?"},
 		{&w.dropTopic, "DELETE FROM topics WHERE id = ?"},
 		{&w.readMembers, topicDocsQuery},
+		{&w.repoint, "UPDATE topic_aliases SET topic_id = ? WHERE topic_id = ?"},
+		{&w.alias, "INSERT OR REPLACE INTO topic_aliases (id, topic_id) VALUES (?, ?)"},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -184,7 +187,7 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 
 func (w *clusterWriter) close() {
 	w.c.SetMemberSource(nil)
-	for _, st := range []*sql.Stmt{w.insert, w.moveAll, w.moveOne, w.dropTopic, w.readMembers} {
+	for _, st := range []*sql.Stmt{w.insert, w.moveAll, w.moveOne, w.dropTopic, w.readMembers, w.repoint, w.alias} {
 		if st != nil {
 			st.Close()
 		}
@@ -215,11 +218,22 @@ func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assign
 	}
 	b := w.b
 	for _, m := range a.Merged {
-		if _, err := w.moveAll.ExecContext(w.ctx, a.TopicID, m); err != nil {
-			return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
-		}
-		if _, err := w.dropTopic.ExecContext(w.ctx, m); err != nil {
-			return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
+		// The merged topic's ID, and the IDs that already led to it, lead
+		// to the surviving topic from now on: a subscription to its feed
+		// follows the storyline. The alias goes in before the topic goes,
+		// which would take aliases pointing at it along.
+		for _, step := range []struct {
+			st   *sql.Stmt
+			args []any
+		}{
+			{w.moveAll, []any{a.TopicID, m}},
+			{w.repoint, []any{a.TopicID, m}},
+			{w.alias, []any{m, a.TopicID}},
+			{w.dropTopic, []any{m}},
+		} {
+			if _, err := step.st.ExecContext(w.ctx, step.args...); err != nil {
+				return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
+			}
 		}
 		delete(b.topics, m)
 	}

@@ -151,6 +151,22 @@ func (d *DB) Topic(ctx context.Context, id int64) (Topic, error) {
 	return ts[0], nil
 }
 
+// TopicMovedTo returns the topic whose stories an ID that names no topic of
+// its own now belong to: the topic it was merged into, or after a
+// recluster the new topic holding most of its stories. ErrNotFound when
+// the ID never named a topic or its stories are gone.
+func (d *DB) TopicMovedTo(ctx context.Context, id int64) (int64, error) {
+	var to int64
+	err := d.db.QueryRowContext(ctx, "SELECT topic_id FROM topic_aliases WHERE id = ?", id).Scan(&to)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: topic %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: topic %d: %w", id, err)
+	}
+	return to, nil
+}
+
 // Search returns the entries whose title or text match the words of query
 // (all of them, in any order), best match first.
 func (d *DB) Search(ctx context.Context, query string, limit int) ([]StoredEntry, error) {
@@ -236,15 +252,30 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 }
 
 func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
+	// New topics are numbered after every ID ever handed out, so that an
+	// old ID never names a different storyline: it becomes an alias of the
+	// new topic that holds most of its stories (see saveReclusterAliases).
+	var lastID int64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(m.last_topic_id,
+		IFNULL((SELECT MAX(id) FROM topics), 0), IFNULL((SELECT MAX(id) FROM topic_aliases), 0))
+		FROM cluster_meta m WHERE m.id = 1`).Scan(&lastID); err != nil {
+		return 0, err
+	}
 	for _, q := range []string{
+		"DROP TABLE IF EXISTS temp.old_topic_entries", "DROP TABLE IF EXISTS temp.old_topic_aliases",
+		"CREATE TEMP TABLE old_topic_entries AS SELECT entry_id, topic_id FROM topic_entries",
+		"CREATE TEMP TABLE old_topic_aliases AS SELECT id, topic_id FROM topic_aliases",
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
-		"UPDATE cluster_meta SET docs = 0, last_topic_id = 0, clock = 0, analyzer = 0",
+		"UPDATE cluster_meta SET docs = 0, clock = 0, analyzer = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err
 		}
 	}
-	d.clusterer = cluster.New(d.config(), nil)
+	if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET last_topic_id = ?", lastID); err != nil {
+		return 0, err
+	}
+	d.clusterer = cluster.New(d.config(), &cluster.State{LastTopicID: lastID})
 	// The rows are read to the end before writing: one connection cannot
 	// interleave a read cursor with writes in the same transaction safely.
 	docs, err := queryDocs(ctx, tx, "SELECT "+docColumns+" FROM entries e ORDER BY e.published_at, e.id")
@@ -285,6 +316,38 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		d.clusterer = nil
 		return 0, nil
 	}
+	if err := saveReclusterAliases(ctx, tx); err != nil {
+		return 0, err
+	}
 	d.pending = d.clusterer
 	return len(docs), nil
+}
+
+// saveReclusterAliases points every topic ID of the replaced clustering
+// (topics and their aliases) at the new topic holding most of its stories,
+// the lowest ID on a tie. An old topic none of whose stories remain gets
+// no alias.
+func saveReclusterAliases(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`WITH votes AS (
+			SELECT o.topic_id AS old, n.topic_id AS new, COUNT(*) AS n
+			FROM old_topic_entries o JOIN topic_entries n ON n.entry_id = o.entry_id
+			GROUP BY o.topic_id, n.topic_id
+		), best AS (
+			SELECT old, new FROM (
+				SELECT old, new, ROW_NUMBER() OVER (PARTITION BY old ORDER BY n DESC, new) AS rank
+				FROM votes)
+			WHERE rank = 1
+		)
+		INSERT INTO topic_aliases (id, topic_id)
+		SELECT old, new FROM best
+		UNION ALL
+		SELECT a.id, b.new FROM old_topic_aliases a JOIN best b ON b.old = a.topic_id`,
+		"DROP TABLE temp.old_topic_entries", "DROP TABLE temp.old_topic_aliases",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("keep old topic IDs: %w", err)
+		}
+	}
+	return nil
 }

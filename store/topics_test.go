@@ -596,3 +596,108 @@ func TestAnalyzerVersion(t *testing.T) {
 		t.Errorf("after recluster: version %d, stale %v", v, stale)
 	}
 }
+
+// TestTopicAliases: a topic merged into another leaves its ID behind as an
+// alias of the survivor; a recluster numbers its topics after every old ID
+// and makes each old ID an alias of the new topic with most of its
+// stories; a failed recluster keeps the aliases as they were; and removing
+// the stories' feed takes the aliases along with the topics.
+func TestTopicAliases(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f, _ := db.AddFeed(ctx, NewFeed{URL: "https://volcano.example/feed"})
+	// As in cluster's TestAbsorbSmallTopic: the early story opens a topic
+	// that later absorbs the storyline's own.
+	heads := []string{"Ash cloud grounds flights",
+		"Iceland volcano erupts", "Volcano eruption in Iceland",
+		"Iceland volcano eruption grows", "Scientists watch Iceland volcano",
+		"Iceland volcano eruption intensifies", "Lava flows from Iceland volcano",
+		"Iceland volcano eruption seen from space", "Volcano in Iceland erupts again",
+		"Iceland volcano spews ash", "Iceland volcano eruption disrupts flights",
+		"Ash falls near Iceland volcano", "Flights cancelled over Iceland volcano eruption",
+	}
+	var es []feeds.Entry
+	for i, h := range heads {
+		es = append(es, feeds.Entry{ID: fmt.Sprint("v", i), Title: h, Published: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}); err != nil {
+		t.Fatal(err)
+	}
+	aliases := func() map[int64]int64 {
+		t.Helper()
+		rows, err := db.db.QueryContext(ctx, "SELECT id, topic_id FROM topic_aliases")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[int64]int64{}
+		for rows.Next() {
+			var from, to int64
+			if err := rows.Scan(&from, &to); err != nil {
+				t.Fatal(err)
+			}
+			m[from] = to
+		}
+		return m
+	}
+	topics, _ := db.Topics(ctx, TopicQuery{})
+	if len(topics) != 1 {
+		t.Fatalf("%d topics, want the one storyline: %+v", len(topics), topics)
+	}
+	live := topics[0].ID
+	merged := aliases()
+	if len(merged) == 0 {
+		t.Fatal("no alias after the merge (the stream no longer merges: the test needs another)")
+	}
+	for from, to := range merged {
+		if to != live {
+			t.Errorf("alias %d -> %d, want -> %d (the surviving topic)", from, to, live)
+		}
+		if _, err := db.Topic(ctx, from); !errors.Is(err, ErrNotFound) {
+			t.Errorf("merged topic %d still found: %v", from, err)
+		}
+		if got, err := db.TopicMovedTo(ctx, from); err != nil || got != live {
+			t.Errorf("TopicMovedTo(%d) = %d, %v; want %d", from, got, err, live)
+		}
+	}
+	if _, err := db.TopicMovedTo(ctx, live); !errors.Is(err, ErrNotFound) {
+		t.Errorf("TopicMovedTo(live topic) = %v, want ErrNotFound", err)
+	}
+
+	db.failRecluster = 5
+	if _, _, err := db.Recluster(ctx); !errors.Is(err, errInjected) {
+		t.Fatalf("Recluster with injected failure: %v", err)
+	}
+	if got := aliases(); !reflect.DeepEqual(got, merged) {
+		t.Errorf("failed recluster changed the aliases: %v, want %v", got, merged)
+	}
+	db.failRecluster = 0
+
+	if _, _, err := db.Recluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	topics, _ = db.Topics(ctx, TopicQuery{})
+	if len(topics) != 1 {
+		t.Fatalf("%d topics after recluster, want 1", len(topics))
+	}
+	renumbered := topics[0].ID
+	old := []int64{live}
+	for from := range merged {
+		old = append(old, from)
+		if renumbered <= from {
+			t.Errorf("recluster reused ID %d (an old topic was %d)", renumbered, from)
+		}
+	}
+	for _, id := range old {
+		if got, err := db.TopicMovedTo(ctx, id); err != nil || got != renumbered {
+			t.Errorf("after recluster TopicMovedTo(%d) = %d, %v; want %d", id, got, err, renumbered)
+		}
+	}
+
+	if _, err := db.RemoveFeed(ctx, f.URL); err != nil {
+		t.Fatal(err)
+	}
+	if got := aliases(); len(got) != 0 {
+		t.Errorf("aliases of deleted topics remain: %v", got)
+	}
+}

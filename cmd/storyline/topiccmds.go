@@ -105,7 +105,18 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	defer db.Close()
 	t, err := db.Topic(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no topic with ID %d", id)
+		// A topic merged into another, or renumbered by a recluster, lives
+		// on under the other ID.
+		to, aliasErr := db.TopicMovedTo(ctx, id)
+		if aliasErr != nil {
+			if errors.Is(aliasErr, store.ErrNotFound) {
+				return fmt.Errorf("no topic with ID %d", id)
+			}
+			return aliasErr
+		}
+		fmt.Fprintf(e.stderr, "storyline: topic %d is now topic %d (merged, or renumbered by recluster)\n", id, to)
+		id = to
+		t, err = db.Topic(ctx, id)
 	}
 	if err != nil {
 		return err

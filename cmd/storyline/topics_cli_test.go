@@ -99,10 +99,32 @@ func TestCLITopicsSearchRecluster(t *testing.T) {
 	if !strings.Contains(out, "reclustered 61 entries") {
 		t.Errorf("recluster: %q", out)
 	}
-	first := mustRun(t, "--db", db, "topics", "--json", "--limit", "0")
+	// Each recluster numbers its topics after every ID handed out before,
+	// so the IDs differ and the rest must not.
+	withoutIDs := func(js string) string {
+		var ts []map[string]any
+		if err := json.Unmarshal([]byte(js), &ts); err != nil {
+			t.Fatal(err)
+		}
+		for _, tp := range ts {
+			delete(tp, "id")
+		}
+		b, _ := json.Marshal(ts)
+		return string(b)
+	}
+	firstJSON := mustRun(t, "--db", db, "topics", "--json", "--limit", "0")
+	first := withoutIDs(firstJSON)
 	mustRun(t, "--db", db, "recluster")
-	if again := mustRun(t, "--db", db, "topics", "--json", "--limit", "0"); again != first {
+	if again := withoutIDs(mustRun(t, "--db", db, "topics", "--json", "--limit", "0")); again != first {
 		t.Errorf("recluster is not deterministic:\n%s\n---\n%s", first, again)
+	}
+	// An ID of the replaced clustering still finds its storyline.
+	var old []map[string]any
+	json.Unmarshal([]byte(firstJSON), &old)
+	oldID := jsonNum(old[0]["id"].(float64))
+	out, stderr, err := runCLI(t, "--db", db, "topic", oldID)
+	if err != nil || !strings.Contains(stderr, "topic "+oldID+" is now topic") || !strings.Contains(out, old[0]["headline"].(string)) {
+		t.Errorf("topic %s after recluster: err %v, stderr %q, stdout %q", oldID, err, stderr, out)
 	}
 	var rebuilt []map[string]any
 	json.Unmarshal([]byte(mustRun(t, "--db", db, "topics", "--json", "--min-size", "2")), &rebuilt)

@@ -72,6 +72,12 @@ type badRequest string
 
 func (e badRequest) Error() string { return string(e) }
 
+// movedTo is a topic ID whose stories are now in another topic (merged, or
+// renumbered by a recluster): the client is sent there for good.
+type movedTo struct{ from, to int64 }
+
+func (e movedTo) Error() string { return fmt.Sprintf("topic %d is now topic %d", e.from, e.to) }
+
 func parseParams(r *http.Request) (params, error) {
 	v := r.URL.Query()
 	p := params{limit: defaultLimit, q: strings.TrimSpace(v.Get("q"))}
@@ -139,9 +145,19 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p
 func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder, lastModified time.Time) *rendered {
 	f, err := build(r.Context(), r, ext, p)
 	var br badRequest
+	var mv movedTo
 	switch {
 	case errors.As(err, &br):
 		http.Error(w, br.Error(), http.StatusBadRequest)
+		return nil
+	case errors.As(err, &mv):
+		// A permanent redirect: feed readers update the subscription, so
+		// the reader keeps following the storyline.
+		to := s.links(r, ext, p).topicFeed(mv.to)
+		if q := p.query(); q != "" {
+			to += "?" + q
+		}
+		http.Redirect(w, r, to, http.StatusMovedPermanently)
 		return nil
 	case errors.Is(err, store.ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
@@ -204,6 +220,15 @@ func (s *Server) mergedFeed(ctx context.Context, r *http.Request, ext string, p 
 // topicFeed is the stories of one topic.
 func (s *Server) topicFeed(ctx context.Context, r *http.Request, ext string, p params, id int64) (*feeds.OutFeed, error) {
 	t, err := s.store.Topic(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		to, aliasErr := s.store.TopicMovedTo(ctx, id)
+		if aliasErr == nil {
+			return nil, movedTo{from: id, to: to}
+		}
+		if !errors.Is(aliasErr, store.ErrNotFound) {
+			return nil, aliasErr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ type Store interface {
 	Search(ctx context.Context, query string, limit int) ([]store.StoredEntry, error)
 	Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error)
 	Topic(ctx context.Context, id int64) (store.Topic, error)
+	TopicMovedTo(ctx context.Context, id int64) (int64, error)
 	Ping(ctx context.Context) error
 	// DataVersion changes whenever what the feeds show may have changed;
 	// rendered responses are reused while it stays the same, and its time

@@ -700,3 +700,33 @@ func TestWindowMovesInvalidates(t *testing.T) {
 		t.Errorf("digest 80 h later: status %d (body changed: %v)", rec.Code, rec.Body.String() != first.Body.String())
 	}
 }
+
+// TestMovedTopicRedirects: a topic ID that lives on under another ID (here:
+// every topic, renumbered by a recluster) answers with a permanent
+// redirect to the topic's feed in the same format, query kept, so a
+// subscription follows the storyline.
+func TestMovedTopicRedirects(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	before := topicIDs(t, f)
+	if _, _, err := f.db.Recluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range before {
+		to, err := f.db.TopicMovedTo(ctx, tp.ID)
+		if err != nil {
+			t.Fatalf("topic %d: %v", tp.ID, err)
+		}
+		rec := f.get(t, fmt.Sprintf("/topics/%d.rss?limit=5", tp.ID))
+		want := fmt.Sprintf("https://storyline.example/topics/%d.rss?limit=5", to)
+		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != want {
+			t.Errorf("topic %d: status %d, Location %q; want 301 to %s", tp.ID, rec.Code, rec.Header().Get("Location"), want)
+		}
+		if pf := parse(t, f.get(t, strings.TrimPrefix(want, "https://storyline.example"))); len(pf.Entries) == 0 {
+			t.Errorf("topic %d: the new topic's feed is empty", to)
+		}
+	}
+	if rec := f.get(t, "/topics/99999.atom"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown topic: status %d, want 404", rec.Code)
+	}
+}
