@@ -24,33 +24,34 @@ type occurrence struct {
 	slug    bool // found in the link's slug
 }
 
-// analyze turns a document's title and text into term occurrences.
-func analyze(title, text, lang string) []occurrence {
-	return analyzeCached(title, text, "", lang, nil)
-}
-
 // stemCache remembers stems: Snowball is the costliest step of analysis,
 // and news reuses a small vocabulary. It is bounded by emptying it when
-// full; stems are a pure function of the word, so results do not depend on
-// it.
+// full; stems are a pure function of the word and its language, so results
+// do not depend on it. Keying by language too keeps it useful on a stream
+// that mixes languages.
 type stemCache struct {
-	lang  *language
-	stems map[string]string
+	stems map[stemKey]string
+}
+
+type stemKey struct {
+	l    *language
+	word string
 }
 
 const maxStemCache = 1 << 16
 
 func (sc *stemCache) stem(l *language, t *token) string {
-	if sc == nil {
-		return stemToken(l, t)
+	if sc == nil || t.number {
+		return stemToken(l, t) // a number is its own term: nothing to save
 	}
-	if sc.lang != l || len(sc.stems) >= maxStemCache {
-		sc.lang, sc.stems = l, make(map[string]string)
+	if sc.stems == nil || len(sc.stems) >= maxStemCache {
+		sc.stems = make(map[stemKey]string)
 	}
-	s, ok := sc.stems[t.lower]
-	if !ok || t.number {
+	k := stemKey{l, t.lower}
+	s, ok := sc.stems[k]
+	if !ok {
 		s = stemToken(l, t)
-		sc.stems[t.lower] = s
+		sc.stems[k] = s
 	}
 	return s
 }
@@ -153,8 +154,7 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *ste
 // are never stopwords, so "US" survives while "us" does not.
 func isStop(l *language, t *token) bool {
 	if t.number {
-		digits := strings.Count(t.text, ".") == 0
-		return digits && len(t.text) < 3
+		return !strings.Contains(t.text, ".") && len(t.text) < 3
 	}
 	if t.allCaps && !t.sentStart {
 		return false

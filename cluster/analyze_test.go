@@ -7,6 +7,12 @@ import (
 	"unicode/utf8"
 )
 
+// analyze turns a document's title and text into term occurrences, without
+// a stem cache.
+func analyze(title, text, lang string) []occurrence {
+	return analyzeCached(title, text, "", lang, nil)
+}
+
 func terms(occ []occurrence) []string {
 	var out []string
 	for _, o := range occ {

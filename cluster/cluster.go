@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"cmp"
 	"container/heap"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,8 +76,8 @@ func New(cfg Config, st *State) *Clusterer {
 	if st == nil {
 		return c
 	}
-	c.docs, c.lastID, c.clock = st.Docs, st.LastTopicID, st.Clock
-	c.logN = math.Log(float64(c.docs) + 1)
+	c.setDocs(st.Docs)
+	c.lastID, c.clock = st.LastTopicID, st.Clock
 	for term, df := range st.DocFreq {
 		if df > 0 {
 			c.cold[term] = df
@@ -103,6 +106,11 @@ func New(cfg Config, st *State) *Clusterer {
 		c.open(tp)
 	}
 	return c
+}
+
+// setDocs sets the document count and the ln(N+1) that every IDF reads.
+func (c *Clusterer) setDocs(n int64) {
+	c.docs, c.logN = n, math.Log(float64(n)+1)
 }
 
 // stat returns the statistic for term, creating it with a zero count.
@@ -176,21 +184,11 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
 	vec := c.analyzeDoc(d)
-
-	t := d.Time
-	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
-		// A story without a time, or one older than the window, is filed as
-		// arriving now: it cannot reopen closed topics anyway.
-		t = c.clock
-	}
-	if t.After(c.clock) {
-		c.clock = t
-	}
+	t := c.storyTime(d.Time)
 	a := Assignment{DocID: d.ID, DocFreqTerms: vec.terms}
 	a.Closed = c.expire()
 
-	c.docs++
-	c.logN = math.Log(float64(c.docs) + 1)
+	c.setDocs(c.docs + 1)
 	if c.docs%sweepEvery == 0 {
 		c.sweepStats()
 	}
@@ -218,7 +216,7 @@ func (c *Clusterer) Add(d Document) Assignment {
 		best.suspect = true
 	}
 	c.join(best, d, t, &vec, stats)
-	a.TopicID, a.Similarity = best.id, bestSim
+	a.Similarity = bestSim
 	// A centroid moves little once a topic is large, so a topic looks for a
 	// twin while small and then every few stories.
 	if best.size <= 8 || best.size%4 == 0 {
@@ -233,6 +231,19 @@ func (c *Clusterer) Add(d Document) Assignment {
 	}
 	a.Topic = best.state()
 	return a
+}
+
+// storyTime returns the time a story is filed at, and moves the clock
+// forward to it. A story without a time, or one older than the window, is
+// filed as arriving now: it cannot reopen closed topics anyway.
+func (c *Clusterer) storyTime(t time.Time) time.Time {
+	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
+		return c.clock
+	}
+	if t.After(c.clock) {
+		c.clock = t
+	}
+	return t
 }
 
 // weigh returns a story's weights with the current IDF, their Euclidean
@@ -301,57 +312,48 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 	// Dot products through the inverted index: only topics sharing a term
 	// are touched. Each topic receives its contributions in the story's
 	// (sorted) term order, so the sums do not depend on map iteration.
-	dots := make(map[*topic]float64)
-	shared := make(map[*topic]int)
-	// focus is, per topic, the largest share of its centroid's squared
-	// length carried by one shared headline word that is a name in the
-	// topic; top is the largest contribution of one term to the dot product.
-	focus := make(map[*topic]float64)
-	top := make(map[*topic]float64)
+	byTopic := make(map[*topic]*candidate)
 	for i, term := range terms {
 		if w[i] == 0 {
 			continue
 		}
+		counts := strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly)
 		for _, tp := range c.postings[term] {
-			k := tp.index[term]
-			tt := &tp.terms[k]
+			cd := byTopic[tp]
+			if cd == nil {
+				cd = &candidate{tp: tp}
+				byTopic[tp] = cd
+			}
+			tt := &tp.terms[tp.index[term]]
 			x := tt.weight * c.idf(tt.stat)
-			dots[tp] += w[i] * x
-			top[tp] = max(top[tp], w[i]*x)
-			if strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly) {
-				shared[tp]++
+			cd.dot += w[i] * x
+			cd.top = max(cd.top, w[i]*x)
+			if counts {
+				cd.shared++
 				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize && isNameForms(tt.forms) {
 					if tn := c.topicNorm(tp); tn > 0 {
-						focus[tp] = max(focus[tp], x*x/(tn*tn))
+						cd.focus = max(cd.focus, x*x/(tn*tn))
 					}
 				}
 			}
 		}
 	}
-	cands := make([]*topic, 0, len(dots))
-	for tp := range dots {
-		cands = append(cands, tp)
-	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].id < cands[j].id })
-	type scored struct {
-		tp  *topic
-		sim float64
-	}
-	var sc []scored
-	for _, tp := range cands {
-		dot := dots[tp]
-		focal := focus[tp] >= c.cfg.FocusShare
-		if dot <= 0 || shared[tp] < need && !focal {
+	cands := slices.SortedFunc(maps.Values(byTopic), func(a, b *candidate) int { return cmp.Compare(a.tp.id, b.tp.id) })
+	sc := cands[:0]
+	for _, cd := range cands {
+		focal := cd.focus >= c.cfg.FocusShare
+		if cd.dot <= 0 || cd.shared < need && !focal {
 			continue
 		}
-		tn := c.topicNorm(tp)
+		tn := c.topicNorm(cd.tp)
 		if tn == 0 {
 			continue
 		}
-		if titleOnly && !focal && c.cfg.SupportShare > 0 && (dot-top[tp])/(norm*tn) < c.cfg.SupportShare*th {
+		if titleOnly && !focal && c.cfg.SupportShare > 0 && (cd.dot-cd.top)/(norm*tn) < c.cfg.SupportShare*th {
 			continue
 		}
-		sc = append(sc, scored{tp, dot / (norm * tn)})
+		cd.sim = cd.dot / (norm * tn)
+		sc = append(sc, cd)
 	}
 	if !titleOnly && c.cfg.ClashPenalty < 1 {
 		name := -1
@@ -361,20 +363,33 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 				break
 			}
 		}
-		for k := range sc {
-			if name >= 0 && sc[k].sim >= th*c.cfg.ClashPenalty && c.clash(sc[k].tp, vec, name) {
-				sc[k].sim *= c.cfg.ClashPenalty
+		for _, cd := range sc {
+			if name >= 0 && cd.sim >= th*c.cfg.ClashPenalty && c.clash(cd.tp, vec, name) {
+				cd.sim *= c.cfg.ClashPenalty
 			}
 		}
 	}
 	var best *topic
 	bestSim := -1.0
-	for _, x := range sc {
-		if x.sim > bestSim || x.sim == bestSim && x.tp.id < best.id {
-			best, bestSim = x.tp, x.sim
+	for _, cd := range sc {
+		if cd.sim > bestSim || cd.sim == bestSim && cd.tp.id < best.id {
+			best, bestSim = cd.tp, cd.sim
 		}
 	}
 	return best, bestSim
+}
+
+// candidate is a topic that shares a term with the story bestTopic scores.
+type candidate struct {
+	tp     *topic
+	dot    float64 // story · centroid under the current IDF
+	top    float64 // the largest contribution of one term to dot
+	shared int     // shared words that count towards Config.MinShared
+	// focus is the largest share of the centroid's squared length carried
+	// by one shared headline word that is a name in the topic (see
+	// Config.FocusShare).
+	focus float64
+	sim   float64 // cosine, lowered on a clash of names
 }
 
 // How many of a story's and of a topic's heaviest terms are looked at for a
@@ -407,7 +422,7 @@ func (c *Clusterer) clash(tp *topic, vec *docVector, name int) bool {
 		if strings.IndexByte(tt.stat.term, ' ') >= 0 || !isNameForms(tt.forms) {
 			continue
 		}
-		if _, found := sort.Find(len(vec.terms), func(i int) int { return strings.Compare(tt.stat.term, vec.terms[i]) }); !found {
+		if _, found := slices.BinarySearch(vec.terms, tt.stat.term); !found {
 			return true
 		}
 	}
@@ -454,33 +469,43 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		heap.Fix(&c.byLast, tp.heapIdx)
 	}
 	n0 := len(tp.terms)
-	added := false
-	for i, term := range vec.terms {
-		k, ok := tp.index[term]
-		if !ok {
-			tp.terms = append(tp.terms, topicTerm{stat: stats[i]})
-			k = len(tp.terms) - 1
-			tp.index[term] = k
-			c.post(term, tp)
-			added = true
-		}
-		tt := &tp.terms[k]
+	for i := range vec.terms {
+		tt := c.termOf(tp, stats[i])
 		tt.weight += vec.u[i]
 		for _, s := range vec.forms[i] {
 			tt.forms = addForm(tt.forms, s)
 		}
 	}
-	if added {
-		// Both the old terms and the appended new ones (the story's terms
-		// are sorted) are in order: merge the two runs.
-		tp.terms = mergeRuns(tp.terms, n0)
-		if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
-			c.prune(tp)
-		}
-		tp.reindex()
+	if len(tp.terms) > n0 {
+		c.settleTerms(tp, n0)
 	}
 	c.updateHeadline(tp, d, vec)
 	tp.label = c.label(tp)
+}
+
+// termOf returns tp's centroid entry for a term, appending an empty one
+// when tp lacks it. Appended entries leave tp.terms out of order until
+// settleTerms.
+func (c *Clusterer) termOf(tp *topic, s *termStat) *topicTerm {
+	k, ok := tp.index[s.term]
+	if !ok {
+		k = len(tp.terms)
+		tp.terms = append(tp.terms, topicTerm{stat: s})
+		tp.index[s.term] = k
+		c.post(s.term, tp)
+	}
+	return &tp.terms[k]
+}
+
+// settleTerms sorts tp's terms after termOf appended new ones from n0 on,
+// prunes them when over the cap and rebuilds the index. Callers add terms
+// in term order, so the appended ones are a sorted run of their own.
+func (c *Clusterer) settleTerms(tp *topic, n0 int) {
+	tp.terms = mergeRuns(tp.terms, n0)
+	if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
+		c.prune(tp)
+	}
+	tp.reindex()
 }
 
 // mergeRuns merges the sorted runs terms[:n0] and terms[n0:] into one
@@ -544,49 +569,44 @@ func (tp *topic) reindex() {
 // the new story is closer to the updated centroid (the current one on ties,
 // so the headline does not flicker).
 func (c *Clusterer) updateHeadline(tp *topic, d Document, vec *docVector) {
-	tn := c.topicNorm(tp)
-	simOf := func(terms []string, u []float64) float64 {
-		var dot, n float64
-		for i, term := range terms {
-			k, ok := tp.index[term]
-			if !ok {
-				continue
-			}
+	cand := make([]TermWeight, len(vec.terms))
+	for i, term := range vec.terms {
+		cand[i] = TermWeight{Term: term, Weight: vec.u[i]}
+	}
+	if (tp.headline != "" || tp.headID != "") && c.joinedSim(tp, tp.headTerms) >= c.joinedSim(tp, cand) {
+		return
+	}
+	tp.headID, tp.headline, tp.headTerms = d.ID, d.Title, cand
+}
+
+// joinedSim is headSim summing the story's length over the centroid's terms
+// first and the pruned ones after. It is not headSim because the two orders
+// round differently in the last bit, and in a near tie that decides which
+// story represents a topic.
+func (c *Clusterer) joinedSim(tp *topic, v []TermWeight) float64 {
+	var dot, n float64
+	for _, tw := range v {
+		if k, ok := tp.index[tw.Term]; ok {
 			idf := c.idf(tp.terms[k].stat)
-			x := u[i] * idf
+			x := tw.Weight * idf
 			dot += x * tp.terms[k].weight * idf
 			n += x * x
 		}
-		// Terms pruned from the centroid still count in the story's length.
-		for i, term := range terms {
-			if _, ok := tp.index[term]; !ok {
-				if s := c.peekStat(term); s != nil {
-					x := u[i] * c.idf(s)
-					n += x * x
-				}
+	}
+	// Terms pruned from the centroid still count in the story's length.
+	for _, tw := range v {
+		if _, ok := tp.index[tw.Term]; !ok {
+			if s := c.peekStat(tw.Term); s != nil {
+				x := tw.Weight * c.idf(s)
+				n += x * x
 			}
 		}
-		if n == 0 || tn == 0 {
-			return 0
-		}
-		return dot / (math.Sqrt(n) * tn)
 	}
-	newSim := simOf(vec.terms, vec.u)
-	if tp.headline != "" || tp.headID != "" {
-		ht := make([]string, len(tp.headTerms))
-		hu := make([]float64, len(tp.headTerms))
-		for i, tw := range tp.headTerms {
-			ht[i], hu[i] = tw.Term, tw.Weight
-		}
-		if simOf(ht, hu) >= newSim {
-			return
-		}
+	tn := c.topicNorm(tp)
+	if n == 0 || tn == 0 {
+		return 0
 	}
-	tp.headID, tp.headline = d.ID, d.Title
-	tp.headTerms = make([]TermWeight, len(vec.terms))
-	for i, term := range vec.terms {
-		tp.headTerms[i] = TermWeight{Term: term, Weight: vec.u[i]}
-	}
+	return dot / (math.Sqrt(n) * tn)
 }
 
 // open registers a topic as a candidate.
@@ -628,7 +648,7 @@ func (c *Clusterer) expire() []int64 {
 		delete(c.topics, tp.id)
 		closed = append(closed, tp.id)
 	}
-	sort.Slice(closed, func(i, j int) bool { return closed[i] < closed[j] })
+	slices.Sort(closed)
 	return closed
 }
 
@@ -643,17 +663,17 @@ func (c *Clusterer) Topic(id int64) (TopicState, bool) {
 
 // Topics returns the open topics in increasing ID order.
 func (c *Clusterer) Topics() []TopicState {
-	ids := make([]int64, 0, len(c.topics))
-	for id := range c.topics {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	ids := slices.Sorted(maps.Keys(c.topics))
 	out := make([]TopicState, len(ids))
 	for i, id := range ids {
 		out[i] = c.topics[id].state()
 	}
 	return out
 }
+
+// LastTopicID is the largest topic ID handed out so far, including those of
+// topics merged away since: IDs are never handed out twice.
+func (c *Clusterer) LastTopicID() int64 { return c.lastID }
 
 // Snapshot returns the full state, from which New rebuilds an identical
 // Clusterer.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"math"
 	"time"
 )
@@ -135,63 +136,25 @@ func DefaultConfig() Config {
 // withDefaults fills zero fields with their defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Threshold == 0 {
-		c.Threshold = d.Threshold
-	}
-	if c.Window == 0 {
-		c.Window = d.Window
-	}
-	if c.TitleWeight == 0 {
-		c.TitleWeight = d.TitleWeight
-	}
-	if c.NameWeight == 0 {
-		c.NameWeight = d.NameWeight
-	}
-	if c.BigramWeight == 0 {
-		c.BigramWeight = d.BigramWeight
-	}
-	if c.MaxDocFreq == 0 {
-		c.MaxDocFreq = d.MaxDocFreq
-	}
-	if c.MinDocsForDocFreq == 0 {
-		c.MinDocsForDocFreq = d.MinDocsForDocFreq
-	}
-	if c.MaxTopicTerms == 0 {
-		c.MaxTopicTerms = d.MaxTopicTerms
-	}
-	if c.HeadlineThreshold == 0 {
-		c.HeadlineThreshold = d.HeadlineThreshold
-	}
-	if c.HeadlineTerms == 0 {
-		c.HeadlineTerms = d.HeadlineTerms
-	}
-	if c.ArticleTerms == 0 {
-		c.ArticleTerms = d.ArticleTerms
-	}
-	if c.MergeFactor == 0 {
-		c.MergeFactor = d.MergeFactor
-	}
-	if c.MinShared == 0 {
-		c.MinShared = d.MinShared
-	}
-	if c.FocusShare == 0 {
-		c.FocusShare = d.FocusShare
-	}
-	if c.SupportShare == 0 {
-		c.SupportShare = d.SupportShare
-	}
-	if c.AbsorbFactor == 0 {
-		c.AbsorbFactor = d.AbsorbFactor
-	}
-	if c.ClashPenalty == 0 {
-		c.ClashPenalty = d.ClashPenalty
-	}
-	if c.SplitFactor == 0 {
-		c.SplitFactor = d.SplitFactor
-	}
-	if c.LabelTerms == 0 {
-		c.LabelTerms = d.LabelTerms
-	}
+	c.Threshold = cmp.Or(c.Threshold, d.Threshold)
+	c.Window = cmp.Or(c.Window, d.Window)
+	c.TitleWeight = cmp.Or(c.TitleWeight, d.TitleWeight)
+	c.NameWeight = cmp.Or(c.NameWeight, d.NameWeight)
+	c.BigramWeight = cmp.Or(c.BigramWeight, d.BigramWeight)
+	c.MaxDocFreq = cmp.Or(c.MaxDocFreq, d.MaxDocFreq)
+	c.MinDocsForDocFreq = cmp.Or(c.MinDocsForDocFreq, d.MinDocsForDocFreq)
+	c.MaxTopicTerms = cmp.Or(c.MaxTopicTerms, d.MaxTopicTerms)
+	c.HeadlineThreshold = cmp.Or(c.HeadlineThreshold, d.HeadlineThreshold)
+	c.HeadlineTerms = cmp.Or(c.HeadlineTerms, d.HeadlineTerms)
+	c.ArticleTerms = cmp.Or(c.ArticleTerms, d.ArticleTerms)
+	c.MergeFactor = cmp.Or(c.MergeFactor, d.MergeFactor)
+	c.MinShared = cmp.Or(c.MinShared, d.MinShared)
+	c.FocusShare = cmp.Or(c.FocusShare, d.FocusShare)
+	c.SupportShare = cmp.Or(c.SupportShare, d.SupportShare)
+	c.AbsorbFactor = cmp.Or(c.AbsorbFactor, d.AbsorbFactor)
+	c.ClashPenalty = cmp.Or(c.ClashPenalty, d.ClashPenalty)
+	c.SplitFactor = cmp.Or(c.SplitFactor, d.SplitFactor)
+	c.LabelTerms = cmp.Or(c.LabelTerms, d.LabelTerms)
 	return c
 }
 

@@ -1,17 +1,14 @@
 package cluster
 
 import (
-	"sort"
 	"strings"
 	"unicode"
 )
 
-// cand is a label candidate: a centroid term and its score.
+// cand is a label candidate: a centroid term and its index in tp.terms.
 type cand struct {
-	term   string
-	score  float64
-	k      int
-	bigram bool
+	term string
+	k    int
 }
 
 // label names a topic by its most distinctive terms: the heaviest centroid
@@ -19,37 +16,28 @@ type cand struct {
 // stands in for the single names it contains ("Marco Rubio", not
 // "Marco Rubio Rubio"). Names come first, as in "Geneva talks".
 func (c *Clusterer) label(tp *topic) string {
-	// A bigram can stand in for two picked names, so look a little deeper
-	// than LabelTerms.
-	scores := make([]float64, len(tp.terms))
-	for k := range tp.terms {
-		scores[k] = tp.terms[k].weight * c.idf(tp.terms[k].stat)
-	}
-	var cands []cand
-	for _, k := range topK(scores, 4*c.cfg.LabelTerms, func(i int) string { return tp.terms[i].stat.term }) {
-		term := tp.terms[k].stat.term
-		cands = append(cands, cand{term, scores[k], k, strings.IndexByte(term, ' ') >= 0})
-	}
 	var picked []cand
 	covered := make(map[string]bool)
-	for _, cd := range cands {
+	// A bigram can stand in for two picked names, so look a little deeper
+	// than LabelTerms.
+	for _, k := range c.topTerms(tp, 4*c.cfg.LabelTerms) {
 		if len(picked) == c.cfg.LabelTerms {
 			break
 		}
-		if cd.bigram {
-			parts := strings.SplitN(cd.term, " ", 2)
-			if covered[parts[0]] && covered[parts[1]] {
+		cd := cand{tp.terms[k].stat.term, k}
+		if first, second, bigram := strings.Cut(cd.term, " "); bigram {
+			if covered[first] && covered[second] {
 				continue
 			}
 			// Replace the single names the bigram covers.
 			kept := picked[:0]
 			for _, p := range picked {
-				if p.term != parts[0] && p.term != parts[1] {
+				if p.term != first && p.term != second {
 					kept = append(kept, p)
 				}
 			}
 			picked = append(kept, cd)
-			covered[parts[0]], covered[parts[1]] = true, true
+			covered[first], covered[second] = true, true
 			continue
 		}
 		if covered[cd.term] || sameWord(cd.term, picked) {
@@ -58,18 +46,16 @@ func (c *Clusterer) label(tp *topic) string {
 		covered[cd.term] = true
 		picked = append(picked, cd)
 	}
-	words := make([]string, 0, len(picked))
-	form := func(cd cand) string { return labelForm(tp.terms[cd.k].forms, cd.term, tp.headline) }
-	isName := func(cd cand) bool {
-		f := form(cd)
-		return f != strings.ToLower(f)
-	}
-	// Stable: names first, then by weight.
-	sort.SliceStable(picked, func(i, j int) bool { return isName(picked[i]) && !isName(picked[j]) })
+	// Names first, otherwise in the order picked.
+	var names, words []string
 	for _, cd := range picked {
-		words = append(words, form(cd))
+		if f := labelForm(tp.terms[cd.k].forms, cd.term, tp.headline); f != strings.ToLower(f) {
+			names = append(names, f)
+		} else {
+			words = append(words, f)
+		}
 	}
-	return strings.Join(words, " ")
+	return strings.Join(append(names, words...), " ")
 }
 
 // sameWord reports whether term is another form of a word already picked:

@@ -3,7 +3,7 @@ package cluster
 import "testing"
 
 func TestSameWord(t *testing.T) {
-	picked := []cand{{term: "ukrain"}, {term: "marco rubio", bigram: true}}
+	picked := []cand{{term: "ukrain"}, {term: "marco rubio"}}
 	tests := []struct {
 		term string
 		want bool

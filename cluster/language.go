@@ -17,7 +17,6 @@ import (
 // words are still tokenized, case-folded and stopword-filtered, just not
 // stemmed.
 type language struct {
-	name string
 	stem func(word string, stemStopWords bool) string
 	stop func(word string) bool
 }
@@ -27,18 +26,18 @@ type language struct {
 // nearly every story and would otherwise only be discounted once the IDF has
 // seen enough documents.
 var (
-	langEnglish   = &language{"english", english.Stem, isEnglishStop}
-	langSpanish   = &language{"spanish", spanish.Stem, spanish.IsStopWord}
-	langFrench    = &language{"french", french.Stem, isFrenchStop}
-	langRussian   = &language{"russian", russian.Stem, russian.IsStopWord}
-	langSwedish   = &language{"swedish", swedish.Stem, swedish.IsStopWord}
-	langNorwegian = &language{"norwegian", norwegian.Stem, norwegian.IsStopWord}
-	langHungarian = &language{"hungarian", hungarian.Stem, hungarian.IsStopWord}
-	langGerman    = &language{"german", nil, wordSet(germanStop)}
-	langItalian   = &language{"italian", nil, wordSet(italianStop)}
-	langPortug    = &language{"portuguese", nil, wordSet(portugueseStop)}
-	langDutch     = &language{"dutch", nil, wordSet(dutchStop)}
-	langOther     = &language{"", nil, func(string) bool { return false }}
+	langEnglish   = &language{english.Stem, isEnglishStop}
+	langSpanish   = &language{spanish.Stem, spanish.IsStopWord}
+	langFrench    = &language{french.Stem, isFrenchStop}
+	langRussian   = &language{russian.Stem, russian.IsStopWord}
+	langSwedish   = &language{swedish.Stem, swedish.IsStopWord}
+	langNorwegian = &language{norwegian.Stem, norwegian.IsStopWord}
+	langHungarian = &language{hungarian.Stem, hungarian.IsStopWord}
+	langGerman    = &language{nil, wordSet(germanStop)}
+	langItalian   = &language{nil, wordSet(italianStop)}
+	langPortug    = &language{nil, wordSet(portugueseStop)}
+	langDutch     = &language{nil, wordSet(dutchStop)}
+	langOther     = &language{nil, func(string) bool { return false }}
 )
 
 // lookupLanguage maps a language tag ("en", "en-US", "pt_BR", "English") to

@@ -2,8 +2,9 @@ package cluster
 
 import (
 	"container/heap"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -38,11 +39,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			}
 		}
 	}
-	ids := make([]int64, 0, len(seen))
-	for id := range seen {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	ids := slices.Sorted(maps.Keys(seen))
 	na := c.topicNorm(tp)
 	// tp's weights by term statistic: a pointer lookup is cheaper than
 	// comparing term strings.
@@ -113,28 +110,20 @@ func (c *Clusterer) topTerms(tp *topic, n int) []int {
 
 // merge folds topic b into topic a: a keeps its ID, b is closed.
 func (c *Clusterer) merge(a, b *topic) {
+	n0 := len(a.terms)
 	for i := range b.terms {
 		bt := &b.terms[i]
-		term := bt.stat.term
-		c.unpost(term, b)
-		k, ok := a.index[term]
-		if !ok {
-			a.terms = append(a.terms, topicTerm{stat: bt.stat})
-			k = len(a.terms) - 1
-			a.index[term] = k
-			c.post(term, a)
-		}
-		at := &a.terms[k]
+		c.unpost(bt.stat.term, b)
+		at := c.termOf(a, bt.stat)
 		at.weight += bt.weight
 		for _, f := range bt.forms {
 			at.forms = mergeForm(at.forms, f)
 		}
 	}
-	sort.Slice(a.terms, func(i, j int) bool { return a.terms[i].stat.term < a.terms[j].stat.term })
-	if len(a.terms) > 2*c.cfg.MaxTopicTerms {
-		c.prune(a)
-	}
-	a.reindex()
+	// Settled even when b brought no new term (join skips that case), so
+	// that a topic loaded over the cap (from a State saved with a larger
+	// MaxTopicTerms) is pruned here.
+	c.settleTerms(a, n0)
 	a.normAt = -1
 	a.size += b.size
 	a.neffSum += b.neffSum

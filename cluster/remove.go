@@ -1,9 +1,6 @@
 package cluster
 
-import (
-	"container/heap"
-	"math"
-)
+import "container/heap"
 
 // Stories leave the corpus when their feed is unsubscribed. Forget and
 // Rebuild undo what Add did for them, so that storylines do not keep the
@@ -38,8 +35,7 @@ func (c *Clusterer) Forget(d Document) []string {
 		}
 	}
 	if c.docs > 0 {
-		c.docs--
-		c.logN = math.Log(float64(c.docs) + 1)
+		c.setDocs(c.docs - 1)
 	}
 	return out
 }
@@ -54,8 +50,7 @@ func (c *Clusterer) Count(d Document) []string {
 	for _, term := range vec.terms {
 		c.stat(term).df++
 	}
-	c.docs++
-	c.logN = math.Log(float64(c.docs) + 1)
+	c.setDocs(c.docs + 1)
 	return vec.terms
 }
 
@@ -101,11 +96,10 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 		}
 		_, _, neff := c.weigh(&vec, stats)
 		t := d.Time
-		if t.IsZero() || live && c.clock.Sub(t) > c.cfg.Window {
+		if live {
+			t = c.storyTime(t)
+		} else if t.IsZero() {
 			t = c.clock
-		}
-		if live && t.After(c.clock) {
-			c.clock = t
 		}
 		if i == 0 {
 			tp.first, tp.last = t, t

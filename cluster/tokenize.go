@@ -85,8 +85,7 @@ func tokenize(s string) []token {
 func isURLish(c string) bool {
 	l := strings.ToLower(c)
 	l = strings.TrimLeft(l, `("'[<“‘`)
-	if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") ||
-		strings.HasPrefix(l, "www.") || strings.Contains(l, "://") {
+	if strings.HasPrefix(l, "www.") || strings.Contains(l, "://") {
 		return true
 	}
 	if strings.HasPrefix(l, "@") && len(l) > 1 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,20 +68,11 @@ func Discover(ctx context.Context, f *Fetcher, pageURL string) ([]string, error)
 			}
 			return found, nil
 		}
-		if _, err := ParseCharset(r.Body, r.Charset(), r.URL, time.Time{}); err == nil && !contains(found, r.URL) {
+		if _, err := ParseCharset(r.Body, r.Charset(), r.URL, time.Time{}); err == nil && !slices.Contains(found, r.URL) {
 			found = append(found, r.URL)
 		}
 	}
 	return found, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // FeedLinks extracts the feeds an HTML page announces with
@@ -132,7 +124,7 @@ func FeedLinks(page []byte, base *url.URL) []string {
 			}
 			if u := absURL(base, href); u != nil {
 				s := u.String()
-				if !contains(links, s) {
+				if !slices.Contains(links, s) {
 					links = append(links, s)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"time"
@@ -420,7 +421,7 @@ func writeAtomEntry(b *xmlBuf, it *OutItem, feedUpdated time.Time) {
 	b.WriteString("  <entry>\n")
 	b.elem("    ", "id", itemID(it))
 	b.WriteString("    <title type=\"html\">")
-	b.text(htmlEscape(CleanText(it.Title)))
+	b.text(html.EscapeString(CleanText(it.Title)))
 	b.WriteString("</title>\n")
 	if it.Link != "" {
 		b.link("    ", "", "alternate", "text/html", it.Link, "")
@@ -463,13 +464,6 @@ func writeAtomEntry(b *xmlBuf, it *OutItem, feedUpdated time.Time) {
 	}
 	b.WriteString("  </entry>\n")
 }
-
-// htmlEscape escapes the five characters that matter in HTML text.
-func htmlEscape(s string) string {
-	return htmlEscaper.Replace(s)
-}
-
-var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;", `'`, "&#39;")
 
 // WriteRSS writes f as an RSS 2.0 document, with the Atom namespace for the
 // channel's atom:link rel="self" and Dublin Core for authors (RSS <author>

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -376,8 +377,8 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 			}
 			e.Language = ji.Language
 		}
-		e.Summary = sanitize(summary, contentBase)
-		e.Content = sanitize(content, contentBase)
+		e.Summary = sanitizeWithBase(summary, contentBase)
+		e.Content = sanitizeWithBase(content, contentBase)
 		if content != "" {
 			e.Text = PlainText(content)
 		}
@@ -473,13 +474,6 @@ type fallbackID struct {
 // mistake is off by hours.
 const maxFutureSkew = 10 * time.Minute
 
-func sanitize(s string, base *url.URL) string {
-	if s == "" {
-		return ""
-	}
-	return sanitizeWithBase(s, base)
-}
-
 func personName(people []*gofeed.Person, single *gofeed.Person) string {
 	for _, p := range people {
 		if p != nil && strings.TrimSpace(p.Name) != "" {
@@ -502,14 +496,7 @@ func cleanCategories(in []string) []string {
 		if c == "" {
 			continue
 		}
-		dup := false
-		for _, o := range out {
-			if o == c {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}

@@ -131,10 +131,6 @@ type clusterBatch struct {
 	topics map[int64]cluster.TopicState
 	df     map[string]int64
 	docs   int64
-	// maxID is the largest topic ID the clusterer handed out in the batch,
-	// including topics merged away before the batch was saved: IDs must
-	// never be handed out twice.
-	maxID int64
 }
 
 func newClusterBatch() *clusterBatch {
@@ -146,17 +142,16 @@ func newClusterBatch() *clusterBatch {
 // stored memberships, as they happen, and serves the clusterer the
 // stories of a topic (cluster.MemberSource) from them.
 type clusterWriter struct {
-	ctx                      context.Context
-	c                        *cluster.Clusterer
-	insert, moveAll, moveOne *sql.Stmt
-	dropTopic, readMembers   *sql.Stmt
-	repoint, alias           *sql.Stmt
-	b                        *clusterBatch
-	sourceErr                error
+	ctx                 context.Context
+	tx                  *sql.Tx
+	c                   *cluster.Clusterer
+	insert, readMembers *sql.Stmt // the statements of every story; merges and splits are rare
+	b                   *clusterBatch
+	sourceErr           error
 }
 
 func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*clusterWriter, error) {
-	w := &clusterWriter{ctx: ctx, c: c, b: newClusterBatch()}
+	w := &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
 	// A story's membership is written before its new topic's row, which
 	// is written once per batch: the reference is checked at commit.
 	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
@@ -167,12 +162,7 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 		q  string
 	}{
 		{&w.insert, "INSERT INTO topic_entries (entry_id, topic_id) VALUES (?, ?)"},
-		{&w.moveAll, "UPDATE topic_entries SET topic_id = ? WHERE topic_id = ?"},
-		{&w.moveOne, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?"},
-		{&w.dropTopic, "DELETE FROM topics WHERE id = ?"},
 		{&w.readMembers, topicDocsQuery},
-		{&w.repoint, "UPDATE topic_aliases SET topic_id = ? WHERE topic_id = ?"},
-		{&w.alias, "INSERT OR REPLACE INTO topic_aliases (id, topic_id) VALUES (?, ?)"},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -187,7 +177,7 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 
 func (w *clusterWriter) close() {
 	w.c.SetMemberSource(nil)
-	for _, st := range []*sql.Stmt{w.insert, w.moveAll, w.moveOne, w.dropTopic, w.readMembers, w.repoint, w.alias} {
+	for _, st := range []*sql.Stmt{w.insert, w.readMembers} {
 		if st != nil {
 			st.Close()
 		}
@@ -203,6 +193,11 @@ func (w *clusterWriter) members(topicID int64) []cluster.Document {
 		}
 		return nil
 	}
+	return documents(docs)
+}
+
+// documents returns the clusterer's side of stored documents.
+func documents(docs []storedDoc) []cluster.Document {
 	out := make([]cluster.Document, len(docs))
 	for i, x := range docs {
 		out[i] = x.doc
@@ -222,16 +217,13 @@ func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assign
 		// to the surviving topic from now on: a subscription to its feed
 		// follows the storyline. The alias goes in before the topic goes,
 		// which would take aliases pointing at it along.
-		for _, step := range []struct {
-			st   *sql.Stmt
-			args []any
-		}{
-			{w.moveAll, []any{a.TopicID, m}},
-			{w.repoint, []any{a.TopicID, m}},
-			{w.alias, []any{m, a.TopicID}},
-			{w.dropTopic, []any{m}},
+		for _, q := range []string{
+			"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
+			"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
+			"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
+			"DELETE FROM topics WHERE id = ?2",
 		} {
-			if _, err := step.st.ExecContext(w.ctx, step.args...); err != nil {
+			if _, err := w.tx.ExecContext(w.ctx, q, a.TopicID, m); err != nil {
 				return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
 			}
 		}
@@ -242,16 +234,14 @@ func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assign
 	}
 	if sp := a.Split; sp != nil {
 		for _, id := range sp.Moved {
-			if _, err := w.moveOne.ExecContext(w.ctx, sp.To.ID, id); err != nil {
+			if _, err := w.tx.ExecContext(w.ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", sp.To.ID, id); err != nil {
 				return a, fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
 			}
 		}
 		b.topics[sp.From.ID] = sp.From
 		b.topics[sp.To.ID] = sp.To
-		b.maxID = max(b.maxID, sp.To.ID)
 	}
 	b.topics[a.TopicID] = a.Topic
-	b.maxID = max(b.maxID, a.TopicID)
 	for _, t := range a.DocFreqTerms {
 		b.df[t]++
 	}
@@ -322,10 +312,6 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	if err := upsertTopics(ctx, tx, b.topics); err != nil {
 		return err
 	}
-	if err := countMembers(ctx, tx, b.topics); err != nil {
-		return err
-	}
-	lastID := b.maxID
 	var clock time.Time
 	for _, ts := range b.topics {
 		if ts.Last.After(clock) {
@@ -336,7 +322,7 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs + ?, 0),
 		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1,
 		analyzer = CASE WHEN analyzer = 0 THEN ? ELSE analyzer END
-		WHERE id = 1 RETURNING generation`, b.docs, lastID, ms(clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
+		WHERE id = 1 RETURNING generation`, b.docs, c.LastTopicID(), ms(clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
 		return fmt.Errorf("update cluster counters: %w", err)
 	}
 	d.pending = c
@@ -384,6 +370,9 @@ func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error
 	return nil
 }
 
+// upsertTopics writes the topic states. A topic's size is counted from
+// its stored members (an index range count), which is what readers see,
+// whatever a topic state written by an older version says.
 func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
 	ids := make([]int64, 0, len(topics))
 	for id := range topics {
@@ -391,7 +380,7 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, size, state)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, (SELECT COUNT(*) FROM topic_entries WHERE topic_id = ?), ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, headline = excluded.headline,
 			first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
 			size = excluded.size, state = excluded.state`)
@@ -405,34 +394,9 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 		if err != nil {
 			return fmt.Errorf("encode topic %d: %w", id, err)
 		}
-		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), ts.Size, b); err != nil {
+		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), id, b); err != nil {
 			return fmt.Errorf("save topic %d: %w", id, err)
 		}
-	}
-	return nil
-}
-
-// countMembers sets the size of the given topics from their stored members
-// (an index range count), which is what readers see, whatever a topic state
-// written by an older version says.
-func countMembers(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
-	if len(topics) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(topics))
-	for id := range topics {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE topics SET
-		size = (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = topics.id)
-		WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("count topic members: %w", err)
 	}
 	return nil
 }

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/storyline/storyline/cluster"
 )
 
 // Feed is a subscription and what the poller knows about it.
@@ -380,11 +378,7 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		if err != nil {
 			return fmt.Errorf("read topic %d: %w", tid, err)
 		}
-		members := make([]cluster.Document, len(rest))
-		for i, r := range rest {
-			members[i] = r.doc
-		}
-		ts, ok := c.Rebuild(tid, members)
+		ts, ok := c.Rebuild(tid, documents(rest))
 		if !ok {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", tid); err != nil {
 				return fmt.Errorf("delete topic %d: %w", tid, err)

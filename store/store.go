@@ -113,9 +113,8 @@ type DataVersion struct {
 	// Version changes whenever a write changed what is served: new or
 	// edited entries, topics, feed titles, removed feeds.
 	Version int64
-	// Changed is when it last changed: the Last-Modified of every response
-	// built from the data (an item's own date says nothing about late
-	// arrivals, edits or removals).
+	// Changed is when it last changed (an item's own date says nothing
+	// about late arrivals, edits or removals).
 	Changed time.Time
 }
 

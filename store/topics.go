@@ -252,17 +252,16 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 }
 
 func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
-	// New topics are numbered after every ID ever handed out, so that an
-	// old ID never names a different storyline: it becomes an alias of the
-	// new topic that holds most of its stories (see saveReclusterAliases).
+	// New topics are numbered after every ID ever handed out (the stored
+	// last_topic_id only grows), so that an old ID never names a different
+	// storyline: it becomes an alias of the new topic that holds most of
+	// its stories (see saveReclusterAliases).
 	var lastID int64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(m.last_topic_id,
-		IFNULL((SELECT MAX(id) FROM topics), 0), IFNULL((SELECT MAX(id) FROM topic_aliases), 0))
-		FROM cluster_meta m WHERE m.id = 1`).Scan(&lastID); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT last_topic_id FROM cluster_meta WHERE id = 1").Scan(&lastID); err != nil {
 		return 0, err
 	}
 	for _, q := range []string{
-		"DROP TABLE IF EXISTS temp.old_topic_entries", "DROP TABLE IF EXISTS temp.old_topic_aliases",
+		// Kept until the new topics exist; a rollback drops them too.
 		"CREATE TEMP TABLE old_topic_entries AS SELECT entry_id, topic_id FROM topic_entries",
 		"CREATE TEMP TABLE old_topic_aliases AS SELECT id, topic_id FROM topic_aliases",
 		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
@@ -271,9 +270,6 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET last_topic_id = ?", lastID); err != nil {
-		return 0, err
 	}
 	d.clusterer = cluster.New(d.config(), &cluster.State{LastTopicID: lastID})
 	// The rows are read to the end before writing: one connection cannot
@@ -308,6 +304,9 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 			w.b = newClusterBatch()
 		}
 	}
+	if err := saveReclusterAliases(ctx, tx); err != nil {
+		return 0, err
+	}
 	if len(docs) == 0 {
 		// Still bump the generation so other processes drop their state.
 		if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET generation = generation + 1"); err != nil {
@@ -315,9 +314,6 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		}
 		d.clusterer = nil
 		return 0, nil
-	}
-	if err := saveReclusterAliases(ctx, tx); err != nil {
-		return 0, err
 	}
 	d.pending = d.clusterer
 	return len(docs), nil

@@ -72,6 +72,17 @@ func topicsOf(t *testing.T, db *DB) map[string]string {
 	return out
 }
 
+// streamFeeds subscribes db to the n outlets of a made-up stream and
+// returns their feed IDs.
+func streamFeeds(t *testing.T, db *DB, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = addFeed(t, db, fmt.Sprintf("https://o%d.example/feed", i)).ID
+	}
+	return ids
+}
+
 func saveStream(t *testing.T, db *DB, stream [][]feeds.Entry, ids []int64, from, to int) {
 	t.Helper()
 	// Poll the feeds in rounds, as the daemon would, one entry per feed per
@@ -97,20 +108,14 @@ func TestClusteringSurvivesRestart(t *testing.T) {
 	// One uninterrupted run.
 	whole, _ := Open(ctx, filepath.Join(dir, "whole.db"))
 	defer whole.Close()
-	var ids []int64
-	for i := range stream {
-		f, _ := whole.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-		ids = append(ids, f.ID)
-	}
+	ids := streamFeeds(t, whole, len(stream))
 	saveStream(t, whole, stream, ids, 0, 7)
 	want := topicsOf(t, whole)
 
 	// The same stream, with a restart in the middle.
 	path := filepath.Join(dir, "halves.db")
 	db, _ := Open(ctx, path)
-	for i := range stream {
-		db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-	}
+	streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 3)
 	db.Close()
 	db, err := Open(ctx, path)
@@ -145,20 +150,14 @@ func TestClusteringTwoProcesses(t *testing.T) {
 	defer a.Close()
 	b, _ := Open(ctx, path)
 	defer b.Close()
-	var ids []int64
-	for i := range stream {
-		f, _ := a.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-		ids = append(ids, f.ID)
-	}
+	ids := streamFeeds(t, a, len(stream))
 	saveStream(t, a, stream, ids, 0, 2)
 	saveStream(t, b, stream, ids, 2, 4)
 	saveStream(t, a, stream, ids, 4, 7)
 
 	whole, _ := Open(ctx, filepath.Join(t.TempDir(), "one.db"))
 	defer whole.Close()
-	for i := range stream {
-		whole.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-	}
+	streamFeeds(t, whole, len(stream))
 	saveStream(t, whole, stream, ids, 0, 7)
 	if got, want := topicsOf(t, a), topicsOf(t, whole); !reflect.DeepEqual(got, want) {
 		t.Errorf("two writers:\n got %v\nwant %v", got, want)
@@ -169,11 +168,7 @@ func TestRecluster(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	stream := storyStream()
-	var ids []int64
-	for i := range stream {
-		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-		ids = append(ids, f.ID)
-	}
+	ids := streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 7)
 	before := topicsOf(t, db)
 	beforeRows, _ := db.Topics(ctx, TopicQuery{})
@@ -221,11 +216,7 @@ func TestSearch(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	stream := storyStream()
-	var ids []int64
-	for i := range stream {
-		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-		ids = append(ids, f.ID)
-	}
+	ids := streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 7)
 	hits, err := db.Search(ctx, "chess", 0)
 	if err != nil {
@@ -257,11 +248,7 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	stream := storyStream()
-	var ids []int64
-	for i := range stream {
-		f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-		ids = append(ids, f.ID)
-	}
+	ids := streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 7)
 	if _, err := db.RemoveFeed(ctx, fmt.Sprint(ids[0])); err != nil {
 		t.Fatal(err)
@@ -300,11 +287,7 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []int64
-		for i := range stream {
-			f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-			ids = append(ids, f.ID)
-		}
+		ids := streamFeeds(t, db, len(stream))
 		s := append([][]feeds.Entry(nil), stream...)
 		if skip >= 0 {
 			s[skip] = nil
@@ -426,11 +409,7 @@ func TestSplitPersists(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.SetClusterConfig(siblingConfig())
-		var ids []int64
-		for i := range stream {
-			f, _ := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://o%d.example/feed", i)})
-			ids = append(ids, f.ID)
-		}
+		ids := streamFeeds(t, db, len(stream))
 		return db, ids
 	}
 	whole, ids := open("whole.db")

@@ -270,15 +270,14 @@ func (c *Config) validate(doc *yaml.Node) error {
 		return bad("serve.listen", "must not be empty")
 	}
 	if c.Serve.BaseURL != "" {
-		if u, err := url.Parse(c.Serve.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !isHTTPURL(c.Serve.BaseURL) {
 			return bad("serve.base_url", fmt.Sprintf("must be an http or https URL, not %q", c.Serve.BaseURL))
 		}
 	}
 	seen := map[string]bool{}
 	for i, f := range c.Feeds {
 		path := fmt.Sprintf("feeds[%d]", i)
-		u, err := url.Parse(f.URL)
-		if f.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !isHTTPURL(f.URL) {
 			return bad(path+".url", fmt.Sprintf("must be an http or https URL, not %q", f.URL))
 		}
 		if seen[f.URL] {
@@ -322,4 +321,10 @@ func lineOf(n *yaml.Node, path string) int {
 		}
 	}
 	return n.Line
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

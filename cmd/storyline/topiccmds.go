@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -107,12 +108,13 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		// A topic merged into another, or renumbered by a recluster, lives
 		// on under the other ID.
-		to, aliasErr := db.TopicMovedTo(ctx, id)
-		if aliasErr != nil {
-			if errors.Is(aliasErr, store.ErrNotFound) {
-				return fmt.Errorf("no topic with ID %d", id)
-			}
-			return aliasErr
+		var to int64
+		to, err = db.TopicMovedTo(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no topic with ID %d", id)
+		}
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(e.stderr, "storyline: topic %d is now topic %d (merged, or renumbered by recluster)\n", id, to)
 		id = to
@@ -157,10 +159,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usageError("search takes a query")
 	}
-	query := pos[0]
-	for _, p := range pos[1:] {
-		query += " " + p
-	}
+	query := strings.Join(pos, " ")
 	db, err := openDB(ctx, e)
 	if err != nil {
 		return err

@@ -53,9 +53,6 @@ type Assignment struct {
 // Options tune a run. The zero value reads times from the file and measures
 // speed with the wall clock.
 type Options struct {
-	// IgnoreTime clusters as if every document had no time (all at one
-	// instant), the way the UCI files must be read to be meaningful.
-	IgnoreTime bool
 	// Now is the clock used to measure speed; time.Now when nil.
 	Now func() time.Time
 }
@@ -80,7 +77,6 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		out     []Assignment
 		elapsed time.Duration
 		seen    = make(map[string]bool)
-		ids     []string
 		docs    []cluster.Document
 		members = make(map[int64][]int) // topic → its documents, in joining order
 	)
@@ -114,12 +110,11 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 			return nil, nil, fmt.Errorf("evaluate: record %d: duplicate id %q", line, rec.ID)
 		}
 		seen[rec.ID] = true
-		ids = append(ids, rec.ID)
 		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
 		if rec.URL != nil {
 			d.Link = *rec.URL
 		}
-		if rec.Published != nil && !opt.IgnoreTime {
+		if rec.Published != nil {
 			d.Time = *rec.Published
 		}
 		start := now()
@@ -130,11 +125,11 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		docs = append(docs, d)
 		follow(a, len(docs)-1, docs, members, pred)
 	}
-	if len(ids) == 0 {
+	if len(docs) == 0 {
 		return nil, nil, errors.New("evaluate: no documents in the input")
 	}
 	for i, id := range pred {
-		out = append(out, Assignment{ID: ids[i], TopicID: id})
+		out = append(out, Assignment{ID: docs[i].ID, TopicID: id})
 	}
 	rep := Score(gold, pred)
 	rep.Seconds = elapsed.Seconds()
@@ -179,10 +174,4 @@ func follow(a cluster.Assignment, idx int, docs []cluster.Document, members map[
 	}
 	members[sp.From.ID] = keep
 	members[sp.To.ID] = move
-}
-
-func decodeRecord(line []byte) (Record, error) {
-	var rec Record
-	err := json.Unmarshal(line, &rec)
-	return rec, err
 }

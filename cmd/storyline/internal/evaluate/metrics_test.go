@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -175,4 +176,10 @@ func TestRunRejectsUnusableInput(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+func decodeRecord(line []byte) (Record, error) {
+	var rec Record
+	err := json.Unmarshal(line, &rec)
+	return rec, err
 }

@@ -189,16 +189,16 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	// not thrown away at shutdown.
 	saveCtx := context.WithoutCancel(ctx)
 	out := make([]Outcome, 0, len(fs))
+	wait := gatherWait
+	if p.GatherWait > 0 {
+		wait = p.GatherWait
+	}
 	for r := range results {
 		// Take whatever else arrives within gatherWait, so that a busy
 		// poll saves many feeds per transaction (the channel is full: no
 		// wait at all), and feeds fetched together are clustered together,
 		// in time order, whichever finished first.
 		batch := []fetched{r}
-		wait := gatherWait
-		if p.GatherWait > 0 {
-			wait = p.GatherWait
-		}
 		timer := time.NewTimer(wait)
 	drain:
 		for len(batch) < maxBatch {
@@ -300,7 +300,7 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 		if errors.As(err, &he) {
 			r.Status = he.Status
 			switch {
-			case he.Status == 410:
+			case he.Gone():
 				r.DisableReason = "410 Gone: the publisher removed this feed"
 			case he.RetryAfter > 0:
 				// The server said when to come back: that, not our backoff.

@@ -22,10 +22,11 @@ type rendered struct {
 	gz     []byte
 }
 
-func newRendered(contentType string, body []byte, lastModified time.Time) *rendered {
+// newRendered makes a response from its body; cached sets its
+// Last-Modified.
+func newRendered(contentType string, body []byte) *rendered {
 	sum := sha256.Sum256(body)
-	return &rendered{contentType: contentType, body: body, hash: hex.EncodeToString(sum[:16]),
-		lastModified: lastModified.UTC().Truncate(time.Second)}
+	return &rendered{contentType: contentType, body: body, hash: hex.EncodeToString(sum[:16])}
 }
 
 func (rd *rendered) gzipped() []byte {
@@ -117,9 +118,9 @@ func (c *responseCache) put(key string, version int64, now time.Time, rd *render
 // cached serves a feed or page from the cache when the store has not
 // changed since it was rendered, and renders it with render otherwise. key
 // names the response (base URL, path and canonical parameters); an empty
-// key means "do not keep". render gets the Last-Modified to use and returns
-// nil after it has answered with an error itself.
-func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, render func(lastModified time.Time) *rendered) {
+// key means "do not keep". render returns nil after it has answered with
+// an error itself.
+func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, render func() *rendered) {
 	now := s.now()
 	dv, verr := s.store.DataVersion(r.Context())
 	if verr == nil && key != "" {
@@ -128,34 +129,23 @@ func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, rend
 			return
 		}
 	}
-	// Last-Modified is when the data last changed, not the newest item's
-	// date: a late story, an edit or a removal changes a feed without a
-	// newer item. It is never in the future, and unknown (zero) when the
-	// version could not be read.
-	lastModified := dv.Changed
-	if lastModified.After(now) {
-		lastModified = now
-	}
-	rd := render(lastModified)
+	rd := render()
 	if rd == nil {
 		return
 	}
-	if key == "" && verr == nil {
-		// Not kept, so nothing to compare with: see below.
+	// Last-Modified is when the bytes last changed, not the newest item's
+	// date: a late story, an edit or a removal changes a feed without a
+	// newer item, and feeds with a time window (the digest, since=) change
+	// as the clock moves, with no new data. Unless the bytes are the same
+	// as last time, they are new now. Without a previous rendering to
+	// compare with (a restart, or a response that is not kept), now is the
+	// safe answer: at worst one needless 200, never a wrong 304. When the
+	// data version could not be read, it is unknown (none is sent).
+	switch prev := s.cache.previous(key); {
+	case prev != nil && prev.hash == rd.hash:
+		rd.lastModified = prev.lastModified
+	case verr == nil:
 		rd.lastModified = now.UTC().Truncate(time.Second)
-	}
-	if key != "" {
-		// Feeds with a time window (the digest, since=) also change as the
-		// clock moves, with no new data: unless the bytes are the same as
-		// last time, they are new now. Without a previous rendering to
-		// compare with (a restart), now is the safe answer: at worst one
-		// needless 200, never a wrong 304.
-		switch prev := s.cache.previous(key); {
-		case prev != nil && prev.hash == rd.hash:
-			rd.lastModified = prev.lastModified
-		case verr == nil:
-			rd.lastModified = now.UTC().Truncate(time.Second)
-		}
 	}
 	if verr == nil && key != "" {
 		s.cache.put(key, dv.Version, now, rd)

@@ -137,12 +137,12 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p
 	if p.q == "" {
 		key = s.base(r) + r.URL.Path + "?" + p.query()
 	}
-	s.cached(w, r, key, func(lastModified time.Time) *rendered { return s.renderFeed(w, r, ext, p, build, lastModified) })
+	s.cached(w, r, key, func() *rendered { return s.renderFeed(w, r, ext, p, build) })
 }
 
 // renderFeed builds and writes a feed, or answers with the error and
 // returns nil.
-func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder, lastModified time.Time) *rendered {
+func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) *rendered {
 	f, err := build(r.Context(), r, ext, p)
 	var br badRequest
 	var mv movedTo
@@ -172,7 +172,7 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 		s.fail(w, r, err)
 		return nil
 	}
-	return newRendered(fm.contentType, buf.Bytes(), lastModified)
+	return newRendered(fm.contentType, buf.Bytes())
 }
 
 // handleTopicFeed serves /topics/{id}.{ext}: junk ids are the client's
@@ -221,13 +221,12 @@ func (s *Server) mergedFeed(ctx context.Context, r *http.Request, ext string, p 
 func (s *Server) topicFeed(ctx context.Context, r *http.Request, ext string, p params, id int64) (*feeds.OutFeed, error) {
 	t, err := s.store.Topic(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		to, aliasErr := s.store.TopicMovedTo(ctx, id)
-		if aliasErr == nil {
-			return nil, movedTo{from: id, to: to}
+		// Merged into another topic, or renumbered by a recluster?
+		to, err := s.store.TopicMovedTo(ctx, id)
+		if err != nil {
+			return nil, err
 		}
-		if !errors.Is(aliasErr, store.ErrNotFound) {
-			return nil, aliasErr
-		}
+		return nil, movedTo{from: id, to: to}
 	}
 	if err != nil {
 		return nil, err
@@ -519,7 +518,13 @@ func (s *Server) activeTopics(ctx context.Context, p params, perTopic int) ([]di
 	if p.since > 0 {
 		window = p.since
 	}
-	topics, err := s.store.Topics(ctx, store.TopicQuery{Since: s.now().Add(-window), MinSize: s.minTopicSize})
+	tq := store.TopicQuery{Since: s.now().Add(-window), MinSize: s.minTopicSize}
+	if p.q == "" && p.feedID == 0 {
+		// Nothing filters the ranked list: the store need count the
+		// outlets of the topics shown only.
+		tq.Limit = p.limit
+	}
+	topics, err := s.store.Topics(ctx, tq)
 	if err != nil {
 		return nil, err
 	}
@@ -621,11 +626,4 @@ func outletList(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

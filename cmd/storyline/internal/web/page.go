@@ -109,11 +109,11 @@ func toPageStory(st story) pageStory {
 
 // handleIndex renders the page of active topics and the latest stories.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	s.cached(w, r, s.base(r)+"/", func(lastModified time.Time) *rendered { return s.renderIndex(w, r, lastModified) })
+	s.cached(w, r, s.base(r)+"/", func() *rendered { return s.renderIndex(w, r) })
 }
 
 // renderIndex builds the page, or answers with the error and returns nil.
-func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, lastModified time.Time) *rendered {
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 	ctx := r.Context()
 	l := s.links(r, "atom", params{limit: defaultLimit})
 	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
@@ -127,19 +127,15 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, lastModifie
 		return nil
 	}
 	d := pageData{Title: s.title}
-	for _, f := range []struct{ name, ext, typ string }{
-		{"all stories (Atom)", "atom", "application/atom+xml"},
-		{"all stories (RSS)", "rss", "application/rss+xml"},
-		{"all stories (JSON Feed)", "json", "application/feed+json"},
-	} {
-		d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + f.name, Type: f.typ, URL: l.base + "/feed." + f.ext})
-	}
-	for _, f := range []struct{ name, ext, typ string }{
-		{"storylines (Atom)", "atom", "application/atom+xml"},
-		{"storylines (RSS)", "rss", "application/rss+xml"},
-		{"storylines (JSON Feed)", "json", "application/feed+json"},
-	} {
-		d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + f.name, Type: f.typ, URL: l.base + "/topics." + f.ext})
+	for _, feed := range []struct{ name, path string }{{"all stories", "/feed"}, {"storylines", "/topics"}} {
+		for _, f := range []struct{ name, ext, typ string }{
+			{"Atom", "atom", "application/atom+xml"},
+			{"RSS", "rss", "application/rss+xml"},
+			{"JSON Feed", "json", "application/feed+json"},
+		} {
+			d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + feed.name + " (" + f.name + ")", Type: f.typ,
+				URL: l.base + feed.path + "." + f.ext})
+		}
 	}
 	for _, t := range digests {
 		pt := pageTopic{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
@@ -157,5 +153,5 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, lastModifie
 		s.fail(w, r, err)
 		return nil
 	}
-	return newRendered("text/html; charset=utf-8", buf.Bytes(), lastModified)
+	return newRendered("text/html; charset=utf-8", buf.Bytes())
 }

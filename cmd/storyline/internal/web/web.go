@@ -26,8 +26,7 @@ type Store interface {
 	TopicMovedTo(ctx context.Context, id int64) (int64, error)
 	Ping(ctx context.Context) error
 	// DataVersion changes whenever what the feeds show may have changed;
-	// rendered responses are reused while it stays the same, and its time
-	// is their Last-Modified.
+	// rendered responses are reused while it stays the same.
 	DataVersion(ctx context.Context) (store.DataVersion, error)
 }
 
