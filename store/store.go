@@ -144,6 +144,46 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+// migrationCode holds the migrations, by version, that SQL cannot express;
+// each runs after its file's SQL, in the same transaction.
+var migrationCode = map[int]func(context.Context, *sql.Tx) error{
+	6: reconcileTopicsSchema,
+}
+
+// reconcileTopicsSchema gives databases made by the first skeleton and
+// databases made since the same topics and cluster_meta columns (see
+// migrations/0006_topics_schema_as_built.sql).
+func reconcileTopicsSchema(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range []struct {
+		table, column, decl string // decl "" drops the column
+	}{
+		{"cluster_meta", "last_topic_id", "INTEGER NOT NULL DEFAULT 0"},
+		{"cluster_meta", "clock", "INTEGER NOT NULL DEFAULT 0"},
+		{"cluster_meta", "data_version", "INTEGER NOT NULL DEFAULT 0"},
+		{"cluster_meta", "config", ""},
+		{"topics", "outlets", ""},
+	} {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		q := ""
+		switch {
+		case n == 0 && c.decl != "":
+			q = "ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + c.decl
+		case n > 0 && c.decl == "":
+			q = "ALTER TABLE " + c.table + " DROP COLUMN " + c.column
+		}
+		if q == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
 type migration struct {
 	version int
 	name    string
@@ -222,6 +262,11 @@ func (d *DB) apply(ctx context.Context, m migration) error {
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
+	}
+	if step := migrationCode[m.version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 		m.version, m.name, time.Now().UnixMilli()); err != nil {

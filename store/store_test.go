@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +344,92 @@ func TestSyncFeeds(t *testing.T) {
 	}
 	if v, _ := db.DataVersion(ctx); v.Version == v0.Version {
 		t.Error("a renamed feed did not change the data version")
+	}
+}
+
+// TestTopicsSchemaFromEitherPast: migration 0002 was edited after the first
+// skeleton shipped it. A database made by the skeleton (0002 as shipped)
+// and one made since (0002 as edited, then 0003-0005) both open, end with
+// the columns of a new database, keep their counters, and cluster.
+func TestTopicsSchemaFromEitherPast(t *testing.T) {
+	ctx := context.Background()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := os.ReadFile(filepath.Join("testdata", "0002_topics_as_edited.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := func(db *sql.DB) map[string][]string {
+		t.Helper()
+		out := map[string][]string{}
+		for _, table := range []string{"topics", "cluster_meta"} {
+			rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?) ORDER BY name", table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var name string
+				rows.Scan(&name)
+				out[table] = append(out[table], name)
+			}
+			rows.Close()
+		}
+		return out
+	}
+	fresh := openTest(t)
+	want := columns(fresh.db)
+
+	for _, past := range []struct {
+		name    string
+		applied []string // SQL of migrations 1..n as that past applied them
+	}{
+		{"skeleton", []string{ms[0].sql, ms[1].sql}},
+		{"edited", []string{ms[0].sql, string(edited), ms[2].sql, ms[3].sql, ms[4].sql}},
+	} {
+		t.Run(past.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "past.db")
+			dsn, _ := dataSourceName(path)
+			raw, err := sql.Open("sqlite", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,
+				name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range past.applied {
+				if _, err := raw.Exec(q); err != nil {
+					t.Fatalf("migration %d: %v", i+1, err)
+				}
+				raw.Exec("INSERT INTO schema_migrations VALUES (?, ?, 0)", i+1, ms[i].name)
+			}
+			raw.Exec("UPDATE cluster_meta SET docs = 3, generation = 5")
+			raw.Close()
+
+			db, err := Open(ctx, path)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer db.Close()
+			if got := columns(db.db); !reflect.DeepEqual(got, want) {
+				t.Errorf("columns %v, want those of a new database %v", got, want)
+			}
+			var docs, gen int
+			db.db.QueryRow("SELECT docs, generation FROM cluster_meta").Scan(&docs, &gen)
+			if docs != 3 || gen != 5 {
+				t.Errorf("counters docs %d generation %d after the upgrade, want 3 and 5", docs, gen)
+			}
+			f := addFeed(t, db, "https://past.example/feed")
+			if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{
+				{ID: "a", Title: "Harbour bridge closed after ship collision", Published: t0},
+			}}); err != nil {
+				t.Fatalf("save and cluster: %v", err)
+			}
+			if _, _, err := db.Recluster(ctx); err != nil {
+				t.Fatalf("recluster: %v", err)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ CREATE TABLE topics (
     first_seen_at INTEGER NOT NULL,
     last_seen_at  INTEGER NOT NULL,
     size          INTEGER NOT NULL DEFAULT 0,
+    outlets       INTEGER NOT NULL DEFAULT 0,
     -- the clusterer's own state of the topic (centroid and the like), JSON
     state         BLOB    NOT NULL
 );
@@ -32,13 +33,9 @@ CREATE TABLE term_stats (
 -- entries since it loaded its state
 CREATE TABLE cluster_meta (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
-    docs          INTEGER NOT NULL DEFAULT 0,
-    last_topic_id INTEGER NOT NULL DEFAULT 0,
-    clock         INTEGER NOT NULL DEFAULT 0, -- latest story time clustered
-    generation    INTEGER NOT NULL DEFAULT 0,
-    -- bumped by every write that changes what is served (entries, topics,
-    -- feed titles), so readers can reuse what they rendered before
-    data_version  INTEGER NOT NULL DEFAULT 0
+    docs       INTEGER NOT NULL DEFAULT 0,
+    generation INTEGER NOT NULL DEFAULT 0,
+    config     TEXT    NOT NULL DEFAULT ''
 );
 INSERT INTO cluster_meta (id) VALUES (1);
 
