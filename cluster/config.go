@@ -47,6 +47,11 @@ type Config struct {
 	MinDocsForDocFreq int
 	// MaxTopicTerms caps the terms a centroid keeps (the heaviest ones); it
 	// bounds memory and the cost of comparing against a long-running topic.
+	// A storyline of hundreds of headlines is told in many words, and a
+	// story that uses only its rarer ones must still find it: a cap of 100
+	// scored lower on both development sets in 35-40 of 48 line orders
+	// (B-cubed F1 mean -0.004 on articles, -0.001 on headlines); above 400
+	// nothing changes. The cost per story did not move measurably.
 	MaxTopicTerms int
 	// MinShared is the least number of terms (name bigrams not counted) a
 	// story must share with a topic to join it. Two words keep a headline
@@ -118,7 +123,7 @@ func DefaultConfig() Config {
 		BigramWeight:      1,
 		MaxDocFreq:        0.5,
 		MinDocsForDocFreq: 50,
-		MaxTopicTerms:     100,
+		MaxTopicTerms:     400,
 		LabelTerms:        3,
 		HeadlineThreshold: 0.1,
 		HeadlineTerms:     8,
