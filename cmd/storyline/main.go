@@ -96,7 +96,7 @@ func commands() []command {
 		{"topic", "ID [--json]", "show one storyline and its stories", cmdTopic},
 		{"search", "QUERY [--limit N] [--json]", "full-text search over entries, with their storylines", cmdSearch},
 		{"recluster", "", "rebuild all storylines from the stored entries with the current settings", cmdRecluster},
-		{"eval", "--input FILE.jsonl [--assignments OUT.tsv] [--json]", "score the clustering on a labelled file", cmdEval},
+		{"eval", "--input FILE.jsonl [--shuffle SEED [--orders N]] [--assignments OUT.tsv] [--json]", "score the clustering on a labelled file", cmdEval},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -217,23 +217,57 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "eval")
 	input := fs.String("input", "", "labelled JSON Lines `FILE` (see the README)")
 	assignments := fs.String("assignments", "", "write id<TAB>topic lines to `FILE`")
+	shuffle := fs.Uint64("shuffle", 0, "cluster the documents in the order drawn from `SEED` (1, 2, ...), without their times; 0 keeps the file's order and times")
+	orders := fs.Int("orders", 1, "with --shuffle: score `N` orders (seeds SEED to SEED+N-1) and print each score's mean and range")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usageError("eval takes no arguments besides its flags")
 	}
-	if *input == "" {
+	switch {
+	case *input == "":
 		return usageError("eval needs --input FILE.jsonl")
+	case *orders < 1:
+		return usageError("eval --orders must be at least 1")
+	case *orders > 1 && *shuffle == 0:
+		return usageError("eval --orders needs --shuffle SEED: the file has one order")
+	case *orders > 1 && *assignments != "":
+		return usageError("eval --assignments writes one run: it does not go with --orders")
 	}
 	f, err := os.Open(*input)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	rep, as, err := evaluate.Run(f, e.cfg.Cluster.config())
+	recs, err := evaluate.Read(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("eval %s: %w", *input, err)
+	}
+	cfg := e.cfg.Cluster.config()
+	reps := make([]*evaluate.Report, 0, *orders)
+	var as []evaluate.Assignment
+	for i := range *orders {
+		in := recs
+		if *shuffle > 0 {
+			in = evaluate.Shuffle(recs, *shuffle+uint64(i))
+		}
+		var rep *evaluate.Report
+		rep, as, err = evaluate.RunRecords(in, cfg, evaluate.Options{})
+		if err != nil {
+			return fmt.Errorf("eval %s: %w", *input, err)
+		}
+		reps = append(reps, rep)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if *orders > 1 {
+		sp := evaluate.Summarize(reps)
+		if *asJSON {
+			return writeJSON(e.stdout, sp)
+		}
+		return printSpread(e.stdout, &sp, *shuffle)
 	}
 	if *assignments != "" {
 		if err := writeAssignments(*assignments, as); err != nil {
@@ -241,9 +275,9 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, rep)
+		return writeJSON(e.stdout, reps[0])
 	}
-	return printReport(e.stdout, rep)
+	return printReport(e.stdout, reps[0])
 }
 
 func writeAssignments(path string, as []evaluate.Assignment) (err error) {
@@ -288,5 +322,25 @@ func printReport(w io.Writer, r *evaluate.Report) error {
 	fmt.Fprintf(tw, "NMI\t%.4f\n", r.NMI)
 	fmt.Fprintf(tw, "clusters\t%d predicted\t%d gold\n", r.PredictedClusters, r.GoldClusters)
 	fmt.Fprintf(tw, "speed\t%.0f docs/s\t(%.3f s)\n", r.DocsPerSecond, r.Seconds)
+	return tw.Flush()
+}
+
+// printSpread prints each score's mean and range over several orders.
+func printSpread(w io.Writer, sp *evaluate.Spread, seed uint64) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "documents\t%d\t%d orders (seeds %d-%d)\n", sp.Docs, sp.Orders, seed, seed+uint64(sp.Orders)-1)
+	fmt.Fprintf(tw, "\tmean\tmin\tmax\n")
+	for _, r := range []struct {
+		name string
+		s    evaluate.Stat
+	}{
+		{"B-cubed P", sp.BCubedPrecision}, {"B-cubed R", sp.BCubedRecall}, {"B-cubed F1", sp.BCubedF1},
+		{"pairwise P", sp.PairwisePrecision}, {"pairwise R", sp.PairwiseRecall}, {"pairwise F1", sp.PairwiseF1},
+		{"ARI", sp.ARI}, {"NMI", sp.NMI},
+	} {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\n", r.name, r.s.Mean, r.s.Min, r.s.Max)
+	}
+	fmt.Fprintf(tw, "clusters\t%.1f\t%.0f\t%.0f\t(%d gold)\n", sp.PredictedClusters.Mean, sp.PredictedClusters.Min, sp.PredictedClusters.Max, sp.GoldClusters)
+	fmt.Fprintf(tw, "speed\t%.0f\t%.0f\t%.0f\tdocs/s\n", sp.DocsPerSecond.Mean, sp.DocsPerSecond.Min, sp.DocsPerSecond.Max)
 	return tw.Flush()
 }

@@ -173,3 +173,43 @@ func TestCLIEval(t *testing.T) {
 		t.Error("eval of a missing file succeeded")
 	}
 }
+
+// TestCLIEvalOrders scores a file in several seeded orders: one order moves
+// the scores, so the mean and range are what a change is judged on.
+func TestCLIEvalOrders(t *testing.T) {
+	var sp struct {
+		Orders   int `json:"orders"`
+		Docs     int `json:"docs"`
+		BCubedF1 struct {
+			Mean, Min, Max float64
+		} `json:"bcubed_f1"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "eval", "--input", "testdata/eval_small.jsonl", "--shuffle", "3", "--orders", "4", "--json")), &sp); err != nil {
+		t.Fatal(err)
+	}
+	f := sp.BCubedF1
+	if sp.Orders != 4 || sp.Docs != 12 || f.Min > f.Mean || f.Mean > f.Max || f.Min < 0.8 {
+		t.Errorf("4 orders of three plainly separate events: %+v", sp)
+	}
+	text := mustRun(t, "eval", "--input", "testdata/eval_small.jsonl", "--shuffle", "3", "--orders", "4")
+	for _, w := range []string{"4 orders (seeds 3-6)", "B-cubed F1", "mean", "max", "(3 gold)"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("eval --orders output lacks %q:\n%s", w, text)
+		}
+	}
+	// One shuffled order is an ordinary run, with its assignments.
+	out := filepath.Join(t.TempDir(), "assign.tsv")
+	mustRun(t, "eval", "--input", "testdata/eval_small.jsonl", "--shuffle", "3", "--assignments", out)
+	if b, err := os.ReadFile(out); err != nil || strings.Count(string(b), "\n") != 12 {
+		t.Errorf("assignments of a shuffled run: %q, %v", b, err)
+	}
+	for _, args := range [][]string{
+		{"--orders", "2"},
+		{"--shuffle", "1", "--orders", "0"},
+		{"--shuffle", "1", "--orders", "2", "--assignments", out},
+	} {
+		if _, _, err := runCLI(t, append([]string{"eval", "--input", "testdata/eval_small.jsonl"}, args...)...); err == nil {
+			t.Errorf("eval %v succeeded", args)
+		}
+	}
+}

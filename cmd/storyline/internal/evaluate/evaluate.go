@@ -1,7 +1,8 @@
 // Package evaluate scores the clustering on labelled JSON Lines files (the
 // benchmark format: id, title, text, published, source, url, label). It feeds
 // the documents through package cluster exactly as the daemon does, in file
-// order and without the label, and compares the result with the gold labels.
+// order (or in an order drawn from a seed, see Shuffle) and without the
+// label, and compares the result with the gold labels.
 package evaluate
 
 import (
@@ -10,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -66,18 +70,80 @@ func Run(r io.Reader, cfg cluster.Config) (*Report, []Assignment, error) {
 
 // RunWith is Run with options.
 func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignment, error) {
+	recs, err := Read(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return RunRecords(recs, cfg, opt)
+}
+
+// Read reads a labelled JSON Lines file. Every record needs an id, unique in
+// the file, and a label: scoring against nothing would print perfect
+// scores.
+func Read(r io.Reader) ([]Record, error) {
+	var recs []Record
+	seen := make(map[string]bool)
+	dec := json.NewDecoder(bufio.NewReader(r))
+	for line := 1; ; line++ {
+		var rec Record
+		err := dec.Decode(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: record %d: %w", line, err)
+		}
+		if rec.ID == "" {
+			return nil, fmt.Errorf("evaluate: record %d: missing id", line)
+		}
+		if rec.Label == "" {
+			return nil, fmt.Errorf("evaluate: record %d (%s): missing label: eval needs a labelled file", line, rec.ID)
+		}
+		if seen[rec.ID] {
+			return nil, fmt.Errorf("evaluate: record %d: duplicate id %q", line, rec.ID)
+		}
+		seen[rec.ID] = true
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return nil, errors.New("evaluate: no documents in the input")
+	}
+	return recs, nil
+}
+
+// Shuffle returns a copy of recs in an order drawn from seed, without their
+// publication times. A clustering that reads the order or the times of the
+// UCI files is told the answer (each story is one block in time), and any
+// one order moves the scores by about ±0.02, so a method is judged over
+// several orders. The order depends on the seed alone (PCG from
+// math/rand/v2), the same on every machine and Go release.
+func Shuffle(recs []Record, seed uint64) []Record {
+	out := slices.Clone(recs)
+	for i := range out {
+		out[i].Published = nil
+	}
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// RunRecords clusters recs with cfg in their order, each arriving at its
+// published time (or, without one, at the time of the one before), and
+// scores the result.
+func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assignment, error) {
+	if len(recs) == 0 {
+		return nil, nil, errors.New("evaluate: no documents in the input")
+	}
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
 	c := cluster.New(cfg, nil)
 	var (
-		gold    []string
-		pred    []int64 // current topic of each document
-		out     []Assignment
+		gold    = make([]string, 0, len(recs))
+		pred    = make([]int64, 0, len(recs)) // current topic of each document
 		elapsed time.Duration
-		seen    = make(map[string]bool)
-		docs    []cluster.Document
+		docs    = make([]cluster.Document, 0, len(recs))
 		members = make(map[int64][]int) // topic → its documents, in joining order
 	)
 	// The daemon re-reads a topic's stories from the database, in time
@@ -89,27 +155,7 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		}
 		return out
 	})
-	dec := json.NewDecoder(bufio.NewReader(r))
-	for line := 1; ; line++ {
-		var rec Record
-		err := dec.Decode(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("evaluate: record %d: %w", line, err)
-		}
-		if rec.ID == "" {
-			return nil, nil, fmt.Errorf("evaluate: record %d: missing id", line)
-		}
-		if rec.Label == "" {
-			// Scoring against nothing would print perfect scores.
-			return nil, nil, fmt.Errorf("evaluate: record %d (%s): missing label: eval needs a labelled file", line, rec.ID)
-		}
-		if seen[rec.ID] {
-			return nil, nil, fmt.Errorf("evaluate: record %d: duplicate id %q", line, rec.ID)
-		}
-		seen[rec.ID] = true
+	for _, rec := range recs {
 		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
 		if rec.URL != nil {
 			d.Link = *rec.URL
@@ -125,11 +171,9 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		docs = append(docs, d)
 		follow(a, len(docs)-1, docs, members, pred)
 	}
-	if len(docs) == 0 {
-		return nil, nil, errors.New("evaluate: no documents in the input")
-	}
+	out := make([]Assignment, len(pred))
 	for i, id := range pred {
-		out = append(out, Assignment{ID: docs[i].ID, TopicID: id})
+		out[i] = Assignment{ID: docs[i].ID, TopicID: id}
 	}
 	rep := Score(gold, pred)
 	rep.Seconds = elapsed.Seconds()
@@ -137,6 +181,65 @@ func RunWith(r io.Reader, cfg cluster.Config, opt Options) (*Report, []Assignmen
 		rep.DocsPerSecond = float64(rep.Docs) / elapsed.Seconds()
 	}
 	return rep, out, nil
+}
+
+// Stat is the mean and range of one score over several runs.
+type Stat struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// Spread summarizes runs of one file in several orders (see Shuffle).
+type Spread struct {
+	Orders            int  `json:"orders"`
+	Docs              int  `json:"docs"`
+	GoldClusters      int  `json:"gold_clusters"`
+	BCubedPrecision   Stat `json:"bcubed_precision"`
+	BCubedRecall      Stat `json:"bcubed_recall"`
+	BCubedF1          Stat `json:"bcubed_f1"`
+	PairwisePrecision Stat `json:"pairwise_precision"`
+	PairwiseRecall    Stat `json:"pairwise_recall"`
+	PairwiseF1        Stat `json:"pairwise_f1"`
+	ARI               Stat `json:"ari"`
+	NMI               Stat `json:"nmi"`
+	PredictedClusters Stat `json:"predicted_clusters"`
+	DocsPerSecond     Stat `json:"docs_per_second"`
+}
+
+// Summarize returns the mean and range of each score of reps, which are
+// runs of one file.
+func Summarize(reps []*Report) Spread {
+	stat := func(f func(*Report) float64) Stat {
+		if len(reps) == 0 {
+			return Stat{}
+		}
+		s := Stat{Min: math.Inf(1), Max: math.Inf(-1)}
+		for _, r := range reps {
+			v := f(r)
+			s.Mean += v
+			s.Min, s.Max = min(s.Min, v), max(s.Max, v)
+		}
+		s.Mean /= float64(len(reps))
+		return s
+	}
+	sp := Spread{
+		Orders:            len(reps),
+		BCubedPrecision:   stat(func(r *Report) float64 { return r.BCubedPrecision }),
+		BCubedRecall:      stat(func(r *Report) float64 { return r.BCubedRecall }),
+		BCubedF1:          stat(func(r *Report) float64 { return r.BCubedF1 }),
+		PairwisePrecision: stat(func(r *Report) float64 { return r.PairwisePrecision }),
+		PairwiseRecall:    stat(func(r *Report) float64 { return r.PairwiseRecall }),
+		PairwiseF1:        stat(func(r *Report) float64 { return r.PairwiseF1 }),
+		ARI:               stat(func(r *Report) float64 { return r.ARI }),
+		NMI:               stat(func(r *Report) float64 { return r.NMI }),
+		PredictedClusters: stat(func(r *Report) float64 { return float64(r.PredictedClusters) }),
+		DocsPerSecond:     stat(func(r *Report) float64 { return r.DocsPerSecond }),
+	}
+	if len(reps) > 0 {
+		sp.Docs, sp.GoldClusters = reps[0].Docs, reps[0].GoldClusters
+	}
+	return sp
 }
 
 // follow applies what one Add did to the documents' topics: merged topics'

@@ -1,8 +1,7 @@
 package evaluate
 
 import (
-	"bytes"
-	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -142,13 +141,8 @@ func TestReferencePoints(t *testing.T) {
 		file                 string
 		singletons, oneBlock float64
 	}{{"ecbplus-dev.jsonl", 0.156, 0.050}, {"uci-dev.jsonl", 0.026, 0.075}} {
-		data := readDev(t, tc.file)
 		var gold []string
-		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-			rec, err := decodeRecord(line)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, rec := range readDev(t, tc.file) {
 			gold = append(gold, rec.Label)
 		}
 		single := make([]int, len(gold))
@@ -178,8 +172,56 @@ func TestRunRejectsUnusableInput(t *testing.T) {
 	}
 }
 
-func decodeRecord(line []byte) (Record, error) {
-	var rec Record
-	err := json.Unmarshal(line, &rec)
-	return rec, err
+func TestShuffle(t *testing.T) {
+	recs, err := Read(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var many []Record
+	for i := range 40 {
+		r := recs[i%len(recs)]
+		r.ID = fmt.Sprint(i)
+		many = append(many, r)
+	}
+	ids := func(rs []Record) string {
+		var b strings.Builder
+		for _, r := range rs {
+			fmt.Fprintf(&b, "%s,", r.ID)
+		}
+		return b.String()
+	}
+	orig := ids(many)
+	a, b, c := Shuffle(many, 1), Shuffle(many, 1), Shuffle(many, 2)
+	if ids(a) != ids(b) {
+		t.Error("one seed gave two orders")
+	}
+	if ids(a) == ids(c) || ids(a) == ids(many) {
+		t.Errorf("seeds 1 and 2 and the file order are not three orders: %s / %s", ids(a), ids(c))
+	}
+	seen := make(map[string]bool)
+	for _, r := range a {
+		if r.Published != nil {
+			t.Errorf("%s kept its time", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	if len(seen) != len(many) {
+		t.Errorf("shuffle kept %d of %d records", len(seen), len(many))
+	}
+	if many[0].Published == nil || ids(many) != orig {
+		t.Error("Shuffle changed its input")
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	sp := Summarize([]*Report{
+		{Docs: 10, GoldClusters: 2, BCubedF1: 0.5, PredictedClusters: 3, ARI: -0.1},
+		{Docs: 10, GoldClusters: 2, BCubedF1: 0.9, PredictedClusters: 4, ARI: 0.3},
+	})
+	if sp.Orders != 2 || sp.Docs != 10 || sp.GoldClusters != 2 {
+		t.Errorf("counts %+v", sp)
+	}
+	if sp.BCubedF1 != (Stat{Mean: 0.7, Min: 0.5, Max: 0.9}) || sp.PredictedClusters != (Stat{3.5, 3, 4}) || !near(sp.ARI.Mean, 0.1) || sp.ARI.Min != -0.1 {
+		t.Errorf("stats %+v", sp)
+	}
 }
