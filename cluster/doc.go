@@ -11,8 +11,9 @@
 //  1. analyze: a Unicode tokenizer, case folding, per-language stopwords and
 //     Snowball stems; capitalized runs that are not sentence-initial are names
 //     and also yield name bigrams ("marco rubio").
-//  2. weigh: sublinear term frequency with the title counted several times,
-//     names boosted, and IDF from the documents seen so far. Topic centroids
+//  2. weigh: sublinear term frequency with the title counted several times
+//     and the link's slug twice, names boosted (less in a headline-only
+//     story), and IDF from the documents seen so far. Topic centroids
 //     keep IDF-free sums, so they are re-weighted with the current IDF each
 //     time they are compared; early documents are not stuck with cold-start
 //     weights.

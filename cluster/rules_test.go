@@ -268,9 +268,12 @@ func TestSweptStatisticsKeepCounts(t *testing.T) {
 // TestMergeNeedsSupport: two storylines that share one word, the place
 // where both happened, have centroids close enough to pass the merge bar on
 // that word alone; SupportShare keeps them apart, as it does for a
-// headline joining a topic.
+// headline joining a topic. Names weigh here as in articles, which makes
+// the shared place heavy enough for that.
 func TestMergeNeedsSupport(t *testing.T) {
-	f := newFeed(DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.HeadlineNameWeight = cfg.NameWeight
+	f := newFeed(cfg)
 	for i, h := range []string{
 		"Budget approved by council", "Oscars winners list", "World Cup tickets sold out",
 		"Snowden speaks at SXSW", "Chef premieres at SXSW", "Snowden SXSW talk on encryption",

@@ -32,18 +32,25 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		forms       []surface
 	}
 	m := make(map[string]*acc, len(occ))
+	nameW, bigramW := cfg.NameWeight, cfg.BigramWeight
+	if !hasBody(occ) {
+		nameW = min(cfg.HeadlineNameWeight, cfg.NameWeight)
+		bigramW *= nameW / cfg.NameWeight
+	}
 	for _, o := range occ {
 		a := m[o.term]
 		if a == nil {
 			a = &acc{}
 			m[o.term] = a
 		}
-		// A slug's words say what the story is about, like the headline's,
-		// but mostly repeat them: they weigh as body words.
+		// A slug's words say what the story is about, like the headline's.
 		a.head = a.head || o.title || o.slug
-		if o.title {
+		switch {
+		case o.title:
 			a.raw += cfg.TitleWeight
-		} else {
+		case o.slug:
+			a.raw += cfg.SlugWeight
+		default:
 			a.raw++
 		}
 		a.name = a.name || o.name
@@ -69,10 +76,10 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 			tf = 1 + math.Log(tf)
 		}
 		if a.name {
-			tf *= cfg.NameWeight
+			tf *= nameW
 		}
 		if a.bigra {
-			tf *= cfg.BigramWeight
+			tf *= bigramW
 		}
 		v.u[i] = tf
 		v.forms[i] = a.forms
@@ -82,6 +89,17 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	}
 	toUnit(v.u, norm)
 	return v
+}
+
+// hasBody reports whether a story has words besides its headline and its
+// link's slug.
+func hasBody(occ []occurrence) bool {
+	for _, o := range occ {
+		if !o.title && !o.slug {
+			return true
+		}
+	}
+	return false
 }
 
 // toUnit scales w to unit length, given the sum of its squares.
