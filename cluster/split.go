@@ -3,6 +3,7 @@ package cluster
 import (
 	"math"
 	"slices"
+	"strings"
 )
 
 // MemberSource returns the stories of an open topic in the order they
@@ -113,8 +114,9 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	if len(A) < minSplitPart || len(B) < minSplitPart {
 		return
 	}
-	bar := c.cfg.threshold(tp.neffSum/float64(tp.size)) * c.cfg.SplitFactor
-	if ca.cos(cb) >= bar {
+	th := c.cfg.threshold(tp.neffSum / float64(tp.size))
+	if cs := ca.cos(cb); cs >= th*c.cfg.SplitFactor &&
+		(cs >= th*c.cfg.NameSplitFactor || !c.namesClash(raw, vocab, ca, cb)) {
 		return
 	}
 	// The larger part keeps the topic (on a tie, the part with its first
@@ -143,6 +145,42 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 		}
 	}
 	a.Split = sp
+}
+
+// clashShare: two parts of a topic are about different actors when the
+// heaviest name of each weighs less than this share as much in the other
+// (each weight relative to its part's centroid length).
+const clashShare = 0.5
+
+// namesClash reports whether the two parts (centroids a and b over vocab)
+// of a topic's stories raw are about different actors: the heaviest name
+// of each is a minor word of the other (see clashShare). Two events of one
+// kind differ in who (one player arrested and another, one climber lost
+// and another), while the sides of one storyline share their actors (a
+// proposal and its rejection both name the countries involved).
+func (c *Clusterer) namesClash(raw []*docVector, vocab map[string]int, a, b dense) bool {
+	isName := make([]bool, len(vocab))
+	for _, r := range raw {
+		for k, term := range r.terms {
+			if j, ok := vocab[term]; ok && r.name[k] && strings.IndexByte(term, ' ') < 0 {
+				isName[j] = true
+			}
+		}
+	}
+	top := func(x dense) int {
+		best := -1
+		for j, w := range x.w {
+			if isName[j] && w > 0 && (best < 0 || w > x.w[best]) {
+				best = j
+			}
+		}
+		return best
+	}
+	ja, jb := top(a), top(b)
+	if ja < 0 || jb < 0 || ja == jb || a.norm == 0 || b.norm == 0 {
+		return false
+	}
+	return b.w[ja]/b.norm < clashShare*a.w[ja]/a.norm && a.w[jb]/a.norm < clashShare*b.w[jb]/b.norm
 }
 
 // memberVectors returns the IDF-free vectors of a topic's stories, the

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -198,6 +199,43 @@ func TestSplitStaysSplit(t *testing.T) {
 	for _, d := range docs {
 		if same := tr.topicOf[d.ID] == tr.topicOf["k0"]; same != (d.ID[0] == 'k') {
 			t.Errorf("story %s in topic %d, k0 in %d: the split was undone", d.ID, tr.topicOf[d.ID], tr.topicOf["k0"])
+		}
+	}
+}
+
+// TestNamesClash: two parts of a topic are about different actors when the
+// heaviest name of each is a minor word of the other; parts that share
+// their actors (a proposal and its rejection) or have no names are not.
+func TestNamesClash(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	vocab := map[string]int{"klitschko": 0, "povetkin": 1, "france": 2, "kremlin": 3, "title": 4, "defend": 5}
+	names := &docVector{
+		terms: []string{"france", "klitschko", "kremlin", "povetkin"},
+		name:  []bool{true, true, true, true},
+	}
+	common := &docVector{terms: []string{"defend", "title"}, name: []bool{false, false}}
+	part := func(w ...float64) dense {
+		d := dense{w: w}
+		for _, x := range w {
+			d.norm += x * x
+		}
+		d.norm = math.Sqrt(d.norm)
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		a, b dense
+		raw  []*docVector
+		want bool
+	}{
+		{"two champions", part(3, 0.2, 0, 0, 2, 2), part(0.2, 3, 0, 0, 2, 2), []*docVector{names, common}, true},
+		{"one champion", part(3, 0, 0, 0, 2, 2), part(2.5, 0.5, 0, 0, 2, 2), []*docVector{names, common}, false},
+		{"proposal and rejection", part(0, 0, 3, 0.5, 2, 2), part(0, 0, 2, 3, 2, 2), []*docVector{names, common}, false},
+		{"the other's name is half as heavy", part(3, 1.5, 0, 0, 2, 2), part(1.5, 3, 0, 0, 2, 2), []*docVector{names, common}, false},
+		{"no names", part(3, 0.2, 0, 0, 2, 2), part(0.2, 3, 0, 0, 2, 2), []*docVector{common}, false},
+	} {
+		if got := c.namesClash(tc.raw, vocab, tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: namesClash = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
