@@ -63,7 +63,7 @@ func (c *Clusterer) analyzeDoc(d Document) docVector {
 }
 
 // analyzeCached is analyze with a stem cache (nil for none), reading the
-// words of the link's slug (see linkSlug) as body text too.
+// words of the link's slug (see linkSlug) too, marked as slug words.
 func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {
 	l := lookupLanguage(lang)
 	occ := analyzeField(nil, l, title, true, sc)

@@ -116,7 +116,7 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	}
 	th := c.cfg.threshold(tp.neffSum / float64(tp.size))
 	if cs := ca.cos(cb); cs >= th*c.cfg.SplitFactor &&
-		(cs >= th*c.cfg.NameSplitFactor || !c.namesClash(raw, vocab, ca, cb)) {
+		(cs >= th*c.cfg.NameSplitFactor || !namesClash(raw, vocab, ca, cb)) {
 		return
 	}
 	// The larger part keeps the topic (on a tie, the part with its first
@@ -158,7 +158,7 @@ const clashShare = 0.5
 // kind differ in who (one player arrested and another, one climber lost
 // and another), while the sides of one storyline share their actors (a
 // proposal and its rejection both name the countries involved).
-func (c *Clusterer) namesClash(raw []*docVector, vocab map[string]int, a, b dense) bool {
+func namesClash(raw []*docVector, vocab map[string]int, a, b dense) bool {
 	isName := make([]bool, len(vocab))
 	for _, r := range raw {
 		for k, term := range r.terms {

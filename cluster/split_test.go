@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -207,7 +208,6 @@ func TestSplitStaysSplit(t *testing.T) {
 // heaviest name of each is a minor word of the other; parts that share
 // their actors (a proposal and its rejection) or have no names are not.
 func TestNamesClash(t *testing.T) {
-	c := New(DefaultConfig(), nil)
 	vocab := map[string]int{"klitschko": 0, "povetkin": 1, "france": 2, "kremlin": 3, "title": 4, "defend": 5}
 	names := &docVector{
 		terms: []string{"france", "klitschko", "kremlin", "povetkin"},
@@ -234,8 +234,78 @@ func TestNamesClash(t *testing.T) {
 		{"the other's name is half as heavy", part(3, 1.5, 0, 0, 2, 2), part(1.5, 3, 0, 0, 2, 2), []*docVector{names, common}, false},
 		{"no names", part(3, 0.2, 0, 0, 2, 2), part(0.2, 3, 0, 0, 2, 2), []*docVector{common}, false},
 	} {
-		if got := c.namesClash(tc.raw, vocab, tc.a, tc.b); got != tc.want {
-			t.Errorf("%s: namesClash = %v, want %v", tc.name, got, tc.want)
+		t.Run(tc.name, func(t *testing.T) {
+			if got := namesClash(tc.raw, vocab, tc.a, tc.b); got != tc.want {
+				t.Errorf("namesClash = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSplitByNames: a topic whose parts are too alike for SplitFactor's bar
+// is split below NameSplitFactor's when the parts are about different
+// actors (two champions' title defences), and kept whole when they share
+// their actors (one champion's defence reported from two cities).
+func TestSplitByNames(t *testing.T) {
+	run := func(docs []Document, nameSplit float64) int {
+		t.Helper()
+		cfg := splitConfig()
+		cfg.SplitFactor = 0.01 // the plain bar never splits
+		cfg.NameSplitFactor = -1
+		c := New(cfg, nil)
+		tr := newTracker(c)
+		last := len(docs) - 1
+		for _, d := range docs[:last] {
+			tr.follow(d, c.Add(d))
+		}
+		if len(c.topics) != 1 || len(tr.splits) != 0 {
+			t.Fatalf("%d topics, %d splits before the last story: the stories no longer mix", len(c.topics), len(tr.splits))
+		}
+		// A story joined unlike the rest: the topic is due a check.
+		for _, tp := range c.topics {
+			tp.suspect = true
+		}
+		c.cfg.NameSplitFactor = nameSplit
+		tr.follow(docs[last], c.Add(docs[last]))
+		return len(tr.splits)
+	}
+	fights := siblingFights()
+	if n := run(fights, 3); n != 1 {
+		t.Errorf("two champions: %d splits, want 1", n)
+	}
+	if n := run(fights, -1); n != 0 {
+		t.Errorf("two champions without NameSplitFactor: %d splits, want 0", n)
+	}
+	// A proposal and its rejection: the second side adds the Kremlin, but
+	// the first side's main names are the second's too.
+	var sides []Document
+	for k := range 5 {
+		for _, side := range []string{"a", "b"} {
+			title, text := proposal(side == "b", k)
+			sides = append(sides, Document{ID: fmt.Sprint(side, k), Title: title, Text: text,
+				Time: t0.Add(time.Duration(len(sides)) * time.Hour)})
 		}
 	}
+	if n := run(sides, 3); n != 0 {
+		t.Errorf("a proposal and its rejection: %d splits, want 0", n)
+	}
+}
+
+// proposal is the k-th report of European capitals' counter-proposal to a
+// peace plan, or of the Kremlin's rejection of it.
+func proposal(rejection bool, k int) (string, string) {
+	if rejection {
+		return "Kremlin rejects counter-proposal from France, Germany and Britain", strings.Join([]string{
+			"The Kremlin rejected the counter-proposal drafted by France, Germany and Britain on Tuesday.",
+			fmt.Sprintf("A spokesman in Moscow said the amendments from France, Germany and Britain offered nothing in %d of the points.", 10+k),
+			"Officials in Paris, Berlin and London said they would not withdraw the counter-proposal.",
+			"The rejection leaves the negotiators with the original draft of the peace plan.",
+		}, "\n")
+	}
+	return "France, Germany and Britain present counter-proposal to peace plan", strings.Join([]string{
+		"France, Germany and Britain presented a counter-proposal to the peace plan on Monday.",
+		fmt.Sprintf("The document from France, Germany and Britain rewrites %d of the points on security guarantees.", 10+k),
+		"Diplomats in Paris, Berlin and London said the counter-proposal keeps the plan's framework.",
+		"The amendments will be sent to the negotiators before the next round of talks.",
+	}, "\n")
 }

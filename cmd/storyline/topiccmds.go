@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -213,6 +214,10 @@ func cmdRecluster(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// maxEvalOrders bounds eval --orders: each order is a full run, so more
+// than this is a typo, not a measurement.
+const maxEvalOrders = 10000
+
 func cmdEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "eval")
 	input := fs.String("input", "", "labelled JSON Lines `FILE` (see the README)")
@@ -228,8 +233,10 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	switch {
 	case *input == "":
 		return usageError("eval needs --input FILE.jsonl")
-	case *orders < 1:
-		return usageError("eval --orders must be at least 1")
+	case *orders < 1 || *orders > maxEvalOrders:
+		return usageError("eval --orders must be from 1 to %d", maxEvalOrders)
+	case *shuffle > math.MaxUint64-uint64(*orders-1):
+		return usageError("eval --shuffle SEED is too large for --orders: the last seed would wrap round to 0, the file's order")
 	case *orders > 1 && *shuffle == 0:
 		return usageError("eval --orders needs --shuffle SEED: the file has one order")
 	case *orders > 1 && *assignments != "":
@@ -245,7 +252,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("eval %s: %w", *input, err)
 	}
 	cfg := e.cfg.Cluster.config()
-	reps := make([]*evaluate.Report, 0, *orders)
+	var reps []*evaluate.Report
 	var as []evaluate.Assignment
 	for i := range *orders {
 		in := recs
@@ -259,7 +266,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		}
 		reps = append(reps, rep)
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("eval: %w", err)
 		}
 	}
 	if *orders > 1 {

@@ -207,6 +207,9 @@ func TestCLIEvalOrders(t *testing.T) {
 		{"--orders", "2"},
 		{"--shuffle", "1", "--orders", "0"},
 		{"--shuffle", "1", "--orders", "2", "--assignments", out},
+		{"--shuffle", "1", "--orders", "100000000000000"},
+		// The second seed would wrap round to 0, the file's order.
+		{"--shuffle", "18446744073709551615", "--orders", "2"},
 	} {
 		if _, _, err := runCLI(t, append([]string{"eval", "--input", "testdata/eval_small.jsonl"}, args...)...); err == nil {
 			t.Errorf("eval %v succeeded", args)

@@ -116,7 +116,7 @@ func Read(r io.Reader) ([]Record, error) {
 // UCI files is told the answer (each story is one block in time), and any
 // one order moves the scores by about ±0.02, so a method is judged over
 // several orders. The order depends on the seed alone (PCG from
-// math/rand/v2), the same on every machine and Go release.
+// math/rand/v2), so it is the same on every machine running one build.
 func Shuffle(recs []Record, seed uint64) []Record {
 	out := slices.Clone(recs)
 	for i := range out {
@@ -129,7 +129,8 @@ func Shuffle(recs []Record, seed uint64) []Record {
 
 // RunRecords clusters recs with cfg in their order, each arriving at its
 // published time (or, without one, at the time of the one before), and
-// scores the result.
+// scores the result. recs are expected as Read returns them: ids unique,
+// labels present.
 func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assignment, error) {
 	if len(recs) == 0 {
 		return nil, nil, errors.New("evaluate: no documents in the input")
