@@ -61,6 +61,8 @@ type Clusterer struct {
 	byLast   topicHeap                   // open topics, least recently updated first
 	stems    stemCache
 	members  MemberSource
+	// memberVecs caches the vectors of stories re-read for split checks.
+	memberVecs vectorCache
 }
 
 // New returns a Clusterer with the given configuration that continues from

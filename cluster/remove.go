@@ -89,12 +89,12 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	// applies.
 	c.open(tp)
 	for i, d := range members {
-		vec := c.analyzeDoc(d)
+		vec := c.memberVector(d)
 		stats := make([]*termStat, len(vec.terms))
 		for k, term := range vec.terms {
 			stats[k] = c.stat(term)
 		}
-		_, _, neff := c.weigh(&vec, stats)
+		_, _, neff := c.weigh(vec, stats)
 		t := d.Time
 		if live {
 			t = c.storyTime(t)
@@ -106,7 +106,7 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 			heap.Fix(&c.byLast, tp.heapIdx)
 		}
 		tp.neffSum += neff
-		c.join(tp, d, t, &vec, stats)
+		c.join(tp, d, t, vec, stats)
 	}
 	return tp
 }

@@ -309,3 +309,25 @@ func proposal(rejection bool, k int) (string, string) {
 		"The amendments will be sent to the negotiators before the next round of talks.",
 	}, "\n")
 }
+
+// TestVectorCache: a cached vector serves only the story text it was made
+// from, and the cache stays bounded.
+func TestVectorCache(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	d := Document{ID: "1", Title: "Geneva talks resume", Text: "Delegates met.", Link: "https://a.example/geneva-talks"}
+	v := c.memberVector(d)
+	if again := c.memberVector(d); again != v {
+		t.Error("the same story was analyzed twice")
+	}
+	edited := d
+	edited.Title = "Geneva talks collapse"
+	if w := c.memberVector(edited); w == v || !slices.Contains(w.terms, "collaps") {
+		t.Errorf("an edited story got its old vector: %v", w.terms)
+	}
+	for i := range 3 * maxVectorCache {
+		c.memberVector(Document{ID: fmt.Sprint("x", i), Title: "Word"})
+	}
+	if n := len(c.memberVecs.m); n > maxVectorCache {
+		t.Errorf("cache holds %d vectors, limit %d", n, maxVectorCache)
+	}
+}
