@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -269,27 +270,65 @@ func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry)
 		return err
 	}
 	defer w.close()
+	var edited []int64
 	for _, a := range added {
 		doc := cluster.Document{
 			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
 			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
 		}
 		if a.was != nil {
-			// An edited story stays in its topic; only the statistics
-			// follow the edit, so that they keep counting the stored words.
+			// An edited story stays in its topic. The statistics follow
+			// the edit, so that they keep counting the stored words, and
+			// its topic is rebuilt below.
 			for _, t := range w.c.Forget(*a.was) {
 				w.b.df[t]--
 			}
 			for _, t := range w.c.Count(doc) {
 				w.b.df[t]++
 			}
+			edited = append(edited, a.id)
 			continue
 		}
 		if _, err := w.add(a.id, doc); err != nil {
 			return err
 		}
 	}
+	if err := w.rebuildTopicsOf(edited); err != nil {
+		return err
+	}
 	return d.saveClusterBatch(ctx, tx, w.b)
+}
+
+// rebuildTopicsOf rebuilds the topics of edited entries from their stories
+// as now stored (after this batch's new ones joined), so that a corrected
+// headline or a rewritten story changes its topic's centroid, name and
+// representative headline as it would have had it arrived that way.
+func (w *clusterWriter) rebuildTopicsOf(entries []int64) error {
+	var topics []int64
+	for _, id := range entries {
+		var tid int64
+		err := w.tx.QueryRowContext(w.ctx, "SELECT topic_id FROM topic_entries WHERE entry_id = ?", id).Scan(&tid)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // stored before clustering existed: recluster places it
+		case err != nil:
+			return fmt.Errorf("find the topic of edited entry %d: %w", id, err)
+		}
+		if !slices.Contains(topics, tid) {
+			topics = append(topics, tid)
+		}
+	}
+	slices.Sort(topics)
+	for _, tid := range topics {
+		docs, err := queryDocs(w.ctx, w.tx, topicDocsQuery, tid)
+		if err != nil {
+			return fmt.Errorf("read topic %d: %w", tid, err)
+		}
+		if ts, ok := w.c.Rebuild(tid, documents(docs)); ok {
+			w.b.topics[tid] = ts
+		}
+	}
+	return nil
 }
 
 // saveClusterBatch writes a batch and bumps the generation. The clusterer

@@ -680,3 +680,60 @@ func TestTopicAliases(t *testing.T) {
 		t.Errorf("aliases of deleted topics remain: %v", got)
 	}
 }
+
+// TestEditedEntryTopic: when an outlet corrects a story, its topic's name
+// and representative headline follow, as in a database that only ever saw
+// the corrected version, and the topic keeps its ID.
+func TestEditedEntryTopic(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	story := feeds.Entry{ID: "1", Title: "Volcano erupts near Grindvik", Text: "Lava reached the edge of Grindvik overnight, forcing an evacuation.", Published: t0}
+	corrected := story
+	corrected.Title = "Volcano erupts near Grindavik"
+	corrected.Text = "Lava reached the edge of Grindavik overnight, forcing an evacuation."
+	open := func(name string) (*DB, int64) {
+		db, err := Open(ctx, filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		f, err := db.AddFeed(ctx, NewFeed{URL: "https://news.example/feed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, f.ID
+	}
+	save := func(db *DB, feed int64, e feeds.Entry) {
+		t.Helper()
+		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topic := func(db *DB) Topic {
+		t.Helper()
+		ts, err := db.Topics(ctx, TopicQuery{})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("topics %+v, %v: want the one storyline", ts, err)
+		}
+		return ts[0]
+	}
+
+	db, feed := open("edited.db")
+	save(db, feed, story)
+	before := topic(db)
+	save(db, feed, corrected)
+	after := topic(db)
+
+	fresh, ffeed := open("fresh.db")
+	save(fresh, ffeed, corrected)
+	want := topic(fresh)
+	if !strings.Contains(want.Name, "Grindavik") || want.Headline != corrected.Title {
+		t.Fatalf("a fresh database names the story %q / %q: the test shows nothing", want.Name, want.Headline)
+	}
+	if after.Name != want.Name || after.Headline != want.Headline || after.Size != 1 {
+		t.Errorf("after the correction: %q / %q (%d stories), want %q / %q", after.Name, after.Headline, after.Size, want.Name, want.Headline)
+	}
+	if after.ID != before.ID {
+		t.Errorf("the storyline moved from topic %d to %d", before.ID, after.ID)
+	}
+}
