@@ -33,6 +33,15 @@ func mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
+// mustJSON decodes the JSON output s into v, failing the test when it is
+// not valid JSON of that shape.
+func mustJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("decode %q: %v", s, err)
+	}
+}
+
 func startDemo(t *testing.T) *demo.Server {
 	t.Helper()
 	srv, err := demo.Start()
@@ -107,7 +116,7 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	// Filters.
 	var one []map[string]any
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "entries", "--json", "--feed", "2", "--limit", "3")), &one)
+	mustJSON(t, mustRun(t, "--db", db, "entries", "--json", "--feed", "2", "--limit", "3"), &one)
 	if len(one) != 3 {
 		t.Errorf("--feed 2 --limit 3 gave %d", len(one))
 	}
@@ -128,7 +137,7 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	// Remove one feed: its entries go with it.
 	mustRun(t, "--db", db, "remove", "1")
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	mustJSON(t, mustRun(t, "--db", db, "feeds", "--json"), &fl)
 	if len(fl) != 2 {
 		t.Errorf("%d feeds after remove", len(fl))
 	}
@@ -197,7 +206,7 @@ func TestCLIAddDiscoversFeeds(t *testing.T) {
 		t.Errorf("add on an HTML page: %q", out)
 	}
 	var fl []map[string]any
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	mustJSON(t, mustRun(t, "--db", db, "feeds", "--json"), &fl)
 	if len(fl) != 1 || fl[0]["url"] != feedURL {
 		t.Errorf("feeds after discovery: %v", fl)
 	}
@@ -212,7 +221,7 @@ func TestCLIAddDiscoversFeeds(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTML") {
 		t.Errorf("add on a page without feeds: %v", err)
 	}
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "feeds", "--json")), &fl)
+	mustJSON(t, mustRun(t, "--db", db, "feeds", "--json"), &fl)
 	if len(fl) != 1 {
 		t.Errorf("%d feeds after a failed add", len(fl))
 	}

@@ -66,7 +66,7 @@ func TestCLITopicsSearchRecluster(t *testing.T) {
 
 	// Entries carry their topic.
 	var es []map[string]any
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "entries", "--json", "--limit", "0")), &es)
+	mustJSON(t, mustRun(t, "--db", db, "entries", "--json", "--limit", "0"), &es)
 	inTopic := 0
 	for _, e := range es {
 		if e["topic_id"] == id {
@@ -79,7 +79,7 @@ func TestCLITopicsSearchRecluster(t *testing.T) {
 
 	// Search finds the Geneva stories, each with its storyline.
 	var hits []map[string]any
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "search", "Geneva", "--json")), &hits)
+	mustJSON(t, mustRun(t, "--db", db, "search", "Geneva", "--json"), &hits)
 	if len(hits) < 5 {
 		t.Errorf("search Geneva: %d hits", len(hits))
 	}
@@ -120,14 +120,14 @@ func TestCLITopicsSearchRecluster(t *testing.T) {
 	}
 	// An ID of the replaced clustering still finds its storyline.
 	var old []map[string]any
-	json.Unmarshal([]byte(firstJSON), &old)
+	mustJSON(t, firstJSON, &old)
 	oldID := jsonNum(old[0]["id"].(float64))
 	out, stderr, err := runCLI(t, "--db", db, "topic", oldID)
 	if err != nil || !strings.Contains(stderr, "topic "+oldID+" is now topic") || !strings.Contains(out, old[0]["headline"].(string)) {
 		t.Errorf("topic %s after recluster: err %v, stderr %q, stdout %q", oldID, err, stderr, out)
 	}
 	var rebuilt []map[string]any
-	json.Unmarshal([]byte(mustRun(t, "--db", db, "topics", "--json", "--min-size", "2")), &rebuilt)
+	mustJSON(t, mustRun(t, "--db", db, "topics", "--json", "--min-size", "2"), &rebuilt)
 	if len(rebuilt) < 5 {
 		t.Errorf("%d topics of 2+ stories after recluster", len(rebuilt))
 	}
