@@ -50,16 +50,23 @@ func TestForgetUndoesAdd(t *testing.T) {
 	}
 }
 
-// TestRebuildDropsRemovedStories: rebuilt storylines hold exactly the
-// remaining stories, keep their IDs, show none of the removed stories'
-// headlines or words, and survive a restart like any other state.
-func TestRebuildDropsRemovedStories(t *testing.T) {
-	docs, removed := corpusDocs()
+// clusterAll adds docs to a new default clusterer and returns it with each
+// story's topic.
+func clusterAll(docs []Document) (*Clusterer, map[string]int64) {
 	c := New(DefaultConfig(), nil)
 	topicOf := map[string]int64{}
 	for _, d := range docs {
 		topicOf[d.ID] = c.Add(d).TopicID
 	}
+	return c, topicOf
+}
+
+// TestRebuildDropsRemovedStories: rebuilt storylines hold exactly the
+// remaining stories, keep their IDs, show none of the removed stories'
+// headlines or words, and survive a restart like any other state.
+func TestRebuildDropsRemovedStories(t *testing.T) {
+	docs, removed := corpusDocs()
+	c, topicOf := clusterAll(docs)
 	members := map[int64][]Document{}
 	for _, d := range docs {
 		if removed[d.ID] {
@@ -118,11 +125,7 @@ func TestRebuildDropsRemovedStories(t *testing.T) {
 // closed topic is rebuilt without being reopened.
 func TestRebuildEmptyAndClosed(t *testing.T) {
 	docs, _ := corpusDocs()
-	c := New(DefaultConfig(), nil)
-	topicOf := map[string]int64{}
-	for _, d := range docs {
-		topicOf[d.ID] = c.Add(d).TopicID
-	}
+	c, topicOf := clusterAll(docs)
 	geneva := topicOf["b1"]
 	if _, ok := c.Rebuild(geneva, nil); ok {
 		t.Error("Rebuild with no stories reported a topic")

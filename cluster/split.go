@@ -198,8 +198,8 @@ func (c *Clusterer) memberVectors(docs []Document, vec *docVector) []*docVector 
 	return out
 }
 
-// memberVector is analyzeDoc for a story of a topic being checked, through
-// the cache of recently checked stories.
+// memberVector is analyzeDoc for a story re-read from a topic (for a split
+// check or a rebuild), through the cache of recently re-read stories.
 func (c *Clusterer) memberVector(d Document) *docVector {
 	if v := c.memberVecs.lookup(d); v != nil {
 		return v

@@ -319,14 +319,26 @@ func (w *clusterWriter) rebuildTopicsOf(entries []int64) error {
 		}
 	}
 	slices.Sort(topics)
+	return rebuildTopics(w.ctx, w.tx, w.c, w.b, topics)
+}
+
+// rebuildTopics rebuilds each topic from its stories as stored now
+// (cluster.Rebuild) into b, keeping its ID, and deletes a topic that has no
+// stories left.
+func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clusterBatch, topics []int64) error {
 	for _, tid := range topics {
-		docs, err := queryDocs(w.ctx, w.tx, topicDocsQuery, tid)
+		docs, err := queryDocs(ctx, tx, topicDocsQuery, tid)
 		if err != nil {
 			return fmt.Errorf("read topic %d: %w", tid, err)
 		}
-		if ts, ok := w.c.Rebuild(tid, documents(docs)); ok {
-			w.b.topics[tid] = ts
+		ts, ok := c.Rebuild(tid, documents(docs))
+		if !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", tid); err != nil {
+				return fmt.Errorf("delete topic %d: %w", tid, err)
+			}
+			continue
 		}
+		b.topics[tid] = ts
 	}
 	return nil
 }

@@ -373,19 +373,8 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 		}
 		b.docs--
 	}
-	for _, tid := range touched {
-		rest, err := queryDocs(ctx, tx, topicDocsQuery, tid)
-		if err != nil {
-			return fmt.Errorf("read topic %d: %w", tid, err)
-		}
-		ts, ok := c.Rebuild(tid, documents(rest))
-		if !ok {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", tid); err != nil {
-				return fmt.Errorf("delete topic %d: %w", tid, err)
-			}
-			continue
-		}
-		b.topics[tid] = ts
+	if err := rebuildTopics(ctx, tx, c, b, touched); err != nil {
+		return err
 	}
 	// Written as a batch of polls is, which also sets the clusterer aside
 	// until the commit.

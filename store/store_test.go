@@ -38,6 +38,14 @@ func addFeed(t *testing.T, db *DB, url string) Feed {
 	return f
 }
 
+// savePoll stores a successful poll of feed that returned es.
+func savePoll(t *testing.T, db *DB, feed int64, es ...feeds.Entry) {
+	t.Helper()
+	if _, err := db.SavePoll(context.Background(), PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: es}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpenRecordsMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")

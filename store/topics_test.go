@@ -343,9 +343,7 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 	extra := append(stream[1], feeds.Entry{ID: "late", Title: "Harbour bridge reopens after repairs to collision damage",
 		Text: "The harbour bridge reopened.", Published: stream[1][len(stream[1])-1].Published.Add(time.Hour)})
 	for _, x := range []*DB{db, again} {
-		if _, err := x.SavePoll(ctx, PollResult{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: extra}); err != nil {
-			t.Fatal(err)
-		}
+		savePoll(t, x, ids[1], extra...)
 	}
 	if got, want := topicsOf(t, db), topicsOf(t, again); !reflect.DeepEqual(got, want) {
 		t.Errorf("after removal, the running clusterer and a restarted one disagree:\n%v\n%v", got, want)
@@ -465,54 +463,32 @@ func TestSplitPersists(t *testing.T) {
 // not the ones it had (or those of another feed's entry).
 func TestEditedEntryStatistics(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	stats := func(db *DB) map[string]int64 { return termStatsOf(t, db) }
 	b := feeds.Entry{ID: "b1", Title: "Charlie delta echo report", Link: "https://b.example/1", Published: t0}
-	save := func(db *DB, feed int64, e feeds.Entry) {
-		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 
-	db, err := Open(ctx, filepath.Join(dir, "edited.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	fa, _ := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
-	fb, _ := db.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
-	save(db, fb.ID, b)
+	db := openTest(t)
+	fa, fb := addFeed(t, db, "https://a.example/feed"), addFeed(t, db, "https://b.example/feed")
+	savePoll(t, db, fb.ID, b)
 	a := feeds.Entry{ID: "a1", Title: "Alpha bravo zulu news", Link: "https://a.example/1", Published: t0.Add(time.Hour)}
-	save(db, fa.ID, a)
+	savePoll(t, db, fa.ID, a)
 	a.Title = "Charlie delta foxtrot"
-	save(db, fa.ID, a)
+	savePoll(t, db, fa.ID, a)
 
 	// The statistics now count the edited title, as a database that saw
 	// only the edited version does.
-	fresh, err := Open(ctx, filepath.Join(dir, "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	ga, _ := fresh.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
-	gb, _ := fresh.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
-	save(fresh, gb.ID, b)
-	save(fresh, ga.ID, a)
-	if got, want := stats(db), stats(fresh); !reflect.DeepEqual(got, want) {
+	fresh := openTest(t)
+	ga, gb := addFeed(t, fresh, "https://a.example/feed"), addFeed(t, fresh, "https://b.example/feed")
+	savePoll(t, fresh, gb.ID, b)
+	savePoll(t, fresh, ga.ID, a)
+	if got, want := termStatsOf(t, db), termStatsOf(t, fresh); !reflect.DeepEqual(got, want) {
 		t.Errorf("after the edit: %v, want %v", got, want)
 	}
 
 	if _, err := db.RemoveFeed(ctx, fmt.Sprint(fa.ID)); err != nil {
 		t.Fatal(err)
 	}
-	never, err := Open(ctx, filepath.Join(dir, "never.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer never.Close()
-	hb, _ := never.AddFeed(ctx, NewFeed{URL: "https://b.example/feed"})
-	save(never, hb.ID, b)
-	if got, want := stats(db), stats(never); !reflect.DeepEqual(got, want) {
+	never := openTest(t)
+	savePoll(t, never, addFeed(t, never, "https://b.example/feed").ID, b)
+	if got, want := termStatsOf(t, db), termStatsOf(t, never); !reflect.DeepEqual(got, want) {
 		t.Errorf("after removing the edited entry's feed: %v, want %v", got, want)
 	}
 }
@@ -599,9 +575,7 @@ func TestTopicAliases(t *testing.T) {
 	for i, h := range heads {
 		es = append(es, feeds.Entry{ID: fmt.Sprint("v", i), Title: h, Published: t0.Add(time.Duration(i) * time.Minute)})
 	}
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}); err != nil {
-		t.Fatal(err)
-	}
+	savePoll(t, db, f.ID, es...)
 	aliases := func() map[int64]int64 {
 		t.Helper()
 		rows, err := db.db.QueryContext(ctx, "SELECT id, topic_id FROM topic_aliases")
@@ -686,29 +660,10 @@ func TestTopicAliases(t *testing.T) {
 // the corrected version, and the topic keeps its ID.
 func TestEditedEntryTopic(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	story := feeds.Entry{ID: "1", Title: "Volcano erupts near Grindvik", Text: "Lava reached the edge of Grindvik overnight, forcing an evacuation.", Published: t0}
 	corrected := story
 	corrected.Title = "Volcano erupts near Grindavik"
 	corrected.Text = "Lava reached the edge of Grindavik overnight, forcing an evacuation."
-	open := func(name string) (*DB, int64) {
-		db, err := Open(ctx, filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		f, err := db.AddFeed(ctx, NewFeed{URL: "https://news.example/feed"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db, f.ID
-	}
-	save := func(db *DB, feed int64, e feeds.Entry) {
-		t.Helper()
-		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	topic := func(db *DB) Topic {
 		t.Helper()
 		ts, err := db.Topics(ctx, TopicQuery{})
@@ -718,14 +673,15 @@ func TestEditedEntryTopic(t *testing.T) {
 		return ts[0]
 	}
 
-	db, feed := open("edited.db")
-	save(db, feed, story)
+	db := openTest(t)
+	feed := addFeed(t, db, "https://news.example/feed").ID
+	savePoll(t, db, feed, story)
 	before := topic(db)
-	save(db, feed, corrected)
+	savePoll(t, db, feed, corrected)
 	after := topic(db)
 
-	fresh, ffeed := open("fresh.db")
-	save(fresh, ffeed, corrected)
+	fresh := openTest(t)
+	savePoll(t, fresh, addFeed(t, fresh, "https://news.example/feed").ID, corrected)
 	want := topic(fresh)
 	if !strings.Contains(want.Name, "Grindavik") || want.Headline != corrected.Title {
 		t.Fatalf("a fresh database names the story %q / %q: the test shows nothing", want.Name, want.Headline)
