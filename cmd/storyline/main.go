@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -108,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.configPath, "config", "", "configuration `FILE` (YAML)")
 	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` (overrides the config; default storyline.db)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the command to `FILE` (for go tool pprof)")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(hoistGlobalFlags(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -146,10 +148,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if e.dbPath == "" {
 		e.dbPath = e.cfg.Database
 	}
+	if *cpuProfile != "" {
+		// Speed is measured on real runs (a first poll of many feeds), not
+		// only in benchmarks: this shows where such a run spends its time.
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return cmd.run(ctx, e, rest)
 }
 
-// hoistGlobalFlags moves --config and --db to the front, so that they may
+// hoistGlobalFlags moves --config, --db and --cpuprofile to the front, so that they may
 // also follow the command ("storyline serve --demo --db demo.db"), where
 // people put them.
 func hoistGlobalFlags(args []string) []string {
@@ -166,13 +181,13 @@ func hoistGlobalFlags(args []string) []string {
 			continue
 		}
 		switch {
-		case name == "db" || name == "config":
+		case name == "db" || name == "config" || name == "cpuprofile":
 			global = append(global, a)
 			if i+1 < len(args) {
 				global = append(global, args[i+1])
 				i++
 			}
-		case strings.HasPrefix(name, "db=") || strings.HasPrefix(name, "config="):
+		case strings.HasPrefix(name, "db=") || strings.HasPrefix(name, "config=") || strings.HasPrefix(name, "cpuprofile="):
 			global = append(global, a)
 		default:
 			rest = append(rest, a)

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Ingest benchmark on news-like load, through the real path: generate RSS
+# feeds whose headlines recur across outlets (large storylines form), serve
+# them from a static server on 127.0.0.1, `storyline import` the OPML, then
+# time `storyline poll --all` to exit and read its peak RSS.
+#
+#   bench/ingest.sh cold [FEEDS [ITEMS]]   one cold poll (default 1000 x 50,
+#                                          items dated over 28 days)
+#   bench/ingest.sh rounds [FEEDS [ITEMS]] two sets of new feeds, all items in
+#                                          one 72 h window, polled into one
+#                                          database: cost per story, round 1
+#                                          against round 2
+#
+# Needs python3 and the feed generator of the shared benchmark files
+# (GEN, default ../shared/perf/gen_feeds.py, which reads ../shared/bench).
+# Serves with nginx when it is installed (apt-get install nginx-light),
+# else with python3 -m http.server, which is slower and makes fetching, not
+# storyline, the bottleneck. Set CPUPROFILE=FILE to profile the (last) poll.
+# It is a benchmark, not a test: CI does not run it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-cold}
+feeds=${2:-1000}
+items=${3:-50}
+gen=${GEN:-../shared/perf/gen_feeds.py}
+port=${PORT:-18089}
+[ -f "$gen" ] || { echo "ingest.sh: feed generator $gen not found (set GEN)" >&2; exit 2; }
+
+work=$(mktemp -d)
+chmod 755 "$work" # nginx workers run as another user
+server=""
+cleanup() {
+	if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
+	if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/storyline" ./cmd/storyline
+base="http://127.0.0.1:$port"
+case "$mode" in
+cold)
+	python3 "$gen" "$feeds" "$items" "$work/www/r0" "$base/r0" >/dev/null
+	sets="r0"
+	;;
+rounds)
+	python3 "$gen" "$feeds" "$items" "$work/www/r1" "$base/r1" 1 72 >/dev/null
+	python3 "$gen" "$feeds" "$items" "$work/www/r2" "$base/r2" 2 72 >/dev/null
+	sets="r1 r2"
+	;;
+*)
+	echo "ingest.sh: mode must be cold or rounds, not $mode" >&2
+	exit 2
+	;;
+esac
+
+if command -v nginx >/dev/null; then
+	cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	types { application/rss+xml xml; }
+	server { listen 127.0.0.1:$port; root $work/www; }
+}
+EOF
+	nginx -c "$work/nginx.conf" -p "$work"
+	echo "server: nginx"
+else
+	(cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+	server=$!
+	echo "server: python3 -m http.server (slower: install nginx for a fair figure)"
+fi
+for _ in $(seq 50); do
+	curl -fs -o /dev/null "$base/${sets%% *}/f0.xml" && break
+	sleep 0.1
+done
+
+db="$work/bench.db"
+for s in $sets; do
+	"$work/storyline" --db "$db" import "$work/www/$s/feeds.opml" >/dev/null
+	prof=()
+	[ -n "${CPUPROFILE:-}" ] && prof=(--cpuprofile "$CPUPROFILE")
+	start=$(date +%s.%N)
+	/usr/bin/time -f "%M" -o "$work/rss" "$work/storyline" --db "$db" "${prof[@]}" poll --all >"$work/out" 2>&1 ||
+		{ tail -5 "$work/out" >&2; exit 1; }
+	end=$(date +%s.%N)
+	total=$(tail -1 "$work/out")
+	n=$(echo "$total" | sed -n 's/.* \([0-9]*\) new entries.*/\1/p')
+	errors=$(echo "$total" | sed -n 's/.* \([0-9]*\) errors.*/\1/p')
+	awk -v s="$s" -v n="$n" -v a="$start" -v b="$end" -v rss="$(cat "$work/rss")" -v e="$errors" 'BEGIN {
+		t = b - a
+		printf "%s: %d items in %.1f s: %.0f items/s, %.2f ms per item, peak RSS %.0f MiB, %d errors\n",
+			s, n, t, n / t, 1000 * t / n, rss / 1024, e
+	}'
+done
+echo "stored: $(sqlite3 "$db" 'SELECT COUNT(*) FROM entries' 2>/dev/null || echo '?') entries," \
+	"$(sqlite3 "$db" 'SELECT COUNT(DISTINCT topic_id) FROM topic_entries' 2>/dev/null || echo '?') storylines"
