@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +77,79 @@ func benchmarkAdd(b *testing.B, preload int) {
 func BenchmarkAdd(b *testing.B) {
 	for _, n := range []int{1000, 50000} {
 		b.Run(fmt.Sprint("preloaded=", n), func(b *testing.B) { benchmarkAdd(b, n) })
+	}
+}
+
+// newsText holds the headlines and body sentences of the shared labelled
+// news files, the text of the news-like benchmarks.
+type newsText struct{ titles, sents []string }
+
+// loadNewsText reads the shared benchmark files (../shared/bench, outside
+// the repository: a clone without them skips the news-like benchmarks).
+func loadNewsText(b *testing.B) newsText {
+	var nt newsText
+	for _, name := range []string{"uci-dev.jsonl", "ecbplus-dev.jsonl"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", name))
+		if err != nil {
+			b.Skipf("news-like text not found (%v): these benchmarks need ../shared/bench", err)
+		}
+		for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
+			var d struct{ Title, Text string }
+			if err := json.Unmarshal([]byte(line), &d); err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+			nt.titles = append(nt.titles, d.Title)
+			for s := range strings.SplitSeq(d.Text, "\n") {
+				if len(s) > 40 && len(s) < 400 {
+					nt.sents = append(nt.sents, s)
+				}
+			}
+		}
+	}
+	return nt
+}
+
+// doc returns a story as the feed generator of ../shared/perf writes one: a
+// headline that recurs across outlets, with a body of one to four
+// sentences drawn from the whole corpus, so large storylines form as when
+// many outlets report one event.
+func (nt newsText) doc(r *rand.Rand, i int, at time.Time) Document {
+	body := make([]string, 1+r.IntN(4))
+	for j := range body {
+		body[j] = nt.sents[r.IntN(len(nt.sents))]
+	}
+	return Document{ID: fmt.Sprint(i), Title: nt.titles[r.IntN(len(nt.titles))], Text: strings.Join(body, " "), Time: at}
+}
+
+// BenchmarkAddNews measures clustering one news-like story with 5,000 and
+// 100,000 stories already in one 72 h window (all topics open): the cost
+// per story must not grow with the size of the open set as much as the
+// open set grows.
+func BenchmarkAddNews(b *testing.B) {
+	nt := loadNewsText(b)
+	for _, n := range []int{5000, 100000} {
+		b.Run(fmt.Sprint("open=", n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			c := New(DefaultConfig(), nil)
+			tr := newTracker(c)
+			// Stories spread over 60 h: the window holds all of them.
+			step := 60 * time.Hour / time.Duration(n+b.N)
+			for i := range n {
+				d := nt.doc(r, i, t0.Add(time.Duration(i)*step))
+				tr.follow(d, c.Add(d))
+			}
+			docs := make([]Document, b.N)
+			for i := range docs {
+				docs[i] = nt.doc(r, n+i, t0.Add(time.Duration(n+i)*step))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range docs {
+				tr.follow(docs[i], c.Add(docs[i]))
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "stories/s")
+			b.ReportMetric(float64(len(c.topics)), "open-topics")
+		})
 	}
 }
