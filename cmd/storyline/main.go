@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -164,7 +165,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cmd.run(ctx, e, rest)
 }
 
-// hoistGlobalFlags moves --config, --db and --cpuprofile to the front, so that they may
+// globalFlags are the flags run defines before the command; each takes a value.
+var globalFlags = []string{"config", "db", "cpuprofile"}
+
+// hoistGlobalFlags moves the global flags to the front, so that they may
 // also follow the command ("storyline serve --demo --db demo.db"), where
 // people put them.
 func hoistGlobalFlags(args []string) []string {
@@ -180,17 +184,18 @@ func hoistGlobalFlags(args []string) []string {
 			rest = append(rest, a)
 			continue
 		}
+		key, _, inline := strings.Cut(name, "=")
 		switch {
-		case name == "db" || name == "config" || name == "cpuprofile":
+		case !slices.Contains(globalFlags, key):
+			rest = append(rest, a)
+		case inline:
+			global = append(global, a)
+		default:
 			global = append(global, a)
 			if i+1 < len(args) {
 				global = append(global, args[i+1])
 				i++
 			}
-		case strings.HasPrefix(name, "db=") || strings.HasPrefix(name, "config=") || strings.HasPrefix(name, "cpuprofile="):
-			global = append(global, a)
-		default:
-			rest = append(rest, a)
 		}
 	}
 	return append(global, rest...)
