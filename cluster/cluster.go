@@ -16,15 +16,23 @@ import (
 type termStat struct {
 	term   string
 	df     int64
-	logDF  float64 // ln(max(df,1)+1), valid while logAt == df
-	logAt  int64
-	usedAt int64 // Clusterer.docs when a story last used it
+	logDF  float64 // ln(max(df,1)+1)
+	cut    bool    // in more than Config.MaxDocFreq of the documents: its IDF is zero
+	usedAt int64   // Clusterer.docs when a story last used it
+	// post is the inverted index: the centroid entries of the open topics
+	// that hold the term. Walking it reads each topic's weight without a
+	// lookup in the topic.
+	post []*topicTerm
 }
 
+// topicTerm is one term of a centroid. It is shared by the topic's term
+// list and the term's posting list.
 type topicTerm struct {
 	stat   *termStat
 	weight float64
 	forms  []Form
+	tp     *topic
+	pos    int // index in stat.post
 }
 
 // topic is the in-memory form of TopicState, with an index for lookups.
@@ -32,8 +40,7 @@ type topic struct {
 	id          int64
 	size        int
 	first, last time.Time
-	terms       []topicTerm // sorted by stat.term
-	index       map[string]int
+	terms       []*topicTerm // sorted by stat.term
 	label       string
 	headID      string
 	headline    string
@@ -42,25 +49,45 @@ type topic struct {
 	neffSum     float64 // sum of the stories' effective numbers of terms
 	suspect     bool    // see TopicState.Suspect
 	sibling     int64   // see TopicState.SplitFrom
-	norm        float64 // centroid length, valid while normAt == Clusterer.docs
-	normAt      int64
+	// sums holds Σw², Σw²·l and Σw²·l² over the centroid's terms outside
+	// the MaxDocFreq cut, with w a term's weight and l its ln(df+1). With
+	// K = ln(N+1)+1 a term's IDF is K-l, so the centroid's length under the
+	// IDF of the moment is √(K²·Σw² − 2K·Σw²l + Σw²l²): kept up to date as
+	// weights and document frequencies change, it costs nothing to read,
+	// where summing the centroid's terms would cost a few hundred steps for
+	// every candidate of every story. See normSums for why they are
+	// integers.
+	sums normSums
+	// cand is bestTopic's scratch for this topic, valid when candAt is the
+	// current pass; seenAt marks the topic in mergeCandidate.
+	cand           candidate
+	candAt, seenAt int64
 }
 
 // Clusterer assigns stories to topics one at a time. It is not safe for
 // concurrent use: the daemon feeds it from its single writer.
 type Clusterer struct {
-	cfg      Config
-	docs     int64
-	logN     float64              // ln(docs+1)
-	stats    map[string]*termStat // terms in use: see sweepStats
-	cold     map[string]int64     // document frequencies of the other terms
-	lastID   int64
-	clock    time.Time
-	topics   map[int64]*topic
-	postings map[string]map[int64]*topic // term → open topics containing it
-	byLast   topicHeap                   // open topics, least recently updated first
-	stems    stemCache
-	members  MemberSource
+	cfg    Config
+	docs   int64
+	logN   float64              // ln(docs+1)
+	stats  map[string]*termStat // terms in use: see sweepStats
+	cold   map[string]int64     // document frequencies of the other terms
+	lastID int64
+	clock  time.Time
+	topics map[int64]*topic
+	byLast topicHeap // open topics, least recently updated first
+	// cutTerms are the terms whose cut flag is set: the flag can clear as
+	// the document count grows, so they are checked after every story.
+	cutTerms []*termStat
+	// stale is set when the document count or frequencies changed outside
+	// Add (Forget, Count): cut flags and centroid lengths are then
+	// recomputed before they are read (settle).
+	stale bool
+	pass  int64 // numbers the scratch uses of candAt and seenAt
+	// touched is bestTopic's list of candidates, kept to reuse its array.
+	touched []*topic
+	stems   stemCache
+	members MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache
 }
@@ -69,11 +96,10 @@ type Clusterer struct {
 // st, or starts empty when st is nil. st is copied, not retained.
 func New(cfg Config, st *State) *Clusterer {
 	c := &Clusterer{
-		cfg:      cfg.withDefaults(),
-		stats:    make(map[string]*termStat),
-		cold:     make(map[string]int64),
-		topics:   make(map[int64]*topic),
-		postings: make(map[string]map[int64]*topic),
+		cfg:    cfg.withDefaults(),
+		stats:  make(map[string]*termStat),
+		cold:   make(map[string]int64),
+		topics: make(map[int64]*topic),
 	}
 	if st == nil {
 		return c
@@ -91,14 +117,13 @@ func New(cfg Config, st *State) *Clusterer {
 			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
 			suspect: ts.Suspect, sibling: ts.SplitFrom,
 			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
-			index:     make(map[string]int, len(ts.Terms)),
 		}
 		terms := append([]TopicTerm(nil), ts.Terms...)
 		sort.Slice(terms, func(i, j int) bool { return terms[i].Term < terms[j].Term })
 		for _, tt := range terms {
-			tp.terms = append(tp.terms, topicTerm{stat: c.stat(tt.Term), weight: tt.Weight, forms: append([]Form(nil), tt.Forms...)})
+			tp.terms = append(tp.terms, &topicTerm{stat: c.stat(tt.Term), weight: tt.Weight, forms: append([]Form(nil), tt.Forms...), tp: tp})
 		}
-		tp.reindex()
+		c.resum(tp)
 		if tp.id > c.lastID {
 			c.lastID = tp.id
 		}
@@ -119,15 +144,144 @@ func (c *Clusterer) setDocs(n int64) {
 func (c *Clusterer) stat(term string) *termStat {
 	s := c.stats[term]
 	if s == nil {
-		s = &termStat{term: term, logAt: -1}
+		s = &termStat{term: term}
 		if df, ok := c.cold[term]; ok {
 			s.df = df
 			delete(c.cold, term)
+		}
+		s.logDF, s.cut = logDF(s.df), c.isCut(s.df)
+		if s.cut {
+			c.cutTerms = append(c.cutTerms, s)
 		}
 		c.stats[term] = s
 	}
 	s.usedAt = c.docs
 	return s
+}
+
+// logDF is the ln(df+1) of an IDF (a term seen in no document counts as
+// seen in one).
+func logDF(df int64) float64 { return math.Log(float64(max(df, 1)) + 1) }
+
+// isCut reports whether a term in df documents is over the MaxDocFreq cut
+// with the current document count.
+func (c *Clusterer) isCut(df int64) bool {
+	return c.docs >= int64(c.cfg.MinDocsForDocFreq) && float64(df) > c.cfg.MaxDocFreq*float64(c.docs)
+}
+
+// setDF sets a term's document frequency and keeps the centroid sums of the
+// open topics that hold it (topic.sums) in step.
+func (c *Clusterer) setDF(s *termStat, df int64) {
+	l0, cut0 := s.logDF, s.cut
+	s.df, s.logDF, s.cut = df, logDF(df), c.isCut(df)
+	if s.cut && !cut0 {
+		c.cutTerms = append(c.cutTerms, s)
+	}
+	c.restat(s, l0, cut0)
+}
+
+// restat updates the centroid sums of the topics holding s after its ln(df+1)
+// or its cut flag changed from l0 and cut0.
+func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
+	l1 := s.logDF
+	if l1 == l0 && s.cut == cut0 {
+		return
+	}
+	for _, tt := range s.post {
+		if !cut0 {
+			tt.tp.sums.add(tt.weight, l0, -1)
+		}
+		if !s.cut {
+			tt.tp.sums.add(tt.weight, l1, 1)
+		}
+	}
+}
+
+// recheckCuts clears the cut flag of the terms that the growing document
+// count has brought back under MaxDocFreq, and sets it on every term when
+// the count reaches MinDocsForDocFreq. Between the two a term enters the
+// cut only when its own frequency grows (setDF).
+func (c *Clusterer) recheckCuts() {
+	if c.docs == int64(c.cfg.MinDocsForDocFreq) {
+		for _, s := range c.stats {
+			if !s.cut && c.isCut(s.df) {
+				c.setDF(s, s.df)
+			}
+		}
+	}
+	kept := c.cutTerms[:0]
+	for _, s := range c.cutTerms {
+		if !c.isCut(s.df) {
+			s.cut = false
+			c.restat(s, s.logDF, true)
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(c.cutTerms[len(kept):])
+	c.cutTerms = kept
+}
+
+// settle brings the cut flags and the centroid sums up to date after
+// Forget or Count changed the statistics. It recomputes them all, once,
+// instead of at every story those calls take out or add.
+func (c *Clusterer) settle() {
+	if !c.stale {
+		return
+	}
+	c.stale = false
+	c.cutTerms = c.cutTerms[:0]
+	for _, s := range c.stats {
+		s.logDF, s.cut = logDF(s.df), c.isCut(s.df)
+		if s.cut {
+			c.cutTerms = append(c.cutTerms, s)
+		}
+	}
+	for _, tp := range c.topics {
+		c.resum(tp)
+	}
+}
+
+// normSums are a centroid's Σw², Σw²l and Σw²l² (see topic.sums) in fixed
+// point, each term's share rounded on its own. Integer sums are exact: the
+// sums a topic reaches through any sequence of updates are the sums of its
+// terms as they are now, so a Clusterer restored from a State (which
+// recomputes them) continues bit for bit where the saved one would have,
+// and no update order can make two runs differ.
+type normSums [3]int64
+
+// sumScale is the fixed point's unit: 2⁻²⁰ keeps a headline's smallest
+// share to a few parts in a million, and leaves room for centroid weights
+// in the tens of thousands before an int64 overflows.
+const sumScale = 1 << 20
+
+// add adds (sign 1) or removes (sign -1) the shares of a term of weight w
+// and ln(df+1) l.
+func (n *normSums) add(w, l float64, sign int64) {
+	w2 := w * w * sumScale
+	n[0] += sign * int64(w2+0.5)
+	n[1] += sign * int64(w2*l+0.5)
+	n[2] += sign * int64(w2*l*l+0.5)
+}
+
+// resum computes a centroid's sums from its terms.
+func (c *Clusterer) resum(tp *topic) {
+	tp.sums = normSums{}
+	for _, tt := range tp.terms {
+		if !tt.stat.cut {
+			tp.sums.add(tt.weight, tt.stat.logDF, 1)
+		}
+	}
+}
+
+// addWeight adds dw to a centroid term's weight, keeping the topic's sums in
+// step.
+func addWeight(tt *topicTerm, dw float64) {
+	if !tt.stat.cut {
+		tt.tp.sums.add(tt.weight, tt.stat.logDF, -1)
+		tt.tp.sums.add(tt.weight+dw, tt.stat.logDF, 1)
+	}
+	tt.weight += dw
 }
 
 // peekStat returns the statistic for term without creating one, nil for a
@@ -137,7 +291,7 @@ func (c *Clusterer) peekStat(term string) *termStat {
 		return s
 	}
 	if df, ok := c.cold[term]; ok {
-		return &termStat{term: term, df: df, logAt: -1}
+		return &termStat{term: term, df: df, logDF: logDF(df), cut: c.isCut(df)}
 	}
 	return nil
 }
@@ -155,7 +309,7 @@ const sweepEvery = 2048
 // stories.
 func (c *Clusterer) sweepStats() {
 	for term, s := range c.stats {
-		if c.docs-s.usedAt < sweepEvery || c.postings[term] != nil {
+		if c.docs-s.usedAt < sweepEvery || len(s.post) > 0 || s.cut {
 			continue
 		}
 		if s.df > 0 {
@@ -169,13 +323,10 @@ func (c *Clusterer) sweepStats() {
 // moment, ln((N+1)/(df+1)) + 1. Smoothing keeps the first stories
 // comparable: with few documents every term weighs about the same, which is
 // plain term overlap, the best one can do before statistics exist. Terms in
-// more than MaxDocFreq of the documents are cut to zero. ln(df+1) is cached
+// more than MaxDocFreq of the documents are cut to zero. ln(df+1) is kept
 // per term and ln(N+1) per story, so no logarithm is taken here.
 func (c *Clusterer) idf(s *termStat) float64 {
-	if s.logAt != s.df {
-		s.logDF, s.logAt = math.Log(float64(max(s.df, 1))+1), s.df
-	}
-	if c.docs >= int64(c.cfg.MinDocsForDocFreq) && float64(s.df) > c.cfg.MaxDocFreq*float64(c.docs) {
+	if s.cut {
 		return 0
 	}
 	return c.logN - s.logDF + 1
@@ -185,6 +336,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // and updates the statistics. It never fails: a story without content words
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
+	c.settle()
 	vec := c.analyzeDoc(d)
 	t := c.storyTime(d.Time)
 	a := Assignment{DocID: d.ID, DocFreqTerms: vec.terms}
@@ -197,17 +349,18 @@ func (c *Clusterer) Add(d Document) Assignment {
 	stats := make([]*termStat, len(vec.terms))
 	for i, term := range vec.terms {
 		s := c.stat(term)
-		s.df++
+		c.setDF(s, s.df+1)
 		stats[i] = s
 	}
+	c.recheckCuts()
 
 	w, norm, neff := c.weigh(&vec, stats)
 	th := c.cfg.threshold(neff)
 
-	best, bestSim := c.bestTopic(&vec, w, norm, neff, th)
+	best, bestSim := c.bestTopic(&vec, stats, w, norm, neff, th)
 	if best == nil || bestSim < th {
 		c.lastID++
-		best = &topic{id: c.lastID, first: t, last: t, index: make(map[string]int)}
+		best = &topic{id: c.lastID, first: t, last: t}
 		c.open(best)
 		a.New = true
 		bestSim = 0
@@ -296,7 +449,7 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 // (the first stories of a stream) the IDF cannot tell such words apart,
 // and one common headline verb plus boilerplate would join a snowstorm to
 // a bridge closure. A story without a headline counts all its words.
-func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float64) (*topic, float64) {
+func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, norm, neff, th float64) (*topic, float64) {
 	if norm == 0 {
 		return nil, 0
 	}
@@ -313,21 +466,25 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 	}
 	// Dot products through the inverted index: only topics sharing a term
 	// are touched. Each topic receives its contributions in the story's
-	// (sorted) term order, so the sums do not depend on map iteration.
-	byTopic := make(map[*topic]*candidate)
+	// (sorted) term order, so the sums do not depend on the order of the
+	// posting lists.
+	c.pass++
+	touched := c.touched[:0]
 	for i, term := range terms {
 		if w[i] == 0 {
 			continue
 		}
+		idf := c.idf(stats[i])
 		counts := strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly)
-		for _, tp := range c.postings[term] {
-			cd := byTopic[tp]
-			if cd == nil {
-				cd = &candidate{tp: tp}
-				byTopic[tp] = cd
+		for _, tt := range stats[i].post {
+			tp := tt.tp
+			cd := &tp.cand
+			if tp.candAt != c.pass {
+				*cd = candidate{tp: tp}
+				tp.candAt = c.pass
+				touched = append(touched, tp)
 			}
-			tt := &tp.terms[tp.index[term]]
-			x := tt.weight * c.idf(tt.stat)
+			x := tt.weight * idf
 			cd.dot += w[i] * x
 			cd.top = max(cd.top, w[i]*x)
 			if counts {
@@ -340,9 +497,11 @@ func (c *Clusterer) bestTopic(vec *docVector, w []float64, norm, neff, th float6
 			}
 		}
 	}
-	cands := slices.SortedFunc(maps.Values(byTopic), func(a, b *candidate) int { return cmp.Compare(a.tp.id, b.tp.id) })
-	sc := cands[:0]
-	for _, cd := range cands {
+	slices.SortFunc(touched, func(a, b *topic) int { return cmp.Compare(a.id, b.id) })
+	c.touched = touched
+	var sc []*candidate
+	for _, tp := range touched {
+		cd := &tp.cand
 		focal := cd.focus >= c.cfg.FocusShare
 		if cd.dot <= 0 || cd.shared < need && !focal {
 			continue
@@ -416,11 +575,11 @@ const focusMinSize = 10
 // long enough to mention the topic's central actor but not mentioning it
 // is about someone else.
 func (c *Clusterer) clash(tp *topic, vec *docVector, name int) bool {
-	if _, ok := tp.index[vec.terms[name]]; ok {
+	if tp.find(vec.terms[name]) != nil {
 		return false
 	}
 	for _, k := range c.topTerms(tp, clashTopicTerms) {
-		tt := &tp.terms[k]
+		tt := tp.terms[k]
 		if strings.IndexByte(tt.stat.term, ' ') >= 0 || !isNameForms(tt.forms) {
 			continue
 		}
@@ -442,27 +601,21 @@ func isNameForms(forms []Form) bool {
 	return cased > lower
 }
 
-// topicNorm is the length of a centroid under the current IDF. It is cached
-// for the duration of one Add (the IDF changes with every story); changing a
-// centroid resets normAt.
+// topicNorm is the length of a centroid under the current IDF, from its
+// sums (see topic.sum0).
 func (c *Clusterer) topicNorm(tp *topic) float64 {
-	if tp.normAt == c.docs && c.docs > 0 {
-		return tp.norm
+	k := c.logN + 1
+	s := &tp.sums
+	if n2 := (k*k*float64(s[0]) - 2*k*float64(s[1]) + float64(s[2])) / sumScale; n2 > 0 {
+		return math.Sqrt(n2)
 	}
-	var s float64
-	for i := range tp.terms {
-		x := tp.terms[i].weight * c.idf(tp.terms[i].stat)
-		s += x * x
-	}
-	tp.norm, tp.normAt = math.Sqrt(s), c.docs
-	return tp.norm
+	return 0
 }
 
 // join adds the story's vector to the topic and refreshes its label and
 // representative headline.
 func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, stats []*termStat) {
 	tp.size++
-	tp.normAt = -1
 	if t.Before(tp.first) {
 		tp.first = t
 	}
@@ -472,8 +625,8 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 	}
 	n0 := len(tp.terms)
 	for i := range vec.terms {
-		tt := c.termOf(tp, stats[i])
-		tt.weight += vec.u[i]
+		tt := c.termOf(tp, stats[i], n0)
+		addWeight(tt, vec.u[i])
 		for _, s := range vec.forms[i] {
 			tt.forms = addForm(tt.forms, s)
 		}
@@ -487,36 +640,47 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 
 // termOf returns tp's centroid entry for a term, appending an empty one
 // when tp lacks it. Appended entries leave tp.terms out of order until
-// settleTerms.
-func (c *Clusterer) termOf(tp *topic, s *termStat) *topicTerm {
-	k, ok := tp.index[s.term]
-	if !ok {
-		k = len(tp.terms)
-		tp.terms = append(tp.terms, topicTerm{stat: s})
-		tp.index[s.term] = k
-		c.post(s.term, tp)
+// settleTerms; until then only the sorted run tp.terms[:n0] is searched, so
+// a caller looks up each term once.
+func (c *Clusterer) termOf(tp *topic, s *termStat, n0 int) *topicTerm {
+	if tt := findTerm(tp.terms[:n0], s.term); tt != nil {
+		return tt
 	}
-	return &tp.terms[k]
+	tt := &topicTerm{stat: s, tp: tp}
+	tp.terms = append(tp.terms, tt)
+	post(tt)
+	return tt
 }
 
-// settleTerms sorts tp's terms after termOf appended new ones from n0 on,
-// prunes them when over the cap and rebuilds the index. Callers add terms
-// in term order, so the appended ones are a sorted run of their own.
+// find returns tp's centroid entry for term, or nil.
+func (tp *topic) find(term string) *topicTerm { return findTerm(tp.terms, term) }
+
+// findTerm binary-searches a list of centroid entries sorted by term.
+func findTerm(terms []*topicTerm, term string) *topicTerm {
+	k, ok := slices.BinarySearchFunc(terms, term, func(tt *topicTerm, t string) int { return strings.Compare(tt.stat.term, t) })
+	if !ok {
+		return nil
+	}
+	return terms[k]
+}
+
+// settleTerms sorts tp's terms after termOf appended new ones from n0 on and
+// prunes them when over the cap. Callers add terms in term order, so the
+// appended ones are a sorted run of their own.
 func (c *Clusterer) settleTerms(tp *topic, n0 int) {
 	tp.terms = mergeRuns(tp.terms, n0)
 	if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
 		c.prune(tp)
 	}
-	tp.reindex()
 }
 
 // mergeRuns merges the sorted runs terms[:n0] and terms[n0:] into one
 // sorted list (by term).
-func mergeRuns(terms []topicTerm, n0 int) []topicTerm {
+func mergeRuns(terms []*topicTerm, n0 int) []*topicTerm {
 	if n0 == 0 || n0 == len(terms) || terms[n0-1].stat.term < terms[n0].stat.term {
 		return terms
 	}
-	out := make([]topicTerm, 0, cap(terms))
+	out := make([]*topicTerm, 0, cap(terms))
 	i, j := 0, n0
 	for i < n0 && j < len(terms) {
 		if terms[j].stat.term < terms[i].stat.term {
@@ -539,7 +703,7 @@ func (c *Clusterer) prune(tp *topic) {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool {
-		x, y := &tp.terms[order[a]], &tp.terms[order[b]]
+		x, y := tp.terms[order[a]], tp.terms[order[b]]
 		if x.weight != y.weight {
 			return x.weight > y.weight
 		}
@@ -554,17 +718,12 @@ func (c *Clusterer) prune(tp *topic) {
 		if keep[i] {
 			kept = append(kept, tt)
 		} else {
-			c.unpost(tt.stat.term, tp)
+			unpost(tt)
 		}
 	}
+	clear(tp.terms[len(kept):])
 	tp.terms = kept
-}
-
-func (tp *topic) reindex() {
-	clear(tp.index)
-	for i := range tp.terms {
-		tp.index[tp.terms[i].stat.term] = i
-	}
+	c.resum(tp)
 }
 
 // updateHeadline keeps as representative whichever of the current one and
@@ -587,17 +746,19 @@ func (c *Clusterer) updateHeadline(tp *topic, d Document, vec *docVector) {
 // story represents a topic.
 func (c *Clusterer) joinedSim(tp *topic, v []TermWeight) float64 {
 	var dot, n float64
-	for _, tw := range v {
-		if k, ok := tp.index[tw.Term]; ok {
-			idf := c.idf(tp.terms[k].stat)
+	in := make([]*topicTerm, len(v))
+	for i, tw := range v {
+		if tt := tp.find(tw.Term); tt != nil {
+			in[i] = tt
+			idf := c.idf(tt.stat)
 			x := tw.Weight * idf
-			dot += x * tp.terms[k].weight * idf
+			dot += x * tt.weight * idf
 			n += x * x
 		}
 	}
 	// Terms pruned from the centroid still count in the story's length.
-	for _, tw := range v {
-		if _, ok := tp.index[tw.Term]; !ok {
+	for i, tw := range v {
+		if in[i] == nil {
 			if s := c.peekStat(tw.Term); s != nil {
 				x := tw.Weight * c.idf(s)
 				n += x * x
@@ -615,25 +776,28 @@ func (c *Clusterer) joinedSim(tp *topic, v []TermWeight) float64 {
 func (c *Clusterer) open(tp *topic) {
 	c.topics[tp.id] = tp
 	heap.Push(&c.byLast, tp)
-	for i := range tp.terms {
-		c.post(tp.terms[i].stat.term, tp)
+	for _, tt := range tp.terms {
+		post(tt)
 	}
 }
 
-func (c *Clusterer) post(term string, tp *topic) {
-	m := c.postings[term]
-	if m == nil {
-		m = make(map[int64]*topic)
-		c.postings[term] = m
-	}
-	m[tp.id] = tp
+// post adds a centroid entry to its term's posting list.
+func post(tt *topicTerm) {
+	s := tt.stat
+	tt.pos = len(s.post)
+	s.post = append(s.post, tt)
 }
 
-func (c *Clusterer) unpost(term string, tp *topic) {
-	m := c.postings[term]
-	delete(m, tp.id)
-	if len(m) == 0 {
-		delete(c.postings, term)
+// unpost takes a centroid entry out of its term's posting list, moving the
+// last entry into its place.
+func unpost(tt *topicTerm) {
+	s := tt.stat
+	last := s.post[len(s.post)-1]
+	s.post[tt.pos], last.pos = last, tt.pos
+	s.post[len(s.post)-1] = nil
+	s.post = s.post[:len(s.post)-1]
+	if len(s.post) == 0 {
+		s.post = nil
 	}
 }
 
@@ -644,8 +808,8 @@ func (c *Clusterer) expire() []int64 {
 	limit := c.clock.Add(-c.cfg.Window)
 	for len(c.byLast) > 0 && c.byLast[0].last.Before(limit) {
 		tp := heap.Pop(&c.byLast).(*topic)
-		for i := range tp.terms {
-			c.unpost(tp.terms[i].stat.term, tp)
+		for _, tt := range tp.terms {
+			unpost(tt)
 		}
 		delete(c.topics, tp.id)
 		closed = append(closed, tp.id)
@@ -656,6 +820,7 @@ func (c *Clusterer) expire() []int64 {
 
 // Topic returns the state of an open topic.
 func (c *Clusterer) Topic(id int64) (TopicState, bool) {
+	c.settle()
 	tp, ok := c.topics[id]
 	if !ok {
 		return TopicState{}, false
@@ -665,6 +830,7 @@ func (c *Clusterer) Topic(id int64) (TopicState, bool) {
 
 // Topics returns the open topics in increasing ID order.
 func (c *Clusterer) Topics() []TopicState {
+	c.settle()
 	ids := slices.Sorted(maps.Keys(c.topics))
 	out := make([]TopicState, len(ids))
 	for i, id := range ids {

@@ -1,8 +1,8 @@
 package cluster
 
 import (
+	"cmp"
 	"container/heap"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -30,27 +30,46 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	if c.cfg.MergeFactor < 0 || tp.size < 2 {
 		return nil, 0
 	}
-	top := c.topTerms(tp, mergeTerms)
-	seen := make(map[int64]*topic)
-	for _, k := range top {
-		for id, o := range c.postings[tp.terms[k].stat.term] {
-			if id != tp.id {
-				seen[id] = o
+	c.pass++
+	var seen []*topic
+	tp.seenAt = c.pass
+	for _, k := range c.topTerms(tp, mergeTerms) {
+		for _, tt := range tp.terms[k].stat.post {
+			if o := tt.tp; o.seenAt != c.pass {
+				o.seenAt = c.pass
+				seen = append(seen, o)
 			}
 		}
 	}
-	ids := slices.Sorted(maps.Keys(seen))
-	na := c.topicNorm(tp)
-	// tp's weights by term statistic: a pointer lookup is cheaper than
-	// comparing term strings.
-	mine := make(map[*termStat]float64, len(tp.terms))
-	for i := range tp.terms {
-		mine[tp.terms[i].stat] = tp.terms[i].weight
+	slices.SortFunc(seen, func(a, b *topic) int { return cmp.Compare(a.id, b.id) })
+	// The dot products with the topics seen, through the posting lists of
+	// tp's terms: each topic receives its products in term order.
+	for _, o := range seen {
+		o.cand = candidate{tp: o}
 	}
+	for _, x := range tp.terms {
+		idf := c.idf(x.stat)
+		if idf == 0 {
+			continue
+		}
+		word := strings.IndexByte(x.stat.term, ' ') < 0
+		for _, y := range x.stat.post {
+			o := y.tp
+			if o.seenAt != c.pass || o == tp {
+				continue
+			}
+			p := x.weight * idf * y.weight * idf
+			o.cand.dot += p
+			o.cand.top = max(o.cand.top, p)
+			if word {
+				o.cand.shared++
+			}
+		}
+	}
+	na := c.topicNorm(tp)
 	var best *topic
 	var bestSim, bestRatio float64
-	for _, id := range ids {
-		o := seen[id]
+	for _, o := range seen {
 		if o.id == tp.sibling || tp.id == o.sibling {
 			continue // they were one topic and were split apart
 		}
@@ -62,21 +81,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		if o.size < 2 && !absorb {
 			continue
 		}
-		// Both term lists are sorted, so walking o's terms adds the
-		// products in term order.
-		var dot, top float64
-		shared := 0
-		for j := range o.terms {
-			y := &o.terms[j]
-			if xw, ok := mine[y.stat]; ok {
-				idf := c.idf(y.stat)
-				dot += xw * idf * y.weight * idf
-				top = max(top, xw*idf*y.weight*idf)
-				if idf > 0 && strings.IndexByte(y.stat.term, ' ') < 0 {
-					shared++
-				}
-			}
-		}
+		dot, top, shared := o.cand.dot, o.cand.top, o.cand.shared
 		if dot == 0 {
 			continue
 		}
@@ -102,8 +107,8 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 // topTerms returns the indexes of tp's n heaviest terms under the current IDF.
 func (c *Clusterer) topTerms(tp *topic, n int) []int {
 	scores := make([]float64, len(tp.terms))
-	for i := range tp.terms {
-		scores[i] = tp.terms[i].weight * c.idf(tp.terms[i].stat)
+	for i, tt := range tp.terms {
+		scores[i] = tt.weight * c.idf(tt.stat)
 	}
 	return topK(scores, n, func(i int) string { return tp.terms[i].stat.term })
 }
@@ -111,10 +116,9 @@ func (c *Clusterer) topTerms(tp *topic, n int) []int {
 // merge folds topic b into topic a: a keeps its ID, b is closed.
 func (c *Clusterer) merge(a, b *topic) {
 	n0 := len(a.terms)
-	for i := range b.terms {
-		bt := &b.terms[i]
-		c.unpost(bt.stat.term, b)
-		at := c.termOf(a, bt.stat)
+	for _, bt := range b.terms {
+		unpost(bt)
+		at := c.termOf(a, bt.stat, n0)
 		at.weight += bt.weight
 		for _, f := range bt.forms {
 			at.forms = mergeForm(at.forms, f)
@@ -124,7 +128,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	// that a topic loaded over the cap (from a State saved with a larger
 	// MaxTopicTerms) is pruned here.
 	c.settleTerms(a, n0)
-	a.normAt = -1
+	c.resum(a)
 	a.size += b.size
 	a.neffSum += b.neffSum
 	a.suspect = a.suspect || b.suspect
@@ -175,8 +179,8 @@ func (c *Clusterer) headSim(tp *topic, v []TermWeight) float64 {
 		idf := c.idf(s)
 		x := tw.Weight * idf
 		n += x * x
-		if k, ok := tp.index[tw.Term]; ok {
-			dot += x * tp.terms[k].weight * idf
+		if tt := tp.find(tw.Term); tt != nil {
+			dot += x * tt.weight * idf
 		}
 	}
 	if n == 0 || tn == 0 {

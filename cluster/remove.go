@@ -37,6 +37,7 @@ func (c *Clusterer) Forget(d Document) []string {
 	if c.docs > 0 {
 		c.setDocs(c.docs - 1)
 	}
+	c.stale = true
 	return out
 }
 
@@ -51,6 +52,7 @@ func (c *Clusterer) Count(d Document) []string {
 		c.stat(term).df++
 	}
 	c.setDocs(c.docs + 1)
+	c.stale = true
 	return vec.terms
 }
 
@@ -61,6 +63,7 @@ func (c *Clusterer) Count(d Document) []string {
 // closed, and its new state is only returned, for the caller to store. With
 // no stories left the topic is closed and ok is false: delete it.
 func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok bool) {
+	c.settle()
 	old := c.topics[id]
 	if old != nil {
 		c.close(old)
@@ -84,7 +87,7 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 // the clock stays what a restart would load. A closed topic keeps its
 // stories' own times.
 func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
-	tp := &topic{id: id, index: make(map[string]int)}
+	tp := &topic{id: id}
 	// Opened first, so that join's bookkeeping (postings, the expiry heap)
 	// applies.
 	c.open(tp)
@@ -113,8 +116,8 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 
 // close takes an open topic out of the candidates.
 func (c *Clusterer) close(tp *topic) {
-	for i := range tp.terms {
-		c.unpost(tp.terms[i].stat.term, tp)
+	for _, tt := range tp.terms {
+		unpost(tt)
 	}
 	heap.Remove(&c.byLast, tp.heapIdx)
 	delete(c.topics, tp.id)

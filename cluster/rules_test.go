@@ -151,11 +151,11 @@ func TestFocusNeedsName(t *testing.T) {
 		}
 	}
 	tp := f.c.topics[f.topic["p0"]]
-	k, ok := tp.index["price"]
-	if !ok || tp.size < focusMinSize {
+	tt := tp.find("price")
+	if tt == nil || tp.size < focusMinSize {
 		t.Fatalf("prices topic did not form: %v", f.topic)
 	}
-	x := tp.terms[k].weight * f.c.idf(tp.terms[k].stat)
+	x := tt.weight * f.c.idf(tt.stat)
 	tn := f.c.topicNorm(tp)
 	if share := x * x / (tn * tn); share < DefaultConfig().FocusShare {
 		t.Fatalf("\"prices\" carries %.2f of the centroid, want it above FocusShare for this test", share)
