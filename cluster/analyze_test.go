@@ -107,7 +107,7 @@ func TestEmptyAndHugeInput(t *testing.T) {
 	}
 	c := New(DefaultConfig(), nil)
 	a := c.Add(Document{ID: "huge", Title: "Geneva sanctions", Text: huge})
-	if !a.New || a.Topic.Size != 1 {
+	if ts, _ := c.Topic(a.TopicID); !a.New || ts.Size != 1 {
 		t.Errorf("huge document: %+v", a)
 	}
 }

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"cmp"
 	"container/heap"
 	"maps"
 	"math"
@@ -19,6 +18,10 @@ type termStat struct {
 	logDF  float64 // ln(max(df,1)+1)
 	cut    bool    // in more than Config.MaxDocFreq of the documents: its IDF is zero
 	usedAt int64   // Clusterer.docs when a story last used it
+	// mergeAt marks the terms of the topic mergeCandidate checks (when it
+	// is the pass), with mergeW, the term's weight times its IDF there.
+	mergeAt int64
+	mergeW  float64
 	// post is the inverted index: the centroid entries of the open topics
 	// that hold the term. Walking it reads each topic's weight without a
 	// lookup in the topic.
@@ -58,6 +61,8 @@ type topic struct {
 	// every candidate of every story. See normSums for why they are
 	// integers.
 	sums normSums
+	// dirty is set while the topic is in Clusterer.dirty (see Changed).
+	dirty bool
 	// cand is bestTopic's scratch for this topic, valid when candAt is the
 	// current pass; seenAt marks the topic in mergeCandidate.
 	cand           candidate
@@ -90,6 +95,10 @@ type Clusterer struct {
 	members MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache
+	// dirty are the topics changed since the last Changed call, and
+	// closedStates the states of those among them that closed since.
+	dirty        []*topic
+	closedStates map[int64]TopicState
 }
 
 // New returns a Clusterer with the given configuration that continues from
@@ -380,12 +389,49 @@ func (c *Clusterer) Add(d Document) Assignment {
 	a.TopicID = best.id
 	if len(a.Merged) == 0 {
 		c.trySplit(best, d, &vec, &a)
-		if tp := c.topics[a.TopicID]; tp != nil {
-			best = tp
-		}
 	}
-	a.Topic = best.state()
+	if sp := a.Split; sp != nil {
+		c.touch(c.topics[sp.From.ID])
+		c.touch(c.topics[sp.To.ID])
+	} else {
+		c.touch(best)
+	}
 	return a
+}
+
+// touch records that an open topic changed, for Changed.
+func (c *Clusterer) touch(tp *topic) {
+	if tp != nil && !tp.dirty {
+		tp.dirty = true
+		c.dirty = append(c.dirty, tp)
+	}
+}
+
+// Changed returns, in increasing ID order, the state of every topic that
+// Add or Rebuild changed since the last call: the open ones as they are
+// now, and those that closed since as they were when they closed. Topics
+// merged away (Assignment.Merged) or left empty by Rebuild are not in it. A
+// store saves these once per batch of stories instead of copying a topic
+// at every story: a large topic's centroid has hundreds of terms.
+func (c *Clusterer) Changed() []TopicState {
+	out := c.closedStates
+	c.closedStates = nil
+	if out == nil {
+		out = make(map[int64]TopicState, len(c.dirty))
+	}
+	for _, tp := range c.dirty {
+		if tp.dirty && c.topics[tp.id] == tp {
+			out[tp.id] = tp.state()
+		}
+		tp.dirty = false
+	}
+	clear(c.dirty)
+	c.dirty = c.dirty[:0]
+	states := make([]TopicState, 0, len(out))
+	for _, id := range slices.Sorted(maps.Keys(out)) {
+		states = append(states, out[id])
+	}
+	return states
 }
 
 // storyTime returns the time a story is filed at, and moves the clock
@@ -497,7 +543,8 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 			}
 		}
 	}
-	slices.SortFunc(touched, func(a, b *topic) int { return cmp.Compare(a.id, b.id) })
+	// touched is in posting order; nothing below depends on the order (the
+	// best topic is chosen with ties broken by ID).
 	c.touched = touched
 	var sc []*candidate
 	for _, tp := range touched {
@@ -808,6 +855,13 @@ func (c *Clusterer) expire() []int64 {
 	limit := c.clock.Add(-c.cfg.Window)
 	for len(c.byLast) > 0 && c.byLast[0].last.Before(limit) {
 		tp := heap.Pop(&c.byLast).(*topic)
+		if tp.dirty {
+			if c.closedStates == nil {
+				c.closedStates = make(map[int64]TopicState)
+			}
+			c.closedStates[tp.id] = tp.state()
+			tp.dirty = false
+		}
 		for _, tt := range tp.terms {
 			unpost(tt)
 		}

@@ -172,8 +172,13 @@ func TestRestartEquality(t *testing.T) {
 			half := len(docs) / 2
 			first := New(DefaultConfig(), nil)
 			store := newFakeStore()
-			for _, d := range docs[:half] {
+			for i, d := range docs[:half] {
 				store.save(first.Add(d))
+				// Saved in batches, as a store does, so that topics
+				// that close inside a batch are saved as they closed.
+				if i%7 == 6 || i == half-1 {
+					store.saveTopics(first.Changed())
+				}
 			}
 			codecs := map[string]func(State) State{
 				"json":  jsonRoundTrip,
@@ -222,7 +227,8 @@ func gobRoundTrip(st State) State {
 	return out
 }
 
-// fakeStore keeps what a database would, updated only from Assignments.
+// fakeStore keeps what a database would, updated only from Assignments
+// and Clusterer.Changed.
 type fakeStore struct {
 	docs   int64
 	df     map[string]int64
@@ -240,25 +246,31 @@ func (s *fakeStore) save(a Assignment) {
 	for _, term := range a.DocFreqTerms {
 		s.df[term]++
 	}
-	for _, id := range append(a.Closed, a.Merged...) {
+	for _, id := range a.Merged {
 		delete(s.topics, id)
 	}
-	if sp := a.Split; sp != nil {
-		s.topics[sp.From.ID] = jsonRoundTrip(State{Topics: []TopicState{sp.From}}).Topics[0]
-		s.topics[sp.To.ID] = jsonRoundTrip(State{Topics: []TopicState{sp.To}}).Topics[0]
-		s.lastID = max(s.lastID, sp.To.ID)
-	}
-	s.topics[a.TopicID] = jsonRoundTrip(State{Topics: []TopicState{a.Topic}}).Topics[0]
 	s.lastID = max(s.lastID, a.TopicID)
-	if a.Topic.Last.After(s.clock) {
-		s.clock = a.Topic.Last
+	if sp := a.Split; sp != nil {
+		s.lastID = max(s.lastID, sp.To.ID)
 	}
 }
 
+func (s *fakeStore) saveTopics(changed []TopicState) {
+	for _, ts := range changed {
+		s.topics[ts.ID] = jsonRoundTrip(State{Topics: []TopicState{ts}}).Topics[0]
+		if ts.Last.After(s.clock) {
+			s.clock = ts.Last
+		}
+	}
+}
+
+// load returns the state a store would load: the topics inside the window.
 func (s *fakeStore) load() State {
 	st := State{Docs: s.docs, DocFreq: s.df, LastTopicID: s.lastID, Clock: s.clock}
 	for _, tp := range s.topics {
-		st.Topics = append(st.Topics, tp) // map order: New must not care
+		if !tp.Last.Before(s.clock.Add(-DefaultConfig().Window)) {
+			st.Topics = append(st.Topics, tp) // map order: New must not care
+		}
 	}
 	return st
 }
@@ -280,6 +292,28 @@ func TestWindowClosesTopics(t *testing.T) {
 	}
 	if _, ok := c.Topic(a.TopicID); ok {
 		t.Error("closed topic still open")
+	}
+}
+
+// TestChangedKeepsClosedTopics: a store saves topic states once per batch
+// (Changed); a topic that a story joined and that closed later in the same
+// batch is saved as it was when it closed.
+func TestChangedKeepsClosedTopics(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Window = time.Hour
+	c := New(cfg, nil)
+	a := c.Add(Document{ID: "1", Title: "Geneva peace talks open", Time: t0})
+	if got := c.Changed(); len(got) != 1 || got[0].ID != a.TopicID || got[0].Size != 1 {
+		t.Fatalf("Changed after one story = %+v", got)
+	}
+	c.Add(Document{ID: "2", Title: "Geneva peace talks resume", Time: t0.Add(10 * time.Minute)})
+	b := c.Add(Document{ID: "3", Title: "Volcano erupts in Iceland", Time: t0.Add(3 * time.Hour)})
+	got := c.Changed()
+	if len(got) != 2 || got[0].ID != a.TopicID || got[0].Size != 2 || got[1].ID != b.TopicID {
+		t.Fatalf("Changed = %+v, want the closed Geneva topic of 2 stories, then %d", got, b.TopicID)
+	}
+	if got := c.Changed(); len(got) != 0 {
+		t.Errorf("second Changed = %+v, want nothing", got)
 	}
 }
 

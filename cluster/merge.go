@@ -1,10 +1,8 @@
 package cluster
 
 import (
-	"cmp"
 	"container/heap"
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -41,28 +39,45 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			}
 		}
 	}
-	slices.SortFunc(seen, func(a, b *topic) int { return cmp.Compare(a.id, b.id) })
-	// The dot products with the topics seen, through the posting lists of
-	// tp's terms: each topic receives its products in term order.
 	for _, o := range seen {
 		o.cand = candidate{tp: o}
 	}
+	// The dot products with the topics seen, each summed over the shared
+	// terms in term order. Either through the posting lists of tp's terms,
+	// or through the seen topics' own terms, marking tp's: the sums are the
+	// same, bit for bit, and the cheaper way depends on how common tp's
+	// words are against how many topics were seen.
+	var viaPosts, viaSeen int
 	for _, x := range tp.terms {
-		idf := c.idf(x.stat)
-		if idf == 0 {
-			continue
+		if !x.stat.cut {
+			viaPosts += len(x.stat.post)
 		}
-		word := strings.IndexByte(x.stat.term, ' ') < 0
-		for _, y := range x.stat.post {
-			o := y.tp
-			if o.seenAt != c.pass || o == tp {
+	}
+	for _, o := range seen {
+		viaSeen += len(o.terms)
+	}
+	if viaPosts <= viaSeen {
+		for _, x := range tp.terms {
+			idf := c.idf(x.stat)
+			if idf == 0 {
 				continue
 			}
-			p := x.weight * idf * y.weight * idf
-			o.cand.dot += p
-			o.cand.top = max(o.cand.top, p)
-			if word {
-				o.cand.shared++
+			word := strings.IndexByte(x.stat.term, ' ') < 0
+			for _, y := range x.stat.post {
+				if o := y.tp; o.seenAt == c.pass && o != tp {
+					o.cand.add(x.weight*idf*y.weight*idf, word)
+				}
+			}
+		}
+	} else {
+		for _, x := range tp.terms {
+			x.stat.mergeAt, x.stat.mergeW = c.pass, x.weight*c.idf(x.stat)
+		}
+		for _, o := range seen {
+			for _, y := range o.terms {
+				if s := y.stat; s.mergeAt == c.pass && !s.cut {
+					o.cand.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0)
+				}
 			}
 		}
 	}
@@ -97,11 +112,20 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		if c.cfg.SupportShare > 0 && (dot-top)/(na*c.topicNorm(o)) < c.cfg.SupportShare*bar {
 			continue
 		}
-		if sim >= bar && sim/bar > bestRatio {
+		if r := sim / bar; sim >= bar && (r > bestRatio || r == bestRatio && o.id < best.id) {
 			best, bestSim, bestRatio = o, sim, sim/bar
 		}
 	}
 	return best, bestSim
+}
+
+// add adds one shared term's product p to a merge candidate's sums.
+func (cd *candidate) add(p float64, word bool) {
+	cd.dot += p
+	cd.top = max(cd.top, p)
+	if word {
+		cd.shared++
+	}
 }
 
 // topTerms returns the indexes of tp's n heaviest terms under the current IDF.
@@ -138,6 +162,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	if b.last.After(a.last) {
 		a.last = b.last
 	}
+	b.dirty = false
 	heap.Remove(&c.byLast, b.heapIdx)
 	heap.Fix(&c.byLast, a.heapIdx)
 	delete(c.topics, b.id)

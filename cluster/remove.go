@@ -75,6 +75,8 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 	ts = tp.state()
 	if old == nil {
 		c.close(tp)
+	} else {
+		c.touch(tp)
 	}
 	return ts, true
 }
@@ -116,6 +118,7 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 
 // close takes an open topic out of the candidates.
 func (c *Clusterer) close(tp *topic) {
+	tp.dirty = false
 	for _, tt := range tp.terms {
 		unpost(tt)
 	}

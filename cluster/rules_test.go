@@ -74,7 +74,8 @@ func TestClashPenalty(t *testing.T) {
 		f.add("k-next", title, text)
 		title, text = boxing("Povetkin", "Chagaev", "Moscow", 5)
 		a := f.add("p", title, text)
-		t.Logf("penalty %v: sim %.3f new %v neff %.1f", penalty, a.Similarity, a.New, a.Topic.EffectiveTerms/float64(a.Topic.Size))
+		ts, _ := f.c.Topic(a.TopicID)
+		t.Logf("penalty %v: sim %.3f new %v neff %.1f", penalty, a.Similarity, a.New, ts.EffectiveTerms/float64(ts.Size))
 		return f.topic["k-next"] == f.topic["k0"], f.topic["p"] == f.topic["k0"]
 	}
 	if same, other := run(0.5); !same || other {

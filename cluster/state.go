@@ -25,9 +25,10 @@ type Document struct {
 	Time time.Time
 }
 
-// Assignment is what one Add did. It carries everything a store needs to
-// persist the change: DocFreqTerms for the global statistics, Topic for the
-// topic that changed, and Closed for topics that left the window.
+// Assignment is what one Add did. With Clusterer.Changed it carries
+// everything a store needs to persist the change: DocFreqTerms for the
+// global statistics, Merged and Split for the memberships that moved, and
+// Closed for topics that left the window.
 type Assignment struct {
 	// DocID is Document.ID.
 	DocID string
@@ -41,8 +42,6 @@ type Assignment struct {
 	// DocFreqTerms are the story's distinct terms, sorted: add one to each
 	// one's document frequency, and one to State.Docs.
 	DocFreqTerms []string
-	// Topic is the state of TopicID after the story joined it.
-	Topic TopicState
 	// Merged lists topics folded into TopicID by this story: their stories
 	// now belong to TopicID and the topics no longer exist.
 	Merged []int64

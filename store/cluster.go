@@ -239,10 +239,7 @@ func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assign
 				return a, fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
 			}
 		}
-		b.topics[sp.From.ID] = sp.From
-		b.topics[sp.To.ID] = sp.To
 	}
-	b.topics[a.TopicID] = a.Topic
 	for _, t := range a.DocFreqTerms {
 		b.df[t]++
 	}
@@ -349,6 +346,13 @@ func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clu
 func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
 	c := d.clusterer
 	d.clusterer = nil
+	// The topics the batch changed, saved once each. A closed topic that
+	// was rebuilt is newer in b than in Changed.
+	for _, ts := range c.Changed() {
+		if _, ok := b.topics[ts.ID]; !ok {
+			b.topics[ts.ID] = ts
+		}
+	}
 	if err := upsertTermStats(ctx, tx, b.df); err != nil {
 		return err
 	}
