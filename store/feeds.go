@@ -178,6 +178,7 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
+	d.publishDataVersion(tx)
 	return len(add), nil
 }
 
@@ -232,6 +233,7 @@ func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
+	d.publishDataVersion(tx)
 	d.commitCluster()
 	return f, nil
 }

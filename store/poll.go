@@ -125,6 +125,7 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	if err := tx.Commit(); err != nil {
 		return fail(rs[0], err)
 	}
+	d.publishDataVersion(tx)
 	d.commitCluster()
 	return out, nil
 }

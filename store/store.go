@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -41,6 +42,7 @@ type DB struct {
 	// arbitrate between them (and never answers "database is locked").
 	writeMu sync.Mutex
 	clusterState
+	version dataVersionCache
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -118,10 +120,64 @@ type DataVersion struct {
 	Changed time.Time
 }
 
-// DataVersion returns the current data version. It is one row read, cheap
-// enough to ask on every HTTP request; another process's writes change it
-// too.
+// dataVersionTTL bounds how late DataVersion learns of another process's
+// writes (`storyline poll` next to a running `serve`): the stored version
+// is read again at most this often. This process's own writes are known
+// at once, without a read.
+const dataVersionTTL = time.Second
+
+// DataVersion returns the current data version. It is answered from memory
+// (so a server may ask it on every request): this DB's own writes show at
+// once, another process's within about a second (dataVersionTTL, by the
+// Now clock, plus one query).
 func (d *DB) DataVersion(ctx context.Context) (DataVersion, error) {
+	now := d.Now()
+	snap := d.version.cur.Load()
+	if snap == nil {
+		return d.readDataVersion(ctx, now)
+	}
+	if age := now.Sub(snap.checked); age >= 0 && age < dataVersionTTL {
+		return snap.v, nil
+	}
+	// One caller reads; the others meanwhile keep the known version, which
+	// is late by at most that one query.
+	if !d.version.reading.CompareAndSwap(false, true) {
+		return snap.v, nil
+	}
+	defer d.version.reading.Store(false)
+	return d.readDataVersion(ctx, now)
+}
+
+// dataVersionCache is the in-memory copy of the stored data version.
+type dataVersionCache struct {
+	cur     atomic.Pointer[dataVersionSnap]
+	reading atomic.Bool // a caller is reading the stored version
+
+	// mu orders reads of the stored version with publications, so that a
+	// read begun before a commit cannot replace the version published
+	// after it.
+	mu        sync.Mutex
+	published int64 // publications so far, under mu
+
+	// pending is the version a write transaction has set and not yet
+	// committed; guarded by writeMu.
+	pending struct {
+		tx *sql.Tx
+		v  DataVersion
+	}
+}
+
+// dataVersionSnap is an immutable known version and when the database
+// said so.
+type dataVersionSnap struct {
+	v       DataVersion
+	checked time.Time
+}
+
+func (d *DB) readDataVersion(ctx context.Context, now time.Time) (DataVersion, error) {
+	d.version.mu.Lock()
+	seen := d.version.published
+	d.version.mu.Unlock()
 	var v DataVersion
 	var changed int64
 	if err := d.db.QueryRowContext(ctx, "SELECT data_version, data_changed_at FROM cluster_meta WHERE id = 1").
@@ -129,13 +185,49 @@ func (d *DB) DataVersion(ctx context.Context) (DataVersion, error) {
 		return DataVersion{}, fmt.Errorf("store: data version: %w", err)
 	}
 	v.Changed = fromMS(changed)
+	d.version.mu.Lock()
+	defer d.version.mu.Unlock()
+	if d.version.published != seen {
+		// A commit of ours was published while we read: our row may
+		// predate it, and the published version is as fresh as a read.
+		return d.version.cur.Load().v, nil
+	}
+	d.version.cur.Store(&dataVersionSnap{v: v, checked: now})
 	return v, nil
 }
 
+// bumpDataVersion marks, inside tx, that what is served changed. The new
+// version is kept in memory until publishDataVersion(tx) after the commit:
+// a reader that saw it earlier could read the old rows (the transaction is
+// not visible yet) and keep them under the new version.
 func (d *DB) bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET data_version = data_version + 1, data_changed_at = ? WHERE id = 1",
-		ms(d.Now()))
-	return err
+	var v DataVersion
+	var changed int64
+	if err := tx.QueryRowContext(ctx, "UPDATE cluster_meta SET data_version = data_version + 1, data_changed_at = ? WHERE id = 1 RETURNING data_version, data_changed_at",
+		ms(d.Now())).Scan(&v.Version, &changed); err != nil {
+		return err
+	}
+	v.Changed = fromMS(changed)
+	d.version.pending.tx, d.version.pending.v = tx, v
+	return nil
+}
+
+// publishDataVersion makes the version set by tx current, after tx
+// committed; it does nothing when tx did not bump it. Callers hold writeMu.
+// A rolled-back transaction is never published: its pending version is
+// dropped by the next bump. The published version is the stored one as of
+// the commit (writes of every process are serialized), so it counts as
+// read from the database then.
+func (d *DB) publishDataVersion(tx *sql.Tx) {
+	p := &d.version.pending
+	if p.tx != tx || tx == nil {
+		return
+	}
+	d.version.mu.Lock()
+	d.version.published++
+	d.version.cur.Store(&dataVersionSnap{v: p.v, checked: d.Now()})
+	d.version.mu.Unlock()
+	p.tx = nil
 }
 
 // Ping reports whether the database answers.

@@ -247,6 +247,7 @@ func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
 		d.abortCluster()
 		return 0, 0, fmt.Errorf("store: recluster: %w", err)
 	}
+	d.publishDataVersion(tx)
 	d.commitCluster()
 	return entries, topics, nil
 }

@@ -35,6 +35,7 @@ const (
 // hostile headline.
 type fixture struct {
 	db      *store.DB
+	path    string // of the database file
 	feedIDs []int64
 	srv     *Server
 }
@@ -64,13 +65,14 @@ var outletTitles = []string{"Northgate Herald", "Meridian Wire", "Lantern & <Rep
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	path := filepath.Join(t.TempDir(), "web.db")
+	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
-	f := &fixture{db: db}
+	f := &fixture{db: db, path: path}
 	for i := range outletTitles {
 		fd, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("https://outlet%d.example/feed", i)})
 		if err != nil {
