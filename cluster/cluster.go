@@ -22,20 +22,36 @@ type termStat struct {
 	// is the pass), with mergeW, the term's weight times its IDF there.
 	mergeAt int64
 	mergeW  float64
-	// post is the inverted index: the centroid entries of the open topics
-	// that hold the term. Walking it reads each topic's weight without a
-	// lookup in the topic.
-	post []*topicTerm
+	// post is the inverted index: an entry for each open topic that holds
+	// the term.
+	post []posting
 }
 
-// topicTerm is one term of a centroid. It is shared by the topic's term
-// list and the term's posting list.
+// posting is an open topic's entry in a term's posting list: its weight
+// for the term (a copy of topicTerm.weight) and its slot. The walks over
+// posting lists are the clustering's inner loops, and a common word's list
+// has an entry for nearly every open topic: with the weight in the entry
+// and the per-topic sums and scratch in the Clusterer's slot arrays, such a
+// walk reads memory in order instead of following two pointers per entry.
+type posting struct {
+	weight float64
+	slot   int32
+	tt     *topicTerm
+}
+
+// topicTerm is one term of a centroid.
 type topicTerm struct {
 	stat   *termStat
 	weight float64
 	forms  []Form
 	tp     *topic
 	pos    int // index in stat.post
+}
+
+// setWeight sets a centroid term's weight and its posting's copy.
+func (tt *topicTerm) setWeight(w float64) {
+	tt.weight = w
+	tt.stat.post[tt.pos].weight = w
 }
 
 // topic is the in-memory form of TopicState, with an index for lookups.
@@ -49,24 +65,12 @@ type topic struct {
 	headline    string
 	headTerms   []TermWeight
 	heapIdx     int
+	slot        int32   // index in the Clusterer's slot arrays while open
 	neffSum     float64 // sum of the stories' effective numbers of terms
 	suspect     bool    // see TopicState.Suspect
 	sibling     int64   // see TopicState.SplitFrom
-	// sums holds Σw², Σw²·l and Σw²·l² over the centroid's terms outside
-	// the MaxDocFreq cut, with w a term's weight and l its ln(df+1). With
-	// K = ln(N+1)+1 a term's IDF is K-l, so the centroid's length under the
-	// IDF of the moment is √(K²·Σw² − 2K·Σw²l + Σw²l²): kept up to date as
-	// weights and document frequencies change, it costs nothing to read,
-	// where summing the centroid's terms would cost a few hundred steps for
-	// every candidate of every story. See normSums for why they are
-	// integers.
-	sums normSums
 	// dirty is set while the topic is in Clusterer.dirty (see Changed).
 	dirty bool
-	// cand is bestTopic's scratch for this topic, valid when candAt is the
-	// current pass; seenAt marks the topic in mergeCandidate.
-	cand           candidate
-	candAt, seenAt int64
 }
 
 // Clusterer assigns stories to topics one at a time. It is not safe for
@@ -89,8 +93,28 @@ type Clusterer struct {
 	// recomputed before they are read (settle).
 	stale bool
 	pass  int64 // numbers the scratch uses of candAt and seenAt
-	// touched is bestTopic's list of candidates, kept to reuse its array.
-	touched []*topic
+	// The open topics' slot arrays, indexed by topic.slot; free lists the
+	// slots of closed topics, for reuse.
+	//
+	// sums holds a centroid's Σw², Σw²·l and Σw²·l² over its terms
+	// outside the MaxDocFreq cut, with w a term's weight and l its
+	// ln(df+1). With K = ln(N+1)+1 a term's IDF is K-l, so the centroid's
+	// length under the IDF of the moment is √(K²·Σw² − 2K·Σw²l + Σw²l²):
+	// kept up to date as weights and document frequencies change, it costs
+	// nothing to read, where summing the centroid's terms would cost a few
+	// hundred steps for every candidate of every story. See normSums for
+	// why they are integers.
+	//
+	// cands is bestTopic's and mergeCandidate's scratch, valid where candAt
+	// is the current pass; seenAt marks the topics mergeCandidate looks at.
+	slots          []*topic
+	sums           []normSums
+	cands          []candidate
+	candAt, seenAt []int64
+	free           []int32
+	// touched is bestTopic's list of candidate slots, kept to reuse its
+	// array.
+	touched []int32
 	stems   stemCache
 	members MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
@@ -132,7 +156,6 @@ func New(cfg Config, st *State) *Clusterer {
 		for _, tt := range terms {
 			tp.terms = append(tp.terms, &topicTerm{stat: c.stat(tt.Term), weight: tt.Weight, forms: append([]Form(nil), tt.Forms...), tp: tp})
 		}
-		c.resum(tp)
 		if tp.id > c.lastID {
 			c.lastID = tp.id
 		}
@@ -140,6 +163,7 @@ func New(cfg Config, st *State) *Clusterer {
 			c.clock = tp.last
 		}
 		c.open(tp)
+		c.resum(tp)
 	}
 	return c
 }
@@ -196,12 +220,13 @@ func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
 	if l1 == l0 && s.cut == cut0 {
 		return
 	}
-	for _, tt := range s.post {
+	for _, p := range s.post {
+		sums := &c.sums[p.slot]
 		if !cut0 {
-			tt.tp.sums.add(tt.weight, l0, -1)
+			sums.add(p.weight, l0, -1)
 		}
 		if !s.cut {
-			tt.tp.sums.add(tt.weight, l1, 1)
+			sums.add(p.weight, l1, 1)
 		}
 	}
 }
@@ -251,7 +276,7 @@ func (c *Clusterer) settle() {
 	}
 }
 
-// normSums are a centroid's Σw², Σw²l and Σw²l² (see topic.sums) in fixed
+// normSums are a centroid's Σw², Σw²l and Σw²l² (see Clusterer.sums) in fixed
 // point, each term's share rounded on its own. Integer sums are exact: the
 // sums a topic reaches through any sequence of updates are the sums of its
 // terms as they are now, so a Clusterer restored from a State (which
@@ -273,24 +298,26 @@ func (n *normSums) add(w, l float64, sign int64) {
 	n[2] += sign * int64(w2*l*l+0.5)
 }
 
-// resum computes a centroid's sums from its terms.
+// resum computes an open topic's centroid sums from its terms.
 func (c *Clusterer) resum(tp *topic) {
-	tp.sums = normSums{}
+	sums := &c.sums[tp.slot]
+	*sums = normSums{}
 	for _, tt := range tp.terms {
 		if !tt.stat.cut {
-			tp.sums.add(tt.weight, tt.stat.logDF, 1)
+			sums.add(tt.weight, tt.stat.logDF, 1)
 		}
 	}
 }
 
 // addWeight adds dw to a centroid term's weight, keeping the topic's sums in
 // step.
-func addWeight(tt *topicTerm, dw float64) {
+func (c *Clusterer) addWeight(tt *topicTerm, dw float64) {
 	if !tt.stat.cut {
-		tt.tp.sums.add(tt.weight, tt.stat.logDF, -1)
-		tt.tp.sums.add(tt.weight+dw, tt.stat.logDF, 1)
+		sums := &c.sums[tt.tp.slot]
+		sums.add(tt.weight, tt.stat.logDF, -1)
+		sums.add(tt.weight+dw, tt.stat.logDF, 1)
 	}
-	tt.weight += dw
+	tt.setWeight(tt.weight + dw)
 }
 
 // peekStat returns the statistic for term without creating one, nil for a
@@ -522,21 +549,21 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 		}
 		idf := c.idf(stats[i])
 		counts := strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly)
-		for _, tt := range stats[i].post {
-			tp := tt.tp
-			cd := &tp.cand
-			if tp.candAt != c.pass {
-				*cd = candidate{tp: tp}
-				tp.candAt = c.pass
-				touched = append(touched, tp)
+		for _, p := range stats[i].post {
+			sl := p.slot
+			cd := &c.cands[sl]
+			if c.candAt[sl] != c.pass {
+				*cd = candidate{tp: c.slots[sl]}
+				c.candAt[sl] = c.pass
+				touched = append(touched, sl)
 			}
-			x := tt.weight * idf
+			x := p.weight * idf
 			cd.dot += w[i] * x
 			cd.top = max(cd.top, w[i]*x)
 			if counts {
 				cd.shared++
-				if titleOnly && c.cfg.FocusShare < 1 && tp.size >= focusMinSize && isNameForms(tt.forms) {
-					if tn := c.topicNorm(tp); tn > 0 {
+				if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && isNameForms(p.tt.forms) {
+					if tn := c.topicNorm(cd.tp); tn > 0 {
 						cd.focus = max(cd.focus, x*x/(tn*tn))
 					}
 				}
@@ -547,8 +574,8 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 	// best topic is chosen with ties broken by ID).
 	c.touched = touched
 	var sc []*candidate
-	for _, tp := range touched {
-		cd := &tp.cand
+	for _, sl := range touched {
+		cd := &c.cands[sl]
 		focal := cd.focus >= c.cfg.FocusShare
 		if cd.dot <= 0 || cd.shared < need && !focal {
 			continue
@@ -648,11 +675,11 @@ func isNameForms(forms []Form) bool {
 	return cased > lower
 }
 
-// topicNorm is the length of a centroid under the current IDF, from its
-// sums (see topic.sum0).
+// topicNorm is the length of an open topic's centroid under the current
+// IDF, from its sums (see Clusterer.sums).
 func (c *Clusterer) topicNorm(tp *topic) float64 {
 	k := c.logN + 1
-	s := &tp.sums
+	s := &c.sums[tp.slot]
 	if n2 := (k*k*float64(s[0]) - 2*k*float64(s[1]) + float64(s[2])) / sumScale; n2 > 0 {
 		return math.Sqrt(n2)
 	}
@@ -673,7 +700,7 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 	n0 := len(tp.terms)
 	for i := range vec.terms {
 		tt := c.termOf(tp, stats[i], n0)
-		addWeight(tt, vec.u[i])
+		c.addWeight(tt, vec.u[i])
 		for _, s := range vec.forms[i] {
 			tt.forms = addForm(tt.forms, s)
 		}
@@ -819,8 +846,23 @@ func (c *Clusterer) joinedSim(tp *topic, v []TermWeight) float64 {
 	return dot / (math.Sqrt(n) * tn)
 }
 
-// open registers a topic as a candidate.
+// open registers a topic as a candidate: it gets a slot, its terms are
+// posted, and its centroid sums are those of its terms (resum) once it
+// has any.
 func (c *Clusterer) open(tp *topic) {
+	if n := len(c.free); n > 0 {
+		tp.slot = c.free[n-1]
+		c.free = c.free[:n-1]
+	} else {
+		tp.slot = int32(len(c.slots))
+		c.slots = append(c.slots, nil)
+		c.sums = append(c.sums, normSums{})
+		c.cands = append(c.cands, candidate{})
+		c.candAt = append(c.candAt, 0)
+		c.seenAt = append(c.seenAt, 0)
+	}
+	c.slots[tp.slot], c.sums[tp.slot] = tp, normSums{}
+	c.candAt[tp.slot], c.seenAt[tp.slot] = 0, 0
 	c.topics[tp.id] = tp
 	heap.Push(&c.byLast, tp)
 	for _, tt := range tp.terms {
@@ -828,22 +870,35 @@ func (c *Clusterer) open(tp *topic) {
 	}
 }
 
-// post adds a centroid entry to its term's posting list.
+// release takes a topic that is leaving the candidates out of the
+// posting lists and frees its slot.
+func (c *Clusterer) release(tp *topic) {
+	for _, tt := range tp.terms {
+		unpost(tt)
+	}
+	c.slots[tp.slot], c.cands[tp.slot] = nil, candidate{}
+	c.free = append(c.free, tp.slot)
+	delete(c.topics, tp.id)
+}
+
+// post adds a centroid entry to its term's posting list; its topic is
+// open.
 func post(tt *topicTerm) {
 	s := tt.stat
 	tt.pos = len(s.post)
-	s.post = append(s.post, tt)
+	s.post = append(s.post, posting{weight: tt.weight, slot: tt.tp.slot, tt: tt})
 }
 
 // unpost takes a centroid entry out of its term's posting list, moving the
 // last entry into its place.
 func unpost(tt *topicTerm) {
 	s := tt.stat
-	last := s.post[len(s.post)-1]
-	s.post[tt.pos], last.pos = last, tt.pos
-	s.post[len(s.post)-1] = nil
-	s.post = s.post[:len(s.post)-1]
-	if len(s.post) == 0 {
+	last := len(s.post) - 1
+	s.post[tt.pos] = s.post[last]
+	s.post[tt.pos].tt.pos = tt.pos
+	s.post[last] = posting{}
+	s.post = s.post[:last]
+	if last == 0 {
 		s.post = nil
 	}
 }
@@ -862,10 +917,7 @@ func (c *Clusterer) expire() []int64 {
 			c.closedStates[tp.id] = tp.state()
 			tp.dirty = false
 		}
-		for _, tt := range tp.terms {
-			unpost(tt)
-		}
-		delete(c.topics, tp.id)
+		c.release(tp)
 		closed = append(closed, tp.id)
 	}
 	slices.Sort(closed)

@@ -30,17 +30,17 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	}
 	c.pass++
 	var seen []*topic
-	tp.seenAt = c.pass
+	c.seenAt[tp.slot] = c.pass
 	for _, k := range c.topTerms(tp, mergeTerms) {
-		for _, tt := range tp.terms[k].stat.post {
-			if o := tt.tp; o.seenAt != c.pass {
-				o.seenAt = c.pass
-				seen = append(seen, o)
+		for _, p := range tp.terms[k].stat.post {
+			if c.seenAt[p.slot] != c.pass {
+				c.seenAt[p.slot] = c.pass
+				seen = append(seen, c.slots[p.slot])
 			}
 		}
 	}
 	for _, o := range seen {
-		o.cand = candidate{tp: o}
+		c.cands[o.slot] = candidate{tp: o}
 	}
 	// The dot products with the topics seen, each summed over the shared
 	// terms in term order. Either through the posting lists of tp's terms,
@@ -64,8 +64,8 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			}
 			word := strings.IndexByte(x.stat.term, ' ') < 0
 			for _, y := range x.stat.post {
-				if o := y.tp; o.seenAt == c.pass && o != tp {
-					o.cand.add(x.weight*idf*y.weight*idf, word)
+				if c.seenAt[y.slot] == c.pass && y.slot != tp.slot {
+					c.cands[y.slot].add(x.weight*idf*y.weight*idf, word)
 				}
 			}
 		}
@@ -74,9 +74,10 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			x.stat.mergeAt, x.stat.mergeW = c.pass, x.weight*c.idf(x.stat)
 		}
 		for _, o := range seen {
+			cd := &c.cands[o.slot]
 			for _, y := range o.terms {
 				if s := y.stat; s.mergeAt == c.pass && !s.cut {
-					o.cand.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0)
+					cd.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0)
 				}
 			}
 		}
@@ -96,7 +97,8 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		if o.size < 2 && !absorb {
 			continue
 		}
-		dot, top, shared := o.cand.dot, o.cand.top, o.cand.shared
+		cd := &c.cands[o.slot]
+		dot, top, shared := cd.dot, cd.top, cd.shared
 		if dot == 0 {
 			continue
 		}
@@ -141,9 +143,8 @@ func (c *Clusterer) topTerms(tp *topic, n int) []int {
 func (c *Clusterer) merge(a, b *topic) {
 	n0 := len(a.terms)
 	for _, bt := range b.terms {
-		unpost(bt)
 		at := c.termOf(a, bt.stat, n0)
-		at.weight += bt.weight
+		at.setWeight(at.weight + bt.weight)
 		for _, f := range bt.forms {
 			at.forms = mergeForm(at.forms, f)
 		}
@@ -165,7 +166,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	b.dirty = false
 	heap.Remove(&c.byLast, b.heapIdx)
 	heap.Fix(&c.byLast, a.heapIdx)
-	delete(c.topics, b.id)
+	c.release(b)
 	// The representative is whichever of the two is closer to the merged
 	// centroid.
 	if c.headSim(a, b.headTerms) > c.headSim(a, a.headTerms) {

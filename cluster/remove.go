@@ -119,9 +119,6 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 // close takes an open topic out of the candidates.
 func (c *Clusterer) close(tp *topic) {
 	tp.dirty = false
-	for _, tt := range tp.terms {
-		unpost(tt)
-	}
 	heap.Remove(&c.byLast, tp.heapIdx)
-	delete(c.topics, tp.id)
+	c.release(tp)
 }
