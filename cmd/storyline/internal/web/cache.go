@@ -6,27 +6,45 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
 
 // rendered is a response body ready to serve, with its validators and its
-// gzip form made at most once.
+// gzip form made at most once. Its header values are made once too, as
+// slices shared by every answer: most requests are repeats of a kept
+// response, and building headers was a good part of their cost.
 type rendered struct {
 	contentType  string
 	body         []byte
 	hash         string
 	lastModified time.Time
 
-	gzOnce sync.Once
-	gz     []byte
+	hdrType, hdrETag, hdrETagGzip, hdrLength, hdrLastModified []string
+
+	gzOnce      sync.Once
+	gz          []byte
+	hdrGzLength []string
 }
 
 // newRendered makes a response from its body; cached sets its
 // Last-Modified.
 func newRendered(contentType string, body []byte) *rendered {
 	sum := sha256.Sum256(body)
-	return &rendered{contentType: contentType, body: body, hash: hex.EncodeToString(sum[:16])}
+	hash := hex.EncodeToString(sum[:16])
+	return &rendered{contentType: contentType, body: body, hash: hash,
+		hdrType:     []string{contentType},
+		hdrETag:     []string{`"` + hash + `"`},
+		hdrETagGzip: []string{`"` + hash + `-gzip"`},
+		hdrLength:   []string{strconv.Itoa(len(body))},
+	}
+}
+
+// setLastModified sets the Last-Modified time, before rd is shared.
+func (rd *rendered) setLastModified(t time.Time) {
+	rd.lastModified = t
+	rd.hdrLastModified = []string{t.Format(http.TimeFormat)}
 }
 
 func (rd *rendered) gzipped() []byte {
@@ -38,6 +56,7 @@ func (rd *rendered) gzipped() []byte {
 		zw.Close()
 		gzipWriters.Put(zw)
 		rd.gz = buf.Bytes()
+		rd.hdrGzLength = []string{strconv.Itoa(len(rd.gz))}
 	})
 	return rd.gz
 }
@@ -143,9 +162,9 @@ func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, rend
 	// data version could not be read, it is unknown (none is sent).
 	switch prev := s.cache.previous(key); {
 	case prev != nil && prev.hash == rd.hash:
-		rd.lastModified = prev.lastModified
+		rd.setLastModified(prev.lastModified)
 	case verr == nil:
-		rd.lastModified = now.UTC().Truncate(time.Second)
+		rd.setLastModified(now.UTC().Truncate(time.Second))
 	}
 	if verr == nil && key != "" {
 		s.cache.put(key, dv.Version, now, rd)

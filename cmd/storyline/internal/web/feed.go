@@ -51,6 +51,9 @@ type params struct {
 // query is the canonical query string of p: only what differs from the
 // defaults, in a fixed order.
 func (p params) query() string {
+	if p == (params{limit: defaultLimit}) {
+		return "" // the common case, without building url.Values
+	}
 	v := url.Values{}
 	if p.limit != defaultLimit {
 		v.Set("limit", strconv.Itoa(p.limit))
@@ -79,6 +82,9 @@ type movedTo struct{ from, to int64 }
 func (e movedTo) Error() string { return fmt.Sprintf("topic %d is now topic %d", e.from, e.to) }
 
 func parseParams(r *http.Request) (params, error) {
+	if r.URL.RawQuery == "" {
+		return params{limit: defaultLimit}, nil
+	}
 	v := r.URL.Query()
 	p := params{limit: defaultLimit, q: strings.TrimSpace(v.Get("q"))}
 	if s := v.Get("limit"); s != "" {

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +25,23 @@ type Metrics struct {
 	topicsActive  prometheus.Gauge
 	httpRequests  *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
+
+	// series holds the HTTP series already looked up, copied on write:
+	// WithLabelValues hashes its labels and formats the status on every
+	// call, a measurable share of a cached response. Routes are the mux's
+	// patterns and statuses a few codes, so it stays small.
+	series   atomic.Pointer[map[routeStatus]httpSeries]
+	seriesMu sync.Mutex
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type httpSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // Poll results for ObservePoll. The label must come from a small fixed set:
@@ -113,9 +133,29 @@ func (m *Metrics) instrument(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.httpRequests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
-		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		hs := m.httpSeries(route, sw.status)
+		hs.requests.Inc()
+		hs.duration.Observe(time.Since(start).Seconds())
 	})
+}
+
+func (m *Metrics) httpSeries(route string, status int) httpSeries {
+	k := routeStatus{route, status}
+	if cur := m.series.Load(); cur != nil {
+		if hs, ok := (*cur)[k]; ok {
+			return hs
+		}
+	}
+	m.seriesMu.Lock()
+	defer m.seriesMu.Unlock()
+	next := make(map[routeStatus]httpSeries)
+	if cur := m.series.Load(); cur != nil {
+		maps.Copy(next, *cur)
+	}
+	hs := httpSeries{m.httpRequests.WithLabelValues(route, strconv.Itoa(status)), m.httpDuration.WithLabelValues(route)}
+	next[k] = hs
+	m.series.Store(&next)
+	return hs
 }
 
 // statusWriter remembers the status code written through it.

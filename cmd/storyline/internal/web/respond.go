@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // gzipMin is the body size below which gzip saves less than it costs.
@@ -17,36 +16,45 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
+// Header values that never change, shared by every response (net/http
+// only reads them; Header.Add would copy, as their capacity is full).
+var (
+	hdrCacheControl = []string{"public, max-age=60"}
+	hdrVary         = []string{"Accept-Encoding"}
+	hdrGzip         = []string{"gzip"}
+)
+
 // serveRendered answers with a rendered body, honouring conditional
 // requests. The ETag is a hash of the body, so it is strong and changes
 // exactly when the bytes do; the gzip representation gets its own ETag
-// ("…-gzip"), as a strong ETag must name one sequence of bytes.
+// ("…-gzip"), as a strong ETag must name one sequence of bytes. Headers
+// are assigned by their canonical keys, the values made in advance.
 func serveRendered(w http.ResponseWriter, r *http.Request, rd *rendered) {
 	gz := len(rd.body) >= gzipMin && acceptsGzip(r.Header.Get("Accept-Encoding"))
-	etag := `"` + rd.hash + `"`
-	if gz {
-		etag = `"` + rd.hash + `-gzip"`
-	}
 	h := w.Header()
-	h.Set("Content-Type", rd.contentType)
-	h.Set("Cache-Control", "public, max-age=60")
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("ETag", etag)
-	if !rd.lastModified.IsZero() {
-		h.Set("Last-Modified", rd.lastModified.Format(http.TimeFormat))
+	h["Cache-Control"] = hdrCacheControl
+	h["Vary"] = hdrVary
+	if gz {
+		h["Etag"] = rd.hdrETagGzip
+	} else {
+		h["Etag"] = rd.hdrETag
 	}
-	if notModified(r, rd.hash, rd.lastModified) {
+	if rd.hdrLastModified != nil {
+		h["Last-Modified"] = rd.hdrLastModified
+	}
+	if notModified(r, rd) {
 		// A 304 carries the validators but no body and no Content-Type.
-		h.Del("Content-Type")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	h["Content-Type"] = rd.hdrType
 	body := rd.body
+	h["Content-Length"] = rd.hdrLength
 	if gz {
 		body = rd.gzipped()
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = hdrGzip
+		h["Content-Length"] = rd.hdrGzLength
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
@@ -55,10 +63,16 @@ func serveRendered(w http.ResponseWriter, r *http.Request, rd *rendered) {
 
 // notModified applies RFC 9110's precedence: If-None-Match when present
 // (compared weakly, as GET requires, and ignoring our "-gzip" suffix since
-// both encodings carry the same content), else If-Modified-Since.
-func notModified(r *http.Request, hash string, lastModified time.Time) bool {
+// both encodings carry the same content), else If-Modified-Since. The
+// usual request echoes our own validator; that costs one comparison.
+func notModified(r *http.Request, rd *rendered) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		for _, tag := range strings.Split(inm, ",") {
+		if inm == rd.hdrETagGzip[0] || inm == rd.hdrETag[0] {
+			return true
+		}
+		for inm != "" {
+			var tag string
+			tag, inm, _ = strings.Cut(inm, ",")
 			tag = strings.TrimSpace(tag)
 			if tag == "*" {
 				return true
@@ -66,32 +80,40 @@ func notModified(r *http.Request, hash string, lastModified time.Time) bool {
 			tag = strings.TrimPrefix(tag, "W/")
 			tag = strings.Trim(tag, `"`)
 			tag = strings.TrimSuffix(tag, "-gzip")
-			if tag == hash {
+			if tag == rd.hash {
 				return true
 			}
 		}
 		return false
 	}
 	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" || lastModified.IsZero() {
+	if ims == "" || rd.lastModified.IsZero() {
 		return false
 	}
+	if ims == rd.hdrLastModified[0] {
+		return true
+	}
 	t, err := http.ParseTime(ims)
-	return err == nil && !lastModified.After(t)
+	return err == nil && !rd.lastModified.After(t)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip: listed
 // (or "*") with a q-value other than 0.
 func acceptsGzip(header string) bool {
 	star := false
-	for _, part := range strings.Split(header, ",") {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
 		name, params, _ := strings.Cut(part, ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name != "gzip" && name != "x-gzip" && name != "*" {
+		name = strings.TrimSpace(name)
+		isStar := name == "*"
+		if !isStar && !strings.EqualFold(name, "gzip") && !strings.EqualFold(name, "x-gzip") {
 			continue
 		}
 		ok := true
-		for _, p := range strings.Split(params, ";") {
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 			if strings.EqualFold(k, "q") {
 				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q == 0 {
@@ -99,7 +121,7 @@ func acceptsGzip(header string) bool {
 				}
 			}
 		}
-		if name == "*" {
+		if isStar {
 			star = ok
 			continue
 		}
