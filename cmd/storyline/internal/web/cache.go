@@ -64,8 +64,9 @@ func (rd *rendered) gzipped() []byte {
 // responseCache keeps rendered feeds and pages until the store's data
 // version changes or maxAge passes (relative parameters such as since and
 // the topic window move with the clock). Feed readers poll the same few
-// URLs over and over: most requests then cost one tiny query and no
-// rendering, whether they end in a 304 or a 200.
+// URLs over and over: most requests then cost no query (the store keeps
+// its data version in memory) and no rendering, whether they end in a 304
+// or a 200.
 type responseCache struct {
 	maxAge   time.Duration
 	maxBytes int // bound on the bodies kept, so odd queries cannot eat memory

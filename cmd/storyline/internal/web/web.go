@@ -26,7 +26,9 @@ type Store interface {
 	TopicMovedTo(ctx context.Context, id int64) (int64, error)
 	Ping(ctx context.Context) error
 	// DataVersion changes whenever what the feeds show may have changed;
-	// rendered responses are reused while it stays the same.
+	// rendered responses are reused while it stays the same. It is asked
+	// on every feed request, so it must be cheap: *store.DB answers from
+	// memory.
 	DataVersion(ctx context.Context) (store.DataVersion, error)
 }
 
