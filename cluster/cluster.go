@@ -23,8 +23,9 @@ type termStat struct {
 	mergeAt int64
 	mergeW  float64
 	// post is the inverted index: an entry for each open topic that holds
-	// the term.
-	post []posting
+	// the term; old is the same for the retired topics (see
+	// Config.History), which only late stories look at.
+	post, old []posting
 }
 
 // posting is an open topic's entry in a term's posting list: its weight
@@ -51,7 +52,16 @@ type topicTerm struct {
 // setWeight sets a centroid term's weight and its posting's copy.
 func (tt *topicTerm) setWeight(w float64) {
 	tt.weight = w
-	tt.stat.post[tt.pos].weight = w
+	(*tt.postings())[tt.pos].weight = w
+}
+
+// postings returns the posting list that holds tt: its term's list of
+// open or of retired topics.
+func (tt *topicTerm) postings() *[]posting {
+	if tt.tp.retired {
+		return &tt.stat.old
+	}
+	return &tt.stat.post
 }
 
 // topic is the in-memory form of TopicState, with an index for lookups.
@@ -59,12 +69,14 @@ type topic struct {
 	id          int64
 	size        int
 	first, last time.Time
+	kept        time.Time    // see TopicState.Kept
 	terms       []*topicTerm // sorted by stat.term
 	label       string
 	headID      string
 	headline    string
 	headTerms   []TermWeight
-	heapIdx     int
+	heapIdx     int     // in Clusterer.byLast, or Clusterer.retired when retired
+	retired     bool    // out of the window, kept for late stories (Config.History)
 	slot        int32   // index in the Clusterer's slot arrays while open
 	neffSum     float64 // sum of the stories' effective numbers of terms
 	suspect     bool    // see TopicState.Suspect
@@ -85,6 +97,10 @@ type Clusterer struct {
 	clock  time.Time
 	topics map[int64]*topic
 	byLast topicHeap // open topics, least recently updated first
+	// retired are the topics that left the window less than
+	// Config.History ago, least recently updated first. They are resident
+	// (in topics, with postings of their own) for late stories only.
+	retired retiredHeap
 	// cutTerms are the terms whose cut flag is set: the flag can clear as
 	// the document count grows, so they are checked after every story.
 	cutTerms []*termStat
@@ -146,7 +162,7 @@ func New(cfg Config, st *State) *Clusterer {
 	}
 	for _, ts := range st.Topics {
 		tp := &topic{
-			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last,
+			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last, kept: ts.Kept,
 			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
 			suspect: ts.Suspect, sibling: ts.SplitFrom,
 			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
@@ -162,9 +178,16 @@ func New(cfg Config, st *State) *Clusterer {
 		if tp.last.After(c.clock) {
 			c.clock = tp.last
 		}
+		if tp.kept.Before(tp.last) {
+			tp.kept = tp.last // a state saved before Kept existed
+		}
 		c.open(tp)
 		c.resum(tp)
 	}
+	// The topics out of the window are retired, those out of History too
+	// old to be kept.
+	c.expire()
+	c.closedStates = nil
 	return c
 }
 
@@ -220,13 +243,15 @@ func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
 	if l1 == l0 && s.cut == cut0 {
 		return
 	}
-	for _, p := range s.post {
-		sums := &c.sums[p.slot]
-		if !cut0 {
-			sums.add(p.weight, l0, -1)
-		}
-		if !s.cut {
-			sums.add(p.weight, l1, 1)
+	for _, list := range [2][]posting{s.post, s.old} {
+		for _, p := range list {
+			sums := &c.sums[p.slot]
+			if !cut0 {
+				sums.add(p.weight, l0, -1)
+			}
+			if !s.cut {
+				sums.add(p.weight, l1, 1)
+			}
 		}
 	}
 }
@@ -345,7 +370,7 @@ const sweepEvery = 2048
 // stories.
 func (c *Clusterer) sweepStats() {
 	for term, s := range c.stats {
-		if c.docs-s.usedAt < sweepEvery || len(s.post) > 0 || s.cut {
+		if c.docs-s.usedAt < sweepEvery || len(s.post) > 0 || len(s.old) > 0 || s.cut {
 			continue
 		}
 		if s.df > 0 {
@@ -374,7 +399,7 @@ func (c *Clusterer) idf(s *termStat) float64 {
 func (c *Clusterer) Add(d Document) Assignment {
 	c.settle()
 	vec := c.analyzeDoc(d)
-	t := c.storyTime(d.Time)
+	t, late := c.storyTime(d.Time)
 	a := Assignment{DocID: d.ID, DocFreqTerms: vec.terms}
 	a.Closed = c.expire()
 
@@ -393,7 +418,11 @@ func (c *Clusterer) Add(d Document) Assignment {
 	w, norm, neff := c.weigh(&vec, stats)
 	th := c.cfg.threshold(neff)
 
-	best, bestSim := c.bestTopic(&vec, stats, w, norm, neff, th)
+	var at *time.Time
+	if late {
+		at = &t
+	}
+	best, bestSim := c.bestTopic(&vec, stats, w, norm, neff, th, at)
 	if best == nil || bestSim < th {
 		c.lastID++
 		best = &topic{id: c.lastID, first: t, last: t}
@@ -408,6 +437,13 @@ func (c *Clusterer) Add(d Document) Assignment {
 	}
 	c.join(best, d, t, &vec, stats)
 	a.Similarity = bestSim
+	a.TopicID = best.id
+	if best.retired {
+		// A late story's storyline of its own time: it is not reopened,
+		// and neither merged nor split, which are for open topics.
+		c.touch(best)
+		return a
+	}
 	// A centroid moves little once a topic is large, so a topic looks for a
 	// twin while small and then every few stories.
 	if best.size <= 8 || best.size%4 == 0 {
@@ -462,16 +498,25 @@ func (c *Clusterer) Changed() []TopicState {
 }
 
 // storyTime returns the time a story is filed at, and moves the clock
-// forward to it. A story without a time, or one older than the window, is
-// filed as arriving now: it cannot reopen closed topics anyway.
-func (c *Clusterer) storyTime(t time.Time) time.Time {
-	if t.IsZero() || t.Before(c.clock) && c.clock.Sub(t) > c.cfg.Window {
-		return c.clock
+// forward to it. A story without a time is filed as arriving now. A story
+// older than the window is late: it is filed at its own time, among the
+// storylines of that time (see bestTopic), so that a feed's backlog or a
+// first import of feeds spanning weeks forms the storylines of those weeks
+// and the open set stays the size of the window.
+func (c *Clusterer) storyTime(t time.Time) (filed time.Time, late bool) {
+	if t.IsZero() {
+		return c.clock, false
 	}
 	if t.After(c.clock) {
 		c.clock = t
 	}
-	return t
+	return t, c.clock.Sub(t) > c.cfg.Window
+}
+
+// ofTime reports whether a topic was open at time t: it had a story
+// within the window before t, and none later than the window after it.
+func (c *Clusterer) ofTime(tp *topic, t time.Time) bool {
+	return !tp.last.Before(t.Add(-c.cfg.Window)) && !tp.first.After(t.Add(c.cfg.Window))
 }
 
 // weigh returns a story's weights with the current IDF, their Euclidean
@@ -522,7 +567,11 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 // (the first stories of a stream) the IDF cannot tell such words apart,
 // and one common headline verb plus boilerplate would join a snowstorm to
 // a bridge closure. A story without a headline counts all its words.
-func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, norm, neff, th float64) (*topic, float64) {
+//
+// A late story (late is its time, nil for others) is scored against the
+// open and the retired topics of its own time (ofTime) instead of the open
+// ones: the storylines it would have met had it arrived in time order.
+func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, norm, neff, th float64, late *time.Time) (*topic, float64) {
 	if norm == 0 {
 		return nil, 0
 	}
@@ -549,22 +598,32 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 		}
 		idf := c.idf(stats[i])
 		counts := strings.IndexByte(term, ' ') < 0 && (vec.head[i] || !titleOnly)
-		for _, p := range stats[i].post {
-			sl := p.slot
-			cd := &c.cands[sl]
-			if c.candAt[sl] != c.pass {
-				*cd = candidate{tp: c.slots[sl]}
-				c.candAt[sl] = c.pass
-				touched = append(touched, sl)
-			}
-			x := p.weight * idf
-			cd.dot += w[i] * x
-			cd.top = max(cd.top, w[i]*x)
-			if counts {
-				cd.shared++
-				if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && isNameForms(p.tt.forms) {
-					if tn := c.topicNorm(cd.tp); tn > 0 {
-						cd.focus = max(cd.focus, x*x/(tn*tn))
+		lists := [2][]posting{stats[i].post}
+		if late != nil {
+			lists[1] = stats[i].old
+		}
+		for _, list := range lists {
+			for _, p := range list {
+				sl := p.slot
+				cd := &c.cands[sl]
+				if c.candAt[sl] != c.pass {
+					*cd = candidate{tp: c.slots[sl]}
+					c.candAt[sl] = c.pass
+					touched = append(touched, sl)
+					cd.skip = late != nil && !c.ofTime(cd.tp, *late)
+				}
+				if cd.skip {
+					continue
+				}
+				x := p.weight * idf
+				cd.dot += w[i] * x
+				cd.top = max(cd.top, w[i]*x)
+				if counts {
+					cd.shared++
+					if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && isNameForms(p.tt.forms) {
+						if tn := c.topicNorm(cd.tp); tn > 0 {
+							cd.focus = max(cd.focus, x*x/(tn*tn))
+						}
 					}
 				}
 			}
@@ -577,7 +636,7 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 	for _, sl := range touched {
 		cd := &c.cands[sl]
 		focal := cd.focus >= c.cfg.FocusShare
-		if cd.dot <= 0 || cd.shared < need && !focal {
+		if cd.skip || cd.dot <= 0 || cd.shared < need && !focal {
 			continue
 		}
 		tn := c.topicNorm(cd.tp)
@@ -625,6 +684,7 @@ type candidate struct {
 	// Config.FocusShare).
 	focus float64
 	sim   float64 // cosine, lowered on a clash of names
+	skip  bool    // not of a late story's time
 }
 
 // How many of a story's and of a topic's heaviest terms are looked at for a
@@ -695,8 +755,9 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 	}
 	if t.After(tp.last) {
 		tp.last = t
-		heap.Fix(&c.byLast, tp.heapIdx)
 	}
+	tp.kept = maxTime(tp.kept, c.clock)
+	heap.Fix(c.heapOf(tp), tp.heapIdx)
 	n0 := len(tp.terms)
 	for i := range vec.terms {
 		tt := c.termOf(tp, stats[i], n0)
@@ -846,6 +907,13 @@ func (c *Clusterer) joinedSim(tp *topic, v []TermWeight) float64 {
 	return dot / (math.Sqrt(n) * tn)
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // open registers a topic as a candidate: it gets a slot, its terms are
 // posted, and its centroid sums are those of its terms (resum) once it
 // has any.
@@ -870,46 +938,65 @@ func (c *Clusterer) open(tp *topic) {
 	}
 }
 
-// release takes a topic that is leaving the candidates out of the
-// posting lists and frees its slot.
+// release takes a resident topic (open or retired) that is leaving the
+// clusterer out of the posting lists and its heap, and frees its slot.
 func (c *Clusterer) release(tp *topic) {
 	for _, tt := range tp.terms {
 		unpost(tt)
 	}
+	heap.Remove(c.heapOf(tp), tp.heapIdx)
 	c.slots[tp.slot], c.cands[tp.slot] = nil, candidate{}
 	c.free = append(c.free, tp.slot)
 	delete(c.topics, tp.id)
 }
 
-// post adds a centroid entry to its term's posting list; its topic is
-// open.
-func post(tt *topicTerm) {
-	s := tt.stat
-	tt.pos = len(s.post)
-	s.post = append(s.post, posting{weight: tt.weight, slot: tt.tp.slot, tt: tt})
+// heapOf returns the heap that holds a resident topic.
+func (c *Clusterer) heapOf(tp *topic) heap.Interface {
+	if tp.retired {
+		return &c.retired
+	}
+	return &c.byLast
 }
 
-// unpost takes a centroid entry out of its term's posting list, moving the
-// last entry into its place.
+// post adds a centroid entry to its term's posting list of open or of
+// retired topics; its topic is resident.
+func post(tt *topicTerm) {
+	list := tt.postings()
+	tt.pos = len(*list)
+	*list = append(*list, posting{weight: tt.weight, slot: tt.tp.slot, tt: tt})
+}
+
+// unpost takes a centroid entry out of its posting list, moving the last
+// entry into its place.
 func unpost(tt *topicTerm) {
-	s := tt.stat
-	last := len(s.post) - 1
-	s.post[tt.pos] = s.post[last]
-	s.post[tt.pos].tt.pos = tt.pos
-	s.post[last] = posting{}
-	s.post = s.post[:last]
+	list := tt.postings()
+	last := len(*list) - 1
+	(*list)[tt.pos] = (*list)[last]
+	(*list)[tt.pos].tt.pos = tt.pos
+	(*list)[last] = posting{}
+	*list = (*list)[:last]
 	if last == 0 {
-		s.post = nil
+		*list = nil
 	}
 }
 
 // expire closes the topics whose latest story is older than the window and
-// returns their IDs in increasing order.
+// returns their IDs in increasing order. A closed topic is retired: it
+// stays resident for late stories until its latest story is more than
+// Config.History older than the window, and then leaves memory (its state
+// is the store's). What counts for that is when a story last joined it
+// (kept), not the story's own time: the topics a first import of old
+// stories forms stay resident while the import goes on.
 func (c *Clusterer) expire() []int64 {
 	var closed []int64
 	limit := c.clock.Add(-c.cfg.Window)
 	for len(c.byLast) > 0 && c.byLast[0].last.Before(limit) {
-		tp := heap.Pop(&c.byLast).(*topic)
+		closed = append(closed, c.byLast[0].id)
+		c.retire(c.byLast[0])
+	}
+	limit = limit.Add(-c.cfg.History)
+	for len(c.retired.topicHeap) > 0 && c.retired.topicHeap[0].kept.Before(limit) {
+		tp := c.retired.topicHeap[0]
 		if tp.dirty {
 			if c.closedStates == nil {
 				c.closedStates = make(map[int64]TopicState)
@@ -918,23 +1005,37 @@ func (c *Clusterer) expire() []int64 {
 			tp.dirty = false
 		}
 		c.release(tp)
-		closed = append(closed, tp.id)
 	}
 	slices.Sort(closed)
 	return closed
+}
+
+// retire moves an open topic to the retired ones: out of the candidates of
+// stories in time, resident for late ones.
+func (c *Clusterer) retire(tp *topic) {
+	heap.Remove(&c.byLast, tp.heapIdx)
+	for _, tt := range tp.terms {
+		unpost(tt)
+	}
+	tp.retired = true
+	for _, tt := range tp.terms {
+		post(tt)
+	}
+	heap.Push(&c.retired, tp)
 }
 
 // Topic returns the state of an open topic.
 func (c *Clusterer) Topic(id int64) (TopicState, bool) {
 	c.settle()
 	tp, ok := c.topics[id]
-	if !ok {
+	if !ok || tp.retired {
 		return TopicState{}, false
 	}
 	return tp.state(), true
 }
 
-// Topics returns the open topics in increasing ID order.
+// Topics returns the resident topics, open and retired (Config.History), in
+// increasing ID order.
 func (c *Clusterer) Topics() []TopicState {
 	c.settle()
 	ids := slices.Sorted(maps.Keys(c.topics))
@@ -971,7 +1072,7 @@ func (c *Clusterer) Snapshot() State {
 // state copies a topic into its plain-data form.
 func (tp *topic) state() TopicState {
 	ts := TopicState{
-		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last,
+		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last, Kept: tp.kept,
 		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline,
 		Suspect: tp.suspect, SplitFrom: tp.sibling,
 		HeadlineTerms: append([]TermWeight(nil), tp.headTerms...),
@@ -981,6 +1082,18 @@ func (tp *topic) state() TopicState {
 		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: append([]Form(nil), tt.forms...)}
 	}
 	return ts
+}
+
+// retiredHeap orders retired topics by when a story last joined them, then
+// by ID.
+type retiredHeap struct{ topicHeap }
+
+func (h retiredHeap) Less(i, j int) bool {
+	a, b := h.topicHeap[i], h.topicHeap[j]
+	if !a.kept.Equal(b.kept) {
+		return a.kept.Before(b.kept)
+	}
+	return a.id < b.id
 }
 
 // topicHeap orders open topics by their latest story, then by ID, so that

@@ -156,12 +156,16 @@ func TestRestartEquality(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		spread time.Duration
-	}{{"timed", 10 * 24 * time.Hour}, {"untimed", 0}} {
+		late   bool // every 6th story 5 days late, among retired topics
+	}{{"timed", 10 * 24 * time.Hour, false}, {"late", 30 * 24 * time.Hour, true}, {"untimed", 0, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			docs := stream(2, 800, tc.spread)
-			if tc.spread == 0 {
-				for i := range docs {
+			for i := range docs {
+				switch {
+				case tc.spread == 0:
 					docs[i].Time = time.Time{}
+				case tc.late && i%6 == 5:
+					docs[i].Time = docs[i].Time.Add(-5 * 24 * time.Hour)
 				}
 			}
 			full := New(DefaultConfig(), nil)
@@ -264,11 +268,12 @@ func (s *fakeStore) saveTopics(changed []TopicState) {
 	}
 }
 
-// load returns the state a store would load: the topics inside the window.
+// load returns the state a store would load: the resident topics.
 func (s *fakeStore) load() State {
 	st := State{Docs: s.docs, DocFreq: s.df, LastTopicID: s.lastID, Clock: s.clock}
+	cfg := DefaultConfig()
 	for _, tp := range s.topics {
-		if !tp.Last.Before(s.clock.Add(-DefaultConfig().Window)) {
+		if !tp.Kept.Before(s.clock.Add(-cfg.Window - cfg.History)) {
 			st.Topics = append(st.Topics, tp) // map order: New must not care
 		}
 	}

@@ -28,6 +28,14 @@ type Config struct {
 	// topics are no longer candidates, which bounds the cost of each story by
 	// the news volume of one window rather than by history.
 	Window time.Duration
+	// History is how long after leaving the window a topic stays in
+	// memory for late stories: a story older than the window (a feed's
+	// backlog, a first import of feeds spanning weeks) is scored against
+	// the storylines of its own time, open or closed, instead of today's.
+	// A closed topic it joins stays closed. A story older than History
+	// plus the window finds only the topics still in memory. Memory grows
+	// with History as with Window.
+	History time.Duration
 	// TitleWeight is how many body occurrences one title occurrence counts
 	// for: the headline says what the story is about.
 	TitleWeight float64
@@ -153,6 +161,7 @@ func DefaultConfig() Config {
 	return Config{
 		Threshold:          0.30,
 		Window:             72 * time.Hour,
+		History:            14 * 24 * time.Hour,
 		TitleWeight:        3,
 		NameWeight:         2,
 		HeadlineNameWeight: 1.25,
@@ -181,6 +190,7 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	c.Threshold = cmp.Or(c.Threshold, d.Threshold)
 	c.Window = cmp.Or(c.Window, d.Window)
+	c.History = cmp.Or(c.History, d.History)
 	c.TitleWeight = cmp.Or(c.TitleWeight, d.TitleWeight)
 	c.NameWeight = cmp.Or(c.NameWeight, d.NameWeight)
 	c.HeadlineNameWeight = cmp.Or(c.HeadlineNameWeight, d.HeadlineNameWeight)

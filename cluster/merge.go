@@ -164,7 +164,6 @@ func (c *Clusterer) merge(a, b *topic) {
 		a.last = b.last
 	}
 	b.dirty = false
-	heap.Remove(&c.byLast, b.heapIdx)
 	heap.Fix(&c.byLast, a.heapIdx)
 	c.release(b)
 	// The representative is whichever of the two is closer to the merged

@@ -60,23 +60,28 @@ func (c *Clusterer) Count(d Document) []string {
 // time order: centroid, size, first and last time, representative
 // headline and label come out as if only these stories had joined it. An
 // open topic is replaced in place (it keeps its ID); a closed one stays
-// closed, and its new state is only returned, for the caller to store. With
-// no stories left the topic is closed and ok is false: delete it.
+// closed (and resident when it was, see Config.History), and its new state
+// is returned for the caller to store. With no stories left the topic is
+// closed and ok is false: delete it.
 func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok bool) {
 	c.settle()
 	old := c.topics[id]
+	open, retired := old != nil && !old.retired, old != nil && old.retired
 	if old != nil {
 		c.close(old)
 	}
 	if len(members) == 0 {
 		return TopicState{}, false
 	}
-	tp := c.build(id, members, old != nil)
+	tp := c.build(id, members, open)
 	ts = tp.state()
-	if old == nil {
-		c.close(tp)
-	} else {
+	switch {
+	case open:
 		c.touch(tp)
+	case retired:
+		c.retire(tp)
+	default:
+		c.close(tp)
 	}
 	return ts, true
 }
@@ -84,10 +89,8 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 // build opens a topic with the given ID made of the given stories, as if
 // they had joined it in that order under the current statistics. For a
 // live topic (one that stays open), story times are taken as Add takes
-// them: a story older than the window counts as arriving now, and a later
-// one moves the clock; so the topic does not close at the next story, and
-// the clock stays what a restart would load. A closed topic keeps its
-// stories' own times.
+// them: a story later than the clock moves it, so the clock stays what a
+// restart would load.
 func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	tp := &topic{id: id}
 	// Opened first, so that join's bookkeeping (postings, the expiry heap)
@@ -102,7 +105,7 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 		_, _, neff := c.weigh(vec, stats)
 		t := d.Time
 		if live {
-			t = c.storyTime(t)
+			t, _ = c.storyTime(t)
 		} else if t.IsZero() {
 			t = c.clock
 		}
@@ -116,9 +119,8 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	return tp
 }
 
-// close takes an open topic out of the candidates.
+// close takes a resident topic out of the clusterer.
 func (c *Clusterer) close(tp *topic) {
 	tp.dirty = false
-	heap.Remove(&c.byLast, tp.heapIdx)
 	c.release(tp)
 }

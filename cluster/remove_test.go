@@ -159,32 +159,36 @@ func TestRebuildEmptyAndClosed(t *testing.T) {
 	}
 }
 
-// TestRebuildOpenTopicTimes: an open topic rebuilt from stories whose own
-// times are older than the window (they arrived late and were filed as
-// arriving then) stays open, as it was.
-func TestRebuildOpenTopicTimes(t *testing.T) {
+// TestRebuildRetiredTopic: late stories form a storyline of their own
+// time, which is closed; rebuilt, it stays closed and resident, so a later
+// late story of that time still joins it.
+func TestRebuildRetiredTopic(t *testing.T) {
 	c := New(DefaultConfig(), nil)
-	now := t0.Add(30 * 24 * time.Hour)
+	now := t0.Add(20 * 24 * time.Hour)
 	c.Add(Document{ID: "x", Title: "Volcano erupts in Iceland", Time: now})
 	var ms []Document
 	var id int64
 	for i, title := range []string{"Tara Reid checks into rehab", "Tara Reid in Malibu rehab", "Tara Reid leaves Malibu rehab"} {
 		d := Document{ID: fmt.Sprint("r", i), Title: title, Time: t0.Add(time.Duration(i) * time.Hour)}
-		id = c.Add(d).TopicID
+		a := c.Add(d)
+		if i > 0 && a.TopicID != id {
+			t.Fatalf("late story %d opened topic %d instead of joining %d", i, a.TopicID, id)
+		}
+		id = a.TopicID
 		ms = append(ms, d)
 	}
-	before, ok := c.Topic(id)
-	if !ok || before.Size != 3 {
-		t.Fatalf("late stories did not make one open topic: %+v", before)
+	if _, open := c.Topic(id); open {
+		t.Fatal("late stories reopened the window for their storyline")
 	}
 	ts, ok := c.Rebuild(id, ms[1:])
-	if !ok || ts.Size != 2 || !ts.Last.Equal(now) {
-		t.Errorf("rebuilt as %+v, want 2 stories, last at %v", ts, now)
+	if !ok || ts.Size != 2 || !ts.First.Equal(t0.Add(time.Hour)) || !ts.Last.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("rebuilt as %+v, want 2 stories at their own times", ts)
 	}
-	a := c.Add(Document{ID: "y", Title: "Ash cloud over Iceland grounds flights", Time: now.Add(time.Hour)})
-	for _, closed := range a.Closed {
-		if closed == id {
-			t.Error("the rebuilt topic closed at the next story")
-		}
+	if _, open := c.Topic(id); open {
+		t.Error("Rebuild opened a closed topic")
+	}
+	a := c.Add(Document{ID: "y", Title: "Tara Reid back in Malibu rehab", Time: t0.Add(3 * time.Hour)})
+	if a.TopicID != id {
+		t.Errorf("late story after the rebuild opened topic %d instead of joining %d", a.TopicID, id)
 	}
 }

@@ -68,7 +68,9 @@ type State struct {
 	// Clock is the latest story time seen; topics whose Last is more than
 	// Config.Window before it are closed.
 	Clock time.Time
-	// Topics are the topics still open (inside the window).
+	// Topics are the resident topics: those inside the window and those
+	// that left it less than Config.History ago (the store loads those
+	// whose Last is no earlier than Clock - Window - History).
 	Topics []TopicState
 }
 
@@ -80,6 +82,10 @@ type TopicState struct {
 	Size int
 	// First and Last are the times of its earliest and latest story.
 	First, Last time.Time
+	// Kept is the clusterer's clock when a story last joined the topic:
+	// Last, unless that story was late. A closed topic stays resident for
+	// late stories until Kept is Config.History out of the window.
+	Kept time.Time
 	// Terms is the centroid, sorted by Term: for each term, the sum over the
 	// topic's stories of the story's IDF-free weight for it. The IDF is
 	// applied when comparing, with the statistics of that moment.

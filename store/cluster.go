@@ -52,7 +52,8 @@ func (d *DB) ensureClusterer(ctx context.Context, tx *sql.Tx) error {
 	if d.clusterer != nil && gen == d.clusterGen {
 		return nil
 	}
-	st, err := loadClusterState(ctx, tx, d.config().Window)
+	cfg := d.config()
+	st, err := loadClusterState(ctx, tx, cfg.Window+cfg.History)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,9 @@ func (d *DB) config() cluster.Config {
 	return d.clusterCfg
 }
 
-func loadClusterState(ctx context.Context, tx *sql.Tx, window time.Duration) (*cluster.State, error) {
+// loadClusterState loads the statistics and the topics whose latest story
+// is within span of the clock: the clusterer's resident topics.
+func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*cluster.State, error) {
 	st := &cluster.State{DocFreq: make(map[string]int64)}
 	var clock int64
 	if err := tx.QueryRowContext(ctx, "SELECT docs, last_topic_id, clock FROM cluster_meta WHERE id = 1").
@@ -92,9 +95,10 @@ func loadClusterState(ctx context.Context, tx *sql.Tx, window time.Duration) (*c
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("load term statistics: %w", err)
 	}
-	// Only the topics inside the window can still grow.
-	rows, err = tx.QueryContext(ctx, "SELECT id, state FROM topics WHERE last_seen_at >= ? ORDER BY id",
-		clock-window.Milliseconds())
+	// Only the topics inside the window can still grow, and those out of
+	// it for less than History can take late stories.
+	rows, err = tx.QueryContext(ctx, "SELECT id, state FROM topics WHERE kept_at >= ? ORDER BY id",
+		clock-span.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("load open topics: %w", err)
 	}
@@ -434,11 +438,11 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, size, state)
-		VALUES (?, ?, ?, ?, ?, (SELECT COUNT(*) FROM topic_entries WHERE topic_id = ?), ?)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, kept_at, size, state)
+		VALUES (?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM topic_entries WHERE topic_id = ?), ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, headline = excluded.headline,
 			first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-			size = excluded.size, state = excluded.state`)
+			kept_at = excluded.kept_at, size = excluded.size, state = excluded.state`)
 	if err != nil {
 		return err
 	}
@@ -449,7 +453,7 @@ func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.Topi
 		if err != nil {
 			return fmt.Errorf("encode topic %d: %w", id, err)
 		}
-		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), id, b); err != nil {
+		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), max(ms(ts.Kept), ms(ts.Last)), id, b); err != nil {
 			return fmt.Errorf("save topic %d: %w", id, err)
 		}
 	}

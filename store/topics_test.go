@@ -693,3 +693,56 @@ func TestEditedEntryTopic(t *testing.T) {
 		t.Errorf("the storyline moved from topic %d to %d", before.ID, after.ID)
 	}
 }
+
+// TestLateStoryAfterRestart: a story weeks older than the newest joins the
+// closed storyline of its own time, loaded from the file after a restart
+// (the store keeps closed topics resident for cluster.Config.History), and
+// the storyline stays closed.
+func TestLateStoryAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "late.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := addFeed(t, db, "https://late.example/feed").ID
+	start := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	entry := func(id, title string, at time.Duration) feeds.Entry {
+		return feeds.Entry{ID: id, Link: "https://late.example/" + id, Title: title, Published: start.Add(at)}
+	}
+	es := []feeds.Entry{
+		entry("g0", "Harbour bridge closed after cargo ship collision", 0),
+		entry("g1", "Cargo ship strikes harbour bridge, span closed to traffic", 2*time.Hour),
+	}
+	for d := 1; d <= 10; d++ {
+		es = append(es, entry(fmt.Sprint("x", d), fmt.Sprintf("Filler%d event number%d in town%d", d, d, d), time.Duration(d)*24*time.Hour))
+	}
+	savePoll(t, db, feed, es...)
+	db.Close()
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	savePoll(t, db, feed, append(es, entry("late", "Harbour bridge to stay closed for weeks after ship collision", 5*time.Hour))...)
+	byID := map[string]StoredEntry{}
+	all, err := db.Entries(ctx, EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		byID[e.Entry.ID] = e
+	}
+	then := byID["g0"].TopicID
+	if byID["g1"].TopicID != then || byID["late"].TopicID != then {
+		t.Fatalf("topics g0 %d, g1 %d, late %d: the late story did not join its storyline", then, byID["g1"].TopicID, byID["late"].TopicID)
+	}
+	tp, err := db.Topic(ctx, then)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp.Size != 3 || !tp.Last.Equal(start.Add(5*time.Hour)) {
+		t.Errorf("storyline after the late story: %+v, want 3 stories, the last at %v", tp, start.Add(5*time.Hour))
+	}
+}

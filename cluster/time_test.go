@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// day returns the time d days (fractions allowed) after t0.
+func day(d float64) time.Time { return t0.Add(time.Duration(d * float64(24*time.Hour))) }
+
+// lateStream clusters a Geneva storyline on day 0, then one unrelated story
+// a day up to day 12, where a second Geneva storyline starts: the same
+// words, weeks later (within Config.History of the window). It returns the clusterer and the two topics.
+func lateStream(t *testing.T) (c *Clusterer, then, today int64) {
+	t.Helper()
+	c = New(DefaultConfig(), nil)
+	then = c.Add(Document{ID: "g0", Title: "Geneva peace talks open with delegations from Kyiv and Moscow", Time: day(0)}).TopicID
+	if a := c.Add(Document{ID: "g1", Title: "Geneva peace talks: Kyiv and Moscow delegations meet", Time: day(0.2)}); a.TopicID != then {
+		t.Fatalf("second story of day 0 opened topic %d, not %d", a.TopicID, then)
+	}
+	for i := 1; i <= 12; i++ {
+		c.Add(Document{ID: fmt.Sprint("x", i), Title: fmt.Sprintf("Filler%d event number%d in town%d", i, i, i), Time: day(float64(i))})
+	}
+	today = c.Add(Document{ID: "g20", Title: "Geneva peace talks resume with delegations from Kyiv and Moscow", Time: day(12.1)}).TopicID
+	if today == then {
+		t.Fatalf("a story 12 days later joined the closed storyline %d", then)
+	}
+	if _, open := c.Topic(then); open {
+		t.Fatalf("storyline of day 0 still open on day 12")
+	}
+	return c, then, today
+}
+
+// TestLateStoryJoinsItsOwnTime: a story published weeks before the newest
+// one is clustered at its own time: it joins the storyline of that time
+// (closed now) and neither reopens it nor joins today's storyline of the
+// same words.
+func TestLateStoryJoinsItsOwnTime(t *testing.T) {
+	c, then, today := lateStream(t)
+	before, _ := c.Topic(today)
+	a := c.Add(Document{ID: "late", Title: "Geneva peace talks: Kyiv and Moscow delegations trade drafts", Time: day(0.5)})
+	if a.TopicID != then {
+		t.Fatalf("late story went to topic %d (new %v), want its own time's storyline %d (today's is %d)", a.TopicID, a.New, then, today)
+	}
+	if _, open := c.Topic(then); open {
+		t.Error("the late story reopened its storyline")
+	}
+	var got TopicState
+	for _, ts := range c.Changed() {
+		if ts.ID == then {
+			got = ts
+		}
+	}
+	if got.Size != 3 || !got.Last.Equal(day(0.5)) || !got.First.Equal(day(0)) {
+		t.Errorf("changed storyline of day 0 = size %d, %v..%v; want 3 stories, day 0 to day 0.5", got.Size, got.First, got.Last)
+	}
+	if after, _ := c.Topic(today); after.Size != before.Size {
+		t.Errorf("today's storyline grew from %d to %d stories", before.Size, after.Size)
+	}
+	// The next story in time order meets today's storyline, not the old one.
+	if a := c.Add(Document{ID: "g21", Title: "Geneva peace talks: Kyiv and Moscow delegations adjourn", Time: day(12.2)}); a.TopicID != today {
+		t.Errorf("story of day 12 went to topic %d, want today's %d", a.TopicID, today)
+	}
+}
+
+// TestLateStoryWithoutItsTimesStoryline: a late story whose time had no
+// storyline of its words opens one at its own time, closed, rather than
+// joining today's or an older one.
+func TestLateStoryWithoutItsTimesStoryline(t *testing.T) {
+	c, then, today := lateStream(t)
+	a := c.Add(Document{ID: "late", Title: "Geneva peace talks: Kyiv and Moscow delegations trade drafts", Time: day(6)})
+	if !a.New || a.TopicID == then || a.TopicID == today {
+		t.Fatalf("late story of day 6 went to topic %d (new %v); day 0's is %d, today's %d", a.TopicID, a.New, then, today)
+	}
+	next := c.Add(Document{ID: "g21", Title: "Geneva peace talks: Kyiv and Moscow delegations adjourn", Time: day(12.2)})
+	if next.TopicID != today {
+		t.Errorf("story of day 12 went to topic %d, want today's %d", next.TopicID, today)
+	}
+	if _, open := c.Topic(a.TopicID); open {
+		t.Error("the late story's storyline is open")
+	}
+	ts := c.Changed()
+	for _, x := range ts {
+		if x.ID == a.TopicID && (!x.First.Equal(day(6)) || !x.Last.Equal(day(6))) {
+			t.Errorf("late story's storyline filed at %v..%v, want day 6", x.First, x.Last)
+		}
+	}
+}
+
+// TestOpenSetIsTheWindow: stories in time order over weeks keep only the
+// window's topics open, and those out of History leave memory.
+func TestOpenSetIsTheWindow(t *testing.T) {
+	cfg := DefaultConfig()
+	c := New(cfg, nil)
+	for i := range 40 {
+		c.Add(Document{ID: fmt.Sprint(i), Title: fmt.Sprintf("Distinct%d thing%d happened", i, i), Time: day(float64(i))})
+	}
+	open, resident := 0, len(c.topics)
+	for _, tp := range c.topics {
+		if !tp.retired {
+			open++
+		}
+	}
+	// Days 36-39 are inside the 72 h window of day 39; days 22-35 are
+	// within History (14 days) of it.
+	if open != 4 || resident != 18 {
+		t.Errorf("open %d, resident %d topics; want 4 and 18", open, resident)
+	}
+}
