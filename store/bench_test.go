@@ -44,6 +44,9 @@ func BenchmarkParseSave50(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if _, err := db.ClusterPending(ctx); err != nil {
+			b.Fatal(err)
+		}
 		items += st.New
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")

@@ -251,50 +251,114 @@ func (w *clusterWriter) add(entryID int64, doc cluster.Document) (cluster.Assign
 	return a, nil
 }
 
-// clusterEntries clusters newly stored entries, in time order, and saves the
-// result in the same transaction.
-func (d *DB) clusterEntries(ctx context.Context, tx *sql.Tx, added []addedEntry) error {
-	if len(added) == 0 {
+// clusterChunk is how many pending stories ClusterPending clusters per
+// transaction: large enough that a topic's state, written once per
+// transaction, is written once for many stories; small enough that the
+// stories read at once stay a few megabytes.
+const clusterChunk = 4096
+
+// ClusterPending clusters the stored entries that are not clustered yet
+// (see SavePolls), in time order, oldest first, and saves the result, in
+// transactions of clusterChunk stories. It returns how many it clustered.
+// When ctx ends it stops after the transaction in progress; what is left
+// stays pending for the next call.
+func (d *DB) ClusterPending(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := d.clusterPendingChunk(ctx)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("store: cluster new stories: %w", err)
+		}
+		if n < clusterChunk {
+			return total, nil
+		}
+	}
+}
+
+func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	defer func() {
+		if err != nil {
+			d.abortCluster()
+		}
+	}()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	docs, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM pending_entries p JOIN entries e ON e.id = p.entry_id
+		ORDER BY e.published_at, e.id LIMIT ?`, clusterChunk)
+	if err != nil || len(docs) == 0 {
+		return 0, err
+	}
+	if err := d.ensureClusterer(ctx, tx); err != nil {
+		return 0, err
+	}
+	w, err := newClusterWriter(ctx, tx, d.clusterer)
+	if err != nil {
+		return 0, err
+	}
+	defer w.close()
+	done, err := tx.PrepareContext(ctx, "DELETE FROM pending_entries WHERE entry_id = ?")
+	if err != nil {
+		return 0, err
+	}
+	defer done.Close()
+	for _, x := range docs {
+		if _, err := w.add(x.id, x.doc); err != nil {
+			return 0, err
+		}
+		if _, err := done.ExecContext(ctx, x.id); err != nil {
+			return 0, err
+		}
+	}
+	if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
+		return 0, err
+	}
+	if err := d.bumpDataVersion(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	d.commitCluster()
+	return len(docs), nil
+}
+
+// clusterEdits brings the clustering up to date with edited stories that
+// were clustered before (a pending one is clustered as it is when its
+// turn comes): the statistics follow the edit, so that they keep counting
+// the stored words, and the story stays in its topic, which is rebuilt.
+func (d *DB) clusterEdits(ctx context.Context, tx *sql.Tx, edits []addedEntry) error {
+	if len(edits) == 0 {
 		return nil
 	}
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
-	sort.SliceStable(added, func(i, j int) bool {
-		if added[i].published != added[j].published {
-			return added[i].published < added[j].published
-		}
-		return added[i].id < added[j].id
-	})
 	w, err := newClusterWriter(ctx, tx, d.clusterer)
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	var edited []int64
-	for _, a := range added {
+	ids := make([]int64, len(edits))
+	for i, a := range edits {
 		doc := cluster.Document{
 			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
 			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
 		}
-		if a.was != nil {
-			// An edited story stays in its topic. The statistics follow
-			// the edit, so that they keep counting the stored words, and
-			// its topic is rebuilt below.
-			for _, t := range w.c.Forget(*a.was) {
-				w.b.df[t]--
-			}
-			for _, t := range w.c.Count(doc) {
-				w.b.df[t]++
-			}
-			edited = append(edited, a.id)
-			continue
+		for _, t := range w.c.Forget(*a.was) {
+			w.b.df[t]--
 		}
-		if _, err := w.add(a.id, doc); err != nil {
-			return err
+		for _, t := range w.c.Count(doc) {
+			w.b.df[t]++
 		}
+		ids[i] = a.id
 	}
-	if err := w.rebuildTopicsOf(edited); err != nil {
+	if err := w.rebuildTopicsOf(ids); err != nil {
 		return err
 	}
 	return d.saveClusterBatch(ctx, tx, w.b)

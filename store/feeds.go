@@ -343,7 +343,9 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
-	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+" FROM entries e WHERE e.feed_id = ? ORDER BY e.published_at, e.id", id)
+	// Pending stories were never counted: they leave without a trace.
+	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM entries e WHERE e.feed_id = ?
+		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, id)
 	if err != nil {
 		return fmt.Errorf("read the feed's entries: %w", err)
 	}

@@ -30,6 +30,7 @@ func TestLastTopicIDNeverReused(t *testing.T) {
 			if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 				t.Fatal(err)
 			}
+			clusterPending(t, db)
 			var persisted int64
 			db.db.QueryRow("SELECT last_topic_id FROM cluster_meta").Scan(&persisted)
 			if mem := db.clusterer.Snapshot().LastTopicID; mem != persisted {

@@ -84,6 +84,8 @@ func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
 
 // SavePolls records several polls in one transaction, which is how a busy
 // poller amortizes the cost of a commit. Either all are saved or none.
+// New entries are stored unclustered, pending until ClusterPending; an
+// edit to an entry clustered before is applied to its topic at once.
 func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error) {
 	if len(rs) == 0 {
 		return nil, nil
@@ -103,18 +105,15 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	}
 	defer tx.Rollback()
 	out := make([]SaveStats, len(rs))
-	var added []addedEntry
+	var edits []addedEntry
 	for i, r := range rs {
 		a, err := d.savePoll(ctx, tx, r, &out[i])
 		if err != nil {
 			return fail(r, err)
 		}
-		added = append(added, a...)
+		edits = append(edits, a...)
 	}
-	// The batch's new stories are clustered together, in time order, so
-	// that how the poller happened to batch feeds does not decide which
-	// outlet's story opens a storyline.
-	if err := d.clusterEntries(ctx, tx, added); err != nil {
+	if err := d.clusterEdits(ctx, tx, edits); err != nil {
 		return fail(rs[0], err)
 	}
 	if changed(out) {
@@ -195,8 +194,9 @@ type existingEntry struct {
 }
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
-// batch, then one prepared statement execution per new or changed entry. It
-// returns the new ones.
+// batch, then one prepared statement execution per new or changed entry.
+// New entries are marked pending (for ClusterPending); it returns the
+// edited ones that were clustered already, with their earlier version.
 func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]addedEntry, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
@@ -227,11 +227,17 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		return nil, err
 	}
 	defer upd.Close()
-	before, err := tx.PrepareContext(ctx, "SELECT title, text, link, language FROM entries WHERE id = ?")
+	before, err := tx.PrepareContext(ctx, `SELECT title, text, link, language,
+		EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = entries.id) FROM entries WHERE id = ?`)
 	if err != nil {
 		return nil, err
 	}
 	defer before.Close()
+	pend, err := tx.PrepareContext(ctx, "INSERT INTO pending_entries (entry_id) VALUES (?)")
+	if err != nil {
+		return nil, err
+	}
+	defer pend.Close()
 	nowMS := ms(now)
 	var added []addedEntry
 	for _, e := range uniq {
@@ -254,7 +260,9 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
 			}
 			id, _ := res.LastInsertId()
-			added = append(added, addedEntry{id: id, entry: e, lang: lang, published: pub})
+			if _, err := pend.ExecContext(ctx, id); err != nil {
+				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+			}
 			st.New++
 		case string(old.hash) == string(h):
 			st.Unchanged++
@@ -264,10 +272,11 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 				pub = old.published
 			}
 			var was cluster.Document
-			if err := before.QueryRowContext(ctx, old.id).Scan(&was.Title, &was.Text, &was.Link, &was.Language); err != nil {
+			var pending bool
+			if err := before.QueryRowContext(ctx, old.id).Scan(&was.Title, &was.Text, &was.Link, &was.Language, &pending); err != nil {
 				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
-			if was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang {
+			if !pending && (was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang) {
 				// The words the clustering counted changed.
 				was.ID = fmt.Sprint(old.id)
 				added = append(added, addedEntry{id: old.id, entry: e, lang: lang, published: pub, was: &was})
@@ -282,8 +291,8 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 	return added, nil
 }
 
-// addedEntry is a newly stored entry, or an edited one (was is then its
-// earlier version), handed on to the clustering.
+// addedEntry is an edited entry that was clustered, with its earlier
+// version (was), handed on to the clustering.
 type addedEntry struct {
 	id        int64
 	entry     feeds.Entry

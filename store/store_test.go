@@ -38,10 +38,20 @@ func addFeed(t *testing.T, db *DB, url string) Feed {
 	return f
 }
 
-// savePoll stores a successful poll of feed that returned es.
+// savePoll stores a successful poll of feed that returned es, and
+// clusters its new stories, as the poller does.
 func savePoll(t *testing.T, db *DB, feed int64, es ...feeds.Entry) {
 	t.Helper()
 	if _, err := db.SavePoll(context.Background(), PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: es}); err != nil {
+		t.Fatal(err)
+	}
+	clusterPending(t, db)
+}
+
+// clusterPending clusters the stories saved and not clustered yet.
+func clusterPending(t *testing.T, db *DB) {
+	t.Helper()
+	if _, err := db.ClusterPending(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

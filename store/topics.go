@@ -265,7 +265,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		// Kept until the new topics exist; a rollback drops them too.
 		"CREATE TEMP TABLE old_topic_entries AS SELECT entry_id, topic_id FROM topic_entries",
 		"CREATE TEMP TABLE old_topic_aliases AS SELECT id, topic_id FROM topic_aliases",
-		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats",
+		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats", "DELETE FROM pending_entries",
 		"UPDATE cluster_meta SET docs = 0, clock = 0, analyzer = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,16 @@ func topicsOf(t *testing.T, db *DB) map[string]string {
 	return out
 }
 
+// groupsOf is topicsOf without the topic IDs, which a recluster changes.
+func groupsOf(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	out := topicsOf(t, db)
+	for k, v := range out {
+		out[k] = v[strings.IndexByte(v, ' ')+1:]
+	}
+	return out
+}
+
 // streamFeeds subscribes db to the n outlets of a made-up stream and
 // returns their feed IDs.
 func streamFeeds(t *testing.T, db *DB, n int) []int64 {
@@ -96,6 +107,7 @@ func saveStream(t *testing.T, db *DB, stream [][]feeds.Entry, ids []int64, from,
 				Entries: es[:round+1]}); err != nil {
 				t.Fatal(err)
 			}
+			clusterPending(t, db)
 		}
 	}
 }
@@ -203,6 +215,7 @@ func TestRecluster(t *testing.T) {
 		ID: "late", Title: "Harbour bridge reopens after collision repairs", Published: time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)}}}); err != nil {
 		t.Fatal(err)
 	}
+	clusterPending(t, db)
 	late, _ := db.Entries(ctx, EntryQuery{Limit: 1})
 	bridge, _ := db.Entries(ctx, EntryQuery{FeedID: ids[0]})
 	for _, e := range bridge {
@@ -534,6 +547,7 @@ func TestAnalyzerVersion(t *testing.T) {
 		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
+	clusterPending(t, db)
 	if v, stale, _ := db.AnalyzerStale(ctx); stale || v != cluster.AnalyzerVersion {
 		t.Errorf("after clustering: version %d, stale %v; want %d", v, stale, cluster.AnalyzerVersion)
 	}
@@ -744,5 +758,95 @@ func TestLateStoryAfterRestart(t *testing.T) {
 	}
 	if tp.Size != 3 || !tp.Last.Equal(start.Add(5*time.Hour)) {
 		t.Errorf("storyline after the late story: %+v, want 3 stories, the last at %v", tp, start.Add(5*time.Hour))
+	}
+}
+
+// TestClusterPendingInTimeOrder: stories saved by several polls, the later
+// ones first, are clustered in time order across all of them, as a
+// recluster would, and are unclustered until then.
+func TestClusterPendingInTimeOrder(t *testing.T) {
+	ctx := context.Background()
+	stream := storyStream()
+	db := openTest(t)
+	ids := streamFeeds(t, db, len(stream))
+	for fi := len(stream) - 1; fi >= 0; fi-- {
+		if _, err := db.SavePoll(ctx, PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200, Entries: stream[fi]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := db.Entries(ctx, EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.TopicID != 0 {
+			t.Fatalf("entry %s has topic %d before ClusterPending", e.Entry.ID, e.TopicID)
+		}
+	}
+	n, err := db.ClusterPending(ctx)
+	if err != nil || n != len(es) {
+		t.Fatalf("ClusterPending = %d, %v; want %d stories", n, err, len(es))
+	}
+	if n, err := db.ClusterPending(ctx); err != nil || n != 0 {
+		t.Errorf("second ClusterPending = %d, %v; want nothing left", n, err)
+	}
+	// Stories in time order open their storylines in time order.
+	ts, err := db.Topics(ctx, TopicQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(ts, func(a, b Topic) int { return a.First.Compare(b.First) })
+	for i := 1; i < len(ts); i++ {
+		if ts[i].ID < ts[i-1].ID {
+			t.Errorf("topic %d (first story %v) opened before topic %d (first story %v)", ts[i].ID, ts[i].First, ts[i-1].ID, ts[i-1].First)
+		}
+	}
+	got := groupsOf(t, db)
+	if _, _, err := db.Recluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := groupsOf(t, db); !reflect.DeepEqual(got, want) {
+		t.Errorf("pending stories clustered otherwise than in time order:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestPendingEditAndRemoval: an edit to a story not clustered yet is
+// clustered as edited, and removing a feed whose stories are pending
+// leaves the statistics as if they had never come.
+func TestPendingEditAndRemoval(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	a := addFeed(t, db, "https://a.example/feed").ID
+	b := addFeed(t, db, "https://b.example/feed").ID
+	at := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	savePoll(t, db, a, feeds.Entry{ID: "1", Title: "Harbour bridge closed after ship collision", Published: at})
+	before := termStatsOf(t, db)
+	poll := func(feed int64, id, title string) {
+		t.Helper()
+		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200,
+			Entries: []feeds.Entry{{ID: id, Title: title, Published: at.Add(time.Hour)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll(b, "2", "Valdoria wins the chess final")
+	poll(b, "2", "Valdoria crowned national chess champion")
+	if _, err := db.RemoveFeed(ctx, fmt.Sprint(b)); err != nil {
+		t.Fatal(err)
+	}
+	if got := termStatsOf(t, db); !reflect.DeepEqual(got, before) {
+		t.Errorf("statistics after removing a pending feed:\n got %v\nwant %v", got, before)
+	}
+	poll(a, "3", "Harbour bridge shut")
+	poll(a, "3", "Harbour bridge stays closed for repairs after ship collision")
+	clusterPending(t, db)
+	tp, err := db.Topics(ctx, TopicQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tp) != 1 || tp[0].Size != 2 {
+		t.Fatalf("topics %+v, want the bridge storyline of 2 stories", tp)
+	}
+	if df := termStatsOf(t, db); df["shut"] != 0 || df["repair"] != 1 {
+		t.Errorf("df of the edit's old word %d, of its new word %d; want 0 and 1", df["shut"], df["repair"])
 	}
 }

@@ -78,6 +78,9 @@ func TestDemoStorylines(t *testing.T) {
 	if _, err := s.SavePolls(ctx, polls); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.ClusterPending(ctx); err != nil {
+		t.Fatal(err)
+	}
 	entries, err := s.Entries(ctx, store.EntryQuery{})
 	if err != nil {
 		t.Fatal(err)

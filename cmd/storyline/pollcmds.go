@@ -74,6 +74,8 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	switch {
 	case saveFailed > 0:
 		return exitError{code: 1, msg: fmt.Sprintf("the database refused %d results", saveFailed)}
+	case perr != nil && ctx.Err() == nil:
+		return perr // the stories are saved, the clustering failed
 	case perr != nil:
 		return fmt.Errorf("poll interrupted after %d of %d feeds: %w", len(outcomes), len(due), perr)
 	case failed == len(due):

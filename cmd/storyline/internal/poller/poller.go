@@ -19,8 +19,12 @@ import (
 
 // Store is what the poller needs of the database.
 type Store interface {
-	// SavePolls saves several results in one transaction, all or none.
+	// SavePolls saves several results in one transaction, all or none;
+	// new stories are stored unclustered.
 	SavePolls(ctx context.Context, rs []store.PollResult) ([]store.SaveStats, error)
+	// ClusterPending clusters the stored stories not clustered yet, in
+	// time order.
+	ClusterPending(ctx context.Context) (int, error)
 }
 
 // maxBatch bounds how many fetched feeds the writer saves in one
@@ -151,6 +155,12 @@ type fetched struct {
 // the writer saved them. It returns early with ctx's error when ctx ends, after
 // the results already fetched have been saved: an interrupted poll loses no
 // work that was done.
+//
+// The new stories are clustered once every result is saved, all together
+// in time order, whichever feed was fetched first: a first poll of feeds
+// whose items span weeks forms the storylines of those weeks as if the
+// stories had arrived one by one. An error clustering them (the stories
+// stay stored, and pending for the next poll) is returned.
 func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	cfg := p.Config.withDefaults()
 	jobs := make(chan store.Feed)
@@ -220,7 +230,11 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 			}
 		}
 	}
-	return out, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return out, err // the stories stay pending for the next poll
+	}
+	_, err := p.Store.ClusterPending(ctx)
+	return out, err
 }
 
 // save saves a batch of results in one transaction; when that fails, each

@@ -43,6 +43,14 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 			if err != nil && ctx.Err() != nil {
 				return nil
 			}
+			if err != nil {
+				// Clustering failed: the stories are stored and stay
+				// pending; the next round tries again.
+				saveFailed = true
+				if onError != nil {
+					onError(err)
+				}
+			}
 			for _, o := range out {
 				saveFailed = saveFailed || o.SaveErr != nil
 			}

@@ -76,6 +76,9 @@ func benchStore(b *testing.B, n int) *store.DB {
 				}
 				batch[o] = nil
 			}
+			if _, err := db.ClusterPending(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	return db
