@@ -62,6 +62,31 @@ func (c *Clusterer) analyzeDoc(d Document) docVector {
 	return vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
 }
 
+// Analyzer analyzes stories for a Clusterer of the same Config, apart from
+// it: a story's analysis depends on nothing the clusterer learns, so a
+// caller may analyze the next stories on another goroutine while the
+// clusterer assigns this one (AddAnalyzed). An Analyzer has a cache of its
+// own and is not safe for concurrent use: use one per goroutine.
+type Analyzer struct {
+	cfg   Config
+	stems stemCache
+}
+
+// NewAnalyzer returns an Analyzer for clusterers with configuration cfg.
+func NewAnalyzer(cfg Config) *Analyzer { return &Analyzer{cfg: cfg.withDefaults()} }
+
+// Analyzed is a story with its analysis, ready for AddAnalyzed.
+type Analyzed struct {
+	doc Document
+	vec docVector
+	cfg *Config // the analyzer's
+}
+
+// Analyze analyzes a story.
+func (a *Analyzer) Analyze(d Document) Analyzed {
+	return Analyzed{doc: d, vec: vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &a.stems), &a.cfg), cfg: &a.cfg}
+}
+
 // analyzeCached is analyze with a stem cache (nil for none), reading the
 // words of the link's slug (see linkSlug) too, marked as slug words.
 func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {

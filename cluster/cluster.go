@@ -397,8 +397,20 @@ func (c *Clusterer) idf(s *termStat) float64 {
 // and updates the statistics. It never fails: a story without content words
 // opens a topic of its own.
 func (c *Clusterer) Add(d Document) Assignment {
+	return c.add(d, c.analyzeDoc(d))
+}
+
+// AddAnalyzed is Add for a story analyzed already (see Analyzer), with the
+// same result.
+func (c *Clusterer) AddAnalyzed(x Analyzed) Assignment {
+	if x.cfg == nil || *x.cfg != c.cfg {
+		return c.Add(x.doc) // analyzed for another configuration
+	}
+	return c.add(x.doc, x.vec)
+}
+
+func (c *Clusterer) add(d Document, vec docVector) Assignment {
 	c.settle()
-	vec := c.analyzeDoc(d)
 	t, late := c.storyTime(d.Time)
 	a := Assignment{DocID: d.ID, DocFreqTerms: vec.terms}
 	a.Closed = c.expire()

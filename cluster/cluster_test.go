@@ -410,3 +410,25 @@ func TestShortHeadlinesSharingOneWord(t *testing.T) {
 		t.Errorf("%d topics for 4 events", got)
 	}
 }
+
+// TestAddAnalyzed: stories analyzed apart (Analyzer) cluster exactly as
+// Add clusters them, and an analysis for another configuration is redone.
+func TestAddAnalyzed(t *testing.T) {
+	docs := stream(3, 400, 10*24*time.Hour)
+	want, c := New(DefaultConfig(), nil), New(DefaultConfig(), nil)
+	other := DefaultConfig()
+	other.TitleWeight = 5
+	an, stale := NewAnalyzer(DefaultConfig()), NewAnalyzer(other)
+	for i, d := range docs {
+		x := an.Analyze(d)
+		if i%10 == 0 {
+			x = stale.Analyze(d)
+		}
+		if got, exp := c.AddAnalyzed(x), want.Add(d); !reflect.DeepEqual(got, exp) {
+			t.Fatalf("story %d: AddAnalyzed gave topic %d, Add %d", i, got.TopicID, exp.TopicID)
+		}
+	}
+	if !reflect.DeepEqual(jsonRoundTrip(c.Snapshot()), jsonRoundTrip(want.Snapshot())) {
+		t.Error("final states differ")
+	}
+}

@@ -287,6 +287,8 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	defer w.close()
+	next, wait := d.analyzeAhead(ctx, docs)
+	defer wait()
 	for i, x := range docs {
 		if d.failRecluster > 0 && i == d.failRecluster {
 			return 0, errInjected
@@ -294,7 +296,11 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if _, err := w.add(x.id, x.doc); err != nil {
+		an, err := next()
+		if err != nil {
+			return 0, err
+		}
+		if _, err := w.add(x.id, an); err != nil {
 			return 0, err
 		}
 		if w.b.docs == batch || i == len(docs)-1 {
