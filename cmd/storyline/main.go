@@ -111,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&e.configPath, "config", "", "configuration `FILE` (YAML)")
 	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` (overrides the config; default storyline.db)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the command to `FILE` (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` when the command ends (for go tool pprof)")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(hoistGlobalFlags(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -162,11 +163,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		defer f.Close()
+		// Written without a collection first: its in-use figures are those
+		// of the last collection during the command, near its peak, not
+		// of what is left once the command has let go of everything.
+		defer pprof.Lookup("heap").WriteTo(f, 0)
+	}
 	return cmd.run(ctx, e, rest)
 }
 
 // globalFlags are the flags run defines before the command; each takes a value.
-var globalFlags = []string{"config", "db", "cpuprofile"}
+var globalFlags = []string{"config", "db", "cpuprofile", "memprofile"}
 
 // hoistGlobalFlags moves the global flags to the front, so that they may
 // also follow the command ("storyline serve --demo --db demo.db"), where
