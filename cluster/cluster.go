@@ -37,6 +37,7 @@ type termStat struct {
 type posting struct {
 	weight float64
 	slot   int32
+	name   bool // isNameForms of the term's forms in the topic
 	tt     *topicTerm
 }
 
@@ -53,6 +54,11 @@ type topicTerm struct {
 func (tt *topicTerm) setWeight(w float64) {
 	tt.weight = w
 	(*tt.postings())[tt.pos].weight = w
+}
+
+// noteForms updates the posting's name flag after tt's forms changed.
+func (tt *topicTerm) noteForms() {
+	(*tt.postings())[tt.pos].name = isNameForms(tt.forms)
 }
 
 // postings returns the posting list that holds tt: its term's list of
@@ -632,7 +638,7 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 				cd.top = max(cd.top, w[i]*x)
 				if counts {
 					cd.shared++
-					if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && isNameForms(p.tt.forms) {
+					if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && p.name {
 						if tn := c.topicNorm(cd.tp); tn > 0 {
 							cd.focus = max(cd.focus, x*x/(tn*tn))
 						}
@@ -777,6 +783,7 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		for _, s := range vec.forms[i] {
 			tt.forms = addForm(tt.forms, s)
 		}
+		tt.noteForms()
 	}
 	if len(tp.terms) > n0 {
 		c.settleTerms(tp, n0)
@@ -975,7 +982,7 @@ func (c *Clusterer) heapOf(tp *topic) heap.Interface {
 func post(tt *topicTerm) {
 	list := tt.postings()
 	tt.pos = len(*list)
-	*list = append(*list, posting{weight: tt.weight, slot: tt.tp.slot, tt: tt})
+	*list = append(*list, posting{weight: tt.weight, slot: tt.tp.slot, name: isNameForms(tt.forms), tt: tt})
 }
 
 // unpost takes a centroid entry out of its posting list, moving the last

@@ -148,6 +148,7 @@ func (c *Clusterer) merge(a, b *topic) {
 		for _, f := range bt.forms {
 			at.forms = mergeForm(at.forms, f)
 		}
+		at.noteForms()
 	}
 	// Settled even when b brought no new term (join skips that case), so
 	// that a topic loaded over the cap (from a State saved with a larger
