@@ -32,13 +32,6 @@ type Store interface {
 // retried feed by feed stays cheap and readers see news promptly.
 const maxBatch = 32
 
-// gatherWait is how long the writer waits for more fetched feeds before it
-// saves a batch that is not full. A first poll of feeds that answer within
-// moments of each other (a fresh subscription list, the demo) is then
-// clustered as one batch in time order, rather than in whatever order the
-// fetches happened to finish; for a poller the delay is nothing.
-const gatherWait = 100 * time.Millisecond
-
 // Fetcher fetches one feed document; *feeds.Fetcher is the real one.
 type Fetcher interface {
 	Fetch(ctx context.Context, req feeds.Request) (*feeds.Response, error)
@@ -122,8 +115,6 @@ type Poller struct {
 	OnOutcome func(Outcome)
 	// OnRound, if set, is called by Run after each round of polls.
 	OnRound func()
-	// GatherWait overrides gatherWait (tests).
-	GatherWait time.Duration
 }
 
 func (p *Poller) now() time.Time {
@@ -199,17 +190,11 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	// not thrown away at shutdown.
 	saveCtx := context.WithoutCancel(ctx)
 	out := make([]Outcome, 0, len(fs))
-	wait := gatherWait
-	if p.GatherWait > 0 {
-		wait = p.GatherWait
-	}
 	for r := range results {
-		// Take whatever else arrives within gatherWait, so that a busy
-		// poll saves many feeds per transaction (the channel is full: no
-		// wait at all), and feeds fetched together are clustered together,
-		// in time order, whichever finished first.
+		// Take whatever else is fetched already, so that a busy poll saves
+		// many feeds per transaction. The order of saving does not matter
+		// to the storylines: the round is clustered at the end.
 		batch := []fetched{r}
-		timer := time.NewTimer(wait)
 	drain:
 		for len(batch) < maxBatch {
 			select {
@@ -218,11 +203,10 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 					break drain
 				}
 				batch = append(batch, r2)
-			case <-timer.C:
+			default:
 				break drain
 			}
 		}
-		timer.Stop()
 		for _, o := range p.save(saveCtx, ctx, batch) {
 			out = append(out, o)
 			if p.OnOutcome != nil {

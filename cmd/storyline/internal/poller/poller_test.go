@@ -242,56 +242,46 @@ func TestIntervalFloor(t *testing.T) {
 	}
 }
 
-// batchRecorder is a Store that remembers the size of every batch saved.
-type batchRecorder struct {
-	Store
-	mu    sync.Mutex
-	sizes []int
-}
-
-func (b *batchRecorder) SavePolls(ctx context.Context, rs []store.PollResult) ([]store.SaveStats, error) {
-	b.mu.Lock()
-	b.sizes = append(b.sizes, len(rs))
-	b.mu.Unlock()
-	return b.Store.SavePolls(ctx, rs)
-}
-
-// TestFeedsFetchedTogetherSaveTogether: feeds that answer moments apart are
-// saved, and so clustered, as one batch, not one by one in the order their
-// fetches happened to finish.
-func TestFeedsFetchedTogetherSaveTogether(t *testing.T) {
-	body, _ := os.ReadFile("testdata/news.rss")
+// TestRoundClusteredInTimeOrder: feeds that answer one after the other,
+// the later news first, are saved as they come and clustered at the end of
+// the round, oldest story first: the storylines open in the order of their
+// stories' times, not of the fetches.
+func TestRoundClusteredInTimeOrder(t *testing.T) {
+	const n = 4
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Each feed answers a little later than the one before.
-		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/f"))
-		time.Sleep(time.Duration(n) * 10 * time.Millisecond)
-		w.Write(body)
+		// Feed i answers after feed i-1 and carries older news.
+		i, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/f"))
+		time.Sleep(time.Duration(i) * 50 * time.Millisecond)
+		at := t0.Add(-time.Duration(i) * 24 * time.Hour).Format(time.RFC1123Z)
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet %d</title>
+<item><title>Unrelated%d happening number%d in place%d</title><guid>s%d</guid><pubDate>%s</pubDate></item>
+</channel></rss>`, i, i, i, i, i, at)
 	}))
 	defer srv.Close()
 	db, p := newTest(t)
-	rec := &batchRecorder{Store: db}
-	p.Store = rec
-	// Generous, so that a slow machine does not split the batch; the writer
-	// stops waiting as soon as every fetch is done.
-	p.GatherWait = 5 * time.Second
 	ctx := context.Background()
 	var fs []store.Feed
-	for i := range 5 {
+	for i := range n {
 		f, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("%s/f%d", srv.URL, i)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		fs = append(fs, f)
 	}
-	start := time.Now()
-	out, err := p.Poll(ctx, fs)
-	if err != nil || len(out) != 5 {
+	if out, err := p.Poll(ctx, fs); err != nil || len(out) != n {
 		t.Fatalf("Poll: %d outcomes, %v", len(out), err)
 	}
-	if !slices.Equal(rec.sizes, []int{5}) {
-		t.Errorf("saved in batches of %v, want one batch of 5", rec.sizes)
+	ts, err := db.Topics(ctx, store.TopicQuery{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 4*time.Second {
-		t.Errorf("Poll took %v: the writer waited out its gather time although every fetch was done", d)
+	if len(ts) != n {
+		t.Fatalf("%d storylines, want %d", len(ts), n)
+	}
+	slices.SortFunc(ts, func(a, b store.Topic) int { return a.First.Compare(b.First) })
+	for i := 1; i < n; i++ {
+		if ts[i].ID < ts[i-1].ID {
+			t.Errorf("storyline %d (from %v) opened before %d (from %v): clustered in fetch order", ts[i].ID, ts[i].First, ts[i-1].ID, ts[i-1].First)
+		}
 	}
 }
