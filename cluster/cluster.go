@@ -134,9 +134,10 @@ type Clusterer struct {
 	cands          []candidate
 	candAt, seenAt []int64
 	free           []int32
-	// touched is bestTopic's list of candidate slots, kept to reuse its
-	// array.
+	// touched is bestTopic's list of candidate slots, and scores topTerms'
+	// scratch, kept to reuse their arrays.
 	touched []int32
+	scores  []float64
 	stems   stemCache
 	members MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
@@ -828,25 +829,25 @@ func (c *Clusterer) settleTerms(tp *topic, n0 int) {
 	}
 }
 
-// mergeRuns merges the sorted runs terms[:n0] and terms[n0:] into one
-// sorted list (by term).
+// mergeRuns merges the sorted runs terms[:n0] and terms[n0:] (which hold no
+// term twice) into one sorted list (by term), in place: from the back, so
+// that only the short new run is copied aside, not a large centroid.
 func mergeRuns(terms []*topicTerm, n0 int) []*topicTerm {
 	if n0 == 0 || n0 == len(terms) || terms[n0-1].stat.term < terms[n0].stat.term {
 		return terms
 	}
-	out := make([]*topicTerm, 0, cap(terms))
-	i, j := 0, n0
-	for i < n0 && j < len(terms) {
-		if terms[j].stat.term < terms[i].stat.term {
-			out = append(out, terms[j])
-			j++
+	run := slices.Clone(terms[n0:])
+	i, k := n0-1, len(terms)-1
+	for j := len(run) - 1; j >= 0; k-- {
+		if i >= 0 && terms[i].stat.term > run[j].stat.term {
+			terms[k] = terms[i]
+			i--
 		} else {
-			out = append(out, terms[i])
-			i++
+			terms[k] = run[j]
+			j--
 		}
 	}
-	out = append(out, terms[i:n0]...)
-	return append(out, terms[j:]...)
+	return terms
 }
 
 // prune keeps the MaxTopicTerms heaviest terms of a centroid. It runs when

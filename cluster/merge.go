@@ -3,6 +3,7 @@ package cluster
 import (
 	"container/heap"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -132,7 +133,8 @@ func (cd *candidate) add(p float64, word bool) {
 
 // topTerms returns the indexes of tp's n heaviest terms under the current IDF.
 func (c *Clusterer) topTerms(tp *topic, n int) []int {
-	scores := make([]float64, len(tp.terms))
+	scores := slices.Grow(c.scores[:0], len(tp.terms))[:len(tp.terms)]
+	c.scores = scores
 	for i, tt := range tp.terms {
 		scores[i] = tt.weight * c.idf(tt.stat)
 	}

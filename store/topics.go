@@ -280,8 +280,9 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	// Save in batches so that memory stays bounded by a batch, not by the
-	// whole archive's topic states.
-	const batch = 1000
+	// whole archive's topic states; as large as ClusterPending's, so that
+	// a large topic's state is written about as often.
+	const batch = clusterChunk
 	w, err := newClusterWriter(ctx, tx, d.clusterer)
 	if err != nil {
 		return 0, err
