@@ -489,31 +489,45 @@ func (c *Clusterer) touch(tp *topic) {
 	}
 }
 
-// Changed returns, in increasing ID order, the state of every topic that
-// Add or Rebuild changed since the last call: the open ones as they are
-// now, and those that closed since as they were when they closed. Topics
-// merged away (Assignment.Merged) or left empty by Rebuild are not in it. A
-// store saves these once per batch of stories instead of copying a topic
-// at every story: a large topic's centroid has hundreds of terms.
-func (c *Clusterer) Changed() []TopicState {
-	out := c.closedStates
+// Changed calls save with the state of every topic that Add or Rebuild
+// changed since the last call, in increasing ID order: the open and
+// retired ones as they are now, and those that left memory since as they
+// were then. Topics merged away (Assignment.Merged) or left empty by
+// Rebuild are not among them. A store saves these once per batch of
+// stories instead of copying a topic at every story (a large topic's
+// centroid has hundreds of terms), and one at a time, each state made
+// just before it is saved. Changed stops at save's first error and
+// returns it; the topics are forgotten as saved either way.
+func (c *Clusterer) Changed(save func(TopicState) error) error {
+	closed := c.closedStates
 	c.closedStates = nil
-	if out == nil {
-		out = make(map[int64]TopicState, len(c.dirty))
-	}
+	ids := slices.Collect(maps.Keys(closed))
 	for _, tp := range c.dirty {
 		if tp.dirty && c.topics[tp.id] == tp {
-			out[tp.id] = tp.state()
+			ids = append(ids, tp.id)
 		}
-		tp.dirty = false
 	}
 	clear(c.dirty)
 	c.dirty = c.dirty[:0]
-	states := make([]TopicState, 0, len(out))
-	for _, id := range slices.Sorted(maps.Keys(out)) {
-		states = append(states, out[id])
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for _, id := range ids {
+		ts, ok := closed[id]
+		if tp := c.topics[id]; tp != nil && tp.dirty {
+			ts, ok = tp.state(), true
+			tp.dirty = false
+		}
+		if !ok {
+			continue
+		}
+		if err := save(ts); err != nil {
+			for _, tp := range c.topics {
+				tp.dirty = false
+			}
+			return err
+		}
 	}
-	return states
+	return nil
 }
 
 // storyTime returns the time a story is filed at, and moves the clock

@@ -181,7 +181,7 @@ func TestRestartEquality(t *testing.T) {
 				// Saved in batches, as a store does, so that topics
 				// that close inside a batch are saved as they closed.
 				if i%7 == 6 || i == half-1 {
-					store.saveTopics(first.Changed())
+					store.saveTopics(changed(first))
 				}
 			}
 			codecs := map[string]func(State) State{
@@ -228,6 +228,16 @@ func gobRoundTrip(st State) State {
 	if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
 		panic(err)
 	}
+	return out
+}
+
+// changed collects what Clusterer.Changed saves.
+func changed(c *Clusterer) []TopicState {
+	var out []TopicState
+	c.Changed(func(ts TopicState) error {
+		out = append(out, ts)
+		return nil
+	})
 	return out
 }
 
@@ -308,16 +318,16 @@ func TestChangedKeepsClosedTopics(t *testing.T) {
 	cfg.Window = time.Hour
 	c := New(cfg, nil)
 	a := c.Add(Document{ID: "1", Title: "Geneva peace talks open", Time: t0})
-	if got := c.Changed(); len(got) != 1 || got[0].ID != a.TopicID || got[0].Size != 1 {
+	if got := changed(c); len(got) != 1 || got[0].ID != a.TopicID || got[0].Size != 1 {
 		t.Fatalf("Changed after one story = %+v", got)
 	}
 	c.Add(Document{ID: "2", Title: "Geneva peace talks resume", Time: t0.Add(10 * time.Minute)})
 	b := c.Add(Document{ID: "3", Title: "Volcano erupts in Iceland", Time: t0.Add(3 * time.Hour)})
-	got := c.Changed()
+	got := changed(c)
 	if len(got) != 2 || got[0].ID != a.TopicID || got[0].Size != 2 || got[1].ID != b.TopicID {
 		t.Fatalf("Changed = %+v, want the closed Geneva topic of 2 stories, then %d", got, b.TopicID)
 	}
-	if got := c.Changed(); len(got) != 0 {
+	if got := changed(c); len(got) != 0 {
 		t.Errorf("second Changed = %+v, want nothing", got)
 	}
 }

@@ -47,7 +47,7 @@ func TestLateStoryJoinsItsOwnTime(t *testing.T) {
 		t.Error("the late story reopened its storyline")
 	}
 	var got TopicState
-	for _, ts := range c.Changed() {
+	for _, ts := range changed(c) {
 		if ts.ID == then {
 			got = ts
 		}
@@ -80,7 +80,7 @@ func TestLateStoryWithoutItsTimesStoryline(t *testing.T) {
 	if _, open := c.Topic(a.TopicID); open {
 		t.Error("the late story's storyline is open")
 	}
-	ts := c.Changed()
+	ts := changed(c)
 	for _, x := range ts {
 		if x.ID == a.TopicID && (!x.First.Equal(day(6)) || !x.Last.Equal(day(6))) {
 			t.Errorf("late story's storyline filed at %v..%v, want day 6", x.First, x.Last)

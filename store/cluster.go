@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -459,13 +460,6 @@ func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clu
 func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
 	c := d.clusterer
 	d.clusterer = nil
-	// The topics the batch changed, saved once each. A closed topic that
-	// was rebuilt is newer in b than in Changed.
-	for _, ts := range c.Changed() {
-		if _, ok := b.topics[ts.ID]; !ok {
-			b.topics[ts.ID] = ts
-		}
-	}
 	if err := upsertTermStats(ctx, tx, b.df); err != nil {
 		return err
 	}
@@ -477,20 +471,34 @@ func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) 
 			break
 		}
 	}
-	if err := upsertTopics(ctx, tx, b.topics); err != nil {
+	tw, err := newTopicWriter(ctx, tx)
+	if err != nil {
 		return err
 	}
-	var clock time.Time
-	for _, ts := range b.topics {
-		if ts.Last.After(clock) {
-			clock = ts.Last
+	defer tw.close()
+	ids := slices.Sorted(maps.Keys(b.topics))
+	for _, id := range ids {
+		if err := tw.save(b.topics[id]); err != nil {
+			return err
 		}
+	}
+	// The topics the batch changed, each saved once, its state made and
+	// encoded as it is written (a batch's states at once would be tens of
+	// megabytes). A closed topic that was rebuilt is newer in b.
+	err = c.Changed(func(ts cluster.TopicState) error {
+		if _, ok := b.topics[ts.ID]; ok {
+			return nil
+		}
+		return tw.save(ts)
+	})
+	if err != nil {
+		return err
 	}
 	var gen int64
 	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs + ?, 0),
 		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1,
 		analyzer = CASE WHEN analyzer = 0 THEN ? ELSE analyzer END
-		WHERE id = 1 RETURNING generation`, b.docs, c.LastTopicID(), ms(clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
+		WHERE id = 1 RETURNING generation`, b.docs, c.LastTopicID(), ms(tw.clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
 		return fmt.Errorf("update cluster counters: %w", err)
 	}
 	d.pending = c
@@ -538,36 +546,44 @@ func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error
 	return nil
 }
 
-// upsertTopics writes the topic states. A topic's size is counted from
-// its stored members (an index range count), which is what readers see,
-// whatever a topic state written by an older version says.
-func upsertTopics(ctx context.Context, tx *sql.Tx, topics map[int64]cluster.TopicState) error {
-	ids := make([]int64, 0, len(topics))
-	for id := range topics {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+// topicWriter writes topic states. A topic's size is counted from its
+// stored members (an index range count), which is what readers see,
+// whatever a topic state written by an older version says. clock is the
+// latest story time of the topics written.
+type topicWriter struct {
+	ctx   context.Context
+	st    *sql.Stmt
+	clock time.Time
+}
+
+func newTopicWriter(ctx context.Context, tx *sql.Tx) (*topicWriter, error) {
 	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, kept_at, size, state)
 		VALUES (?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM topic_entries WHERE topic_id = ?), ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, headline = excluded.headline,
 			first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
 			kept_at = excluded.kept_at, size = excluded.size, state = excluded.state`)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
-	for _, id := range ids {
-		ts := topics[id]
-		b, err := json.Marshal(ts)
-		if err != nil {
-			return fmt.Errorf("encode topic %d: %w", id, err)
-		}
-		if _, err := st.ExecContext(ctx, id, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), max(ms(ts.Kept), ms(ts.Last)), id, b); err != nil {
-			return fmt.Errorf("save topic %d: %w", id, err)
-		}
+	return &topicWriter{ctx: ctx, st: st}, nil
+}
+
+func (tw *topicWriter) save(ts cluster.TopicState) error {
+	b, err := json.Marshal(ts)
+	if err != nil {
+		return fmt.Errorf("encode topic %d: %w", ts.ID, err)
+	}
+	if _, err := tw.st.ExecContext(tw.ctx, ts.ID, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last),
+		max(ms(ts.Kept), ms(ts.Last)), ts.ID, b); err != nil {
+		return fmt.Errorf("save topic %d: %w", ts.ID, err)
+	}
+	if ts.Last.After(tw.clock) {
+		tw.clock = ts.Last
 	}
 	return nil
 }
+
+func (tw *topicWriter) close() { tw.st.Close() }
 
 var errInjected = errors.New("store: injected failure")
 
