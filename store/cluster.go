@@ -334,6 +334,7 @@ func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
+	d.publishDataVersion(tx)
 	d.commitCluster()
 	return len(docs), nil
 }

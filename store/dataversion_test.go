@@ -61,6 +61,16 @@ func TestDataVersionInMemory(t *testing.T) {
 	if stored, err := other.DataVersion(ctx); err != nil || stored != v1 {
 		t.Fatalf("stored %+v, %v; published %+v", stored, err, v1)
 	}
+	// Clustering the story gives it a storyline: that shows at once too.
+	if n, err := db.ClusterPending(ctx); err != nil || n != 1 {
+		t.Fatalf("ClusterPending = %d, %v", n, err)
+	}
+	if v, err := db.DataVersion(cancelled); err != nil || v.Version <= v1.Version {
+		t.Fatalf("after clustering: %+v, %v; want newer than %d, from memory", v, err, v1.Version)
+	}
+	if v1, err = db.DataVersion(cancelled); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := other.SavePoll(ctx, newsPoll(f.ID, 2)); err != nil {
 		t.Fatal(err)
