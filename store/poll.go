@@ -104,6 +104,13 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 		return fail(rs[0], err)
 	}
 	defer tx.Rollback()
+	// The entries a poll inserts have IDs above the largest one before it:
+	// they enter the full-text index in one statement after the poll (see
+	// migration 0009), before a later poll of the batch could edit them.
+	var lastID int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&lastID); err != nil {
+		return fail(rs[0], err)
+	}
 	out := make([]SaveStats, len(rs))
 	var edits []addedEntry
 	for i, r := range rs {
@@ -112,6 +119,15 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 			return fail(r, err)
 		}
 		edits = append(edits, a...)
+		if out[i].New > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
+				SELECT id, title, text FROM entries WHERE id > ?`, lastID); err != nil {
+				return fail(r, fmt.Errorf("index new entries for search: %w", err))
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT MAX(id) FROM entries").Scan(&lastID); err != nil {
+				return fail(r, err)
+			}
+		}
 	}
 	if err := d.clusterEdits(ctx, tx, edits); err != nil {
 		return fail(rs[0], err)

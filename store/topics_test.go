@@ -255,6 +255,26 @@ func TestSearch(t *testing.T) {
 	if hits, _ := db.Search(ctx, "zeppelin", 0); len(hits) != 1 {
 		t.Errorf("edited title: %d hits", len(hits))
 	}
+	// New entries enter the index once per poll: one a batch adds and the
+	// same batch's next poll of the feed edits stays consistent.
+	entry := func(title string) []feeds.Entry {
+		return []feeds.Entry{{ID: "zz", Link: "https://o0.example/zz", Title: title, Published: t0}}
+	}
+	if _, err := db.SavePolls(ctx, []PollResult{
+		{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: entry("Airship over the harbour")},
+		{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: entry("Blimp over the harbour")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := db.Search(ctx, "blimp", 0); len(hits) != 1 {
+		t.Errorf("entry added and edited in one batch: %d hits", len(hits))
+	}
+	if hits, _ := db.Search(ctx, "airship", 0); len(hits) != 0 {
+		t.Errorf("its first title: %d hits, want none", len(hits))
+	}
+	if _, err := db.db.ExecContext(ctx, "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"); err != nil {
+		t.Errorf("full-text index: %v", err)
+	}
 }
 
 func TestRemoveFeedUpdatesTopics(t *testing.T) {
