@@ -115,6 +115,8 @@ type Clusterer struct {
 	// recomputed before they are read (settle).
 	stale bool
 	pass  int64 // numbers the scratch uses of candAt and seenAt
+	// statGen counts the changes of a term's ln(df+1) or cut flag (restat).
+	statGen int64
 	// The open topics' slot arrays, indexed by topic.slot; free lists the
 	// slots of closed topics, for reuse.
 	//
@@ -133,6 +135,7 @@ type Clusterer struct {
 	sums           []normSums
 	cands          []candidate
 	candAt, seenAt []int64
+	summedAt       []int64 // statGen+1 when a retired topic's sums were made
 	free           []int32
 	// touched is bestTopic's list of candidate slots, and scores topTerms'
 	// scratch, kept to reuse their arrays.
@@ -250,15 +253,17 @@ func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
 	if l1 == l0 && s.cut == cut0 {
 		return
 	}
-	for _, list := range [2][]posting{s.post, s.old} {
-		for _, p := range list {
-			sums := &c.sums[p.slot]
-			if !cut0 {
-				sums.add(p.weight, l0, -1)
-			}
-			if !s.cut {
-				sums.add(p.weight, l1, 1)
-			}
+	// Only the open topics' sums are kept up to date: a retired topic's are
+	// recomputed when a late story reads them (topicNorm), so that the
+	// History kept in memory does not add to the cost of every story.
+	c.statGen++
+	for _, p := range s.post {
+		sums := &c.sums[p.slot]
+		if !cut0 {
+			sums.add(p.weight, l0, -1)
+		}
+		if !s.cut {
+			sums.add(p.weight, l1, 1)
 		}
 	}
 }
@@ -771,6 +776,11 @@ func isNameForms(forms []Form) bool {
 // topicNorm is the length of an open topic's centroid under the current
 // IDF, from its sums (see Clusterer.sums).
 func (c *Clusterer) topicNorm(tp *topic) float64 {
+	if tp.retired && c.summedAt[tp.slot] != c.statGen+1 {
+		// Integer sums: the same as if they had been kept up to date.
+		c.resum(tp)
+		c.summedAt[tp.slot] = c.statGen + 1
+	}
 	k := c.logN + 1
 	s := &c.sums[tp.slot]
 	if n2 := (k*k*float64(s[0]) - 2*k*float64(s[1]) + float64(s[2])) / sumScale; n2 > 0 {
@@ -962,9 +972,10 @@ func (c *Clusterer) open(tp *topic) {
 		c.cands = append(c.cands, candidate{})
 		c.candAt = append(c.candAt, 0)
 		c.seenAt = append(c.seenAt, 0)
+		c.summedAt = append(c.summedAt, 0)
 	}
 	c.slots[tp.slot], c.sums[tp.slot] = tp, normSums{}
-	c.candAt[tp.slot], c.seenAt[tp.slot] = 0, 0
+	c.candAt[tp.slot], c.seenAt[tp.slot], c.summedAt[tp.slot] = 0, 0, 0
 	c.topics[tp.id] = tp
 	heap.Push(&c.byLast, tp)
 	for _, tt := range tp.terms {
