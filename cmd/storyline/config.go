@@ -61,6 +61,7 @@ type ClusterConfig struct {
 	Threshold         float64       `yaml:"threshold"`
 	HeadlineThreshold float64       `yaml:"headline_threshold"`
 	Window            time.Duration `yaml:"window"`
+	History           time.Duration `yaml:"history"`
 	TitleWeight       float64       `yaml:"title_weight"`
 	NameWeight        float64       `yaml:"name_weight"`
 }
@@ -69,6 +70,7 @@ func (c ClusterConfig) config() cluster.Config {
 	cfg := cluster.DefaultConfig()
 	cfg.Threshold, cfg.HeadlineThreshold = c.Threshold, c.HeadlineThreshold
 	cfg.Window, cfg.TitleWeight, cfg.NameWeight = c.Window, c.TitleWeight, c.NameWeight
+	cfg.History = c.History
 	return cfg
 }
 
@@ -104,6 +106,7 @@ func DefaultConfig() Config {
 			Threshold:         cd.Threshold,
 			HeadlineThreshold: cd.HeadlineThreshold,
 			Window:            cd.Window,
+			History:           cd.History,
 			TitleWeight:       cd.TitleWeight,
 			NameWeight:        cd.NameWeight,
 		},
@@ -253,6 +256,9 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Cluster.Window <= 0 {
 		return bad("cluster.window", "must be a positive duration such as 72h")
+	}
+	if c.Cluster.History <= 0 {
+		return bad("cluster.history", "must be a positive duration such as 336h")
 	}
 	if !(c.Cluster.TitleWeight > 0 && c.Cluster.TitleWeight <= 100) {
 		return bad("cluster.title_weight", fmt.Sprintf("must be a number above 0 and at most 100, not %v", c.Cluster.TitleWeight))

@@ -69,6 +69,7 @@ func TestConfigErrors(t *testing.T) {
 		{"interval below the floor", "poll:\n  interval: 10s\n", []string{"line 2", "poll.interval"}},
 		{"infinite weight", "cluster:\n  name_weight: .inf\n", []string{"line 2", "cluster.name_weight"}},
 		{"NaN threshold", "cluster:\n  threshold: .nan\n", []string{"line 2", "cluster.threshold"}},
+		{"no history", "cluster:\n  history: 0s\n", []string{"line 2", "cluster.history"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
