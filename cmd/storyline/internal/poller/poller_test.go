@@ -285,3 +285,38 @@ func TestRoundClusteredInTimeOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunClustersLeftovers: stories saved and not clustered (the process
+// stopped between the two steps) are clustered when the scheduler starts,
+// though no feed is due.
+func TestRunClustersLeftovers(t *testing.T) {
+	db, p := newTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f, err := db.AddFeed(ctx, store.NewFeed{URL: "https://leftover.example/feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
+		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, db, time.Hour, func(err error) { t.Error(err) }) }()
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		ts, err := db.Topics(ctx, store.TopicQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) == 1 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the saved story was not clustered")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

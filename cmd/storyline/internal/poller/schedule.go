@@ -25,6 +25,12 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 	if recheck <= 0 {
 		recheck = 15 * time.Second
 	}
+	// Stories saved but not clustered (the last process stopped between
+	// the two) are clustered now, not at the next round that polls
+	// something.
+	if _, err := p.Store.ClusterPending(ctx); err != nil && ctx.Err() == nil && onError != nil {
+		onError(err)
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
