@@ -28,7 +28,7 @@ type termStat struct {
 	post, old []posting
 }
 
-// posting is an open topic's entry in a term's posting list: its weight
+// posting is a resident topic's entry in a term's posting list: its weight
 // for the term (a copy of topicTerm.weight) and its slot. The walks over
 // posting lists are the clustering's inner loops, and a common word's list
 // has an entry for nearly every open topic: with the weight in the entry
@@ -83,7 +83,7 @@ type topic struct {
 	headTerms   []TermWeight
 	heapIdx     int     // in Clusterer.byLast, or Clusterer.retired when retired
 	retired     bool    // out of the window, kept for late stories (Config.History)
-	slot        int32   // index in the Clusterer's slot arrays while open
+	slot        int32   // index in the Clusterer's slot arrays while resident
 	neffSum     float64 // sum of the stories' effective numbers of terms
 	suspect     bool    // see TopicState.Suspect
 	sibling     int64   // see TopicState.SplitFrom
@@ -117,8 +117,8 @@ type Clusterer struct {
 	pass  int64 // numbers the scratch uses of candAt and seenAt
 	// statGen counts the changes of a term's ln(df+1) or cut flag (restat).
 	statGen int64
-	// The open topics' slot arrays, indexed by topic.slot; free lists the
-	// slots of closed topics, for reuse.
+	// The resident topics' slot arrays, indexed by topic.slot; free lists
+	// the slots of topics that left memory, for reuse.
 	//
 	// sums holds a centroid's Σw², Σw²·l and Σw²·l² over its terms
 	// outside the MaxDocFreq cut, with w a term's weight and l its
@@ -236,7 +236,7 @@ func (c *Clusterer) isCut(df int64) bool {
 }
 
 // setDF sets a term's document frequency and keeps the centroid sums of the
-// open topics that hold it (topic.sums) in step.
+// open topics that hold it (Clusterer.sums) in step.
 func (c *Clusterer) setDF(s *termStat, df int64) {
 	l0, cut0 := s.logDF, s.cut
 	s.df, s.logDF, s.cut = df, logDF(df), c.isCut(df)
@@ -335,7 +335,7 @@ func (n *normSums) add(w, l float64, sign int64) {
 	n[2] += sign * int64(w2*l*l+0.5)
 }
 
-// resum computes an open topic's centroid sums from its terms.
+// resum computes a resident topic's centroid sums from its terms.
 func (c *Clusterer) resum(tp *topic) {
 	sums := &c.sums[tp.slot]
 	*sums = normSums{}
@@ -773,7 +773,7 @@ func isNameForms(forms []Form) bool {
 	return cased > lower
 }
 
-// topicNorm is the length of an open topic's centroid under the current
+// topicNorm is the length of a resident topic's centroid under the current
 // IDF, from its sums (see Clusterer.sums).
 func (c *Clusterer) topicNorm(tp *topic) float64 {
 	if tp.retired && c.summedAt[tp.slot] != c.statGen+1 {

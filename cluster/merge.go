@@ -166,6 +166,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	if b.last.After(a.last) {
 		a.last = b.last
 	}
+	a.kept = maxTime(a.kept, b.kept)
 	b.dirty = false
 	heap.Fix(&c.byLast, a.heapIdx)
 	c.release(b)

@@ -1,6 +1,9 @@
 package cluster
 
-import "container/heap"
+import (
+	"container/heap"
+	"time"
+)
 
 // Stories leave the corpus when their feed is unsubscribed. Forget and
 // Rebuild undo what Add did for them, so that storylines do not keep the
@@ -59,31 +62,40 @@ func (c *Clusterer) Count(d Document) []string {
 // Rebuild recomputes topic id from the stories that remain in it, given in
 // time order: centroid, size, first and last time, representative
 // headline and label come out as if only these stories had joined it. An
-// open topic is replaced in place (it keeps its ID); a closed one stays
-// closed (and resident when it was, see Config.History), and its new state
-// is returned for the caller to store. With no stories left the topic is
-// closed and ok is false: delete it.
+// open topic is replaced in place (it keeps its ID). A closed one is open,
+// retired or out of memory afterwards as a restart would find it from its
+// new state: open when a story now falls inside the window, resident while
+// a story joined it less than History out of the window (a rebuild is not
+// a story joining: Kept stays), else closed. Its new state is returned for
+// the caller to store. With no stories left the topic is closed and ok is
+// false: delete it.
 func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok bool) {
 	c.settle()
 	old := c.topics[id]
-	open, retired := old != nil && !old.retired, old != nil && old.retired
+	open := old != nil && !old.retired
+	var kept time.Time
 	if old != nil {
+		kept = old.kept
 		c.close(old)
 	}
 	if len(members) == 0 {
 		return TopicState{}, false
 	}
 	tp := c.build(id, members, open)
-	ts = tp.state()
+	if !open {
+		tp.kept = maxTime(kept, tp.last)
+	}
+	limit := c.clock.Add(-c.cfg.Window)
 	switch {
-	case open:
+	case open || !tp.last.Before(limit):
 		c.touch(tp)
-	case retired:
+	case !tp.kept.Before(limit.Add(-c.cfg.History)):
 		c.retire(tp)
+		c.touch(tp)
 	default:
 		c.close(tp)
 	}
-	return ts, true
+	return tp.state(), true
 }
 
 // build opens a topic with the given ID made of the given stories, as if

@@ -48,8 +48,8 @@ type Assignment struct {
 	// Split, when not nil, says the topic the story joined was cut in two.
 	Split *Split
 	// Closed lists, in increasing order, the topics that left the window
-	// while this story was added; they are no longer candidates and need not
-	// be restored.
+	// while this story was added: they take no more stories in time order,
+	// only late ones (see Config.History).
 	Closed []int64
 }
 
@@ -70,7 +70,7 @@ type State struct {
 	Clock time.Time
 	// Topics are the resident topics: those inside the window and those
 	// that left it less than Config.History ago (the store loads those
-	// whose Last is no earlier than Clock - Window - History).
+	// whose Kept is no earlier than Clock - Window - History).
 	Topics []TopicState
 }
 

@@ -72,8 +72,8 @@ func (d *DB) config() cluster.Config {
 	return d.clusterCfg
 }
 
-// loadClusterState loads the statistics and the topics whose latest story
-// is within span of the clock: the clusterer's resident topics.
+// loadClusterState loads the statistics and the topics a story joined
+// within span of the clock (kept_at): the clusterer's resident topics.
 func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*cluster.State, error) {
 	st := &cluster.State{DocFreq: make(map[string]int64)}
 	var clock int64
@@ -264,8 +264,9 @@ const clusterChunk = 4096
 // ClusterPending clusters the stored entries that are not clustered yet
 // (see SavePolls), in time order, oldest first, and saves the result, in
 // transactions of clusterChunk stories. It returns how many it clustered.
-// When ctx ends it stops after the transaction in progress; what is left
-// stays pending for the next call.
+// When ctx ends, the transaction in progress is rolled back: what it and
+// the rest would have clustered stays pending for the next call, and what
+// earlier transactions committed stays.
 func (d *DB) ClusterPending(ctx context.Context) (int, error) {
 	total := 0
 	for {

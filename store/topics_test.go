@@ -870,3 +870,37 @@ func TestPendingEditAndRemoval(t *testing.T) {
 		t.Errorf("df of the edit's old word %d, of its new word %d; want 0 and 1", df["shut"], df["repair"])
 	}
 }
+
+// TestEditOldStoryKeepsKept: an edit to a story of a storyline that left
+// memory weeks ago rebuilds the storyline without marking it as joined
+// now, so the next load of the clustering does not bring it back.
+func TestEditOldStoryKeepsKept(t *testing.T) {
+	db := openTest(t)
+	feed := addFeed(t, db, "https://old.example/feed").ID
+	start := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	entry := func(id, title string, at time.Duration) feeds.Entry {
+		return feeds.Entry{ID: id, Link: "https://old.example/" + id, Title: title, Published: start.Add(at)}
+	}
+	es := []feeds.Entry{
+		entry("g0", "Harbour bridge closed after cargo ship collision", 0),
+		entry("g1", "Cargo ship strikes harbour bridge, span closed to traffic", 2*time.Hour),
+	}
+	for d := 1; d <= 40; d++ {
+		es = append(es, entry(fmt.Sprint("x", d), fmt.Sprintf("Filler%d event number%d in town%d", d, d, d), time.Duration(d)*24*time.Hour))
+	}
+	savePoll(t, db, feed, es...)
+	kept := func() int64 {
+		var k int64
+		if err := db.db.QueryRow(`SELECT t.kept_at FROM topics t JOIN topic_entries te ON te.topic_id = t.id
+			JOIN entries e ON e.id = te.entry_id WHERE e.guid = 'g0'`).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	before := kept()
+	es[0].Title = "Harbour bridge closed after cargo ship collision, port says"
+	savePoll(t, db, feed, es...)
+	if after := kept(); after != before {
+		t.Errorf("the edit moved kept_at from %v to %v: the next load makes the storyline resident again", fromMS(before), fromMS(after))
+	}
+}
