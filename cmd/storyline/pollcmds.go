@@ -55,7 +55,9 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	}
 	if len(due) == 0 {
 		fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
-		return nil
+		// Stories an interrupted poll saved are clustered all the same.
+		_, err := db.ClusterPending(ctx)
+		return err
 	}
 	p := newPoller(e.cfg, db)
 	progress := isTerminal(e.stderr)

@@ -25,12 +25,6 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 	if recheck <= 0 {
 		recheck = 15 * time.Second
 	}
-	// Stories saved but not clustered (the last process stopped between
-	// the two) are clustered now, not at the next round that polls
-	// something.
-	if _, err := p.Store.ClusterPending(ctx); err != nil && ctx.Err() == nil && onError != nil {
-		onError(err)
-	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -44,14 +38,16 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 			onError(err)
 		}
 		saveFailed := err != nil // a failing database: wait, don't spin
-		if len(due) > 0 {
+		switch {
+		case len(due) > 0:
 			out, err := p.Poll(ctx, due)
 			if err != nil && ctx.Err() != nil {
 				return nil
 			}
 			if err != nil {
 				// Clustering failed: the stories are stored and stay
-				// pending; the next round tries again.
+				// pending; the next round tries again, whether or not a
+				// feed is due then.
 				saveFailed = true
 				if onError != nil {
 					onError(err)
@@ -62,6 +58,16 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 			}
 			if p.OnRound != nil {
 				p.OnRound()
+			}
+		case err == nil:
+			// No feed is due. Stories saved but not clustered (left by a
+			// process that stopped between the two steps, or by a failed
+			// clustering) are clustered now; with none, this is one query.
+			if _, err := p.Store.ClusterPending(ctx); err != nil && ctx.Err() == nil {
+				saveFailed = true
+				if onError != nil {
+					onError(err)
+				}
 			}
 		}
 		wait := recheck
