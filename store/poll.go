@@ -105,8 +105,9 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	}
 	defer tx.Rollback()
 	// The entries a poll inserts have IDs above the largest one before it:
-	// they enter the full-text index in one statement after the poll (see
-	// migration 0009), before a later poll of the batch could edit them.
+	// they enter the full-text index (see migration 0009) and the pending
+	// list in one statement each after the poll, before a later poll of
+	// the batch could edit them.
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&lastID); err != nil {
 		return fail(rs[0], err)
@@ -123,6 +124,9 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 			if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
 				SELECT id, title, text FROM entries WHERE id > ?`, lastID); err != nil {
 				return fail(r, fmt.Errorf("index new entries for search: %w", err))
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO pending_entries (entry_id) SELECT id FROM entries WHERE id > ?", lastID); err != nil {
+				return fail(r, fmt.Errorf("queue new entries for clustering: %w", err))
 			}
 			if err := tx.QueryRowContext(ctx, "SELECT MAX(id) FROM entries").Scan(&lastID); err != nil {
 				return fail(r, err)
@@ -211,8 +215,8 @@ type existingEntry struct {
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
 // batch, then one prepared statement execution per new or changed entry.
-// New entries are marked pending (for ClusterPending); it returns the
-// edited ones that were clustered already, with their earlier version.
+// It returns the edited ones that were clustered already, with their
+// earlier version (SavePolls lists the new ones as pending).
 func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]addedEntry, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
@@ -249,11 +253,6 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		return nil, err
 	}
 	defer before.Close()
-	pend, err := tx.PrepareContext(ctx, "INSERT INTO pending_entries (entry_id) VALUES (?)")
-	if err != nil {
-		return nil, err
-	}
-	defer pend.Close()
 	nowMS := ms(now)
 	var added []addedEntry
 	for _, e := range uniq {
@@ -270,13 +269,9 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		old, ok := existing[e.ID]
 		switch {
 		case !ok:
-			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
+			_, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h)
 			if err != nil {
-				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
-			}
-			id, _ := res.LastInsertId()
-			if _, err := pend.ExecContext(ctx, id); err != nil {
 				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
 			}
 			st.New++
