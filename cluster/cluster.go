@@ -765,10 +765,10 @@ func (c *Clusterer) clash(tp *topic, vec *docVector, name int) bool {
 // isNameForms reports whether a centroid term was mostly capitalized where
 // case is informative, i.e. is a proper name.
 func isNameForms(forms []Form) bool {
-	cased, lower := 0, 0
+	var cased, lower int64
 	for _, f := range forms {
-		cased += f.Cased
-		lower += f.Lower
+		cased += int64(f.Cased)
+		lower += int64(f.Lower)
 	}
 	return cased > lower
 }

@@ -129,10 +129,11 @@ type Form struct {
 	// Text is the case-folded spelling ("geneva", "talks").
 	Text string
 	// Count is how often it occurred.
-	Count int
+	Count int32
 	// Cased is how often it was capitalized where case is informative, and
-	// Lower how often it was lower case there.
-	Cased, Lower int
+	// Lower how often it was lower case there. (32 bits: a centroid keeps
+	// hundreds of thousands of these, and no topic has 2³¹ stories.)
+	Cased, Lower int32
 	// CasedText is its first capitalized spelling seen ("Geneva", "NASA").
 	CasedText string
 }
