@@ -104,14 +104,6 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 		return fail(rs[0], err)
 	}
 	defer tx.Rollback()
-	// The entries a poll inserts have IDs above the largest one before it:
-	// they enter the full-text index (see migration 0009) and the pending
-	// list in one statement each after the poll, before a later poll of
-	// the batch could edit them.
-	var lastID int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&lastID); err != nil {
-		return fail(rs[0], err)
-	}
 	out := make([]SaveStats, len(rs))
 	var edits []addedEntry
 	for i, r := range rs {
@@ -120,18 +112,6 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 			return fail(r, err)
 		}
 		edits = append(edits, a...)
-		if out[i].New > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
-				SELECT id, title, text FROM entries WHERE id > ?`, lastID); err != nil {
-				return fail(r, fmt.Errorf("index new entries for search: %w", err))
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO pending_entries (entry_id) SELECT id FROM entries WHERE id > ?", lastID); err != nil {
-				return fail(r, fmt.Errorf("queue new entries for clustering: %w", err))
-			}
-			if err := tx.QueryRowContext(ctx, "SELECT MAX(id) FROM entries").Scan(&lastID); err != nil {
-				return fail(r, err)
-			}
-		}
 	}
 	if err := d.clusterEdits(ctx, tx, edits); err != nil {
 		return fail(rs[0], err)
@@ -215,8 +195,9 @@ type existingEntry struct {
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
 // batch, then one prepared statement execution per new or changed entry.
-// It returns the edited ones that were clustered already, with their
-// earlier version (SavePolls lists the new ones as pending).
+// The new ones are indexed for search and listed as pending, for
+// ClusterPending; it returns the edited ones that were clustered already,
+// with their earlier version.
 func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]addedEntry, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
@@ -255,6 +236,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 	defer before.Close()
 	nowMS := ms(now)
 	var added []addedEntry
+	var firstNew int64 // the ID of the first entry inserted; later ones are larger
 	for _, e := range uniq {
 		lang := e.Language
 		if lang == "" {
@@ -269,10 +251,15 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		old, ok := existing[e.ID]
 		switch {
 		case !ok:
-			_, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
+			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h)
 			if err != nil {
 				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+			}
+			if firstNew == 0 {
+				if firstNew, err = res.LastInsertId(); err != nil {
+					return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+				}
 			}
 			st.New++
 		case string(old.hash) == string(h):
@@ -297,6 +284,18 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			st.Updated++
+		}
+	}
+	if firstNew != 0 {
+		// The new entries enter the full-text index (see migration 0009)
+		// and the pending list in one statement each, rather than one per
+		// row, and before a later poll of the same batch could edit them.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
+			SELECT id, title, text FROM entries WHERE id >= ?`, firstNew); err != nil {
+			return nil, fmt.Errorf("index new entries for search: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO pending_entries (entry_id) SELECT id FROM entries WHERE id >= ?", firstNew); err != nil {
+			return nil, fmt.Errorf("queue new entries for clustering: %w", err)
 		}
 	}
 	return added, nil

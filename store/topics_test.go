@@ -728,6 +728,28 @@ func TestEditedEntryTopic(t *testing.T) {
 	}
 }
 
+// datedEntry returns a maker of entries linked under base and published
+// at a time after start.
+func datedEntry(base string, start time.Time) func(id, title string, at time.Duration) feeds.Entry {
+	return func(id, title string, at time.Duration) feeds.Entry {
+		return feeds.Entry{ID: id, Link: base + id, Title: title, Published: start.Add(at)}
+	}
+}
+
+// oldStoryline is a feed's backlog: a storyline of two stories (g0, g1) at
+// its start, then an unrelated story a day for days days, so that the
+// storyline is long closed at the end.
+func oldStoryline(entry func(id, title string, at time.Duration) feeds.Entry, days int) []feeds.Entry {
+	es := []feeds.Entry{
+		entry("g0", "Harbour bridge closed after cargo ship collision", 0),
+		entry("g1", "Cargo ship strikes harbour bridge, span closed to traffic", 2*time.Hour),
+	}
+	for d := 1; d <= days; d++ {
+		es = append(es, entry(fmt.Sprint("x", d), fmt.Sprintf("Filler%d event number%d in town%d", d, d, d), time.Duration(d)*24*time.Hour))
+	}
+	return es
+}
+
 // TestLateStoryAfterRestart: a story weeks older than the newest joins the
 // closed storyline of its own time, loaded from the file after a restart
 // (the store keeps closed topics resident for cluster.Config.History), and
@@ -741,16 +763,8 @@ func TestLateStoryAfterRestart(t *testing.T) {
 	}
 	feed := addFeed(t, db, "https://late.example/feed").ID
 	start := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	entry := func(id, title string, at time.Duration) feeds.Entry {
-		return feeds.Entry{ID: id, Link: "https://late.example/" + id, Title: title, Published: start.Add(at)}
-	}
-	es := []feeds.Entry{
-		entry("g0", "Harbour bridge closed after cargo ship collision", 0),
-		entry("g1", "Cargo ship strikes harbour bridge, span closed to traffic", 2*time.Hour),
-	}
-	for d := 1; d <= 10; d++ {
-		es = append(es, entry(fmt.Sprint("x", d), fmt.Sprintf("Filler%d event number%d in town%d", d, d, d), time.Duration(d)*24*time.Hour))
-	}
+	entry := datedEntry("https://late.example/", start)
+	es := oldStoryline(entry, 10)
 	savePoll(t, db, feed, es...)
 	db.Close()
 
@@ -877,17 +891,7 @@ func TestPendingEditAndRemoval(t *testing.T) {
 func TestEditOldStoryKeepsKept(t *testing.T) {
 	db := openTest(t)
 	feed := addFeed(t, db, "https://old.example/feed").ID
-	start := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
-	entry := func(id, title string, at time.Duration) feeds.Entry {
-		return feeds.Entry{ID: id, Link: "https://old.example/" + id, Title: title, Published: start.Add(at)}
-	}
-	es := []feeds.Entry{
-		entry("g0", "Harbour bridge closed after cargo ship collision", 0),
-		entry("g1", "Cargo ship strikes harbour bridge, span closed to traffic", 2*time.Hour),
-	}
-	for d := 1; d <= 40; d++ {
-		es = append(es, entry(fmt.Sprint("x", d), fmt.Sprintf("Filler%d event number%d in town%d", d, d, d), time.Duration(d)*24*time.Hour))
-	}
+	es := oldStoryline(datedEntry("https://old.example/", time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)), 40)
 	savePoll(t, db, feed, es...)
 	kept := func() int64 {
 		var k int64
