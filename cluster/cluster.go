@@ -486,7 +486,7 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 	return a
 }
 
-// touch records that an open topic changed, for Changed.
+// touch records that a resident topic changed, for Changed.
 func (c *Clusterer) touch(tp *topic) {
 	if tp != nil && !tp.dirty {
 		tp.dirty = true
@@ -551,8 +551,9 @@ func (c *Clusterer) storyTime(t time.Time) (filed time.Time, late bool) {
 	return t, c.clock.Sub(t) > c.cfg.Window
 }
 
-// ofTime reports whether a topic was open at time t: it had a story
-// within the window before t, and none later than the window after it.
+// ofTime reports whether a topic was open at time t: its latest story is
+// no older than the window before t, and its first no later than the
+// window after t.
 func (c *Clusterer) ofTime(tp *topic, t time.Time) bool {
 	return !tp.last.Before(t.Add(-c.cfg.Window)) && !tp.first.After(t.Add(c.cfg.Window))
 }
