@@ -15,7 +15,8 @@
 # (GEN, default ../shared/perf/gen_feeds.py, which reads ../shared/bench).
 # Serves with nginx when it is installed (apt-get install nginx-light),
 # else with python3 -m http.server, which is slower and makes fetching, not
-# storyline, the bottleneck. Set CPUPROFILE=FILE to profile the (last) poll.
+# storyline, the bottleneck. Set CPUPROFILE=FILE to profile the (last) poll,
+# MEMPROFILE=FILE for its heap when it ends.
 # It is a benchmark, not a test: CI does not run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,7 @@ for s in $sets; do
 	"$work/storyline" --db "$db" import "$work/www/$s/feeds.opml" >/dev/null
 	prof=()
 	[ -n "${CPUPROFILE:-}" ] && prof=(--cpuprofile "$CPUPROFILE")
+	[ -n "${MEMPROFILE:-}" ] && prof+=(--memprofile "$MEMPROFILE")
 	start=$(date +%s.%N)
 	/usr/bin/time -f "%M" -o "$work/rss" "$work/storyline" --db "$db" "${prof[@]}" poll --all >"$work/out" 2>&1 ||
 		{ tail -5 "$work/out" >&2; exit 1; }

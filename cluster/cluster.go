@@ -16,12 +16,16 @@ type termStat struct {
 	term   string
 	df     int64
 	logDF  float64 // ln(max(df,1)+1)
-	cut    bool    // in more than Config.MaxDocFreq of the documents: its IDF is zero
 	usedAt int64   // Clusterer.docs when a story last used it
 	// mergeAt marks the terms of the topic mergeCandidate checks (when it
 	// is the pass), with mergeW, the term's weight times its IDF there.
 	mergeAt int64
 	mergeW  float64
+	// spellings are the surface forms of the term that the resident
+	// centroids' forms (termForm) number: each spelling is kept once, not
+	// once per topic. The list lives as long as the statistic, which
+	// outlives every centroid entry of the term (see sweepStats).
+	spellings []string
 	// post is the inverted index: an entry for each open topic that holds
 	// the term; old is the same for the retired topics (see
 	// Config.History), which only late stories look at.
@@ -37,34 +41,36 @@ type termStat struct {
 type posting struct {
 	weight float64
 	slot   int32
-	name   bool // isNameForms of the term's forms in the topic
+	name   bool // isName of the term's forms in the topic
 	tt     *topicTerm
 }
 
-// topicTerm is one term of a centroid.
+// topicTerm is one term of a centroid. There are hundreds of thousands of
+// them: it has no pointer to its topic, which every caller has at hand,
+// and fits 48 bytes.
 type topicTerm struct {
 	stat   *termStat
 	weight float64
-	forms  []Form
-	tp     *topic
-	pos    int // index in stat.post
+	forms  []termForm
+	pos    int32 // index in its posting list (topic.postings)
 }
 
-// setWeight sets a centroid term's weight and its posting's copy.
-func (tt *topicTerm) setWeight(w float64) {
+// setWeight sets the weight of tp's centroid term tt and its posting's copy.
+func (tp *topic) setWeight(tt *topicTerm, w float64) {
 	tt.weight = w
-	(*tt.postings())[tt.pos].weight = w
+	(*tp.postings(tt))[tt.pos].weight = w
 }
 
-// noteForms updates the posting's name flag after tt's forms changed.
-func (tt *topicTerm) noteForms() {
-	(*tt.postings())[tt.pos].name = isNameForms(tt.forms)
+// noteForms updates the posting's name flag after the forms of tp's
+// centroid term tt changed.
+func (tp *topic) noteForms(tt *topicTerm) {
+	(*tp.postings(tt))[tt.pos].name = isName(tt.forms)
 }
 
-// postings returns the posting list that holds tt: its term's list of
-// open or of retired topics.
-func (tt *topicTerm) postings() *[]posting {
-	if tt.tp.retired {
+// postings returns the posting list that holds tp's centroid term tt: its
+// term's list of open or of retired topics.
+func (tp *topic) postings(tt *topicTerm) *[]posting {
+	if tp.retired {
 		return &tt.stat.old
 	}
 	return &tt.stat.post
@@ -107,12 +113,9 @@ type Clusterer struct {
 	// Config.History ago, least recently updated first. They are resident
 	// (in topics, with postings of their own) for late stories only.
 	retired retiredHeap
-	// cutTerms are the terms whose cut flag is set: the flag can clear as
-	// the document count grows, so they are checked after every story.
-	cutTerms []*termStat
 	// stale is set when the document count or frequencies changed outside
-	// Add (Forget, Count): cut flags and centroid lengths are then
-	// recomputed before they are read (settle).
+	// Add (Forget, Count): centroid lengths are then recomputed before
+	// they are read (settle).
 	stale bool
 	pass  int64 // numbers the scratch uses of candAt and seenAt
 	// statGen counts the changes of a term's ln(df+1) or cut flag (restat).
@@ -120,9 +123,8 @@ type Clusterer struct {
 	// The resident topics' slot arrays, indexed by topic.slot; free lists
 	// the slots of topics that left memory, for reuse.
 	//
-	// sums holds a centroid's Σw², Σw²·l and Σw²·l² over its terms
-	// outside the MaxDocFreq cut, with w a term's weight and l its
-	// ln(df+1). With K = ln(N+1)+1 a term's IDF is K-l, so the centroid's
+	// sums holds a centroid's Σw², Σw²·l and Σw²·l² over its terms,
+	// with w a term's weight and l its ln(df+1). With K = ln(N+1)+1 a term's IDF is K-l, so the centroid's
 	// length under the IDF of the moment is √(K²·Σw² − 2K·Σw²l + Σw²l²):
 	// kept up to date as weights and document frequencies change, it costs
 	// nothing to read, where summing the centroid's terms would cost a few
@@ -180,7 +182,12 @@ func New(cfg Config, st *State) *Clusterer {
 		terms := append([]TopicTerm(nil), ts.Terms...)
 		sort.Slice(terms, func(i, j int) bool { return terms[i].Term < terms[j].Term })
 		for _, tt := range terms {
-			tp.terms = append(tp.terms, &topicTerm{stat: c.stat(tt.Term), weight: tt.Weight, forms: append([]Form(nil), tt.Forms...), tp: tp})
+			s := c.stat(tt.Term)
+			forms := make([]termForm, len(tt.Forms))
+			for i, f := range tt.Forms {
+				forms[i] = s.termForm(f)
+			}
+			tp.terms = append(tp.terms, &topicTerm{stat: s, weight: tt.Weight, forms: forms})
 		}
 		if tp.id > c.lastID {
 			c.lastID = tp.id
@@ -215,10 +222,7 @@ func (c *Clusterer) stat(term string) *termStat {
 			s.df = df
 			delete(c.cold, term)
 		}
-		s.logDF, s.cut = logDF(s.df), c.isCut(s.df)
-		if s.cut {
-			c.cutTerms = append(c.cutTerms, s)
-		}
+		s.logDF = logDF(s.df)
 		c.stats[term] = s
 	}
 	s.usedAt = c.docs
@@ -229,28 +233,19 @@ func (c *Clusterer) stat(term string) *termStat {
 // seen in one).
 func logDF(df int64) float64 { return math.Log(float64(max(df, 1)) + 1) }
 
-// isCut reports whether a term in df documents is over the MaxDocFreq cut
-// with the current document count.
-func (c *Clusterer) isCut(df int64) bool {
-	return c.docs >= int64(c.cfg.MinDocsForDocFreq) && float64(df) > c.cfg.MaxDocFreq*float64(c.docs)
-}
-
 // setDF sets a term's document frequency and keeps the centroid sums of the
 // open topics that hold it (Clusterer.sums) in step.
 func (c *Clusterer) setDF(s *termStat, df int64) {
-	l0, cut0 := s.logDF, s.cut
-	s.df, s.logDF, s.cut = df, logDF(df), c.isCut(df)
-	if s.cut && !cut0 {
-		c.cutTerms = append(c.cutTerms, s)
-	}
-	c.restat(s, l0, cut0)
+	l0 := s.logDF
+	s.df, s.logDF = df, logDF(df)
+	c.restat(s, l0)
 }
 
-// restat updates the centroid sums of the topics holding s after its ln(df+1)
-// or its cut flag changed from l0 and cut0.
-func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
+// restat updates the centroid sums of the topics holding s after its
+// ln(df+1) changed from l0.
+func (c *Clusterer) restat(s *termStat, l0 float64) {
 	l1 := s.logDF
-	if l1 == l0 && s.cut == cut0 {
+	if l1 == l0 {
 		return
 	}
 	// Only the open topics' sums are kept up to date: a retired topic's are
@@ -259,41 +254,12 @@ func (c *Clusterer) restat(s *termStat, l0 float64, cut0 bool) {
 	c.statGen++
 	for _, p := range s.post {
 		sums := &c.sums[p.slot]
-		if !cut0 {
-			sums.add(p.weight, l0, -1)
-		}
-		if !s.cut {
-			sums.add(p.weight, l1, 1)
-		}
+		sums.add(p.weight, l0, -1)
+		sums.add(p.weight, l1, 1)
 	}
 }
 
-// recheckCuts clears the cut flag of the terms that the growing document
-// count has brought back under MaxDocFreq, and sets it on every term when
-// the count reaches MinDocsForDocFreq. Between the two a term enters the
-// cut only when its own frequency grows (setDF).
-func (c *Clusterer) recheckCuts() {
-	if c.docs == int64(c.cfg.MinDocsForDocFreq) {
-		for _, s := range c.stats {
-			if !s.cut && c.isCut(s.df) {
-				c.setDF(s, s.df)
-			}
-		}
-	}
-	kept := c.cutTerms[:0]
-	for _, s := range c.cutTerms {
-		if !c.isCut(s.df) {
-			s.cut = false
-			c.restat(s, s.logDF, true)
-			continue
-		}
-		kept = append(kept, s)
-	}
-	clear(c.cutTerms[len(kept):])
-	c.cutTerms = kept
-}
-
-// settle brings the cut flags and the centroid sums up to date after
+// settle brings the centroid sums up to date after
 // Forget or Count changed the statistics. It recomputes them all, once,
 // instead of at every story those calls take out or add.
 func (c *Clusterer) settle() {
@@ -301,12 +267,8 @@ func (c *Clusterer) settle() {
 		return
 	}
 	c.stale = false
-	c.cutTerms = c.cutTerms[:0]
 	for _, s := range c.stats {
-		s.logDF, s.cut = logDF(s.df), c.isCut(s.df)
-		if s.cut {
-			c.cutTerms = append(c.cutTerms, s)
-		}
+		s.logDF = logDF(s.df)
 	}
 	for _, tp := range c.topics {
 		c.resum(tp)
@@ -340,21 +302,17 @@ func (c *Clusterer) resum(tp *topic) {
 	sums := &c.sums[tp.slot]
 	*sums = normSums{}
 	for _, tt := range tp.terms {
-		if !tt.stat.cut {
-			sums.add(tt.weight, tt.stat.logDF, 1)
-		}
+		sums.add(tt.weight, tt.stat.logDF, 1)
 	}
 }
 
-// addWeight adds dw to a centroid term's weight, keeping the topic's sums in
-// step.
-func (c *Clusterer) addWeight(tt *topicTerm, dw float64) {
-	if !tt.stat.cut {
-		sums := &c.sums[tt.tp.slot]
-		sums.add(tt.weight, tt.stat.logDF, -1)
-		sums.add(tt.weight+dw, tt.stat.logDF, 1)
-	}
-	tt.setWeight(tt.weight + dw)
+// addWeight adds dw to the weight of tp's centroid term tt, keeping the
+// topic's sums in step.
+func (c *Clusterer) addWeight(tp *topic, tt *topicTerm, dw float64) {
+	sums := &c.sums[tp.slot]
+	sums.add(tt.weight, tt.stat.logDF, -1)
+	sums.add(tt.weight+dw, tt.stat.logDF, 1)
+	tp.setWeight(tt, tt.weight+dw)
 }
 
 // peekStat returns the statistic for term without creating one, nil for a
@@ -364,7 +322,7 @@ func (c *Clusterer) peekStat(term string) *termStat {
 		return s
 	}
 	if df, ok := c.cold[term]; ok {
-		return &termStat{term: term, df: df, logDF: logDF(df), cut: c.isCut(df)}
+		return &termStat{term: term, df: df, logDF: logDF(df)}
 	}
 	return nil
 }
@@ -382,7 +340,7 @@ const sweepEvery = 2048
 // stories.
 func (c *Clusterer) sweepStats() {
 	for term, s := range c.stats {
-		if c.docs-s.usedAt < sweepEvery || len(s.post) > 0 || len(s.old) > 0 || s.cut {
+		if c.docs-s.usedAt < sweepEvery || len(s.post) > 0 || len(s.old) > 0 {
 			continue
 		}
 		if s.df > 0 {
@@ -395,13 +353,10 @@ func (c *Clusterer) sweepStats() {
 // idf is the smoothed inverse document frequency with the statistics of this
 // moment, ln((N+1)/(df+1)) + 1. Smoothing keeps the first stories
 // comparable: with few documents every term weighs about the same, which is
-// plain term overlap, the best one can do before statistics exist. Terms in
-// more than MaxDocFreq of the documents are cut to zero. ln(df+1) is kept
-// per term and ln(N+1) per story, so no logarithm is taken here.
+// plain term overlap, the best one can do before statistics exist.
+// ln(df+1) is kept per term and ln(N+1) per story, so no logarithm is taken
+// here.
 func (c *Clusterer) idf(s *termStat) float64 {
-	if s.cut {
-		return 0
-	}
 	return c.logN - s.logDF + 1
 }
 
@@ -437,7 +392,6 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		c.setDF(s, s.df+1)
 		stats[i] = s
 	}
-	c.recheckCuts()
 
 	w, norm, neff := c.weigh(&vec, stats)
 	th := c.cfg.threshold(neff)
@@ -600,12 +554,13 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 //
 // A topic is a candidate only when it shares MinShared words with the
 // story's headline or link slug (or all of their words, when they have
-// fewer), not just anywhere in the story: a headline says what the story is about,
-// while its body also carries boilerplate ("More details are expected
-// later") and background that unrelated stories share. Without statistics
-// (the first stories of a stream) the IDF cannot tell such words apart,
-// and one common headline verb plus boilerplate would join a snowstorm to
-// a bridge closure. A story without a headline counts all its words.
+// fewer), not just anywhere in the story: a headline says what the story
+// is about, while its body also carries boilerplate ("Full story to follow
+// shortly") and background that unrelated stories share. Without
+// statistics (the first stories of a stream) the IDF cannot tell such
+// words apart, and one common headline verb plus boilerplate would join a
+// snowstorm to a bridge closure. A story without a headline counts all its
+// words.
 //
 // A late story (late is its time, nil for others) is scored against the
 // open and the retired topics of its own time (ofTime) instead of the open
@@ -671,7 +626,8 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 	// touched is in posting order; nothing below depends on the order (the
 	// best topic is chosen with ties broken by ID).
 	c.touched = touched
-	var sc []*candidate
+	var best *topic
+	bestSim := -1.0
 	for _, sl := range touched {
 		cd := &c.cands[sl]
 		focal := cd.focus >= c.cfg.FocusShare
@@ -685,28 +641,8 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 		if titleOnly && !focal && c.cfg.SupportShare > 0 && (cd.dot-cd.top)/(norm*tn) < c.cfg.SupportShare*th {
 			continue
 		}
-		cd.sim = cd.dot / (norm * tn)
-		sc = append(sc, cd)
-	}
-	if !titleOnly && c.cfg.ClashPenalty < 1 {
-		name := -1
-		for _, i := range topK(w, clashTerms, func(i int) string { return terms[i] }) {
-			if vec.name[i] && strings.IndexByte(terms[i], ' ') < 0 {
-				name = i
-				break
-			}
-		}
-		for _, cd := range sc {
-			if name >= 0 && cd.sim >= th*c.cfg.ClashPenalty && c.clash(cd.tp, vec, name) {
-				cd.sim *= c.cfg.ClashPenalty
-			}
-		}
-	}
-	var best *topic
-	bestSim := -1.0
-	for _, cd := range sc {
-		if cd.sim > bestSim || cd.sim == bestSim && cd.tp.id < best.id {
-			best, bestSim = cd.tp, cd.sim
+		if sim := cd.dot / (norm * tn); sim > bestSim || sim == bestSim && cd.tp.id < best.id {
+			best, bestSim = cd.tp, sim
 		}
 	}
 	return best, bestSim
@@ -722,54 +658,21 @@ type candidate struct {
 	// by one shared headline word that is a name in the topic (see
 	// Config.FocusShare).
 	focus float64
-	sim   float64 // cosine, lowered on a clash of names
-	skip  bool    // not of a late story's time
+	skip  bool // not of a late story's time
 }
-
-// How many of a story's and of a topic's heaviest terms are looked at for a
-// clash of names (see clash).
-const (
-	clashTerms      = 3
-	clashTopicTerms = 2
-)
 
 // focusMinSize is the least size of a topic that a short story may join
 // through one focal word (Config.FocusShare): in a topic of a few stories,
 // one word dominates the centroid by chance.
 const focusMinSize = 10
 
-// clash reports whether a story and a topic are about different actors:
-// the story's central name (name, the index of its heaviest name term when
-// that is among its clashTerms heaviest terms) does not occur in the
-// topic's centroid, while one of the topic's prominent names (names among
-// its clashTopicTerms heaviest terms) is missing from the story. Two events of the
-// same kind (two title fights of one champion, two players arrested for
-// the same offence) share their vocabulary and differ in who; an article
-// long enough to mention the topic's central actor but not mentioning it
-// is about someone else.
-func (c *Clusterer) clash(tp *topic, vec *docVector, name int) bool {
-	if tp.find(vec.terms[name]) != nil {
-		return false
-	}
-	for _, k := range c.topTerms(tp, clashTopicTerms) {
-		tt := tp.terms[k]
-		if strings.IndexByte(tt.stat.term, ' ') >= 0 || !isNameForms(tt.forms) {
-			continue
-		}
-		if _, found := slices.BinarySearch(vec.terms, tt.stat.term); !found {
-			return true
-		}
-	}
-	return false
-}
-
-// isNameForms reports whether a centroid term was mostly capitalized where
-// case is informative, i.e. is a proper name.
-func isNameForms(forms []Form) bool {
+// isName reports whether a centroid term was mostly capitalized where case
+// is informative, i.e. is a proper name.
+func isName(forms []termForm) bool {
 	var cased, lower int64
 	for _, f := range forms {
-		cased += int64(f.Cased)
-		lower += int64(f.Lower)
+		cased += int64(f.cased)
+		lower += int64(f.lower)
 	}
 	return cased > lower
 }
@@ -805,11 +708,11 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 	n0 := len(tp.terms)
 	for i := range vec.terms {
 		tt := c.termOf(tp, stats[i], n0)
-		c.addWeight(tt, vec.u[i])
+		c.addWeight(tp, tt, vec.u[i])
 		for _, s := range vec.forms[i] {
-			tt.forms = addForm(tt.forms, s)
+			tt.forms = addForm(tt.stat, tt.forms, s)
 		}
-		tt.noteForms()
+		tp.noteForms(tt)
 	}
 	if len(tp.terms) > n0 {
 		c.settleTerms(tp, n0)
@@ -826,9 +729,9 @@ func (c *Clusterer) termOf(tp *topic, s *termStat, n0 int) *topicTerm {
 	if tt := findTerm(tp.terms[:n0], s.term); tt != nil {
 		return tt
 	}
-	tt := &topicTerm{stat: s, tp: tp}
+	tt := &topicTerm{stat: s}
 	tp.terms = append(tp.terms, tt)
-	post(tt)
+	tp.post(tt)
 	return tt
 }
 
@@ -898,7 +801,7 @@ func (c *Clusterer) prune(tp *topic) {
 		if keep[i] {
 			kept = append(kept, tt)
 		} else {
-			unpost(tt)
+			tp.unpost(tt)
 		}
 	}
 	clear(tp.terms[len(kept):])
@@ -980,7 +883,7 @@ func (c *Clusterer) open(tp *topic) {
 	c.topics[tp.id] = tp
 	heap.Push(&c.byLast, tp)
 	for _, tt := range tp.terms {
-		post(tt)
+		tp.post(tt)
 	}
 }
 
@@ -988,7 +891,7 @@ func (c *Clusterer) open(tp *topic) {
 // clusterer out of the posting lists and its heap, and frees its slot.
 func (c *Clusterer) release(tp *topic) {
 	for _, tt := range tp.terms {
-		unpost(tt)
+		tp.unpost(tt)
 	}
 	heap.Remove(c.heapOf(tp), tp.heapIdx)
 	c.slots[tp.slot], c.cands[tp.slot] = nil, candidate{}
@@ -1004,19 +907,19 @@ func (c *Clusterer) heapOf(tp *topic) heap.Interface {
 	return &c.byLast
 }
 
-// post adds a centroid entry to its term's posting list of open or of
-// retired topics; its topic is resident.
-func post(tt *topicTerm) {
-	list := tt.postings()
-	tt.pos = len(*list)
-	*list = append(*list, posting{weight: tt.weight, slot: tt.tp.slot, name: isNameForms(tt.forms), tt: tt})
+// post adds tp's centroid entry tt to its term's posting list of open or
+// of retired topics; tp is resident.
+func (tp *topic) post(tt *topicTerm) {
+	list := tp.postings(tt)
+	tt.pos = int32(len(*list))
+	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: isName(tt.forms), tt: tt})
 }
 
-// unpost takes a centroid entry out of its posting list, moving the last
-// entry into its place.
-func unpost(tt *topicTerm) {
-	list := tt.postings()
-	last := len(*list) - 1
+// unpost takes tp's centroid entry tt out of its posting list, moving the
+// last entry into its place.
+func (tp *topic) unpost(tt *topicTerm) {
+	list := tp.postings(tt)
+	last := int32(len(*list) - 1)
 	(*list)[tt.pos] = (*list)[last]
 	(*list)[tt.pos].tt.pos = tt.pos
 	(*list)[last] = posting{}
@@ -1061,11 +964,11 @@ func (c *Clusterer) expire() []int64 {
 func (c *Clusterer) retire(tp *topic) {
 	heap.Remove(&c.byLast, tp.heapIdx)
 	for _, tt := range tp.terms {
-		unpost(tt)
+		tp.unpost(tt)
 	}
 	tp.retired = true
 	for _, tt := range tp.terms {
-		post(tt)
+		tp.post(tt)
 	}
 	heap.Push(&c.retired, tp)
 }
@@ -1125,7 +1028,7 @@ func (tp *topic) state() TopicState {
 		Terms:         make([]TopicTerm, len(tp.terms)),
 	}
 	for i, tt := range tp.terms {
-		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: append([]Form(nil), tt.forms...)}
+		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: tt.stat.forms(tt.forms)}
 	}
 	return ts
 }

@@ -65,13 +65,6 @@ type Config struct {
 	// and more than a body sentence does. It matters for headline-only
 	// feeds, where the slug is the only text besides the headline.
 	SlugWeight float64
-	// MaxDocFreq drops terms found in more than this share of all documents
-	// (once MinDocsForDocFreq documents are seen): they are stopwords the
-	// list missed. 1 disables it.
-	MaxDocFreq float64
-	// MinDocsForDocFreq is how many documents the MaxDocFreq cut waits for,
-	// so that the first stories do not cut each other's words.
-	MinDocsForDocFreq int
 	// MaxTopicTerms caps the terms a centroid keeps (the heaviest ones); it
 	// bounds memory and the cost of comparing against a long-running topic.
 	// A storyline of hundreds of headlines is told in many words, and a
@@ -95,25 +88,20 @@ type Config struct {
 	// the same kind of event (two boxing title defences) easily reach
 	// 0.5. Negative disables merging.
 	MergeFactor float64
-	// FocusShare lets a short story join a topic through a single shared
-	// headline word (instead of MinShared) when that word is a proper name
-	// in the topic and carries at least this share of the topic centroid's
-	// squared length: the topic is about it ("Snowden", "Titanfall").
-	// A common word ("prices", "stocks") is shared by many unrelated
-	// topics however much of one centroid it carries. A tenth is one of a
-	// topic's few heaviest words: shares fall with HeadlineNameWeight
-	// (squared), and since names weigh 1.25x in headlines instead of 2x,
-	// 0.1 scores better than the 0.3 chosen before on shuffled UCI (B-cubed
-	// F1 over 48 orders +0.004, better in 41, worse in 6; ECB+ articles
-	// are not affected). 1 disables it.
+	// FocusShare exempts a headline-only story from MinShared and
+	// SupportShare when a word of its headline that it shares with a topic is a proper name in
+	// the topic carrying at least this share of the centroid's squared length
+	// (in a topic of focusMinSize stories or more): the topic is about it
+	// ("Snowden", "Titanfall"), and a headline naming it belongs there
+	// whatever else it says. A common word ("prices") is shared by many
+	// unrelated topics however much of one centroid it carries, hence the
+	// name. 1 disables it.
 	FocusShare float64
 	// SupportShare: a headline-only story joins a topic only when its
 	// cosine to the centroid without the single largest term contribution
-	// still reaches this share of the join threshold (focus joins, see
-	// FocusShare, excepted). MinShared counts words, whatever their
-	// weight; this keeps a match carried by one heavy word plus a trace
-	// of a second ("SXSW" and "2014") from counting as two. Negative
-	// disables it.
+	// still reaches this share of the join threshold: a match carried by
+	// one heavy word plus a trace of a second ("SXSW" and "2014") is one
+	// shared word, not two. Negative disables it.
 	SupportShare float64
 	// AbsorbFactor: a small open topic (a few stories) whose centroid
 	// reaches this multiple of the join threshold against a large one is
@@ -122,11 +110,6 @@ type Config struct {
 	// story that opened a topic of its own because its storyline was then
 	// two stories with other words. Negative disables it.
 	AbsorbFactor float64
-	// ClashPenalty multiplies the similarity of an article-length story
-	// to a topic when their prominent names clash (the story's central
-	// name is missing from the topic and the topic's from the story). 1
-	// disables it.
-	ClashPenalty float64
 	// SplitFactor: a topic whose stories fall into two groups (two-means)
 	// whose centroids' cosine is below this multiple of the join threshold
 	// holds two storylines, and is split in two. Two events of one kind
@@ -167,8 +150,6 @@ func DefaultConfig() Config {
 		HeadlineNameWeight: 1.25,
 		SlugWeight:         2,
 		BigramWeight:       1,
-		MaxDocFreq:         0.5,
-		MinDocsForDocFreq:  50,
 		MaxTopicTerms:      400,
 		LabelTerms:         3,
 		HeadlineThreshold:  0.1,
@@ -176,7 +157,6 @@ func DefaultConfig() Config {
 		ArticleTerms:       40,
 		MergeFactor:        2.4,
 		MinShared:          2,
-		ClashPenalty:       0.5,
 		FocusShare:         0.1,
 		SupportShare:       0.25,
 		AbsorbFactor:       1,
@@ -196,8 +176,6 @@ func (c Config) withDefaults() Config {
 	c.HeadlineNameWeight = cmp.Or(c.HeadlineNameWeight, d.HeadlineNameWeight)
 	c.SlugWeight = cmp.Or(c.SlugWeight, d.SlugWeight)
 	c.BigramWeight = cmp.Or(c.BigramWeight, d.BigramWeight)
-	c.MaxDocFreq = cmp.Or(c.MaxDocFreq, d.MaxDocFreq)
-	c.MinDocsForDocFreq = cmp.Or(c.MinDocsForDocFreq, d.MinDocsForDocFreq)
 	c.MaxTopicTerms = cmp.Or(c.MaxTopicTerms, d.MaxTopicTerms)
 	c.HeadlineThreshold = cmp.Or(c.HeadlineThreshold, d.HeadlineThreshold)
 	c.HeadlineTerms = cmp.Or(c.HeadlineTerms, d.HeadlineTerms)
@@ -207,7 +185,6 @@ func (c Config) withDefaults() Config {
 	c.FocusShare = cmp.Or(c.FocusShare, d.FocusShare)
 	c.SupportShare = cmp.Or(c.SupportShare, d.SupportShare)
 	c.AbsorbFactor = cmp.Or(c.AbsorbFactor, d.AbsorbFactor)
-	c.ClashPenalty = cmp.Or(c.ClashPenalty, d.ClashPenalty)
 	c.SplitFactor = cmp.Or(c.SplitFactor, d.SplitFactor)
 	c.NameSplitFactor = cmp.Or(c.NameSplitFactor, d.NameSplitFactor)
 	c.LabelTerms = cmp.Or(c.LabelTerms, d.LabelTerms)

@@ -22,11 +22,9 @@
 //     candidate (cosine to the centroid) above a threshold that depends on
 //     the story's length, or opens a new topic. A short story must share
 //     Config.MinShared words of its headline with a topic, so that body
-//     boilerplate is no evidence, unless the one shared word is a name that
-//     is the focus of a grown topic (Config.FocusShare); and its similarity
-//     must not rest on a single word (Config.SupportShare). An article whose
-//     central name is unknown to a topic whose own central name it lacks is
-//     about someone else: its similarity is lowered (Config.ClashPenalty).
+//     boilerplate is no evidence, and its similarity must not rest on a
+//     single word (Config.SupportShare), unless that word is a name that is
+//     the focus of a grown topic (Config.FocusShare).
 //     Topics that converge (centroid cosine at Config.MergeFactor times the
 //     join threshold) are merged, and small topics opened before the
 //     statistics matured are absorbed into a large one they match

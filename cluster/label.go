@@ -49,7 +49,8 @@ func (c *Clusterer) label(tp *topic) string {
 	// Names first, otherwise in the order picked.
 	var names, words []string
 	for _, cd := range picked {
-		if f := labelForm(tp.terms[cd.k].forms, cd.term, tp.headline); f != strings.ToLower(f) {
+		tt := tp.terms[cd.k]
+		if f := labelForm(tt.stat.forms(tt.forms), cd.term, tp.headline); f != strings.ToLower(f) {
 			names = append(names, f)
 		} else {
 			words = append(words, f)

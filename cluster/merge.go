@@ -50,9 +50,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	// words are against how many topics were seen.
 	var viaPosts, viaSeen int
 	for _, x := range tp.terms {
-		if !x.stat.cut {
-			viaPosts += len(x.stat.post)
-		}
+		viaPosts += len(x.stat.post)
 	}
 	for _, o := range seen {
 		viaSeen += len(o.terms)
@@ -60,9 +58,6 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	if viaPosts <= viaSeen {
 		for _, x := range tp.terms {
 			idf := c.idf(x.stat)
-			if idf == 0 {
-				continue
-			}
 			word := strings.IndexByte(x.stat.term, ' ') < 0
 			for _, y := range x.stat.post {
 				if c.seenAt[y.slot] == c.pass && y.slot != tp.slot {
@@ -77,7 +72,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		for _, o := range seen {
 			cd := &c.cands[o.slot]
 			for _, y := range o.terms {
-				if s := y.stat; s.mergeAt == c.pass && !s.cut {
+				if s := y.stat; s.mergeAt == c.pass {
 					cd.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0)
 				}
 			}
@@ -146,11 +141,11 @@ func (c *Clusterer) merge(a, b *topic) {
 	n0 := len(a.terms)
 	for _, bt := range b.terms {
 		at := c.termOf(a, bt.stat, n0)
-		at.setWeight(at.weight + bt.weight)
+		a.setWeight(at, at.weight+bt.weight)
 		for _, f := range bt.forms {
 			at.forms = mergeForm(at.forms, f)
 		}
-		at.noteForms()
+		a.noteForms(at)
 	}
 	// Settled even when b brought no new term (join skips that case), so
 	// that a topic loaded over the cap (from a State saved with a larger
@@ -178,14 +173,16 @@ func (c *Clusterer) merge(a, b *topic) {
 	a.label = c.label(a)
 }
 
-func mergeForm(forms []Form, f Form) []Form {
+// mergeForm adds the counts of f, a form of the same term in another
+// topic, to forms.
+func mergeForm(forms []termForm, f termForm) []termForm {
 	for i := range forms {
-		if forms[i].Text == f.Text {
-			forms[i].Count += f.Count
-			forms[i].Cased += f.Cased
-			forms[i].Lower += f.Lower
-			if forms[i].CasedText == "" {
-				forms[i].CasedText = f.CasedText
+		if forms[i].text == f.text {
+			forms[i].count += f.count
+			forms[i].cased += f.cased
+			forms[i].lower += f.lower
+			if forms[i].casedText == 0 {
+				forms[i].casedText = f.casedText
 			}
 			return forms
 		}

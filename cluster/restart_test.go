@@ -26,20 +26,18 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 			t.Fatalf("topic %d (retired %v): heap index %d wrong", id, tp.retired, tp.heapIdx)
 		}
 		for _, tt := range tp.terms {
-			list := *tt.postings()
-			if tt.pos >= len(list) || list[tt.pos].tt != tt {
+			list := *tp.postings(tt)
+			if int(tt.pos) >= len(list) || list[tt.pos].tt != tt {
 				t.Fatalf("topic %d term %q: posting index %d wrong", id, tt.stat.term, tt.pos)
 			}
-			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != isNameForms(tt.forms) {
+			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != isName(tt.forms) {
 				t.Fatalf("topic %d term %q: posting %+v, term weight %v", id, tt.stat.term, p, tt.weight)
 			}
 		}
 		if !c.stale && (!tp.retired || c.summedAt[tp.slot] == c.statGen+1) {
 			var want normSums
 			for _, tt := range tp.terms {
-				if !tt.stat.cut {
-					want.add(tt.weight, tt.stat.logDF, 1)
-				}
+				want.add(tt.weight, tt.stat.logDF, 1)
 			}
 			if c.sums[tp.slot] != want {
 				t.Fatalf("topic %d: sums %v, from its terms %v", id, c.sums[tp.slot], want)
@@ -48,12 +46,12 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 	}
 	for _, s := range c.stats {
 		for _, p := range s.post {
-			if p.tt.tp.retired || c.slots[p.slot] != p.tt.tp {
+			if tp := c.slots[p.slot]; tp == nil || tp.retired || tp.find(s.term) != p.tt {
 				t.Fatalf("term %q: stale posting in the open list", s.term)
 			}
 		}
 		for _, p := range s.old {
-			if !p.tt.tp.retired || c.slots[p.slot] != p.tt.tp {
+			if tp := c.slots[p.slot]; tp == nil || !tp.retired || tp.find(s.term) != p.tt {
 				t.Fatalf("term %q: stale posting in the retired list", s.term)
 			}
 		}

@@ -53,39 +53,6 @@ func boxing(champ, challenger, city string, k int) (string, string) {
 	return title, strings.Join(body, "\n")
 }
 
-// TestClashPenalty: an article about the same kind of event with other
-// actors (a title defence by another champion) shares the topic's
-// vocabulary; the clash of central names keeps it out. An article about
-// the topic's own champion still joins, and without the penalty the other
-// champion's fight would join too.
-func TestClashPenalty(t *testing.T) {
-	run := func(penalty float64) (same, other bool) {
-		cfg := DefaultConfig()
-		cfg.ClashPenalty = penalty
-		// Hand-written articles are shorter than real ones: scale the
-		// lengths at which a story counts as an article accordingly.
-		cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6
-		f := newFeed(cfg)
-		for k, opp := range []string{"Pulev", "Leapai", "Jennings"} {
-			title, text := boxing("Klitschko", opp, "Hamburg", k)
-			f.add(fmt.Sprint("k", k), title, text)
-		}
-		title, text := boxing("Klitschko", "Wach", "Hamburg", 4)
-		f.add("k-next", title, text)
-		title, text = boxing("Povetkin", "Chagaev", "Moscow", 5)
-		a := f.add("p", title, text)
-		ts, _ := f.c.Topic(a.TopicID)
-		t.Logf("penalty %v: sim %.3f new %v neff %.1f", penalty, a.Similarity, a.New, ts.EffectiveTerms/float64(ts.Size))
-		return f.topic["k-next"] == f.topic["k0"], f.topic["p"] == f.topic["k0"]
-	}
-	if same, other := run(0.5); !same || other {
-		t.Errorf("with the penalty: same champion joins = %v (want true), other champion joins = %v (want false)", same, other)
-	}
-	if _, other := run(1); !other {
-		t.Errorf("without the penalty the other champion's fight should join (the rule must be what keeps it out)")
-	}
-}
-
 // TestFocusShare: a headline that shares only one word with a large topic
 // joins it when the topic is about that word (it carries a large share of
 // the centroid), and not when the shared word is incidental to the topic.
@@ -168,7 +135,7 @@ func TestFocusNeedsName(t *testing.T) {
 }
 
 // TestSupportShare: a headline whose match rests on one heavy word plus a
-// trace of a second (both count for MinShared) does not join: a film review
+// trace of a second does not join: a film review
 // from SXSW 2014 is not about Snowden's talk there. With SupportShare
 // disabled it does.
 func TestSupportShare(t *testing.T) {

@@ -69,11 +69,10 @@ func siblingFights() []Document {
 	return docs
 }
 
-// splitConfig lets the two fights mix: without the clash of names they
-// are alike enough to join one topic, which is what splitting repairs.
+// splitConfig lets the two fights mix: they are alike enough to join one
+// topic, which is what splitting repairs.
 func splitConfig() Config {
 	cfg := DefaultConfig()
-	cfg.ClashPenalty = 1
 	cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6 // hand-written articles are short
 	return cfg
 }

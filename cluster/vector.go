@@ -112,13 +112,61 @@ func toUnit(w []float64, sumSq float64) {
 	}
 }
 
-// addForm records one spelling of a term in a topic's form list. The list is
-// capped: a term rarely has more than a few spellings worth showing.
-func addForm(forms []Form, s surface) []Form {
-	low := strings.ToLower(s.text)
+// termForm is a Form in a centroid, its spellings numbered in the term's
+// list (termStat.spellings): a large topic's centroid holds hundreds of
+// forms, and most words have the same one or two spellings in every topic.
+type termForm struct {
+	text      uint32 // index in the spellings
+	casedText uint32 // index + 1, 0 for none
+	count     int32
+	cased     int32
+	lower     int32
+}
+
+// spelling returns the number of a spelling of s's term, adding it to the
+// list when new.
+func (s *termStat) spelling(text string) uint32 {
+	for i, t := range s.spellings {
+		if t == text {
+			return uint32(i)
+		}
+	}
+	// A copy: text may be a slice of a story's whole text.
+	s.spellings = append(s.spellings, strings.Clone(text))
+	return uint32(len(s.spellings) - 1)
+}
+
+// termForm numbers the spellings of f, a form of s's term.
+func (s *termStat) termForm(f Form) termForm {
+	tf := termForm{text: s.spelling(f.Text), count: f.Count, cased: f.Cased, lower: f.Lower}
+	if f.CasedText != "" {
+		tf.casedText = s.spelling(f.CasedText) + 1
+	}
+	return tf
+}
+
+// forms returns the Forms that a centroid's forms of s's term number.
+func (s *termStat) forms(tfs []termForm) []Form {
+	if len(tfs) == 0 {
+		return nil
+	}
+	out := make([]Form, len(tfs))
+	for i, tf := range tfs {
+		out[i] = Form{Text: s.spellings[tf.text], Count: tf.count, Cased: tf.cased, Lower: tf.lower}
+		if tf.casedText > 0 {
+			out[i].CasedText = s.spellings[tf.casedText-1]
+		}
+	}
+	return out
+}
+
+// addForm records one spelling of s's term in a topic's form list. The list
+// is capped: a term rarely has more than a few spellings worth showing.
+func addForm(s *termStat, forms []termForm, sf surface) []termForm {
+	low := s.spelling(strings.ToLower(sf.text))
 	k := -1
 	for i := range forms {
-		if forms[i].Text == low {
+		if forms[i].text == low {
 			k = i
 			break
 		}
@@ -127,20 +175,20 @@ func addForm(forms []Form, s surface) []Form {
 		if len(forms) >= 4 {
 			return forms
 		}
-		forms = append(forms, Form{Text: low})
+		forms = append(forms, termForm{text: low})
 		k = len(forms) - 1
 	}
 	f := &forms[k]
-	f.Count++
-	if s.cased {
-		r, _ := utf8.DecodeRuneInString(s.text)
+	f.count++
+	if sf.cased {
+		r, _ := utf8.DecodeRuneInString(sf.text)
 		if unicode.IsUpper(r) || unicode.IsTitle(r) {
-			f.Cased++
-			if f.CasedText == "" {
-				f.CasedText = s.text
+			f.cased++
+			if f.casedText == 0 {
+				f.casedText = s.spelling(sf.text) + 1
 			}
 		} else {
-			f.Lower++
+			f.lower++
 		}
 	}
 	return forms

@@ -418,11 +418,9 @@ func siblingStream() [][]feeds.Entry {
 	return out
 }
 
-// siblingConfig lets the two fights mix (no clash of names), which is what
-// a split repairs.
+// siblingConfig lets the two fights mix, which is what a split repairs.
 func siblingConfig() cluster.Config {
 	cfg := cluster.DefaultConfig()
-	cfg.ClashPenalty = 1
 	cfg.HeadlineTerms, cfg.ArticleTerms = 2, 6
 	return cfg
 }

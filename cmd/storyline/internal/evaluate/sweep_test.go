@@ -32,7 +32,6 @@ func TestThresholdNeighbourhood(t *testing.T) {
 		{"Threshold", func(c *cluster.Config, v float64) { c.Threshold = v }, []float64{d.Threshold - 0.05, d.Threshold - 0.025, d.Threshold, d.Threshold + 0.025, d.Threshold + 0.05}},
 		{"HeadlineThreshold", func(c *cluster.Config, v float64) { c.HeadlineThreshold = v }, []float64{d.HeadlineThreshold - 0.02, d.HeadlineThreshold - 0.01, d.HeadlineThreshold, d.HeadlineThreshold + 0.01, d.HeadlineThreshold + 0.02}},
 		{"MergeFactor", func(c *cluster.Config, v float64) { c.MergeFactor = v }, []float64{d.MergeFactor - 0.4, d.MergeFactor - 0.2, d.MergeFactor, d.MergeFactor + 0.2, d.MergeFactor + 0.4}},
-		{"ClashPenalty", func(c *cluster.Config, v float64) { c.ClashPenalty = v }, []float64{0.3, 0.4, d.ClashPenalty, 0.6, 0.7, 1}},
 		{"AbsorbFactor", func(c *cluster.Config, v float64) { c.AbsorbFactor = v }, []float64{0.8, 0.9, d.AbsorbFactor, 1.1, 1.25, -1}},
 		{"FocusShare", func(c *cluster.Config, v float64) { c.FocusShare = v }, []float64{0.05, 0.075, d.FocusShare, 0.15, 0.2, 0.3, 1}},
 		{"SupportShare", func(c *cluster.Config, v float64) { c.SupportShare = v }, []float64{0.1, 0.2, d.SupportShare, 0.3, 0.4, -1}},
