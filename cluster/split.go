@@ -215,9 +215,16 @@ func (c *Clusterer) memberVector(d Document) *docVector {
 // analyzing them again was about 40% of the time spent on long articles.
 // A vector is a pure function of the story and the configuration, so the
 // cache changes no result; an entry is used only while the story's text is
-// the one it was made from. It is bounded by emptying it when full.
+// the one it was made from.
+//
+// It holds two generations: when the current one is full it becomes the
+// previous one, and a story found only there moves back to the current
+// one. So the stories of topics checked again and again stay, while those
+// of topics no longer checked leave within two generations; emptying the
+// whole cache when full (as before) re-analyzed every story of the busy
+// topics after each fill.
 type vectorCache struct {
-	m map[string]cachedVector
+	cur, prev map[string]cachedVector
 }
 
 type cachedVector struct {
@@ -225,12 +232,18 @@ type cachedVector struct {
 	v                       *docVector
 }
 
-// maxVectorCache bounds the cache: a few dozen topics' worth of stories,
-// at most some megabytes of long articles.
+// maxVectorCache bounds a generation of the cache: a few dozen topics'
+// worth of stories, at most some megabytes of long articles.
 const maxVectorCache = 1024
 
 func (vc *vectorCache) lookup(d Document) *docVector {
-	e, ok := vc.m[d.ID]
+	e, ok := vc.cur[d.ID]
+	if !ok {
+		if e, ok = vc.prev[d.ID]; ok {
+			delete(vc.prev, d.ID)
+			vc.put(d.ID, e)
+		}
+	}
 	if !ok || e.title != d.Title || e.text != d.Text || e.link != d.Link || e.lang != d.Language {
 		return nil
 	}
@@ -238,10 +251,14 @@ func (vc *vectorCache) lookup(d Document) *docVector {
 }
 
 func (vc *vectorCache) remember(d Document, v *docVector) {
-	if vc.m == nil || len(vc.m) >= maxVectorCache {
-		vc.m = make(map[string]cachedVector)
+	vc.put(d.ID, cachedVector{d.Title, d.Text, d.Link, d.Language, v})
+}
+
+func (vc *vectorCache) put(id string, e cachedVector) {
+	if vc.cur == nil || len(vc.cur) >= maxVectorCache {
+		vc.prev, vc.cur = vc.cur, make(map[string]cachedVector)
 	}
-	vc.m[d.ID] = cachedVector{d.Title, d.Text, d.Link, d.Language, v}
+	vc.cur[id] = e
 }
 
 // sparse is a story's vector over a split check's vocabulary.

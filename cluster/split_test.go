@@ -310,7 +310,8 @@ func proposal(rejection bool, k int) (string, string) {
 }
 
 // TestVectorCache: a cached vector serves only the story text it was made
-// from, and the cache stays bounded.
+// from, a story looked up again and again survives the cache filling up,
+// and the cache stays bounded.
 func TestVectorCache(t *testing.T) {
 	c := New(DefaultConfig(), nil)
 	d := Document{ID: "1", Title: "Geneva talks resume", Text: "Delegates met.", Link: "https://a.example/geneva-talks"}
@@ -323,10 +324,14 @@ func TestVectorCache(t *testing.T) {
 	if w := c.memberVector(edited); w == v || !slices.Contains(w.terms, "collaps") {
 		t.Errorf("an edited story got its old vector: %v", w.terms)
 	}
+	w := c.memberVector(edited)
 	for i := range 3 * maxVectorCache {
 		c.memberVector(Document{ID: fmt.Sprint("x", i), Title: "Word"})
+		if i%100 == 0 && c.memberVector(edited) != w {
+			t.Fatalf("a story in use was analyzed again after %d others", i)
+		}
 	}
-	if n := len(c.memberVecs.m); n > maxVectorCache {
-		t.Errorf("cache holds %d vectors, limit %d", n, maxVectorCache)
+	if n := len(c.memberVecs.cur) + len(c.memberVecs.prev); n > 2*maxVectorCache {
+		t.Errorf("cache holds %d vectors, limit %d", n, 2*maxVectorCache)
 	}
 }
