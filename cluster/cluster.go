@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -422,9 +423,12 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		c.touch(best)
 		return a
 	}
-	// A centroid moves little once a topic is large, so a topic looks for a
-	// twin while small and then every few stories.
-	if best.size <= 8 || best.size%4 == 0 {
+	// A story moves a centroid by about 1/size of it, so a topic looks for
+	// a twin at every story while small, then every 4 stories, and from 64
+	// stories on at multiples of an eighth of the size rounded down to a
+	// power of two (every 8 stories from 64, 16 from 128...): eight checks
+	// per doubling, whatever the size.
+	if best.size <= 8 || best.size%max(4, 1<<(bits.Len(uint(best.size))-4)) == 0 {
 		best = c.tryMerge(best, &a)
 	}
 	a.TopicID = best.id
