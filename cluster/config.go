@@ -51,9 +51,7 @@ type Config struct {
 	// fall together. BigramWeight is scaled by the same ratio there, so a
 	// name bigram, itself a name, falls by that ratio squared (to 0.78 of a
 	// common word with the defaults): it only repeats the two names it
-	// joins. It scored higher on both development sets (ECB+ has
-	// one-sentence stories too). A value at or above NameWeight turns it
-	// off.
+	// joins. A value at or above NameWeight turns it off.
 	HeadlineNameWeight float64
 	// BigramWeight multiplies the weight of name bigrams ("marco rubio"),
 	// which match only when both names occur side by side.
@@ -68,10 +66,8 @@ type Config struct {
 	// MaxTopicTerms caps the terms a centroid keeps (the heaviest ones); it
 	// bounds memory and the cost of comparing against a long-running topic.
 	// A storyline of hundreds of headlines is told in many words, and a
-	// story that uses only its rarer ones must still find it: a cap of 100
-	// scored lower on both development sets in 34-40 of 48 line orders
-	// (B-cubed F1 mean -0.004 on articles, -0.001 on headlines); above 400
-	// nothing changes. The cost per story did not move measurably.
+	// story that uses only its rarer ones must still find it (see
+	// docs/clustering.md for the figures).
 	MaxTopicTerms int
 	// MinShared is the least number of terms (name bigrams not counted) a
 	// story must share with a topic to join it. Two words keep a headline
@@ -89,13 +85,13 @@ type Config struct {
 	// 0.5. Negative disables merging.
 	MergeFactor float64
 	// FocusShare exempts a headline-only story from MinShared and
-	// SupportShare when a word of its headline that it shares with a topic is a proper name in
-	// the topic carrying at least this share of the centroid's squared length
-	// (in a topic of focusMinSize stories or more): the topic is about it
-	// ("Snowden", "Titanfall"), and a headline naming it belongs there
-	// whatever else it says. A common word ("prices") is shared by many
-	// unrelated topics however much of one centroid it carries, hence the
-	// name. 1 disables it.
+	// SupportShare when a word of its headline that it shares with a topic
+	// is a proper name in the topic carrying at least this share of the
+	// centroid's squared length (in a topic of focusMinSize stories or
+	// more): the topic is about it ("Snowden", "Titanfall"), and a headline
+	// naming it belongs there whatever else it says. A common word
+	// ("prices") is shared by many unrelated topics however much of one
+	// centroid it carries, hence the name. 1 disables it.
 	FocusShare float64
 	// SupportShare: a headline-only story joins a topic only when its
 	// cosine to the centroid without the single largest term contribution
@@ -126,10 +122,8 @@ type Config struct {
 	// different actors: the heaviest name of each is a minor word of the
 	// other. Two events of one kind share most words and differ in who;
 	// the sides of one storyline (a proposal and its rejection) name the
-	// same actors and stay together. It raised B-cubed F1 on ECB+ over 48
-	// line orders from 0.890 to 0.899 (better in 32, worse in 6), leaving
-	// shuffled UCI within 0.001. At or below SplitFactor (or negative) it
-	// has no effect.
+	// same actors and stay together. At or below SplitFactor (or
+	// negative) it has no effect.
 	NameSplitFactor float64
 	// LabelTerms is how many terms (a name bigram counts as one) a topic
 	// label has.

@@ -28,11 +28,10 @@ type Split struct {
 // isSplitCheck reports whether a topic of this size is checked for a
 // split. Storylines get mixed while they are small (a story of the other
 // event joins a topic of one or two stories), and that is when a split
-// repairs most. Since a split also looks at who the two parts are about
-// (Config.NameSplitFactor), checking up to 24 stories scores ECB+ 0.903
-// over 48 line orders against 0.899 up to 16 (better in 25 orders, worse in
-// none; shuffled UCI -0.001), and 32 does no better. The stories re-read
-// are recent ones, and memberVecs keeps re-reading them cheap.
+// repairs most; up to 24 stories, because a split also looks at who the
+// two parts are about (Config.NameSplitFactor; figures in
+// docs/clustering.md). The stories re-read are recent ones, and memberVecs
+// keeps re-reading them cheap.
 func isSplitCheck(size int) bool {
 	return size >= 2*minSplitPart && size <= splitEvery
 }
