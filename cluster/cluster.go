@@ -756,7 +756,7 @@ func findTerm(terms []*topicTerm, term string) *topicTerm {
 // appended ones are a sorted run of their own.
 func (c *Clusterer) settleTerms(tp *topic, n0 int) {
 	tp.terms = mergeRuns(tp.terms, n0)
-	if len(tp.terms) > 2*c.cfg.MaxTopicTerms {
+	if len(tp.terms) > c.cfg.MaxTopicTerms+c.cfg.MaxTopicTerms/4 {
 		c.prune(tp)
 	}
 }
@@ -783,7 +783,10 @@ func mergeRuns(terms []*topicTerm, n0 int) []*topicTerm {
 }
 
 // prune keeps the MaxTopicTerms heaviest terms of a centroid. It runs when
-// the centroid has doubled past the cap, so its cost is amortized.
+// the centroid has grown a quarter past the cap, so its cost is amortized
+// over the stories that brought a quarter of the cap in new terms. (Pruning
+// at twice the cap scored the same and held a third more terms: large
+// topics are most of the centroids' memory.)
 func (c *Clusterer) prune(tp *topic) {
 	order := make([]int, len(tp.terms))
 	for i := range order {
