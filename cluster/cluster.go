@@ -86,6 +86,7 @@ type topic struct {
 	terms       []*topicTerm // sorted by stat.term
 	label       string
 	headID      string
+	headLang    string // the representative story's Document.Language
 	headline    string
 	headTerms   []TermWeight
 	heapIdx     int     // in Clusterer.byLast, or Clusterer.retired when retired
@@ -96,6 +97,10 @@ type topic struct {
 	sibling     int64   // see TopicState.SplitFrom
 	// dirty is set while the topic is in Clusterer.dirty (see Changed).
 	dirty bool
+	// relabel is set when a story joined since the label was made: the
+	// label is made when the state is taken (Clusterer.state), once per
+	// batch of stories rather than at every story.
+	relabel bool
 }
 
 // Clusterer assigns stories to topics one at a time. It is not safe for
@@ -176,7 +181,7 @@ func New(cfg Config, st *State) *Clusterer {
 	for _, ts := range st.Topics {
 		tp := &topic{
 			id: ts.ID, size: ts.Size, first: ts.First, last: ts.Last, kept: ts.Kept,
-			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline,
+			label: ts.Label, neffSum: ts.EffectiveTerms, headID: ts.HeadlineID, headline: ts.Headline, headLang: ts.HeadlineLanguage,
 			suspect: ts.Suspect, sibling: ts.SplitFrom,
 			headTerms: append([]TermWeight(nil), ts.HeadlineTerms...),
 		}
@@ -477,7 +482,7 @@ func (c *Clusterer) Changed(save func(TopicState) error) error {
 	for _, id := range ids {
 		ts, ok := closed[id]
 		if tp := c.topics[id]; tp != nil && tp.dirty {
-			ts, ok = tp.state(), true
+			ts, ok = c.state(tp), true
 			tp.dirty = false
 		}
 		if !ok {
@@ -722,7 +727,7 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		c.settleTerms(tp, n0)
 	}
 	c.updateHeadline(tp, d, vec)
-	tp.label = c.label(tp)
+	tp.relabel = true
 }
 
 // termOf returns tp's centroid entry for a term, appending an empty one
@@ -827,7 +832,7 @@ func (c *Clusterer) updateHeadline(tp *topic, d Document, vec *docVector) {
 	if (tp.headline != "" || tp.headID != "") && c.joinedSim(tp, tp.headTerms) >= c.joinedSim(tp, cand) {
 		return
 	}
-	tp.headID, tp.headline, tp.headTerms = d.ID, d.Title, cand
+	tp.headID, tp.headline, tp.headTerms, tp.headLang = d.ID, d.Title, cand, d.Language
 }
 
 // joinedSim is headSim summing the story's length over the centroid's terms
@@ -957,7 +962,7 @@ func (c *Clusterer) expire() []int64 {
 			if c.closedStates == nil {
 				c.closedStates = make(map[int64]TopicState)
 			}
-			c.closedStates[tp.id] = tp.state()
+			c.closedStates[tp.id] = c.state(tp)
 			tp.dirty = false
 		}
 		c.release(tp)
@@ -987,7 +992,7 @@ func (c *Clusterer) Topic(id int64) (TopicState, bool) {
 	if !ok || tp.retired {
 		return TopicState{}, false
 	}
-	return tp.state(), true
+	return c.state(tp), true
 }
 
 // Topics returns the resident topics, open and retired (Config.History), in
@@ -997,7 +1002,7 @@ func (c *Clusterer) Topics() []TopicState {
 	ids := slices.Sorted(maps.Keys(c.topics))
 	out := make([]TopicState, len(ids))
 	for i, id := range ids {
-		out[i] = c.topics[id].state()
+		out[i] = c.state(c.topics[id])
 	}
 	return out
 }
@@ -1025,11 +1030,20 @@ func (c *Clusterer) Snapshot() State {
 	return st
 }
 
+// state copies a resident topic into its plain-data form, naming it first
+// if stories joined it since it was last named.
+func (c *Clusterer) state(tp *topic) TopicState {
+	if tp.relabel {
+		tp.label, tp.relabel = c.label(tp), false
+	}
+	return tp.state()
+}
+
 // state copies a topic into its plain-data form.
 func (tp *topic) state() TopicState {
 	ts := TopicState{
 		ID: tp.id, Size: tp.size, First: tp.first, Last: tp.last, Kept: tp.kept,
-		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline,
+		Label: tp.label, EffectiveTerms: tp.neffSum, HeadlineID: tp.headID, Headline: tp.headline, HeadlineLanguage: tp.headLang,
 		Suspect: tp.suspect, SplitFrom: tp.sibling,
 		HeadlineTerms: append([]TermWeight(nil), tp.headTerms...),
 		Terms:         make([]TopicTerm, len(tp.terms)),

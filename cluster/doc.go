@@ -29,7 +29,8 @@
 //     join threshold) are merged, and small topics opened before the
 //     statistics matured are absorbed into a large one they match
 //     (Config.AbsorbFactor); both are reported as Assignment.Merged.
-//  4. label: each topic is named by its most distinctive terms in their most
-//     frequent surface form, and represented by the headline closest to its
-//     centroid.
+//  4. label: each topic is represented by the headline closest to its
+//     centroid, and named by the phrase of that headline whose words weigh
+//     most in the centroid (see Clusterer.phrase), or by its most
+//     distinctive terms when the headline has none.
 package cluster

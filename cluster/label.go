@@ -3,6 +3,7 @@ package cluster
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // cand is a label candidate: a centroid term and its index in tp.terms.
@@ -11,11 +12,198 @@ type cand struct {
 	k    int
 }
 
-// label names a topic by its most distinctive terms: the heaviest centroid
-// terms under the current IDF, shown in their usual spelling. A name bigram
-// stands in for the single names it contains ("Marco Rubio", not
-// "Marco Rubio Rubio"). Names come first, as in "Geneva talks".
+// label names a topic: by a phrase of its representative headline
+// (phrase), or, when the headline has none worth the name, by its most
+// distinctive terms (termLabel).
 func (c *Clusterer) label(tp *topic) string {
+	if p := c.phrase(tp); p != "" {
+		return p
+	}
+	return c.termLabel(tp)
+}
+
+// Phrase names: a span of the representative headline of 2 to
+// maxPhraseWords words, scored by the sum over its content words of their
+// weight in the centroid under the current IDF (relative to the heaviest
+// term's), less phraseWordCost for each word. The centroid counts a word
+// once per story that has it (three times in a headline), so the words
+// that many of the storyline's headlines share, and that few other
+// storylines use, weigh most: "Geneva talks", not "resume". The cost per
+// word keeps a phrase to the words that carry it.
+const (
+	maxPhraseWords = 5
+	phraseWordCost = 0.3
+	phraseTopTerms = 3
+	nounShare      = 0.6
+)
+
+// phrase returns the best-scoring phrase of tp's representative headline,
+// as written there (an initial lower-case letter raised), or "" when no
+// span of two words or more scores above zero and holds one of the
+// topic's phraseTopTerms heaviest terms (a headline that says little about
+// its storyline, such as a columnist's name, gives none). A span runs between
+// punctuation marks, starts and ends with a content word, never ends
+// inside a hyphenated word, and starts either where a clause does, after
+// a stopword or with a name: a lower-case word right after a content word
+// is most often a headline's verb ("Kremlin dismisses ..."), and a name
+// should not be verb-led.
+func (c *Clusterer) phrase(tp *topic) string {
+	h := tp.headline
+	if h == "" || len(tp.terms) == 0 {
+		return ""
+	}
+	toks := tokenize(h)
+	l := lookupLanguage(tp.headLang)
+	stop := make([]bool, len(toks))
+	for i := range toks {
+		stop[i] = isStop(l, &toks[i])
+	}
+	titleCase, shouting := headlineCase(toks, stop)
+	tops := c.topTerms(tp, phraseTopTerms)
+	if len(tops) == 0 {
+		return ""
+	}
+	top := tp.terms[tops[0]].weight * c.idf(tp.terms[tops[0]].stat)
+	if top <= 0 {
+		return ""
+	}
+	heavy := make(map[*termStat]bool, len(tops))
+	for _, k := range tops {
+		heavy[tp.terms[k].stat] = true
+	}
+	score := make([]float64, len(toks))
+	name, isTop := make([]bool, len(toks)), make([]bool, len(toks))
+	for i := range toks {
+		t := &toks[i]
+		if stop[i] {
+			continue
+		}
+		tt := tp.find(c.stems.stem(l, t))
+		if tt == nil {
+			continue
+		}
+		score[i] = tt.weight * c.idf(tt.stat) / top
+		isTop[i] = heavy[tt.stat]
+		if titleCase || shouting {
+			// Lowered only on evidence: written in lower case where case
+			// is informative more often than capitalized.
+			name[i] = !isLowerForms(tt.forms)
+		} else {
+			name[i] = t.cap && !t.sentStart
+		}
+	}
+	hyphen := func(i int) bool { // toks[i] and toks[i+1] are one hyphenated word
+		if i+1 >= len(toks) {
+			return false
+		}
+		r, n := utf8.DecodeRuneInString(h[toks[i].end:toks[i+1].start])
+		return n > 0 && n == toks[i+1].start-toks[i].end && isHyphen(r)
+	}
+	// verb[i]: toks[i] is most likely the verb of a clause that opens
+	// with its subject ("Kremlin dismisses ...", "Aldmoor Airport adds
+	// ...", "Geneva talks resume ..."): the first lower-case content word
+	// directly after the words that open the clause, capitalized or heavy
+	// ones. A heavy word weighs nounShare of the heaviest term or more: a
+	// verb varies from outlet to outlet, while a word most of the
+	// storyline's headlines share ("talks" after "Geneva") is part of its
+	// name. In a storyline of one story nothing is heavy: nothing tells a
+	// verb from a noun there, and the name keeps to one side of the first
+	// lower-case word after the subject. A phrase does not cross from the
+	// subject into a verb.
+	weighty := func(k int) bool { return tp.size > 1 && score[k] >= nounShare }
+	verb := make([]bool, len(toks))
+	for i := 0; i < len(toks); {
+		k := i
+		for k < len(toks) && (k == i || toks[k].joined && !toks[k].sentStart) && !stop[k] &&
+			(capital(&toks[k], name[k], titleCase || shouting) || k > i && weighty(k)) {
+			k++
+		}
+		if k > i && k < len(toks) && toks[k].joined && !toks[k].sentStart && !stop[k] && !hyphen(k-1) &&
+			!capital(&toks[k], name[k], titleCase || shouting) && !weighty(k) {
+			verb[k] = true
+		}
+		// On to the next clause.
+		for i = k + 1; i < len(toks) && toks[i].joined && !toks[i].sentStart; i++ {
+		}
+	}
+	bestI, bestJ, best := -1, -1, 0.0
+	for i := range toks {
+		if stop[i] || score[i] == 0 {
+			continue
+		}
+		clause := i == 0 || toks[i].sentStart || !toks[i].joined
+		if !clause && !stop[i-1] && !name[i] {
+			continue
+		}
+		if i > 0 && !clause && hyphen(i-1) {
+			continue
+		}
+		sum, holdsTop, words := 0.0, false, 0
+		for j := i; j < len(toks); j++ {
+			if j > i && (!toks[j].joined || toks[j].sentStart || verb[j]) {
+				break
+			}
+			if j == i || !hyphen(j-1) {
+				words++ // the parts of a hyphenated word are one word
+			}
+			if words > maxPhraseWords {
+				break
+			}
+			sum += score[j] - phraseWordCost
+			holdsTop = holdsTop || isTop[j]
+			if words < 2 || stop[j] || score[j] == 0 || hyphen(j) || !holdsTop {
+				continue
+			}
+			if sum > best+1e-9 {
+				bestI, bestJ, best = i, j, sum
+			}
+		}
+	}
+	if bestI < 0 {
+		return ""
+	}
+	return phraseText(h, toks[bestI:bestJ+1], name[bestI:bestJ+1], titleCase || shouting)
+}
+
+// phraseText cuts a phrase from the headline h as written: from its first
+// word's text (without an elided article) to its last word's (without a
+// possessive "'s"). In a Title Case or shouting headline the words that are
+// not names are lowered, since their capitals say nothing. The first letter
+// is raised: the phrase is a name.
+func phraseText(h string, toks []token, name []bool, uninformative bool) string {
+	first, last := toks[0], toks[len(toks)-1]
+	start, end := first.start, last.end
+	if k := strings.Index(h[first.start:first.end], first.text); k >= 0 {
+		start = first.start + k
+	}
+	if k := strings.Index(h[last.start:last.end], last.text); k >= 0 {
+		end = last.start + k + len(last.text)
+	}
+	if end < len(h) && h[end] == '.' && strings.Contains(h[last.start:end], ".") {
+		end++ // "U.S."
+	}
+	var b strings.Builder
+	pos := start
+	for i, t := range toks {
+		b.WriteString(h[pos:max(pos, t.start)])
+		ts, te := max(pos, t.start), min(end, t.end)
+		word := h[ts:te]
+		if uninformative && !name[i] && !t.allCaps {
+			word = strings.ToLower(word)
+		}
+		b.WriteString(word)
+		pos = te
+	}
+	out := b.String()
+	r, n := utf8.DecodeRuneInString(out)
+	return string(unicode.ToUpper(r)) + out[n:]
+}
+
+// termLabel names a topic by its most distinctive terms: the heaviest
+// centroid terms under the current IDF, shown in their usual spelling. A
+// name bigram stands in for the single names it contains ("Marco Rubio",
+// not "Marco Rubio Rubio"). Names come first.
+func (c *Clusterer) termLabel(tp *topic) string {
 	var picked []cand
 	covered := make(map[string]bool)
 	// A bigram can stand in for two picked names, so look a little deeper
@@ -100,4 +288,25 @@ func labelForm(forms []Form, term, headline string) string {
 		}
 	}
 	return f
+}
+
+// isLowerForms reports whether a centroid term was written in lower case
+// more often than capitalized where case is informative.
+func isLowerForms(forms []termForm) bool {
+	var cased, lower int64
+	for _, f := range forms {
+		cased += int64(f.cased)
+		lower += int64(f.lower)
+	}
+	return lower > cased
+}
+
+// capital reports whether a headline word is written with a capital: as
+// seen, or in a Title Case or shouting headline (uninformative) when the
+// storyline's stories capitalize it (name).
+func capital(t *token, name, uninformative bool) bool {
+	if uninformative {
+		return name
+	}
+	return t.cap
 }

@@ -1,6 +1,11 @@
 package cluster
 
-import "testing"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestSameWord(t *testing.T) {
 	picked := []cand{{term: "ukrain"}, {term: "marco rubio"}}
@@ -36,5 +41,142 @@ func TestLabelForm(t *testing.T) {
 		if got := labelForm(tt.forms, tt.forms[0].Text, tt.headline); got != tt.want {
 			t.Errorf("%s: labelForm = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// labelOf clusters the headlines in order, with the unrelated ones between
+// them (so that the IDF has something to compare with), and returns the
+// label of the topic of the first headline.
+func labelOf(t *testing.T, heads, others []string) (string, TopicState) {
+	t.Helper()
+	f := newFeed(DefaultConfig())
+	for i, h := range heads {
+		f.add(fmt.Sprint("h", i), h, "")
+		if i < len(others) {
+			f.add(fmt.Sprint("o", i), others[i], "")
+		}
+	}
+	for i := len(heads); i < len(others); i++ {
+		f.add(fmt.Sprint("o", i), others[i], "")
+	}
+	ts, ok := f.c.Topic(f.topic["h0"])
+	if !ok {
+		t.Fatal("the first headline's topic is gone")
+	}
+	return ts.Label, ts
+}
+
+var unrelatedHeads = []string{
+	"Amber snow warning issued as Storm Maren heads north",
+	"Quillon Semiconductor launches Aster X9 processor",
+	"Night train between Vienna and Barcelona to return",
+	"Harrowfield Rovers win the National Cup",
+	"Aldmoor Airport adds six summer routes",
+	"European shares close mixed as banks slip",
+}
+
+// TestPhraseSharedByHeadlines: a storyline is named by the phrase its
+// headlines share, as written, not by the verbs that differ from outlet to
+// outlet nor by a bag of terms.
+func TestPhraseSharedByHeadlines(t *testing.T) {
+	heads := []string{
+		"US and Ukrainian negotiators resume Geneva talks",
+		"Geneva talks: delegations agree refined framework",
+		"Rubio upbeat as Geneva talks enter second day",
+		"Ukraine and US return to Geneva talks on peace plan",
+		"Geneva talks end with joint statement",
+	}
+	label, ts := labelOf(t, heads, unrelatedHeads)
+	if ts.Size != len(heads) {
+		t.Fatalf("the Geneva headlines made a topic of %d stories, want %d", ts.Size, len(heads))
+	}
+	if label != "Geneva talks" {
+		t.Errorf("label %q, want \"Geneva talks\" (headline %q)", label, ts.Headline)
+	}
+}
+
+// TestPhraseOfOneHeadline: a storyline of one story is named by a phrase
+// of its headline as written there (hyphen and capitals kept), never one
+// that starts with or runs into the verb after the subject.
+func TestPhraseOfOneHeadline(t *testing.T) {
+	tests := []struct {
+		head  string
+		verbs []string // words the name must not hold
+	}{
+		{"Kremlin dismisses European counter-proposal as 'nothing to build on'", []string{"dismisses"}},
+		{"Aldmoor Airport adds six summer routes as passenger numbers recover", []string{"adds"}},
+		{"Valmont elects its first Green mayor", []string{"elects"}},
+		{"Vidal's extra-time strike wins National Cup for Harrowfield Rovers", []string{"wins"}},
+	}
+	for _, tt := range tests {
+		label, ts := labelOf(t, []string{tt.head}, unrelatedHeads[:3])
+		if ts.Headline != tt.head {
+			t.Fatalf("headline %q, want %q", ts.Headline, tt.head)
+		}
+		words := strings.Fields(label)
+		if len(words) < 2 || len(words) > maxPhraseWords {
+			t.Errorf("%q: label %q is not a phrase of 2 to %d words", tt.head, label, maxPhraseWords)
+		}
+		if !strings.Contains(tt.head, label) && !strings.Contains(tt.head, strings.ToLower(label[:1])+label[1:]) {
+			t.Errorf("%q: label %q is not a phrase of the headline as written", tt.head, label)
+		}
+		for _, w := range words {
+			if slices.Contains(tt.verbs, strings.ToLower(w)) {
+				t.Errorf("%q: label %q holds the verb %q", tt.head, label, w)
+			}
+		}
+		if strings.HasSuffix(label, "-") || strings.HasSuffix(label, "'s") {
+			t.Errorf("%q: label %q ends inside a word", tt.head, label)
+		}
+	}
+}
+
+// TestPhraseTitleCase: in a Title Case headline capitals say nothing, so a
+// word is lowered in the name only where the storyline's stories write it
+// in lower case; names keep their capitals.
+func TestPhraseTitleCase(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	for i, h := range unrelatedHeads {
+		c.Add(Document{ID: fmt.Sprint("o", i), Title: h, Time: t0})
+	}
+	var a Assignment
+	for i, h := range []string{
+		"US and Ukrainian negotiators resume Geneva talks",
+		"Delegations meet for second day of Geneva talks",
+		"Joint statement ends Geneva talks",
+	} {
+		a = c.Add(Document{ID: fmt.Sprint(i), Title: h, Time: t0})
+	}
+	tp := c.topics[a.TopicID]
+	if tp.size != 3 {
+		t.Fatalf("the Geneva headlines made a topic of %d stories, want 3", tp.size)
+	}
+	tp.headline = "Geneva Talks Resume On Peace Plan"
+	if p := c.phrase(tp); p != "Geneva talks" {
+		t.Errorf("phrase %q, want \"Geneva talks\"", p)
+	}
+}
+
+// TestPhraseFallsBackToTerms: a headline that says nothing of its
+// storyline's heaviest words (a columnist's name) gives no phrase; the
+// label is then made of the storyline's terms.
+func TestPhraseFallsBackToTerms(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	tp := &topic{id: 1, headline: "Michael Starr"}
+	c.open(tp)
+	d := Document{ID: "1", Title: "Flash costume revealed as Grant Gustin suits up", Time: t0}
+	vec := c.analyzeDoc(d)
+	stats := make([]*termStat, len(vec.terms))
+	for i, term := range vec.terms {
+		stats[i] = c.stat(term)
+		c.setDF(stats[i], 1)
+	}
+	c.join(tp, d, t0, &vec, stats)
+	tp.headline = "Michael Starr"
+	if p := c.phrase(tp); p != "" {
+		t.Errorf("phrase %q from a headline without the topic's words", p)
+	}
+	if l := c.label(tp); l == "" || strings.Contains(l, "Michael") {
+		t.Errorf("label %q, want the topic's terms", l)
 	}
 }

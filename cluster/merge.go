@@ -168,9 +168,9 @@ func (c *Clusterer) merge(a, b *topic) {
 	// The representative is whichever of the two is closer to the merged
 	// centroid.
 	if c.headSim(a, b.headTerms) > c.headSim(a, a.headTerms) {
-		a.headID, a.headline, a.headTerms = b.headID, b.headline, b.headTerms
+		a.headID, a.headline, a.headTerms, a.headLang = b.headID, b.headline, b.headTerms, b.headLang
 	}
-	a.label = c.label(a)
+	a.relabel = true
 }
 
 // mergeForm adds the counts of f, a form of the same term in another

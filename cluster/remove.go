@@ -95,7 +95,7 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 	default:
 		c.close(tp)
 	}
-	return tp.state(), true
+	return c.state(tp), true
 }
 
 // build opens a topic with the given ID made of the given stories, as if

@@ -94,13 +94,16 @@ type TopicState struct {
 	// number of terms; divided by Size it tells headline topics from
 	// article topics.
 	EffectiveTerms float64
-	// Label is a short name made of the topic's most distinctive terms in
-	// their usual spelling ("Geneva talks").
+	// Label is the topic's name: a phrase of its representative headline
+	// made of the words its stories share most ("Geneva talks"), or, for a
+	// headline without one, its most distinctive terms.
 	Label string
 	// HeadlineID and Headline are the ID and title of the story closest to
-	// the centroid.
-	HeadlineID string
-	Headline   string
+	// the centroid, and HeadlineLanguage that story's Document.Language
+	// (the label reads the headline's words in it).
+	HeadlineID       string
+	Headline         string
+	HeadlineLanguage string `json:",omitempty"`
 	// Suspect is set once a story joined the topic at a similarity below
 	// the split bar (Config.SplitFactor): the topic may hold two
 	// storylines, and is checked for a split while it is young.

@@ -15,6 +15,10 @@ type token struct {
 	cap       bool   // first letter is upper case
 	allCaps   bool   // two or more letters, all upper case ("NASA", "US")
 	number    bool   // digits only (with decimal separators)
+	// start and end are the word's byte offsets in the tokenized text,
+	// apostrophes and all, so that a phrase of several words can be cut
+	// from the text as written ("counter-proposal", not "counter proposal").
+	start, end int
 }
 
 // abbreviations whose trailing period does not end a sentence, so that the
@@ -65,7 +69,7 @@ func tokenize(s string) []token {
 			}
 			j += n
 		}
-		chunk := s[i:j]
+		chunk, base := s[i:j], i
 		i = j
 		if isURLish(chunk) {
 			joined = false
@@ -77,7 +81,12 @@ func tokenize(s string) []token {
 			sentStart, joined = true, false
 			continue
 		}
+		n0 := len(toks)
 		toks, sentStart, joined = tokenizeChunk(toks, chunk, sentStart, joined)
+		for k := n0; k < len(toks); k++ {
+			toks[k].start += base
+			toks[k].end += base
+		}
 	}
 	return toks
 }
@@ -123,16 +132,20 @@ func isWordRune(r rune) bool {
 func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, bool, bool) {
 	rs := []rune(c)
 	var word []rune
+	// off is the byte offset in c of rune k, start that of the word's
+	// first rune.
+	off, start := 0, 0
 	emit := func() {
 		if len(word) > 0 && len(toks) < maxTokens {
 			if t, ok := makeToken(word, sentStart, joined); ok {
+				t.start, t.end = start, off
 				toks = append(toks, t)
 				sentStart = false
 			}
 		}
 		word = word[:0]
 	}
-	for k := 0; k < len(rs); k++ {
+	for k := 0; k < len(rs); k, off = k+1, off+utf8.RuneLen(rs[k]) {
 		r := rs[k]
 		var prev, next rune
 		if k > 0 {
@@ -143,6 +156,9 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 		}
 		switch {
 		case isWordRune(r):
+			if len(word) == 0 {
+				start = off
+			}
 			word = append(word, r)
 		case isApostrophe(r) && len(word) > 0 && unicode.IsLetter(prev) && unicode.IsLetter(next):
 			word = append(word, '\'')
