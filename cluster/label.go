@@ -99,6 +99,17 @@ func (c *Clusterer) phrase(tp *topic) string {
 		r, n := utf8.DecodeRuneInString(h[toks[i].end:toks[i+1].start])
 		return n > 0 && n == toks[i+1].start-toks[i].end && isHyphen(r)
 	}
+	// linked reports whether toks[i] and toks[i+1] may be in one phrase:
+	// only spaces or a hyphen between them, and no sentence break. A
+	// comma, a quotation mark or a colon ends a phrase, so that a name
+	// neither lists ("American Airlines, JetBlue") nor leaves a quotation
+	// half open ("Titanfall' to fire up Xbox").
+	linked := func(i int) bool {
+		if i+1 >= len(toks) || toks[i+1].sentStart {
+			return false
+		}
+		return hyphen(i) || strings.TrimSpace(h[toks[i].end:toks[i+1].start]) == ""
+	}
 	// verb[i]: toks[i] is most likely the verb of a clause that opens
 	// with its subject ("Kremlin dismisses ...", "Aldmoor Airport adds
 	// ...", "Geneva talks resume ..."): the first lower-case content word
@@ -114,16 +125,16 @@ func (c *Clusterer) phrase(tp *topic) string {
 	verb := make([]bool, len(toks))
 	for i := 0; i < len(toks); {
 		k := i
-		for k < len(toks) && (k == i || toks[k].joined && !toks[k].sentStart) && !stop[k] &&
+		for k < len(toks) && (k == i || linked(k-1)) && !stop[k] &&
 			(capital(&toks[k], name[k], titleCase || shouting) || k > i && weighty(k)) {
 			k++
 		}
-		if k > i && k < len(toks) && toks[k].joined && !toks[k].sentStart && !stop[k] && !hyphen(k-1) &&
+		if k > i && k < len(toks) && linked(k-1) && !stop[k] && !hyphen(k-1) &&
 			!capital(&toks[k], name[k], titleCase || shouting) && !weighty(k) {
 			verb[k] = true
 		}
 		// On to the next clause.
-		for i = k + 1; i < len(toks) && toks[i].joined && !toks[i].sentStart; i++ {
+		for i = max(k, i+1); i < len(toks) && linked(i-1); i++ {
 		}
 	}
 	bestI, bestJ, best := -1, -1, 0.0
@@ -131,8 +142,11 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if stop[i] || score[i] == 0 {
 			continue
 		}
-		clause := i == 0 || toks[i].sentStart || !toks[i].joined
-		if !clause && !stop[i-1] && !name[i] {
+		clause := i == 0 || !linked(i-1)
+		// After a stopword a phrase may start ("the Tidewater Glide"),
+		// except after "to", where a lower-case word is most often a verb
+		// ("to fix IE").
+		if !clause && !name[i] && (!stop[i-1] || toks[i-1].lower == "to") {
 			continue
 		}
 		if i > 0 && !clause && hyphen(i-1) {
@@ -140,7 +154,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		}
 		sum, holdsTop, words := 0.0, false, 0
 		for j := i; j < len(toks); j++ {
-			if j > i && (!toks[j].joined || toks[j].sentStart || verb[j]) {
+			if j > i && (!linked(j-1) || verb[j]) {
 				break
 			}
 			if j == i || !hyphen(j-1) {

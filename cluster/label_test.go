@@ -107,6 +107,8 @@ func TestPhraseOfOneHeadline(t *testing.T) {
 		{"Aldmoor Airport adds six summer routes as passenger numbers recover", []string{"adds"}},
 		{"Valmont elects its first Green mayor", []string{"elects"}},
 		{"Vidal's extra-time strike wins National Cup for Harrowfield Rovers", []string{"wins"}},
+		{"Microsoft shooting on 'Titanfall' to fire up Xbox One sales", []string{"fire", "shooting"}},
+		{"American Airlines, JetBlue ending agreement", []string{"ending"}},
 	}
 	for _, tt := range tests {
 		label, ts := labelOf(t, []string{tt.head}, unrelatedHeads[:3])
@@ -127,6 +129,10 @@ func TestPhraseOfOneHeadline(t *testing.T) {
 		}
 		if strings.HasSuffix(label, "-") || strings.HasSuffix(label, "'s") {
 			t.Errorf("%q: label %q ends inside a word", tt.head, label)
+		}
+		if strings.ContainsAny(label, ",:;") || strings.Contains(label, "' ") || strings.Contains(label, " '") ||
+			strings.HasSuffix(label, "'") || strings.HasPrefix(label, "'") {
+			t.Errorf("%q: label %q crosses punctuation or a quotation mark", tt.head, label)
 		}
 	}
 }
