@@ -97,10 +97,6 @@ type topic struct {
 	sibling     int64   // see TopicState.SplitFrom
 	// dirty is set while the topic is in Clusterer.dirty (see Changed).
 	dirty bool
-	// relabel is set when a story joined since the label was made: the
-	// label is made when the state is taken (Clusterer.state), once per
-	// batch of stories rather than at every story.
-	relabel bool
 }
 
 // Clusterer assigns stories to topics one at a time. It is not safe for
@@ -124,7 +120,7 @@ type Clusterer struct {
 	// they are read (settle).
 	stale bool
 	pass  int64 // numbers the scratch uses of candAt and seenAt
-	// statGen counts the changes of a term's ln(df+1) or cut flag (restat).
+	// statGen counts the changes of a term's ln(df+1) (restat).
 	statGen int64
 	// The resident topics' slot arrays, indexed by topic.slot; free lists
 	// the slots of topics that left memory, for reuse.
@@ -428,12 +424,7 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		c.touch(best)
 		return a
 	}
-	// A story moves a centroid by about 1/size of it, so a topic looks for
-	// a twin at every story while small, then every 4 stories, and from 64
-	// stories on at multiples of an eighth of the size rounded down to a
-	// power of two (every 8 stories from 64, 16 from 128...): eight checks
-	// per doubling, whatever the size.
-	if best.size <= 8 || best.size%max(4, 1<<(bits.Len(uint(best.size))-4)) == 0 {
+	if due(best.size) {
 		best = c.tryMerge(best, &a)
 	}
 	a.TopicID = best.id
@@ -447,6 +438,18 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		c.touch(best)
 	}
 	return a
+}
+
+// due reports whether a topic that a story has just joined, now of this
+// size, is checked for a twin (tryMerge) and named again (label). A story
+// moves a centroid by about 1/size of it, so both happen at every story
+// while a topic is small (up to 8 stories), then every 4 stories, and from
+// 64 stories on at multiples of an eighth of the size rounded down to a
+// power of two (every 8 stories from 64, 16 from 128...): eight times per
+// doubling of the size from then on. It depends on the size alone, so a
+// restarted clusterer keeps the same schedule.
+func due(size int) bool {
+	return size <= 8 || size%max(4, 1<<(bits.Len(uint(size))-4)) == 0
 }
 
 // touch records that a resident topic changed, for Changed.
@@ -482,7 +485,7 @@ func (c *Clusterer) Changed(save func(TopicState) error) error {
 	for _, id := range ids {
 		ts, ok := closed[id]
 		if tp := c.topics[id]; tp != nil && tp.dirty {
-			ts, ok = c.state(tp), true
+			ts, ok = tp.state(), true
 			tp.dirty = false
 		}
 		if !ok {
@@ -727,7 +730,9 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		c.settleTerms(tp, n0)
 	}
 	c.updateHeadline(tp, d, vec)
-	tp.relabel = true
+	if due(tp.size) {
+		tp.label = c.label(tp)
+	}
 }
 
 // termOf returns tp's centroid entry for a term, appending an empty one
@@ -962,7 +967,7 @@ func (c *Clusterer) expire() []int64 {
 			if c.closedStates == nil {
 				c.closedStates = make(map[int64]TopicState)
 			}
-			c.closedStates[tp.id] = c.state(tp)
+			c.closedStates[tp.id] = tp.state()
 			tp.dirty = false
 		}
 		c.release(tp)
@@ -992,7 +997,7 @@ func (c *Clusterer) Topic(id int64) (TopicState, bool) {
 	if !ok || tp.retired {
 		return TopicState{}, false
 	}
-	return c.state(tp), true
+	return tp.state(), true
 }
 
 // Topics returns the resident topics, open and retired (Config.History), in
@@ -1002,7 +1007,7 @@ func (c *Clusterer) Topics() []TopicState {
 	ids := slices.Sorted(maps.Keys(c.topics))
 	out := make([]TopicState, len(ids))
 	for i, id := range ids {
-		out[i] = c.state(c.topics[id])
+		out[i] = c.topics[id].state()
 	}
 	return out
 }
@@ -1028,15 +1033,6 @@ func (c *Clusterer) Snapshot() State {
 		st.DocFreq[term] = df
 	}
 	return st
-}
-
-// state copies a resident topic into its plain-data form, naming it first
-// if stories joined it since it was last named.
-func (c *Clusterer) state(tp *topic) TopicState {
-	if tp.relabel {
-		tp.label, tp.relabel = c.label(tp), false
-	}
-	return tp.state()
 }
 
 // state copies a topic into its plain-data form.

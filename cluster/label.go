@@ -187,14 +187,11 @@ func (c *Clusterer) phrase(tp *topic) string {
 func phraseText(h string, toks []token, name []bool, uninformative bool) string {
 	first, last := toks[0], toks[len(toks)-1]
 	start, end := first.start, last.end
-	if k := strings.Index(h[first.start:first.end], first.text); k >= 0 {
-		start = first.start + k
+	if from, _, ok := findText(h[first.start:first.end], first.text); ok {
+		start = first.start + from
 	}
-	if k := strings.Index(h[last.start:last.end], last.text); k >= 0 {
-		end = last.start + k + len(last.text)
-	}
-	if end < len(h) && h[end] == '.' && strings.Contains(h[last.start:end], ".") {
-		end++ // "U.S."
+	if _, to, ok := findText(h[last.start:last.end], last.text); ok {
+		end = last.start + to
 	}
 	var b strings.Builder
 	pos := start
@@ -210,7 +207,30 @@ func phraseText(h string, toks []token, name []bool, uninformative bool) string 
 	}
 	out := b.String()
 	r, n := utf8.DecodeRuneInString(out)
-	return string(unicode.ToUpper(r)) + out[n:]
+	return string(unicode.ToTitle(r)) + out[n:]
+}
+
+// findText finds a token's text in the word as written, whose apostrophes
+// may be other characters than the token's ("O’Brien’s" for "O'Brien"),
+// and returns its byte span there.
+func findText(raw, text string) (from, to int, ok bool) {
+	for from = 0; from < len(raw); {
+		i, j := from, 0
+		for i < len(raw) && j < len(text) {
+			r, n := utf8.DecodeRuneInString(raw[i:])
+			q, m := utf8.DecodeRuneInString(text[j:])
+			if r != q && !(isApostrophe(r) && isApostrophe(q)) {
+				break
+			}
+			i, j = i+n, j+m
+		}
+		if j == len(text) {
+			return from, i, true
+		}
+		_, n := utf8.DecodeRuneInString(raw[from:])
+		from += n
+	}
+	return 0, 0, false
 }
 
 // termLabel names a topic by its most distinctive terms: the heaviest

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSameWord(t *testing.T) {
@@ -184,5 +185,90 @@ func TestPhraseFallsBackToTerms(t *testing.T) {
 	}
 	if l := c.label(tp); l == "" || strings.Contains(l, "Michael") {
 		t.Errorf("label %q, want the topic's terms", l)
+	}
+}
+
+// TestLabelIndependentOfReads: a label depends on the stream of stories
+// alone: reading topics, saving their states or restarting from a
+// Snapshot in the middle of the stream gives the label of an uninterrupted
+// run.
+func TestLabelIndependentOfReads(t *testing.T) {
+	geneva := []string{
+		"Geneva peace talks resume with delegations",
+		"Delegations arrive as Geneva peace talks resume",
+		"Geneva peace talks: delegations meet",
+	}
+	run := func(mode int) string {
+		c := New(DefaultConfig(), nil)
+		for i, o := range unrelatedHeads {
+			c.Add(Document{ID: fmt.Sprint("o", i), Title: o, Time: t0})
+		}
+		var id int64
+		for i, h := range geneva {
+			id = c.Add(Document{ID: fmt.Sprint("g", i), Title: h, Time: t0}).TopicID
+		}
+		switch mode {
+		case 1:
+			st := c.Snapshot()
+			c = New(DefaultConfig(), &st)
+		case 2:
+			c.Topic(id)
+			c.Topics()
+		case 3:
+			changed(c)
+		}
+		for i := range 60 {
+			c.Add(Document{ID: fmt.Sprint("x", i), Title: fmt.Sprintf("Zorb%d resume Town%d Quux%d", i, i, i), Time: t0})
+		}
+		ts, _ := c.Topic(id)
+		return ts.Label
+	}
+	want := run(0)
+	for mode, name := range []string{1: "restart", 2: "reads", 3: "Changed"} {
+		if mode == 0 {
+			continue
+		}
+		if got := run(mode); got != want {
+			t.Errorf("after %s mid-stream: label %q, uninterrupted %q", name, got, want)
+		}
+	}
+}
+
+// TestPhraseAwkwardHeadlines: headlines with dotted acronyms, curly
+// apostrophes, invalid UTF-8 and nothing but stopwords give a name that is
+// valid text, keeps an acronym's closing dot and drops a possessive, and
+// never panic.
+func TestPhraseAwkwardHeadlines(t *testing.T) {
+	for _, h := range []string{
+		"Talks with U.S. Navy stall",
+		"Talks with the U.S. stall",
+		"New U.K. rules on visas",
+		"Tributes paid to Sean O’Brien’s",
+		"\xff\xff\xffStorm Maren hits coast",
+		"Storm \xffMaren\xff hits coast",
+		"The and of it",
+		"Apple www.apple.com launches iPhone Pro",
+		"ǆungla ǆ vodič",
+	} {
+		var label string
+		f := newFeed(DefaultConfig())
+		for i, o := range unrelatedHeads {
+			f.add(fmt.Sprint("o", i), o, "")
+		}
+		for i := range 3 {
+			f.add(fmt.Sprint("h", i), h, "")
+		}
+		ts, _ := f.c.Topic(f.topic["h0"])
+		label = ts.Label
+		if !utf8.ValidString(label) {
+			t.Errorf("%q: label %q is not valid UTF-8", h, label)
+		}
+		if strings.Contains(label, "U.S") && !strings.Contains(label, "U.S.") ||
+			strings.Contains(label, "U.K") && !strings.Contains(label, "U.K.") {
+			t.Errorf("%q: label %q lost an acronym's closing dot", h, label)
+		}
+		if strings.HasSuffix(label, "’s") || strings.HasSuffix(label, "'s") {
+			t.Errorf("%q: label %q ends with a possessive", h, label)
+		}
 	}
 }

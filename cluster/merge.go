@@ -170,7 +170,7 @@ func (c *Clusterer) merge(a, b *topic) {
 	if c.headSim(a, b.headTerms) > c.headSim(a, a.headTerms) {
 		a.headID, a.headline, a.headTerms, a.headLang = b.headID, b.headline, b.headTerms, b.headLang
 	}
-	a.relabel = true
+	a.label = c.label(a)
 }
 
 // mergeForm adds the counts of f, a form of the same term in another

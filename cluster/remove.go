@@ -95,7 +95,7 @@ func (c *Clusterer) Rebuild(id int64, members []Document) (ts TopicState, ok boo
 	default:
 		c.close(tp)
 	}
-	return c.state(tp), true
+	return tp.state(), true
 }
 
 // build opens a topic with the given ID made of the given stories, as if
@@ -128,6 +128,7 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 		tp.neffSum += neff
 		c.join(tp, d, t, vec, stats)
 	}
+	tp.label = c.label(tp) // join names a large topic only now and then
 	return tp
 }
 

@@ -138,7 +138,7 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	c.lastID++
 	moved := c.build(c.lastID, pick(move), true)
 	kept.sibling, moved.sibling = moved.id, kept.id
-	sp := &Split{From: c.state(kept), To: c.state(moved)}
+	sp := &Split{From: kept.state(), To: moved.state()}
 	for _, i := range move {
 		sp.Moved = append(sp.Moved, docs[i].ID)
 		if i == n-1 {

@@ -135,17 +135,20 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 	// off is the byte offset in c of rune k, start that of the word's
 	// first rune.
 	off, start := 0, 0
-	emit := func() {
+	emit := func(end int) {
 		if len(word) > 0 && len(toks) < maxTokens {
 			if t, ok := makeToken(word, sentStart, joined); ok {
-				t.start, t.end = start, off
+				t.start, t.end = start, end
 				toks = append(toks, t)
 				sentStart = false
 			}
 		}
 		word = word[:0]
 	}
-	for k := 0; k < len(rs); k, off = k+1, off+utf8.RuneLen(rs[k]) {
+	// The width of each rune as it is in c: an invalid byte is one byte
+	// there, though []rune made it U+FFFD.
+	width := func() int { _, n := utf8.DecodeRuneInString(c[off:]); return n }
+	for k := 0; k < len(rs); k, off = k+1, off+width() {
 		r := rs[k]
 		var prev, next rune
 		if k > 0 {
@@ -169,13 +172,17 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 		case r == '.' && isAcronymDot(word, next, rs, k):
 			// "U.S.A." keeps going as one word; the dots are dropped.
 		case isHyphen(r) && len(word) > 0 && isWordRune(next):
-			emit()
+			emit(off)
 			joined = true
 		default:
 			endsWord := len(word) > 0
 			isAbbrev := r == '.' && endsWord && abbreviations(strings.ToLower(string(word)))
 			isAcronymEnd := r == '.' && endsWord && isDottedAcronym(word, rs, k)
-			emit()
+			if isAcronymEnd {
+				emit(off + 1) // the word is "U.S.", closing dot and all
+			} else {
+				emit(off)
+			}
 			joined = false
 			switch r {
 			case '.', '!', '?', ':', ';', '…':
@@ -185,7 +192,7 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			}
 		}
 	}
-	emit()
+	emit(off)
 	joined = true // the next chunk follows after whitespace only
 	return toks, sentStart, joined
 }

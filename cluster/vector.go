@@ -123,13 +123,22 @@ type termForm struct {
 	lower     int32
 }
 
+// findSpelling returns the number of a spelling of s's term, or -1 when
+// the list lacks it.
+func (s *termStat) findSpelling(text string) int {
+	for i, t := range s.spellings {
+		if t == text {
+			return i
+		}
+	}
+	return -1
+}
+
 // spelling returns the number of a spelling of s's term, adding it to the
 // list when new.
 func (s *termStat) spelling(text string) uint32 {
-	for i, t := range s.spellings {
-		if t == text {
-			return uint32(i)
-		}
+	if i := s.findSpelling(text); i >= 0 {
+		return uint32(i)
 	}
 	// A copy: text may be a slice of a story's whole text.
 	s.spellings = append(s.spellings, strings.Clone(text))
@@ -163,19 +172,21 @@ func (s *termStat) forms(tfs []termForm) []Form {
 // addForm records one spelling of s's term in a topic's form list. The list
 // is capped: a term rarely has more than a few spellings worth showing.
 func addForm(s *termStat, forms []termForm, sf surface) []termForm {
-	low := s.spelling(strings.ToLower(sf.text))
+	lower := strings.ToLower(sf.text)
 	k := -1
-	for i := range forms {
-		if forms[i].text == low {
-			k = i
-			break
+	if low := s.findSpelling(lower); low >= 0 {
+		for i := range forms {
+			if forms[i].text == uint32(low) {
+				k = i
+				break
+			}
 		}
 	}
 	if k < 0 {
 		if len(forms) >= 4 {
-			return forms
+			return forms // a spelling no form keeps is not listed
 		}
-		forms = append(forms, termForm{text: low})
+		forms = append(forms, termForm{text: s.spelling(lower)})
 		k = len(forms) - 1
 	}
 	f := &forms[k]
