@@ -139,7 +139,7 @@ func DefaultConfig() Config {
 		Threshold:          0.30,
 		Window:             72 * time.Hour,
 		History:            14 * 24 * time.Hour,
-		TitleWeight:        3,
+		TitleWeight:        2,
 		NameWeight:         2,
 		HeadlineNameWeight: 1.25,
 		SlugWeight:         2,
