@@ -10,8 +10,9 @@ import (
 // centroids stored by another version count terms this one would not
 // produce, and taking a story out (Clusterer.Forget) would subtract the
 // wrong ones. A store records it and asks for a recluster when it differs.
-// Version 2 reads link slugs.
-const AnalyzerVersion = 2
+// Version 2 reads link slugs; version 3 reads each country's names and
+// demonyms as one term.
+const AnalyzerVersion = 3
 
 // occurrence is one content-word occurrence after stopwords and stemming.
 type occurrence struct {
@@ -146,30 +147,34 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *ste
 		}
 	}
 	prevTerm, prevSurface := "", ""
-	for i := range toks {
+	for i := 0; i < len(toks); i++ {
 		t := &toks[i]
-		if stop[i] {
+		term, surface, last := "", t.text, i
+		if code, n := countryAt(toks, i); n > 0 {
+			// A country's names and demonyms are one term (see countries),
+			// a name of several words too.
+			term, surface, last = countryTerm(code), s[t.start:toks[i+n-1].end], i+n-1
+		} else if stop[i] {
 			prevTerm = ""
 			continue
-		}
-		term := sc.stem(l, t)
-		if term == "" {
+		} else if term = sc.stem(l, t); term == "" {
 			prevTerm = ""
 			continue
 		}
 		cased := !shouting && !titleCase && !t.sentStart
-		occ = append(occ, occurrence{term: term, surface: t.text, title: isTitle, name: names[i], cased: cased})
+		occ = append(occ, occurrence{term: term, surface: surface, title: isTitle, name: names[i], cased: cased})
 		if names[i] && prevTerm != "" && t.joined {
 			occ = append(occ, occurrence{
-				term: prevTerm + " " + term, surface: prevSurface + " " + t.text,
+				term: prevTerm + " " + term, surface: prevSurface + " " + surface,
 				title: isTitle, name: true, cased: true, bigram: true,
 			})
 		}
-		if names[i] {
-			prevTerm, prevSurface = term, t.text
+		if names[last] {
+			prevTerm, prevSurface = term, surface
 		} else {
 			prevTerm = ""
 		}
+		i = last
 	}
 	return occ
 }

@@ -60,7 +60,7 @@ func TestStopwordsNumbersURLs(t *testing.T) {
 func TestApostrophesHyphensAcronyms(t *testing.T) {
 	got := terms(analyze("", "Japan's O'Brien don't l'Élysée state-of-the-art U.S. officials", "en"))
 	// "Japan" starts the sentence but is followed by a name: a name run.
-	want := []string{"japan", "o'brien", "japan o'brien", "élysé", "state", "art", "us", "offici"}
+	want := []string{"#jp", "o'brien", "#jp o'brien", "élysé", "state", "art", "#us", "offici"}
 	if !slices.Equal(got, want) {
 		t.Errorf("terms = %q, want %q", got, want)
 	}
@@ -148,4 +148,24 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPunctuationEndsNameRuns: a comma or a full stop between two names
+// separates them ("Paris, Texas" is no name bigram), while the dot of an
+// acronym or an abbreviation belongs to its word.
+func TestPunctuationEndsNameRuns(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Storms hit Paris, Texas today.", []string{"storm", "hit", "pari", "texa"}},
+		{"Talks with Rubio. Yermak said no.", []string{"talk", "rubio", "yermak"}},
+		{"Police met Sen. Rubio today.", []string{"polic", "met", "sen", "rubio", "sen rubio"}},
+		{"Police met N.A.T.O. Allies today.", []string{"polic", "met", "nato", "alli", "nato alli"}},
+	}
+	for _, tt := range tests {
+		if got := terms(analyze("", tt.text, "en")); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: terms %q, want %q", tt.text, got, tt.want)
+		}
+	}
 }

@@ -10,7 +10,10 @@
 //
 //  1. analyze: a Unicode tokenizer, case folding, per-language stopwords and
 //     Snowball stems; capitalized runs that are not sentence-initial are names
-//     and also yield name bigrams ("marco rubio").
+//     and also yield name bigrams ("marco rubio"); a country's names,
+//     abbreviations and demonyms are one term ("UK", "Britain", "British").
+//     Capitals are not: "Kyiv" is where strikes happen as often as the
+//     government that negotiates.
 //  2. weigh: sublinear term frequency with the title counted several times
 //     and the link's slug twice, names boosted (less in a headline-only
 //     story), and IDF from the documents seen so far. Topic centroids

@@ -59,6 +59,11 @@ func (c *Clusterer) phrase(tp *topic) string {
 		stop[i] = isStop(l, &toks[i])
 	}
 	titleCase, shouting := headlineCase(toks, stop)
+	for i := range toks {
+		if _, n := countryAt(toks, i); n > 0 {
+			stop[i] = false // "US" opening a headline
+		}
+	}
 	tops := c.topTerms(tp, phraseTopTerms)
 	if len(tops) == 0 {
 		return ""
@@ -78,7 +83,11 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if stop[i] {
 			continue
 		}
-		tt := tp.find(c.stems.stem(l, t))
+		term := c.stems.stem(l, t)
+		if code, n := countryAt(toks, i); n > 0 {
+			term = countryTerm(code)
+		}
+		tt := tp.find(term)
 		if tt == nil {
 			continue
 		}

@@ -183,7 +183,9 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			} else {
 				emit(off)
 			}
-			joined = false
+			// A dot that belongs to the word ("U.S.", "Sen.") leaves the
+			// next word joined to it; any other mark separates them.
+			joined = isAcronymEnd || isAbbrev
 			switch r {
 			case '.', '!', '?', ':', ';', '…':
 				if !isAbbrev && !isAcronymEnd {
@@ -192,8 +194,11 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			}
 		}
 	}
+	endsInWord := len(word) > 0
 	emit(off)
-	joined = true // the next chunk follows after whitespace only
+	if endsInWord {
+		joined = true // the next chunk follows after whitespace only
+	}
 	return toks, sentStart, joined
 }
 

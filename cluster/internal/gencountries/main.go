@@ -1,0 +1,188 @@
+// Command gencountries writes cluster/countries.go, the table of country
+// names and demonyms that the analyzer reads as one term per country
+// ("Britain", "British", "UK" and "United Kingdom" are one country).
+//
+// Its inputs are kept in data/, copied from two npm packages (both MIT, their
+// licences beside them):
+//
+//	npm pack countries-list@3.4.1     # package/countries.min.json -> data/countries-list.json
+//	npm pack i18n-nationality@1.4.0   # package/langs/en.json      -> data/i18n-nationality-en.json
+//
+// To refresh the table, replace those files with a newer release and run
+// `go generate ./cluster` (which runs this command in cluster/). The
+// output depends on the inputs alone, so TestTableUpToDate checks that
+// the committed table is what they give.
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"slices"
+	"strings"
+)
+
+func main() {
+	countries := flag.String("countries", "internal/gencountries/data/countries-list.json", "countries-list's countries.min.json")
+	nationalities := flag.String("nationalities", "internal/gencountries/data/i18n-nationality-en.json", "i18n-nationality's langs/en.json")
+	out := flag.String("o", "countries.go", "the Go file to write")
+	flag.Parse()
+	src, err := generate(*countries, *nationalities)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// generate reads the two inputs and returns the Go source of the table.
+func generate(countriesPath, nationalitiesPath string) ([]byte, error) {
+	var countries map[string]struct {
+		Name  string   `json:"name"`
+		Alias []string `json:"alias"`
+	}
+	var nationalities struct {
+		Nationalities map[string]string `json:"nationalities"`
+	}
+	if err := readJSON(countriesPath, &countries); err != nil {
+		return nil, err
+	}
+	if err := readJSON(nationalitiesPath, &nationalities); err != nil {
+		return nil, err
+	}
+	t := newTable()
+	for code, c := range countries {
+		for _, name := range append([]string{c.Name}, c.Alias...) {
+			name, _ = cutNote(name)
+			t.add(name, code, primary)
+		}
+	}
+	for code, d := range nationalities.Nationalities {
+		d, noted := cutNote(d)
+		rank := primary
+		if noted {
+			// "French (French Guiana)": the demonym of another country
+			// first, shared by this one.
+			rank = secondary
+		}
+		for _, part := range strings.Split(d, " - ") { // "Bosnian - Herzegovinian"
+			part = strings.TrimSpace(part)
+			t.add(part, code, rank)
+			if plural, ok := pluralOf(part); ok {
+				t.add(plural, code, rank)
+			}
+		}
+	}
+	return t.source()
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// cutNote drops a parenthesized note ("Myanmar (Burma)" -> "Myanmar") and
+// reports whether there was one.
+func cutNote(s string) (string, bool) {
+	before, _, found := strings.Cut(s, " (")
+	return strings.TrimSpace(before), found
+}
+
+// pluralOf returns the plural of a one-word demonym that takes an -s
+// ("Americans", "Israelis"); those ending otherwise ("Chinese", "British",
+// "French", "Swiss") are their own plural or take none.
+func pluralOf(demonym string) (string, bool) {
+	if strings.ContainsAny(demonym, " -") || !strings.HasSuffix(demonym, "an") && !strings.HasSuffix(demonym, "i") {
+		return "", false
+	}
+	return demonym + "s", true
+}
+
+// A name's rank decides between two countries that claim it: a country's
+// own name or demonym wins over a demonym it borrows from another.
+type rank int
+
+const (
+	primary rank = iota
+	secondary
+)
+
+type entry struct {
+	name, code string
+	rank       rank
+}
+
+// table collects names by their lower-case form. A name that two
+// countries claim at the same rank ("Dominican", "Congolese") names
+// neither: it is dropped.
+type table struct {
+	byKey     map[string]entry
+	ambiguous map[string]bool
+}
+
+func newTable() *table {
+	return &table{byKey: make(map[string]entry), ambiguous: make(map[string]bool)}
+}
+
+func (t *table) add(name, code string, r rank) {
+	code = strings.ToLower(code)
+	key := strings.ToLower(name)
+	if key == "" || strings.Contains(key, ",") { // "Palestinian Territory, Occupied"
+		return
+	}
+	old, ok := t.byKey[key]
+	switch {
+	case !ok:
+	case old.code == code:
+		if r >= old.rank {
+			return
+		}
+	case r < old.rank:
+		delete(t.ambiguous, key)
+	case r > old.rank:
+		return
+	default:
+		t.ambiguous[key] = true
+	}
+	t.byKey[key] = entry{name, code, r}
+}
+
+func (t *table) source() ([]byte, error) {
+	var entries []entry
+	for key, e := range t.byKey {
+		if !t.ambiguous[key] {
+			entries = append(entries, e)
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), cmp.Compare(a.name, b.name))
+	})
+	var b bytes.Buffer
+	b.WriteString(`// Code generated by go run ./internal/gencountries; DO NOT EDIT.
+
+package cluster
+
+// countryNames are the names, former names, abbreviations and demonyms of
+// the world's countries and territories, with their ISO 3166-1 codes, from
+// the npm packages countries-list 3.4.1 (MIT, Copyright (c) 2014 Annexare
+// Studio) and i18n-nationality 1.4.0 (MIT, Copyright (c) 2016 widdix GmbH).
+var countryNames = []countryName{
+`)
+	for _, e := range entries {
+		fmt.Fprintf(&b, "\t{%q, %q},\n", e.name, e.code)
+	}
+	b.WriteString("}\n")
+	return format.Source(b.Bytes())
+}
