@@ -154,7 +154,7 @@ func DefaultConfig() Config {
 		FocusShare:         0.1,
 		SupportShare:       0.25,
 		AbsorbFactor:       1,
-		SplitFactor:        1.5,
+		SplitFactor:        1.7,
 		NameSplitFactor:    2,
 	}
 }
