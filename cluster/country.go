@@ -1,6 +1,9 @@
 package cluster
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 //go:generate go run ./internal/gencountries
 
@@ -17,8 +20,19 @@ type countryName struct {
 // France and Germany draft ..." against "British, French and German
 // officials ..."); read as one term, the two share what they say.
 // countryLeads are the first words of the names of several words, and
-// maxCountryWords the most words of a name.
-var countries, countryLeads, maxCountryWords = countryIndex(countryNames)
+// maxCountryWords the most words of a name. They are made on first use
+// (loadCountries), not at start-up: tokenizing the table takes about half
+// a millisecond that a command which clusters nothing need not pay.
+var (
+	countryOnce     sync.Once
+	countries       map[string]string
+	countryLeads    map[string]bool
+	maxCountryWords int
+)
+
+func loadCountries() {
+	countries, countryLeads, maxCountryWords = countryIndex(countryNames)
+}
 
 func countryIndex(names []countryName) (map[string]string, map[string]bool, int) {
 	m := make(map[string]string, len(names))
@@ -62,6 +76,7 @@ func countryAt(toks []token, i int) (string, int) {
 	if !t.cap {
 		return "", 0
 	}
+	countryOnce.Do(loadCountries)
 	code, n := "", 0
 	if c, ok := countries[t.lower]; ok && (len(t.lower) > 3 || t.allCaps) {
 		code, n = c, 1

@@ -91,14 +91,16 @@ func TestCountryFormsGather(t *testing.T) {
 		c.Add(docs[0])
 		return c.Add(d)
 	}
+	story := []Document{docs[2], docs[4], docs[6], docs[8]}
 	var with []Assignment
-	for _, d := range []Document{docs[2], docs[4], docs[6], docs[8]} {
+	for _, d := range story {
 		with = append(with, pair(d))
 	}
+	countryOnce.Do(loadCountries)
 	saved := countries
 	countries = nil
 	defer func() { countries = saved }()
-	for i, d := range []Document{docs[2], docs[4], docs[6], docs[8]} {
+	for i, d := range story {
 		without := pair(d)
 		if with[i].Similarity <= without.Similarity {
 			t.Errorf("%s: similarity %.3f with the country table, %.3f without", d.ID, with[i].Similarity, without.Similarity)

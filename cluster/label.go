@@ -59,9 +59,12 @@ func (c *Clusterer) phrase(tp *topic) string {
 		stop[i] = isStop(l, &toks[i])
 	}
 	titleCase, shouting := headlineCase(toks, stop)
+	// A country's name is its term (see countries), and a word even where
+	// it would be a stopword ("US" opening a headline).
+	country := make([]string, len(toks))
 	for i := range toks {
-		if _, n := countryAt(toks, i); n > 0 {
-			stop[i] = false // "US" opening a headline
+		if code, n := countryAt(toks, i); n > 0 {
+			country[i], stop[i] = countryTerm(code), false
 		}
 	}
 	tops := c.topTerms(tp, phraseTopTerms)
@@ -83,9 +86,9 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if stop[i] {
 			continue
 		}
-		term := c.stems.stem(l, t)
-		if code, n := countryAt(toks, i); n > 0 {
-			term = countryTerm(code)
+		term := country[i]
+		if term == "" {
+			term = c.stems.stem(l, t)
 		}
 		tt := tp.find(term)
 		if tt == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/demo"
 )
 
 // devFiles are the four development files the defaults are fitted on.
@@ -125,8 +127,8 @@ func TestFitDefaults(t *testing.T) {
 	}
 }
 
-// demoRecords are the bundled demo's stories, as the daemon reads them, in
-// time order, labelled by the demo's LABELS.tsv (a story labelled "none"
+// demoRecords are the bundled demo's stories (demo.Files), as the daemon
+// reads them, in time order, labelled by the demo's LABELS.tsv (a story labelled "none"
 // is a storyline of its own).
 func demoRecords(t *testing.T) []Record {
 	dir := filepath.Join("..", "demo", "testdata")
@@ -143,13 +145,13 @@ func demoRecords(t *testing.T) []Record {
 		labels[f[0]+" "+f[1]] = f[2]
 	}
 	var recs []Record
-	names, _ := filepath.Glob(filepath.Join(dir, "*"))
-	for _, name := range names {
-		base := filepath.Base(name)
-		if base == "LABELS.tsv" {
-			continue
-		}
-		body, err := os.ReadFile(name)
+	files := demo.Files()
+	names, err := fs.Glob(files, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range names {
+		body, err := fs.ReadFile(files, base)
 		if err != nil {
 			t.Fatal(err)
 		}
