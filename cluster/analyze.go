@@ -153,7 +153,10 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *ste
 		if code, n := countryAt(toks, i); n > 0 {
 			// A country's names and demonyms are one term (see countries),
 			// a name of several words too.
-			term, surface, last = countryTerm(code), s[t.start:toks[i+n-1].end], i+n-1
+			// As written, up to the last word, which is taken cleaned
+			// like any word ("Britain's" is "Britain").
+			last = i + n - 1
+			term, surface = countryTerm(code), s[t.start:toks[last].start]+toks[last].text
 		} else if stop[i] {
 			prevTerm = ""
 			continue

@@ -35,6 +35,24 @@ func TestCountryNames(t *testing.T) {
 	if occ[0].surface != "United Kingdom" || !occ[0].name {
 		t.Errorf("occurrence %+v, want the name United Kingdom as written", occ[0])
 	}
+	// A possessive is no part of the name that labels show.
+	for text, want := range map[string]string{
+		"Talks in Britain’s capital": "Britain",
+		"Talks in Japan's capital":   "Japan",
+		"The United Kingdom's plan":  "United Kingdom",
+		"A UK-French deal":           "UK",
+	} {
+		got := ""
+		for _, o := range analyze("", text, "en") {
+			if o.term[0] == '#' && !o.bigram {
+				got = o.surface
+				break
+			}
+		}
+		if got != want {
+			t.Errorf("%q: country written %q, want %q", text, got, want)
+		}
+	}
 }
 
 // TestCountryFormsGather: outlets that name the same countries by their
