@@ -147,17 +147,20 @@ func newClusterBatch() *clusterBatch {
 
 // clusterWriter adds stories to the clusterer inside a write transaction:
 // it writes each story's membership, and applies merges and splits to the
-// stored memberships, as they happen, and serves the clusterer the
-// stories of a topic (cluster.MemberSource) from them.
+// stored memberships, as they happen (queued on q, in order), and serves
+// the clusterer the stories of a topic (cluster.MemberSource) from them.
 type clusterWriter struct {
 	ctx                 context.Context
 	tx                  *sql.Tx
 	c                   *cluster.Clusterer
 	insert, readMembers *sql.Stmt // the statements of every story; merges and splits are rare
 	b                   *clusterBatch
+	q                   *txQueue
 	sourceErr           error
 }
 
+// newClusterWriter starts a writer on tx. Until its close, tx is written
+// through w.q: a caller that uses tx directly syncs w.q first.
 func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*clusterWriter, error) {
 	w := &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
 	// A story's membership is written before its new topic's row, which
@@ -180,10 +183,14 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 		*p.st = st
 	}
 	c.SetMemberSource(w.members)
+	w.q = newTxQueue()
 	return w, nil
 }
 
+// close waits for the queued writes (whose error the caller has had from
+// a sync, or rolls back anyway) and releases the statements.
 func (w *clusterWriter) close() {
+	w.q.close()
 	w.c.SetMemberSource(nil)
 	for _, st := range []*sql.Stmt{w.insert, w.readMembers} {
 		if st != nil {
@@ -194,7 +201,11 @@ func (w *clusterWriter) close() {
 
 // members is the clusterer's MemberSource: a topic's stored stories.
 func (w *clusterWriter) members(topicID int64) []cluster.Document {
-	docs, err := scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
+	err := w.q.sync()
+	var docs []storedDoc
+	if err == nil {
+		docs, err = scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
+	}
 	if err != nil {
 		if w.sourceErr == nil {
 			w.sourceErr = fmt.Errorf("read the stories of topic %d: %w", topicID, err)
@@ -213,8 +224,8 @@ func documents(docs []storedDoc) []cluster.Document {
 	return out
 }
 
-// add clusters one stored entry, analyzed already, and writes what that
-// changed.
+// add clusters one stored entry, analyzed already, and queues the writes
+// of what that changed.
 func (w *clusterWriter) add(entryID int64, x cluster.Analyzed) (cluster.Assignment, error) {
 	a := w.c.AddAnalyzed(x)
 	if w.sourceErr != nil {
@@ -222,37 +233,44 @@ func (w *clusterWriter) add(entryID int64, x cluster.Analyzed) (cluster.Assignme
 	}
 	b := w.b
 	for _, m := range a.Merged {
-		// The merged topic's ID, and the IDs that already led to it, lead
-		// to the surviving topic from now on: a subscription to its feed
-		// follows the storyline. The alias goes in before the topic goes,
-		// which would take aliases pointing at it along.
-		for _, q := range []string{
-			"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
-			"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
-			"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
-			"DELETE FROM topics WHERE id = ?2",
-		} {
-			if _, err := w.tx.ExecContext(w.ctx, q, a.TopicID, m); err != nil {
-				return a, fmt.Errorf("merge topic %d into %d: %w", m, a.TopicID, err)
-			}
-		}
 		delete(b.topics, m)
-	}
-	if _, err := w.insert.ExecContext(w.ctx, entryID, a.TopicID); err != nil {
-		return a, fmt.Errorf("add entry %d to topic %d: %w", entryID, a.TopicID, err)
-	}
-	if sp := a.Split; sp != nil {
-		for _, id := range sp.Moved {
-			if _, err := w.tx.ExecContext(w.ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", sp.To.ID, id); err != nil {
-				return a, fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
-			}
-		}
 	}
 	for _, t := range a.DocFreqTerms {
 		b.df[t]++
 	}
 	b.docs++
-	return a, nil
+	ctx, tx, to, merged, sp := w.ctx, w.tx, a.TopicID, a.Merged, a.Split
+	err := w.q.do(func() error {
+		for _, m := range merged {
+			// The merged topic's ID, and the IDs that already led to it,
+			// lead to the surviving topic from now on: a subscription to
+			// its feed follows the storyline. The alias goes in before the
+			// topic goes, which would take aliases pointing at it along.
+			for _, q := range []string{
+				"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
+				"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
+				"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
+				"DELETE FROM topics WHERE id = ?2",
+			} {
+				if _, err := tx.ExecContext(ctx, q, to, m); err != nil {
+					return fmt.Errorf("merge topic %d into %d: %w", m, to, err)
+				}
+			}
+		}
+		if _, err := w.insert.ExecContext(ctx, entryID, to); err != nil {
+			return fmt.Errorf("add entry %d to topic %d: %w", entryID, to, err)
+		}
+		if sp == nil {
+			return nil
+		}
+		for _, id := range sp.Moved {
+			if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", sp.To.ID, id); err != nil {
+				return fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
+			}
+		}
+		return nil
+	})
+	return a, err
 }
 
 // clusterChunk is how many pending stories ClusterPending clusters per
@@ -302,16 +320,16 @@ func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return 0, err
 	}
+	done, err := tx.PrepareContext(ctx, "DELETE FROM pending_entries WHERE entry_id = ?")
+	if err != nil {
+		return 0, err
+	}
+	defer done.Close() // after w.close, which waits for the queued writes
 	w, err := newClusterWriter(ctx, tx, d.clusterer)
 	if err != nil {
 		return 0, err
 	}
 	defer w.close()
-	done, err := tx.PrepareContext(ctx, "DELETE FROM pending_entries WHERE entry_id = ?")
-	if err != nil {
-		return 0, err
-	}
-	defer done.Close()
 	next, wait := d.analyzeAhead(ctx, docs)
 	defer wait()
 	for _, x := range docs {
@@ -322,11 +340,15 @@ func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
 		if _, err := w.add(x.id, an); err != nil {
 			return 0, err
 		}
-		if _, err := done.ExecContext(ctx, x.id); err != nil {
+		id := x.id
+		if err := w.q.do(func() error {
+			_, err := done.ExecContext(ctx, id)
+			return err
+		}); err != nil {
 			return 0, err
 		}
 	}
-	if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
+	if err := d.saveClusterBatch(ctx, tx, w.b, w.q); err != nil {
 		return 0, err
 	}
 	if err := d.bumpDataVersion(ctx, tx); err != nil {
@@ -409,7 +431,7 @@ func (d *DB) clusterEdits(ctx context.Context, tx *sql.Tx, edits []addedEntry) e
 	if err := w.rebuildTopicsOf(ids); err != nil {
 		return err
 	}
-	return d.saveClusterBatch(ctx, tx, w.b)
+	return d.saveClusterBatch(ctx, tx, w.b, w.q)
 }
 
 // rebuildTopicsOf rebuilds the topics of edited entries from their stories
@@ -417,6 +439,9 @@ func (d *DB) clusterEdits(ctx context.Context, tx *sql.Tx, edits []addedEntry) e
 // headline or a rewritten story changes its topic's centroid, name and
 // representative headline as it would have had it arrived that way.
 func (w *clusterWriter) rebuildTopicsOf(entries []int64) error {
+	if err := w.q.sync(); err != nil {
+		return err
+	}
 	var topics []int64
 	for _, id := range entries {
 		var tid int64
@@ -456,43 +481,64 @@ func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clu
 	return nil
 }
 
-// saveClusterBatch writes a batch and bumps the generation. The clusterer
-// is set aside until the transaction commits (see commitCluster): if it rolls
+// saveClusterBatch writes a batch and bumps the generation, through q when
+// it is not nil (the writes queued before come first). The clusterer is
+// set aside until the transaction commits (see commitCluster): if it rolls
 // back instead, the next write reloads the state from the database.
-func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch) error {
+func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch, q *txQueue) error {
 	c := d.clusterer
 	d.clusterer = nil
-	if err := upsertTermStats(ctx, tx, b.df); err != nil {
-		return err
-	}
-	for _, n := range b.df {
-		if n < 0 {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
-				return fmt.Errorf("update term statistics: %w", err)
-			}
-			break
+	err := q.do(func() error {
+		if err := upsertTermStats(ctx, tx, b.df); err != nil {
+			return err
 		}
-	}
-	tw, err := newTopicWriter(ctx, tx)
+		for _, n := range b.df {
+			if n < 0 {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
+					return fmt.Errorf("update term statistics: %w", err)
+				}
+				break
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer tw.close()
+	// The writes below use tw from the queue's goroutine, in order; it is
+	// read here only after q.sync.
+	var tw *topicWriter
+	if err := q.do(func() (err error) {
+		tw, err = newTopicWriter(ctx, tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer func() {
+		if q.sync() == nil {
+			tw.close()
+		}
+	}()
 	ids := slices.Sorted(maps.Keys(b.topics))
 	for _, id := range ids {
-		if err := tw.save(b.topics[id]); err != nil {
+		ts := b.topics[id]
+		if err := q.do(func() error { return tw.save(ts) }); err != nil {
 			return err
 		}
 	}
-	// The topics the batch changed, each saved once, its state made and
-	// encoded as it is written (a batch's states at once would be tens of
-	// megabytes). A closed topic that was rebuilt is newer in b.
+	// The topics the batch changed, each saved once, its state made here
+	// and encoded as it is written (a batch's states at once would be tens
+	// of megabytes; the queue holds a few hundred). A closed topic that was
+	// rebuilt is newer in b.
 	err = c.Changed(func(ts cluster.TopicState) error {
 		if _, ok := b.topics[ts.ID]; ok {
 			return nil
 		}
-		return tw.save(ts)
+		return q.do(func() error { return tw.save(ts) })
 	})
+	if err == nil {
+		err = q.sync()
+	}
 	if err != nil {
 		return err
 	}

@@ -382,5 +382,5 @@ func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	}
 	// Written as a batch of polls is, which also sets the clusterer aside
 	// until the commit.
-	return d.saveClusterBatch(ctx, tx, b)
+	return d.saveClusterBatch(ctx, tx, b, nil)
 }

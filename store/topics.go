@@ -305,7 +305,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 			return 0, err
 		}
 		if w.b.docs == batch || i == len(docs)-1 {
-			if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
+			if err := d.saveClusterBatch(ctx, tx, w.b, w.q); err != nil {
 				return 0, err
 			}
 			d.clusterer, d.pending = d.pending, nil

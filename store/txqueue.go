@@ -1,0 +1,94 @@
+package store
+
+import "sync/atomic"
+
+// txQueue runs a transaction's writes on a goroutine of its own, in the
+// order they were queued, so that the clusterer goes on with the next
+// story while SQLite writes what the last one changed: on a cold import
+// those writes (memberships, topic states and their JSON) were a quarter
+// of the clustering goroutine's time, which is the critical path of a
+// poll. The writes keep their order, and a read of the transaction
+// (sync first) sees every write queued before it.
+//
+// After the first failed write the rest are skipped; sync and close
+// report that error, and the caller rolls the transaction back.
+type txQueue struct {
+	ops    chan queuedOp
+	done   chan struct{}
+	err    error // the first error; written by run only, read after sync or close
+	failed atomic.Bool
+	closed bool
+}
+
+// queuedOp is a write, or (mark non-nil) a point that sync waits for.
+type queuedOp struct {
+	write func() error
+	mark  chan struct{}
+}
+
+// queueDepth bounds the writes waiting: enough to smooth out a slow write
+// (a topic state of a large storyline), few enough that what they hold
+// stays small.
+const queueDepth = 256
+
+func newTxQueue() *txQueue {
+	q := &txQueue{ops: make(chan queuedOp, queueDepth), done: make(chan struct{})}
+	go q.run()
+	return q
+}
+
+func (q *txQueue) run() {
+	defer close(q.done)
+	for op := range q.ops {
+		switch {
+		case op.mark != nil:
+			close(op.mark)
+		case q.err == nil:
+			if err := op.write(); err != nil {
+				q.err = err
+				q.failed.Store(true)
+			}
+		}
+	}
+}
+
+// do queues a write. A nil queue writes at once and returns the write's
+// error; a queue returns nil, or once a write has failed, its error, so
+// that the caller stops early.
+func (q *txQueue) do(write func() error) error {
+	if q == nil {
+		return write()
+	}
+	if q.failed.Load() {
+		return q.sync()
+	}
+	q.ops <- queuedOp{write: write}
+	return nil
+}
+
+// sync waits until every write queued so far has run, and returns the
+// first error. The transaction is then idle, for the caller to read or
+// write directly. A nil queue has nothing to wait for.
+func (q *txQueue) sync() error {
+	if q == nil {
+		return nil
+	}
+	mark := make(chan struct{})
+	q.ops <- queuedOp{mark: mark}
+	<-mark
+	return q.err
+}
+
+// close runs what is queued, stops the goroutine and returns the first
+// error. It may be called more than once.
+func (q *txQueue) close() error {
+	if q == nil {
+		return nil
+	}
+	if !q.closed {
+		q.closed = true
+		close(q.ops)
+		<-q.done
+	}
+	return q.err
+}
