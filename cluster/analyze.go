@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -112,6 +113,8 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *ste
 	if len(toks) == 0 {
 		return occ
 	}
+	// An occurrence per token at most, and a few names of two words.
+	occ = slices.Grow(occ, len(toks)+len(toks)/8)
 	stop := make([]bool, len(toks))
 	for i := range toks {
 		stop[i] = isStop(l, &toks[i])

@@ -145,8 +145,11 @@ type Clusterer struct {
 	// scratch, kept to reuse their arrays.
 	touched []int32
 	scores  []float64
-	stems   stemCache
-	members MemberSource
+	// splitIdx and splitW are trySplit's scratch (see weightedVector).
+	splitIdx []int
+	splitW   []float64
+	stems    stemCache
+	members  MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache
 	// dirty are the topics changed since the last Changed call, and

@@ -45,7 +45,10 @@ const maxTokens = 5000
 // site furniture, not story content.
 func tokenize(s string) []token {
 	var (
-		toks      []token
+		// About one token per five bytes of English text: one allocation
+		// instead of a slice grown a token at a time, which was a fifth of
+		// the clustering's garbage.
+		toks      = make([]token, 0, min(len(s)/5+1, maxTokens))
 		sentStart = true
 		joined    = false
 	)

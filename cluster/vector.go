@@ -31,18 +31,23 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		head        bool
 		forms       []surface
 	}
-	m := make(map[string]*acc, len(occ))
+	// The terms' sums in one array (at most one per occurrence, so it is
+	// never reallocated), found by term.
+	m := make(map[string]int, len(occ))
+	accs := make([]acc, 0, len(occ))
 	nameW, bigramW := cfg.NameWeight, cfg.BigramWeight
 	if !hasBody(occ) {
 		nameW = min(cfg.HeadlineNameWeight, cfg.NameWeight)
 		bigramW *= nameW / cfg.NameWeight
 	}
 	for _, o := range occ {
-		a := m[o.term]
-		if a == nil {
-			a = &acc{}
-			m[o.term] = a
+		k, ok := m[o.term]
+		if !ok {
+			k = len(accs)
+			accs = append(accs, acc{})
+			m[o.term] = k
 		}
+		a := &accs[k]
 		// A slug's words say what the story is about, like the headline's.
 		a.head = a.head || o.title || o.slug
 		switch {
@@ -70,7 +75,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 	v.name = make([]bool, len(v.terms))
 	var norm float64
 	for i, t := range v.terms {
-		a := m[t]
+		a := &accs[m[t]]
 		tf := a.raw
 		if tf >= 1 {
 			tf = 1 + math.Log(tf)
