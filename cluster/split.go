@@ -70,7 +70,11 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	// in order of appearance: centroids are then dense arrays, summed and
 	// compared in a fixed order.
 	raw := c.memberVectors(docs, vec)
-	vocab := make(map[string]int)
+	if c.splitVocab == nil {
+		c.splitVocab = make(map[string]int)
+	}
+	vocab := c.splitVocab // reused, like the vectors' arrays
+	clear(vocab)
 	vecs := make([]sparse, n)
 	total := 0
 	for _, r := range raw {
@@ -86,18 +90,21 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	for i := range all {
 		all[i] = i
 	}
-	whole := centroid(vecs, all, dim)
+	// The three centroids are summed again in place as the parts change.
+	c.splitCent = slices.Grow(c.splitCent[:0], 3*dim)[:3*dim]
+	whole, ca, cb := dense{w: c.splitCent[:dim:dim]}, dense{w: c.splitCent[dim : 2*dim : 2*dim]}, dense{w: c.splitCent[2*dim:]}
+	whole.sum(vecs, all)
 	// Two-means from two far-apart seeds: the story least like the whole
 	// topic, and the story least like that one.
 	sa := argmin(n, func(i int) float64 { return vecs[i].cos(whole) })
-	ca := centroid(vecs, []int{sa}, dim)
+	ca.sum(vecs, []int{sa})
 	sb := argmin(n, func(i int) float64 {
 		if i == sa {
 			return math.Inf(1)
 		}
 		return vecs[i].cos(ca)
 	})
-	cb := centroid(vecs, []int{sb}, dim)
+	cb.sum(vecs, []int{sb})
 	var A, B []int
 	for iter := 0; iter < 10; iter++ {
 		var na, nb []int
@@ -113,7 +120,8 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 		}
 		stable := slices.Equal(na, A)
 		A, B = na, nb
-		ca, cb = centroid(vecs, A, dim), centroid(vecs, B, dim)
+		ca.sum(vecs, A)
+		cb.sum(vecs, B)
 		if stable {
 			break
 		}
@@ -310,9 +318,10 @@ func (c *Clusterer) weightedVector(raw *docVector, vocab map[string]int, idx []i
 	return v, idx, w
 }
 
-// centroid sums the vectors vecs[i] for i in members.
-func centroid(vecs []sparse, members []int, dim int) dense {
-	c := dense{w: make([]float64, dim)}
+// sum makes c the sum of the vectors vecs[i] for i in members.
+func (c *dense) sum(vecs []sparse, members []int) {
+	clear(c.w)
+	c.norm = 0
 	for _, i := range members {
 		for k, j := range vecs[i].idx {
 			c.w[j] += vecs[i].w[k]
@@ -322,7 +331,6 @@ func centroid(vecs []sparse, members []int, dim int) dense {
 		c.norm += x * x
 	}
 	c.norm = math.Sqrt(c.norm)
-	return c
 }
 
 // cos is the cosine between a unit story vector and a centroid.
