@@ -144,7 +144,7 @@ func DefaultConfig() Config {
 		HeadlineNameWeight: 1.25,
 		SlugWeight:         2,
 		BigramWeight:       1,
-		MaxTopicTerms:      400,
+		MaxTopicTerms:      200,
 		LabelTerms:         3,
 		HeadlineThreshold:  0.1,
 		HeadlineTerms:      8,
