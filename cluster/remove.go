@@ -109,7 +109,8 @@ func (c *Clusterer) build(id int64, members []Document, live bool) *topic {
 	// applies.
 	c.open(tp)
 	for i, d := range members {
-		vec := c.memberVector(d)
+		v := c.analyzeDoc(d) // with its spellings, which the cache leaves out
+		vec := &v
 		stats := make([]*termStat, len(vec.terms))
 		for k, term := range vec.terms {
 			stats[k] = c.stat(term)

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -199,7 +200,8 @@ func namesClash(raw []*docVector, vocab map[string]int, a, b dense) bool {
 }
 
 // memberVectors returns the IDF-free vectors of a topic's stories, the
-// last one being the story just added (vec).
+// last one being the story just added (vec), for a split check: they hold
+// terms, weights and names, not spellings (see vectorCache).
 func (c *Clusterer) memberVectors(docs []Document, vec *docVector) []*docVector {
 	out := make([]*docVector, len(docs))
 	for i, d := range docs[:len(docs)-1] {
@@ -211,15 +213,14 @@ func (c *Clusterer) memberVectors(docs []Document, vec *docVector) []*docVector 
 	return out
 }
 
-// memberVector is analyzeDoc for a story re-read from a topic (for a split
-// check or a rebuild), through the cache of recently re-read stories.
+// memberVector is analyzeDoc for a story re-read from a topic for a split
+// check, through the cache of recently re-read stories.
 func (c *Clusterer) memberVector(d Document) *docVector {
 	if v := c.memberVecs.lookup(d); v != nil {
 		return v
 	}
 	v := c.analyzeDoc(d)
-	c.memberVecs.remember(d, &v)
-	return &v
+	return c.memberVecs.remember(d, &v)
 }
 
 // vectorCache keeps the vectors of the stories of recently checked topics.
@@ -227,8 +228,13 @@ func (c *Clusterer) memberVector(d Document) *docVector {
 // to 24), and each check re-reads all its stories: without the cache,
 // analyzing them again was about 40% of the time spent on long articles.
 // A vector is a pure function of the story and the configuration, so the
-// cache changes no result; an entry is used only while the story's text is
-// the one it was made from.
+// cache changes no result; an entry is used only while the story is the
+// one it was made from (a hash of its text says so).
+//
+// An entry keeps what a split check reads (terms, weights, names), not the
+// spellings, which are most of a vector's memory; so the cache holds the
+// stories of a hundred busy topics in a few megabytes. Building a topic
+// (after a split, or a rebuild) analyzes its stories afresh.
 //
 // It holds two generations: when the current one is full it becomes the
 // previous one, and a story found only there moves back to the current
@@ -238,16 +244,19 @@ func (c *Clusterer) memberVector(d Document) *docVector {
 // topics after each fill.
 type vectorCache struct {
 	cur, prev map[string]cachedVector
+	seed      maphash.Seed
+	seeded    bool
 }
 
 type cachedVector struct {
-	title, text, link, lang string
-	v                       *docVector
+	sum uint64 // of the story's title, text, link and language
+	v   *docVector
 }
 
-// maxVectorCache bounds a generation of the cache: a few dozen topics'
-// worth of stories, at most some megabytes of long articles.
-const maxVectorCache = 1024
+// maxVectorCache bounds a generation of the cache: on news-like load a
+// thousand feeds keep a few hundred topics of 6 to 24 stories busy at
+// once, and a smaller cache re-analyzed a story at every other check.
+const maxVectorCache = 4096
 
 func (vc *vectorCache) lookup(d Document) *docVector {
 	e, ok := vc.cur[d.ID]
@@ -257,14 +266,17 @@ func (vc *vectorCache) lookup(d Document) *docVector {
 			vc.put(d.ID, e)
 		}
 	}
-	if !ok || e.title != d.Title || e.text != d.Text || e.link != d.Link || e.lang != d.Language {
+	if !ok || e.sum != vc.sum(d) {
 		return nil
 	}
 	return e.v
 }
 
-func (vc *vectorCache) remember(d Document, v *docVector) {
-	vc.put(d.ID, cachedVector{d.Title, d.Text, d.Link, d.Language, v})
+// remember caches what a split check reads of v, and returns it.
+func (vc *vectorCache) remember(d Document, v *docVector) *docVector {
+	e := cachedVector{vc.sum(d), &docVector{terms: v.terms, u: v.u, name: v.name}}
+	vc.put(d.ID, e)
+	return e.v
 }
 
 func (vc *vectorCache) put(id string, e cachedVector) {
@@ -272,6 +284,21 @@ func (vc *vectorCache) put(id string, e cachedVector) {
 		vc.prev, vc.cur = vc.cur, make(map[string]cachedVector)
 	}
 	vc.cur[id] = e
+}
+
+// sum hashes the fields a story's vector depends on; the lengths keep
+// "ab"+"c" apart from "a"+"bc".
+func (vc *vectorCache) sum(d Document) uint64 {
+	if !vc.seeded {
+		vc.seed, vc.seeded = maphash.MakeSeed(), true
+	}
+	var h maphash.Hash
+	h.SetSeed(vc.seed)
+	for _, f := range [...]string{d.Title, d.Text, d.Link, d.Language} {
+		maphash.WriteComparable(&h, len(f))
+		h.WriteString(f)
+	}
+	return h.Sum64()
 }
 
 // sparse is a story's vector over a split check's vocabulary.

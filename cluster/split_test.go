@@ -310,14 +310,19 @@ func proposal(rejection bool, k int) (string, string) {
 }
 
 // TestVectorCache: a cached vector serves only the story text it was made
-// from, a story looked up again and again survives the cache filling up,
-// and the cache stays bounded.
+// from, holds what a split check reads and not the spellings, a story
+// looked up again and again survives the cache filling up, and the cache
+// stays bounded.
 func TestVectorCache(t *testing.T) {
 	c := New(DefaultConfig(), nil)
 	d := Document{ID: "1", Title: "Geneva talks resume", Text: "Delegates met.", Link: "https://a.example/geneva-talks"}
 	v := c.memberVector(d)
 	if again := c.memberVector(d); again != v {
 		t.Error("the same story was analyzed twice")
+	}
+	if v.forms != nil || len(v.terms) == 0 || len(v.u) != len(v.terms) || len(v.name) != len(v.terms) {
+		t.Errorf("cached vector: %d terms, %d weights, %d name flags, spellings %v; want what a split check reads and no spellings",
+			len(v.terms), len(v.u), len(v.name), v.forms != nil)
 	}
 	edited := d
 	edited.Title = "Geneva talks collapse"
