@@ -26,13 +26,22 @@ type occurrence struct {
 	slug    bool // found in the link's slug
 }
 
-// stemCache remembers stems: Snowball is the costliest step of analysis,
-// and news reuses a small vocabulary. It is bounded by emptying it when
-// full; stems are a pure function of the word and its language, so results
-// do not depend on it. Keying by language too keeps it useful on a stream
-// that mixes languages.
-type stemCache struct {
+// analysisCache remembers stems: Snowball is the costliest step of
+// analysis, and news reuses a small vocabulary. It is bounded by emptying
+// it when full; stems are a pure function of the word and its language, so
+// results do not depend on it. Keying by language too keeps it useful on a
+// stream that mixes languages.
+//
+// It also keeps the analysis's scratch arrays (tokens, occurrences, flags,
+// the per-term sums), which live only while one story is analyzed: made
+// anew for every story, they were a quarter of the clustering's garbage.
+type analysisCache struct {
 	stems map[stemKey]string
+	toks  []token
+	occ   []occurrence
+	flags []bool
+	terms map[string]int
+	accs  []termAcc
 }
 
 type stemKey struct {
@@ -42,7 +51,7 @@ type stemKey struct {
 
 const maxStemCache = 1 << 16
 
-func (sc *stemCache) stem(l *language, t *token) string {
+func (sc *analysisCache) stem(l *language, t *token) string {
 	if sc == nil || t.number {
 		return stemToken(l, t) // a number is its own term: nothing to save
 	}
@@ -61,7 +70,7 @@ func (sc *stemCache) stem(l *language, t *token) string {
 // analyzeDoc is a story's IDF-free vector, analyzed with the clusterer's
 // stem cache and weights.
 func (c *Clusterer) analyzeDoc(d Document) docVector {
-	return vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg)
+	return vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &c.stems), &c.cfg, &c.stems)
 }
 
 // Analyzer analyzes stories for a Clusterer of the same Config, apart from
@@ -71,7 +80,7 @@ func (c *Clusterer) analyzeDoc(d Document) docVector {
 // own and is not safe for concurrent use: use one per goroutine.
 type Analyzer struct {
 	cfg   Config
-	stems stemCache
+	stems analysisCache
 }
 
 // NewAnalyzer returns an Analyzer for clusterers with configuration cfg.
@@ -86,14 +95,19 @@ type Analyzed struct {
 
 // Analyze analyzes a story.
 func (a *Analyzer) Analyze(d Document) Analyzed {
-	return Analyzed{doc: d, vec: vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &a.stems), &a.cfg), cfg: &a.cfg}
+	return Analyzed{doc: d, vec: vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &a.stems), &a.cfg, &a.stems), cfg: &a.cfg}
 }
 
 // analyzeCached is analyze with a stem cache (nil for none), reading the
 // words of the link's slug (see linkSlug) too, marked as slug words.
-func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {
+func analyzeCached(title, text, link, lang string, sc *analysisCache) []occurrence {
 	l := lookupLanguage(lang)
-	occ := analyzeField(nil, l, title, true, sc)
+	var occ []occurrence
+	if sc != nil {
+		occ = sc.occ[:0]
+		defer func() { sc.occ = occ[:0] }()
+	}
+	occ = analyzeField(occ, l, title, true, sc)
 	occ = analyzeField(occ, l, text, false, sc)
 	if slug := linkSlug(link); slug != "" {
 		n := len(occ)
@@ -108,14 +122,24 @@ func analyzeCached(title, text, link, lang string, sc *stemCache) []occurrence {
 	return occ
 }
 
-func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *stemCache) []occurrence {
-	toks := tokenize(s)
+func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *analysisCache) []occurrence {
+	var toks []token
+	var flags []bool
+	if sc != nil {
+		toks, flags = sc.toks[:0], sc.flags[:0]
+	}
+	toks = tokenizeInto(toks, s)
 	if len(toks) == 0 {
 		return occ
 	}
+	flags = slices.Grow(flags, 2*len(toks))[:2*len(toks)]
+	clear(flags)
+	if sc != nil {
+		sc.toks, sc.flags = toks, flags
+	}
 	// An occurrence per token at most, and a few names of two words.
 	occ = slices.Grow(occ, len(toks)+len(toks)/8)
-	stop := make([]bool, len(toks))
+	stop, names := flags[:len(toks)], flags[len(toks):]
 	for i := range toks {
 		stop[i] = isStop(l, &toks[i])
 	}
@@ -129,7 +153,6 @@ func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *ste
 	if !isTitle && isShouting(toks) {
 		shouting = true
 	}
-	names := make([]bool, len(toks))
 	for i := range toks {
 		t := &toks[i]
 		if stop[i] || t.number || !t.cap || shouting {

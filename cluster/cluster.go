@@ -151,7 +151,7 @@ type Clusterer struct {
 	splitW     []float64
 	splitVocab map[string]int
 	splitCent  []float64
-	stems      stemCache
+	stems      analysisCache
 	members    MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache

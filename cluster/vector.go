@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -24,17 +25,31 @@ type surface struct {
 	cased bool
 }
 
-func vectorize(occ []occurrence, cfg *Config) docVector {
-	type acc struct {
-		raw         float64
-		name, bigra bool
-		head        bool
-		forms       []surface
-	}
+// termAcc is what vectorize sums up for one term of a story.
+type termAcc struct {
+	raw         float64
+	name, bigra bool
+	head        bool
+	forms       []surface
+}
+
+// vectorize makes a story's vector of its occurrences, with the scratch
+// of sc (nil for none).
+func vectorize(occ []occurrence, cfg *Config, sc *analysisCache) docVector {
 	// The terms' sums in one array (at most one per occurrence, so it is
 	// never reallocated), found by term.
-	m := make(map[string]int, len(occ))
-	accs := make([]acc, 0, len(occ))
+	var m map[string]int
+	var accs []termAcc
+	if sc != nil {
+		if sc.terms == nil {
+			sc.terms = make(map[string]int)
+		}
+		m, accs = sc.terms, slices.Grow(sc.accs[:0], len(occ))
+		clear(m)
+		defer func() { sc.accs = accs[:0] }()
+	} else {
+		m, accs = make(map[string]int, len(occ)), make([]termAcc, 0, len(occ))
+	}
 	nameW, bigramW := cfg.NameWeight, cfg.BigramWeight
 	if !hasBody(occ) {
 		nameW = min(cfg.HeadlineNameWeight, cfg.NameWeight)
@@ -44,7 +59,7 @@ func vectorize(occ []occurrence, cfg *Config) docVector {
 		k, ok := m[o.term]
 		if !ok {
 			k = len(accs)
-			accs = append(accs, acc{})
+			accs = append(accs, termAcc{})
 			m[o.term] = k
 		}
 		a := &accs[k]

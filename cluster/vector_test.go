@@ -15,7 +15,7 @@ func TestStoryWeights(t *testing.T) {
 	cfg := DefaultConfig()
 	weight := func(title, text, link, term string) float64 {
 		t.Helper()
-		v := vectorize(analyzeCached(title, text, link, "en", nil), &cfg)
+		v := vectorize(analyzeCached(title, text, link, "en", nil), &cfg, nil)
 		i, ok := slices.BinarySearch(v.terms, term)
 		if !ok {
 			t.Fatalf("%q: no term %q in %v", title, term, v.terms)
