@@ -202,11 +202,14 @@ func (w *clusterWriter) close() {
 
 // members is the clusterer's MemberSource: a topic's stored stories.
 func (w *clusterWriter) members(topicID int64) []cluster.Document {
-	err := w.q.sync()
-	var docs []storedDoc
-	if err == nil {
-		docs, err = scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
+	if err := w.q.sync(); err != nil {
+		// A queued write failed: that is the error, not this read.
+		if w.sourceErr == nil {
+			w.sourceErr = err
+		}
+		return nil
 	}
+	docs, err := scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
 	if err != nil {
 		if w.sourceErr == nil {
 			w.sourceErr = fmt.Errorf("read the stories of topic %d: %w", topicID, err)

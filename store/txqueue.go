@@ -1,6 +1,9 @@
 package store
 
-import "sync/atomic"
+import (
+	"errors"
+	"sync/atomic"
+)
 
 // txQueue runs a transaction's writes on a goroutine of its own, in the
 // order they were queued, so that the clusterer goes on with the next
@@ -11,7 +14,9 @@ import "sync/atomic"
 // (sync first) sees every write queued before it.
 //
 // After the first failed write the rest are skipped; sync and close
-// report that error, and the caller rolls the transaction back.
+// report that error, and the caller rolls the transaction back. A queue
+// belongs to one goroutine, the one that queues; after close, do and sync
+// write nothing and report errQueueClosed (or the first error).
 type txQueue struct {
 	ops    chan queuedOp
 	done   chan struct{}
@@ -59,6 +64,9 @@ func (q *txQueue) do(write func() error) error {
 	if q == nil {
 		return write()
 	}
+	if q.closed {
+		return q.closedErr()
+	}
 	if q.failed.Load() {
 		return q.sync()
 	}
@@ -73,10 +81,22 @@ func (q *txQueue) sync() error {
 	if q == nil {
 		return nil
 	}
+	if q.closed {
+		return q.closedErr()
+	}
 	mark := make(chan struct{})
 	q.ops <- queuedOp{mark: mark}
 	<-mark
 	return q.err
+}
+
+var errQueueClosed = errors.New("store: write queued after the transaction's writer closed")
+
+func (q *txQueue) closedErr() error {
+	if q.err != nil {
+		return q.err
+	}
+	return errQueueClosed
 }
 
 // close runs what is queued, stops the goroutine and returns the first
