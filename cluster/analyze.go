@@ -52,7 +52,7 @@ type stemKey struct {
 const maxStemCache = 1 << 16
 
 func (sc *analysisCache) stem(l *language, t *token) string {
-	if sc == nil || t.number {
+	if t.number {
 		return stemToken(l, t) // a number is its own term: nothing to save
 	}
 	if sc.stems == nil || len(sc.stems) >= maxStemCache {
@@ -98,16 +98,12 @@ func (a *Analyzer) Analyze(d Document) Analyzed {
 	return Analyzed{doc: d, vec: vectorize(analyzeCached(d.Title, d.Text, d.Link, d.Language, &a.stems), &a.cfg, &a.stems), cfg: &a.cfg}
 }
 
-// analyzeCached is analyze with a stem cache (nil for none), reading the
-// words of the link's slug (see linkSlug) too, marked as slug words.
+// analyzeCached is analyze with the stems and scratch arrays of sc,
+// reading the words of the link's slug (see linkSlug) too, marked as slug
+// words. The occurrences it returns are sc's, valid until its next use.
 func analyzeCached(title, text, link, lang string, sc *analysisCache) []occurrence {
 	l := lookupLanguage(lang)
-	var occ []occurrence
-	if sc != nil {
-		occ = sc.occ[:0]
-		defer func() { sc.occ = occ[:0] }()
-	}
-	occ = analyzeField(occ, l, title, true, sc)
+	occ := analyzeField(sc.occ[:0], l, title, true, sc)
 	occ = analyzeField(occ, l, text, false, sc)
 	if slug := linkSlug(link); slug != "" {
 		n := len(occ)
@@ -119,24 +115,19 @@ func analyzeCached(title, text, link, lang string, sc *analysisCache) []occurren
 			occ[i].slug = true
 		}
 	}
+	sc.occ = occ
 	return occ
 }
 
 func analyzeField(occ []occurrence, l *language, s string, isTitle bool, sc *analysisCache) []occurrence {
-	var toks []token
-	var flags []bool
-	if sc != nil {
-		toks, flags = sc.toks[:0], sc.flags[:0]
-	}
-	toks = tokenizeInto(toks, s)
+	toks := tokenizeInto(sc.toks[:0], s)
+	sc.toks = toks
 	if len(toks) == 0 {
 		return occ
 	}
-	flags = slices.Grow(flags, 2*len(toks))[:2*len(toks)]
+	flags := slices.Grow(sc.flags[:0], 2*len(toks))[:2*len(toks)]
 	clear(flags)
-	if sc != nil {
-		sc.toks, sc.flags = toks, flags
-	}
+	sc.flags = flags
 	// An occurrence per token at most, and a few names of two words.
 	occ = slices.Grow(occ, len(toks)+len(toks)/8)
 	stop, names := flags[:len(toks)], flags[len(toks):]

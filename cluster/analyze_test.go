@@ -7,10 +7,10 @@ import (
 	"unicode/utf8"
 )
 
-// analyze turns a document's title and text into term occurrences, without
-// a stem cache.
+// analyze turns a document's title and text into term occurrences, with a
+// cache of its own.
 func analyze(title, text, lang string) []occurrence {
-	return analyzeCached(title, text, "", lang, nil)
+	return analyzeCached(title, text, "", lang, &analysisCache{})
 }
 
 func terms(occ []occurrence) []string {

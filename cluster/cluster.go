@@ -145,14 +145,9 @@ type Clusterer struct {
 	// scratch, kept to reuse their arrays.
 	touched []int32
 	scores  []float64
-	// splitIdx, splitW, splitVocab and splitCent are trySplit's scratch
-	// (see weightedVector).
-	splitIdx   []int
-	splitW     []float64
-	splitVocab map[string]int
-	splitCent  []float64
-	stems      analysisCache
-	members    MemberSource
+	split   splitScratch
+	stems   analysisCache
+	members MemberSource
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache
 	// dirty are the topics changed since the last Changed call, and

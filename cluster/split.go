@@ -71,29 +71,30 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 	// in order of appearance: centroids are then dense arrays, summed and
 	// compared in a fixed order.
 	raw := c.memberVectors(docs, vec)
-	if c.splitVocab == nil {
-		c.splitVocab = make(map[string]int)
+	sc := &c.split
+	if sc.vocab == nil {
+		sc.vocab = make(map[string]int)
 	}
-	vocab := c.splitVocab // reused, like the vectors' arrays
+	vocab := sc.vocab
 	clear(vocab)
 	vecs := make([]sparse, n)
 	total := 0
 	for _, r := range raw {
 		total += len(r.terms)
 	}
-	idx, w := slices.Grow(c.splitIdx[:0], total), slices.Grow(c.splitW[:0], total)
+	idx, w := slices.Grow(sc.idx[:0], total), slices.Grow(sc.w[:0], total)
 	for i := range raw {
 		vecs[i], idx, w = c.weightedVector(raw[i], vocab, idx, w)
 	}
-	c.splitIdx, c.splitW = idx, w
+	sc.idx, sc.w = idx, w
 	dim := len(vocab)
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
 	}
 	// The three centroids are summed again in place as the parts change.
-	c.splitCent = slices.Grow(c.splitCent[:0], 3*dim)[:3*dim]
-	whole, ca, cb := dense{w: c.splitCent[:dim:dim]}, dense{w: c.splitCent[dim : 2*dim : 2*dim]}, dense{w: c.splitCent[2*dim:]}
+	sc.cent = slices.Grow(sc.cent[:0], 3*dim)[:3*dim]
+	whole, ca, cb := dense{w: sc.cent[:dim:dim]}, dense{w: sc.cent[dim : 2*dim : 2*dim]}, dense{w: sc.cent[2*dim:]}
 	whole.sum(vecs, all)
 	// Two-means from two far-apart seeds: the story least like the whole
 	// topic, and the story least like that one.
@@ -161,6 +162,17 @@ func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignmen
 		}
 	}
 	a.Split = sp
+}
+
+// splitScratch is what trySplit reuses from one check to the next (made
+// anew each time, it was a fifth of the clustering's garbage): the
+// stories' vectors share idx and w (see weightedVector), vocab numbers the
+// topic's terms, and cent holds the three centroids.
+type splitScratch struct {
+	idx   []int
+	w     []float64
+	vocab map[string]int
+	cent  []float64
 }
 
 // clashShare: two parts of a topic are about different actors when the
@@ -244,9 +256,10 @@ func (c *Clusterer) memberVector(d Document) *docVector {
 // topics after each fill.
 type vectorCache struct {
 	cur, prev map[string]cachedVector
-	seed      maphash.Seed
-	seeded    bool
 }
+
+// vectorSeed seeds the hash of the stories a vectorCache holds.
+var vectorSeed = maphash.MakeSeed()
 
 type cachedVector struct {
 	sum uint64 // of the story's title, text, link and language
@@ -266,7 +279,7 @@ func (vc *vectorCache) lookup(d Document) *docVector {
 			vc.put(d.ID, e)
 		}
 	}
-	if !ok || e.sum != vc.sum(d) {
+	if !ok || e.sum != storySum(d) {
 		return nil
 	}
 	return e.v
@@ -274,7 +287,7 @@ func (vc *vectorCache) lookup(d Document) *docVector {
 
 // remember caches what a split check reads of v, and returns it.
 func (vc *vectorCache) remember(d Document, v *docVector) *docVector {
-	e := cachedVector{vc.sum(d), &docVector{terms: v.terms, u: v.u, name: v.name}}
+	e := cachedVector{storySum(d), &docVector{terms: v.terms, u: v.u, name: v.name}}
 	vc.put(d.ID, e)
 	return e.v
 }
@@ -286,14 +299,11 @@ func (vc *vectorCache) put(id string, e cachedVector) {
 	vc.cur[id] = e
 }
 
-// sum hashes the fields a story's vector depends on; the lengths keep
-// "ab"+"c" apart from "a"+"bc".
-func (vc *vectorCache) sum(d Document) uint64 {
-	if !vc.seeded {
-		vc.seed, vc.seeded = maphash.MakeSeed(), true
-	}
+// storySum hashes the fields a story's vector depends on; the lengths
+// keep "ab"+"c" apart from "a"+"bc".
+func storySum(d Document) uint64 {
 	var h maphash.Hash
-	h.SetSeed(vc.seed)
+	h.SetSeed(vectorSeed)
 	for _, f := range [...]string{d.Title, d.Text, d.Link, d.Language} {
 		maphash.WriteComparable(&h, len(f))
 		h.WriteString(f)
@@ -317,7 +327,7 @@ type dense struct {
 // (the story is already counted in the statistics), over the vocabulary
 // vocab, which it extends. Its arrays are appended to idx and w, which it
 // returns: a split check's vectors share two arrays, reused from one check
-// to the next (they were a fifth of the clustering's garbage).
+// to the next (see splitScratch).
 func (c *Clusterer) weightedVector(raw *docVector, vocab map[string]int, idx []int, w []float64) (sparse, []int, []float64) {
 	start := len(idx)
 	var norm float64

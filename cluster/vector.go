@@ -34,22 +34,16 @@ type termAcc struct {
 }
 
 // vectorize makes a story's vector of its occurrences, with the scratch
-// of sc (nil for none).
+// arrays of sc.
 func vectorize(occ []occurrence, cfg *Config, sc *analysisCache) docVector {
 	// The terms' sums in one array (at most one per occurrence, so it is
 	// never reallocated), found by term.
-	var m map[string]int
-	var accs []termAcc
-	if sc != nil {
-		if sc.terms == nil {
-			sc.terms = make(map[string]int)
-		}
-		m, accs = sc.terms, slices.Grow(sc.accs[:0], len(occ))
-		clear(m)
-		defer func() { sc.accs = accs[:0] }()
-	} else {
-		m, accs = make(map[string]int, len(occ)), make([]termAcc, 0, len(occ))
+	if sc.terms == nil {
+		sc.terms = make(map[string]int)
 	}
+	m, accs := sc.terms, slices.Grow(sc.accs[:0], len(occ))
+	clear(m)
+	defer func() { sc.accs = accs[:0] }()
 	nameW, bigramW := cfg.NameWeight, cfg.BigramWeight
 	if !hasBody(occ) {
 		nameW = min(cfg.HeadlineNameWeight, cfg.NameWeight)

@@ -15,7 +15,8 @@ func TestStoryWeights(t *testing.T) {
 	cfg := DefaultConfig()
 	weight := func(title, text, link, term string) float64 {
 		t.Helper()
-		v := vectorize(analyzeCached(title, text, link, "en", nil), &cfg, nil)
+		sc := &analysisCache{}
+		v := vectorize(analyzeCached(title, text, link, "en", sc), &cfg, sc)
 		i, ok := slices.BinarySearch(v.terms, term)
 		if !ok {
 			t.Fatalf("%q: no term %q in %v", title, term, v.terms)

@@ -20,8 +20,7 @@ import (
 type txQueue struct {
 	ops    chan queuedOp
 	done   chan struct{}
-	err    error // the first error; written by run only, read after sync or close
-	failed atomic.Bool
+	err    atomic.Pointer[error] // the first error, set by run
 	closed bool
 }
 
@@ -48,10 +47,9 @@ func (q *txQueue) run() {
 		switch {
 		case op.mark != nil:
 			close(op.mark)
-		case q.err == nil:
+		case q.err.Load() == nil:
 			if err := op.write(); err != nil {
-				q.err = err
-				q.failed.Store(true)
+				q.err.Store(&err)
 			}
 		}
 	}
@@ -67,8 +65,8 @@ func (q *txQueue) do(write func() error) error {
 	if q.closed {
 		return q.closedErr()
 	}
-	if q.failed.Load() {
-		return q.sync()
+	if err := q.failure(); err != nil {
+		return err
 	}
 	q.ops <- queuedOp{write: write}
 	return nil
@@ -87,14 +85,22 @@ func (q *txQueue) sync() error {
 	mark := make(chan struct{})
 	q.ops <- queuedOp{mark: mark}
 	<-mark
-	return q.err
+	return q.failure()
+}
+
+// failure is the first error of the writes run so far, or nil.
+func (q *txQueue) failure() error {
+	if p := q.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 var errQueueClosed = errors.New("store: write queued after the transaction's writer closed")
 
 func (q *txQueue) closedErr() error {
-	if q.err != nil {
-		return q.err
+	if err := q.failure(); err != nil {
+		return err
 	}
 	return errQueueClosed
 }
@@ -110,5 +116,5 @@ func (q *txQueue) close() error {
 		close(q.ops)
 		<-q.done
 	}
-	return q.err
+	return q.failure()
 }
