@@ -8,13 +8,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/storyline/storyline/feeds"
 )
 
 // Feed is a subscription and what the poller knows about it.
 type Feed struct {
-	ID    int64
-	URL   string
-	Title string // the user's title when set, else the feed's own
+	ID int64
+	// URL is the feed's public URL: without the credentials it was given
+	// with (see feeds.SplitSecrets), so that it can be shown and served.
+	URL string
+	// Secret holds those credentials, opaque, for FetchURL only; it is
+	// never shown.
+	Secret string
+	Title  string // the user's title when set, else the feed's own
 	// UserTitle is the title chosen by the user, which survives re-polls.
 	UserTitle    string
 	SiteLink     string
@@ -35,8 +42,14 @@ type Feed struct {
 	EntryCount     int
 }
 
+// FetchURL is the URL to request: the public URL with its credentials.
+// It must not be shown, logged or served.
+func (f Feed) FetchURL() string { return feeds.JoinSecrets(f.URL, f.Secret) }
+
 // NewFeed is what AddFeed needs to subscribe to a feed.
 type NewFeed struct {
+	// URL may carry credentials (userinfo, a token parameter): the store
+	// keeps them apart from the public URL.
 	URL      string
 	Title    string        // optional user title
 	Interval time.Duration // optional per-feed poll interval
@@ -47,14 +60,14 @@ var ErrExists = errors.New("store: feed already exists")
 
 const feedColumns = `f.id, f.url, f.title, f.user_title, f.site_link, f.language, f.interval_ms, f.ttl_ms,
 	f.etag, f.last_modified, f.last_polled_at, f.last_status, f.consecutive_errors, f.last_error,
-	f.next_poll_at, f.disabled, f.disabled_reason, f.created_at`
+	f.next_poll_at, f.disabled, f.disabled_reason, f.created_at, f.secret`
 
 func scanFeed(sc interface{ Scan(...any) error }, extra ...any) (Feed, error) {
 	var f Feed
 	var interval, ttl, polled, next, created int64
 	dest := []any{&f.ID, &f.URL, &f.Title, &f.UserTitle, &f.SiteLink, &f.Language, &interval, &ttl,
 		&f.ETag, &f.LastModified, &polled, &f.LastStatus, &f.Errors, &f.LastError,
-		&next, &f.Disabled, &f.DisabledReason, &created}
+		&next, &f.Disabled, &f.DisabledReason, &created, &f.Secret}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Feed{}, err
 	}
@@ -68,11 +81,14 @@ func scanFeed(sc interface{ Scan(...any) error }, extra ...any) (Feed, error) {
 }
 
 // AddFeed subscribes to a feed, due for polling at once. It returns
-// ErrExists (with the existing feed) when the URL is already subscribed.
+// ErrExists (with the existing feed) when the URL is already subscribed;
+// credentials given with it replace the stored ones (a rotated token).
 func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 	if nf.URL == "" {
 		return Feed{}, errors.New("store: add feed: empty URL")
 	}
+	var secret string
+	nf.URL, secret = feeds.SplitSecrets(nf.URL)
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	tx, err := d.db.BeginTx(ctx, nil)
@@ -83,13 +99,22 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 	// A feed that moved (permanent redirect) is still the one subscribed
 	// with this URL.
 	if f, err := findFeed(ctx, tx, "f.url = ? OR f.added_url = ? ORDER BY f.url = ? DESC LIMIT 1", nf.URL, nf.URL, nf.URL); err == nil {
+		if secret != "" && secret != f.Secret {
+			if _, err := tx.ExecContext(ctx, "UPDATE feeds SET secret = ? WHERE id = ?", secret, f.ID); err != nil {
+				return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+			}
+			if err := tx.Commit(); err != nil {
+				return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
+			}
+			f.Secret = secret
+		}
 		return f, fmt.Errorf("%w: %s (id %d)", ErrExists, nf.URL, f.ID)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
 	now := ms(d.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now, secret)
 	if err != nil {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
@@ -115,16 +140,17 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 		id       int64
 		title    string
 		interval int64
+		secret   string
 	}
 	have := make(map[string]known)
-	rows, err := d.db.QueryContext(ctx, "SELECT id, url, added_url, user_title, interval_ms FROM feeds")
+	rows, err := d.db.QueryContext(ctx, "SELECT id, url, added_url, user_title, interval_ms, secret FROM feeds")
 	if err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
 	for rows.Next() {
 		var k known
 		var u, added string
-		if err := rows.Scan(&k.id, &u, &added, &k.title, &k.interval); err != nil {
+		if err := rows.Scan(&k.id, &u, &added, &k.title, &k.interval, &k.secret); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("store: sync feeds: %w", err)
 		}
@@ -136,13 +162,17 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 	}
 	var add []NewFeed
 	var update []known
+	var secrets []string // of add, by index
 	for _, nf := range nfs {
+		var secret string
+		nf.URL, secret = feeds.SplitSecrets(nf.URL)
 		k, ok := have[nf.URL]
 		switch {
 		case !ok:
 			add = append(add, nf)
-		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds():
-			update = append(update, known{id: k.id, title: nf.Title, interval: nf.Interval.Milliseconds()})
+			secrets = append(secrets, secret)
+		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds() || secret != k.secret:
+			update = append(update, known{id: k.id, title: nf.Title, interval: nf.Interval.Milliseconds(), secret: secret})
 		}
 	}
 	if len(add) == 0 && len(update) == 0 {
@@ -156,16 +186,16 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 	}
 	defer tx.Rollback()
 	now := ms(d.Now())
-	for _, nf := range add {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`,
-			nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now); err != nil {
+	for i, nf := range add {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`,
+			nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now, secrets[i]); err != nil {
 			return 0, fmt.Errorf("store: sync feeds: add %s: %w", nf.URL, err)
 		}
 	}
 	for _, k := range update {
-		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ? WHERE id = ?",
-			k.title, k.interval, k.id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ?, secret = ? WHERE id = ?",
+			k.title, k.interval, k.secret, k.id); err != nil {
 			return 0, fmt.Errorf("store: sync feeds: update feed %d: %w", k.id, err)
 		}
 	}
@@ -184,8 +214,10 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 
 // MoveFeed changes a feed's URL, keeping its entries and history (the demo
 // server, say, came back on another port). It fails with ErrExists when
-// another feed has that URL.
+// another feed has that URL. Credentials in newURL replace the stored
+// ones; without any, the stored ones are kept.
 func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
+	newURL, secret := feeds.SplitSecrets(newURL)
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	tx, err := d.db.BeginTx(ctx, nil)
@@ -196,7 +228,8 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 	if other, err := findFeed(ctx, tx, "f.url = ?", newURL); err == nil && other.ID != id {
 		return fmt.Errorf("store: move feed %d: %w: %s (id %d)", id, ErrExists, newURL, other.ID)
 	}
-	res, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, next_poll_at = ? WHERE id = ?", newURL, ms(d.Now()), id)
+	res, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, next_poll_at = ?, secret = CASE WHEN ? = '' THEN secret ELSE ? END WHERE id = ?",
+		newURL, ms(d.Now()), secret, secret, id)
 	if err != nil {
 		return fmt.Errorf("store: move feed %d: %w", id, err)
 	}
@@ -331,7 +364,9 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 	if id, err := strconv.ParseInt(idOrURL, 10, 64); err == nil && !strings.Contains(idOrURL, ":") {
 		return findFeed(ctx, q, "f.id = ?", id)
 	}
-	return findFeed(ctx, q, "f.url = ?", idOrURL)
+	// A URL typed with its credentials names the feed it subscribed.
+	public, _ := feeds.SplitSecrets(idOrURL)
+	return findFeed(ctx, q, "f.url = ?", public)
 }
 
 // removeFeedTx deletes a feed with its entries, and brings the clustering

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"sort"
 	"strings"
 	"time"
@@ -129,6 +130,22 @@ func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error
 	return out, nil
 }
 
+// movedSecret is what credentials a feed keeps when a permanent redirect
+// moves it: those of the new URL when it has some (a redirect that keeps
+// the query keeps the token), else the old ones if the host stayed the
+// same, else none: credentials are not handed to another host.
+func movedSecret(oldURL, newURL, oldSecret, newSecret string) string {
+	if newSecret != "" || oldSecret == "" {
+		return newSecret
+	}
+	o, err1 := neturl.Parse(oldURL)
+	n, err2 := neturl.Parse(newURL)
+	if err1 != nil || err2 != nil || !strings.EqualFold(o.Host, n.Host) {
+		return ""
+	}
+	return oldSecret
+}
+
 // savePoll saves one poll's feed state and entries and returns the entries
 // that are new, for the clustering.
 func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) ([]addedEntry, error) {
@@ -142,19 +159,20 @@ func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveSta
 	if err != nil {
 		return nil, err
 	}
-	url := f.URL
-	if r.NewURL != "" && r.NewURL != f.URL {
-		if _, err := findFeed(ctx, tx, "f.url = ?", r.NewURL); err == nil {
+	url, secret := f.URL, f.Secret
+	if newURL, newSecret := feeds.SplitSecrets(r.NewURL); newURL != "" && newURL != f.URL {
+		if _, err := findFeed(ctx, tx, "f.url = ?", newURL); err == nil {
 			st.URLConflict = true
 		} else if errors.Is(err, ErrNotFound) {
-			url = r.NewURL
+			url, secret = newURL, movedSecret(f.URL, newURL, f.Secret, newSecret)
 		} else {
 			return nil, err
 		}
 	}
-	set := []string{"url = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
+	set := []string{"url = ?", "secret = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
 		"last_error = ?", "next_poll_at = ?"}
-	args := []any{url, ms(r.PolledAt), r.Status, r.Errors, r.Err, ms(r.NextPollAt)}
+	// The poller redacts its errors; this is the guard for any other caller.
+	args := []any{url, secret, ms(r.PolledAt), r.Status, r.Errors, feeds.Redact(r.Err, f.URL, f.Secret), ms(r.NextPollAt)}
 	if r.Err == "" && !r.NotModified {
 		// A validator the server stops sending must be forgotten too.
 		set = append(set, "etag = ?", "last_modified = ?", "ttl_ms = ?")

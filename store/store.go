@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/storyline/storyline/feeds"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -242,7 +243,57 @@ func (d *DB) Ping(ctx context.Context) error {
 // migrationCode holds the migrations, by version, that SQL cannot express;
 // each runs after its file's SQL, in the same transaction.
 var migrationCode = map[int]func(context.Context, *sql.Tx) error{
-	6: reconcileTopicsSchema,
+	6:  reconcileTopicsSchema,
+	10: splitFeedSecrets,
+}
+
+// splitFeedSecrets takes the credentials out of the URLs of feeds
+// subscribed before storyline kept them apart. A public URL that another
+// feed already has gets the feed's ID as a fragment, which keeps it unique
+// and is never sent to the server.
+func splitFeedSecrets(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id, url, added_url FROM feeds ORDER BY id")
+	if err != nil {
+		return err
+	}
+	type change struct {
+		id                 int64
+		url, added, secret string
+	}
+	var changes []change
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.id, &c.url, &c.added); err != nil {
+			rows.Close()
+			return err
+		}
+		var addedSecret string
+		c.url, c.secret = feeds.SplitSecrets(c.url)
+		c.added, addedSecret = feeds.SplitSecrets(c.added)
+		if c.secret == "" {
+			c.secret = addedSecret
+		}
+		if c.secret != "" || addedSecret != "" {
+			changes = append(changes, c)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		var taken int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM feeds WHERE url = ? AND id <> ?", c.url, c.id).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			c.url += "#" + strconv.FormatInt(c.id, 10)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, added_url = ?, secret = ? WHERE id = ?",
+			c.url, c.added, c.secret, c.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reconcileTopicsSchema gives databases made by the first skeleton and

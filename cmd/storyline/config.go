@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storyline/storyline/feeds"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/storyline/storyline/cluster"
@@ -283,13 +284,16 @@ func (c *Config) validate(doc *yaml.Node) error {
 	seen := map[string]bool{}
 	for i, f := range c.Feeds {
 		path := fmt.Sprintf("feeds[%d]", i)
+		// Errors name the URL without its credentials (a terminal or a
+		// log may be shared); one subscription per public URL.
+		public, _ := feeds.SplitSecrets(f.URL)
 		if !isHTTPURL(f.URL) {
-			return bad(path+".url", fmt.Sprintf("must be an http or https URL, not %q", f.URL))
+			return bad(path+".url", fmt.Sprintf("must be an http or https URL, not %q", public))
 		}
-		if seen[f.URL] {
-			return bad(path+".url", fmt.Sprintf("%s is listed twice", f.URL))
+		if seen[public] {
+			return bad(path+".url", fmt.Sprintf("%s is listed twice", public))
 		}
-		seen[f.URL] = true
+		seen[public] = true
 		if f.Interval < 0 || f.Interval > 0 && f.Interval < c.Poll.MinInterval {
 			return bad(path+".interval", fmt.Sprintf("%v is shorter than poll.min_interval (%v)", f.Interval, c.Poll.MinInterval))
 		}

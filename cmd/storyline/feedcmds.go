@@ -83,14 +83,17 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Credentials in the URL are used to fetch, never printed.
+	public, secret := feeds.SplitSecrets(raw)
 	// Look before subscribing: a typo or an HTML page should not end up in
 	// the database as a feed that fails forever.
 	feedURL, err := resolveFeed(ctx, newFetcher(e.cfg), raw)
+	err = feeds.RedactError(err, public, secret)
 	var he *feeds.HTTPError
 	if errors.As(err, &he) && he.Temporary() {
 		// The server is busy or down for now: that says nothing about the
 		// URL. Subscribe; the poller retries politely (Retry-After, backoff).
-		fmt.Fprintf(e.stderr, "warning: could not check %s now (%v); subscribing anyway\n", raw, err)
+		fmt.Fprintf(e.stderr, "warning: could not check %s now (%v); subscribing anyway\n", public, err)
 		feedURL, err = raw, nil
 	}
 	if err != nil {
@@ -110,7 +113,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if feedURL != raw {
-		fmt.Fprintf(e.stdout, "found feed %s on %s\n", feedURL, raw)
+		fmt.Fprintf(e.stdout, "found feed %s on %s\n", f.URL, public)
 	}
 	fmt.Fprintf(e.stdout, "added %d %s\n", f.ID, f.URL)
 	return nil
@@ -145,7 +148,20 @@ func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (strin
 	if len(found) == 0 {
 		return "", perr
 	}
-	return found[0], nil
+	return withUserinfo(found[0], raw), nil
+}
+
+// withUserinfo gives a feed found on a page the page's user name and
+// password when it is on the same host: a site behind a login links its
+// feed without them.
+func withUserinfo(found, page string) string {
+	f, err1 := url.Parse(found)
+	p, err2 := url.Parse(page)
+	if err1 != nil || err2 != nil || p.User == nil || f.User != nil || !strings.EqualFold(f.Host, p.Host) {
+		return found
+	}
+	f.User = p.User
+	return f.String()
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
@@ -344,7 +360,8 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	for _, s := range subs {
 		u, err := checkFeedURL(s.URL)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "skipped %q: not an http(s) feed URL\n", s.URL)
+			public, _ := feeds.SplitSecrets(s.URL)
+			fmt.Fprintf(e.stderr, "skipped %q: not an http(s) feed URL\n", public)
 			skipped++
 			continue
 		}
@@ -363,7 +380,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	if pos, err := parseFlags(newFlagSet(e, "export"), args); err != nil {
+	fs := newFlagSet(e, "export")
+	withCredentials := fs.Bool("with-credentials", false, "keep the user names, passwords and tokens of feed URLs (for moving to another reader)")
+	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usageError("export takes no arguments")
@@ -379,7 +398,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	subs := make([]feeds.Subscription, 0, len(fl))
 	for _, f := range fl {
-		subs = append(subs, feeds.Subscription{URL: f.URL, Title: f.Title, SiteLink: f.SiteLink})
+		u := f.URL
+		if *withCredentials {
+			u = f.FetchURL()
+		}
+		subs = append(subs, feeds.Subscription{URL: u, Title: f.Title, SiteLink: f.SiteLink})
 	}
 	return feeds.WriteOPML(e.stdout, "storyline subscriptions", subs)
 }

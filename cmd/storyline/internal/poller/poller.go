@@ -291,6 +291,9 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 	started := p.now()
 	r := store.PollResult{FeedID: f.ID, PolledAt: started}
 	fail := func(err error) fetched {
+		// The fetch URL carries the feed's credentials; what is stored,
+		// logged and shown must not.
+		err = feeds.RedactError(err, f.URL, f.Secret)
 		r.Err = err.Error()
 		r.Errors = f.Errors + 1
 		r.NextPollAt = started.Add(p.backoff(cfg, f, r.Errors))
@@ -313,14 +316,16 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 		// Only ctx ending makes acquire fail; save drops such results.
 		return fetched{feed: f, result: r, err: err, started: started}
 	}
-	resp, err := p.Fetcher.Fetch(ctx, feeds.Request{URL: f.URL, ETag: f.ETag, LastModified: f.LastModified})
+	resp, err := p.Fetcher.Fetch(ctx, feeds.Request{URL: f.FetchURL(), ETag: f.ETag, LastModified: f.LastModified})
 	release()
 	if err != nil {
 		return fail(err)
 	}
 	r.Status = resp.Status
 	r.NewURL = resp.PermanentURL
-	base := resp.URL
+	// Links and images are resolved against the public URL: relative
+	// ones would otherwise carry the credentials into what is served.
+	base, _ := feeds.SplitSecrets(resp.URL)
 	if base == "" {
 		base = f.URL
 	}
