@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,9 +49,44 @@ type DB struct {
 	version dataVersionCache
 }
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date. The path ":memory:" gives a private in-memory database.
+// Open opens (creating if needed) the database at path for reading and
+// writing, and brings its schema up to date. The path ":memory:" gives a
+// private in-memory database. It fails at once, naming the file or its
+// directory, when either cannot be written: a command that polls should
+// not fetch a thousand feeds before its first save fails.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
+	return open(ctx, path)
+}
+
+// OpenExisting opens the database at path for commands that only read: a
+// missing file is an error naming the path (a mistyped --db must not
+// answer with an empty, newly created database).
+func OpenExisting(ctx context.Context, path string) (*DB, error) {
+	if path != ":memory:" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: no database at %s (check --db or database: in the config; `storyline add` or `serve` creates one)", path)
+		} else if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	return open(ctx, path)
+}
+
+// maxOpenConns bounds the connections of one process. Each holds a page
+// cache (cache_size below), and readers beyond the cores only queue inside
+// SQLite: under a burst of searches an unbounded pool grew to 200
+// connections and 4 GB. One more than the readers leaves room for the
+// writer.
+var maxOpenConns = max(4, 2*runtime.GOMAXPROCS(0)+1)
+
+// connMaxIdle frees the page caches of a burst's connections once it has
+// passed, so that an idle daemon stays small.
+const connMaxIdle = time.Minute
+
+func open(ctx context.Context, path string) (*DB, error) {
 	dsn, err := dataSourceName(path)
 	if err != nil {
 		return nil, err
@@ -60,6 +98,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == ":memory:" {
 		// Every connection to :memory: is a different database.
 		sqldb.SetMaxOpenConns(1)
+	} else {
+		sqldb.SetMaxOpenConns(maxOpenConns)
+		sqldb.SetMaxIdleConns(maxOpenConns)
+		sqldb.SetConnMaxIdleTime(connMaxIdle)
 	}
 	d := &DB{db: sqldb, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
@@ -67,6 +109,40 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// checkWritable reports, naming the culprit, why a database at path could
+// not be written: SQLite itself would say "attempt to write a readonly
+// database" at the first write, without naming the file or the directory.
+func checkWritable(path string) error {
+	if path == ":memory:" || path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(path); err != nil {
+		st, derr := os.Stat(dir)
+		switch {
+		case derr != nil:
+			return fmt.Errorf("store: cannot create %s: directory %s: %w", path, dir, derr)
+		case !st.IsDir():
+			return fmt.Errorf("store: cannot create %s: %s is not a directory", path, dir)
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("store: open %s: %w", path, err)
+		}
+	} else if f, err := os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		return fmt.Errorf("store: database %s is not writable: %w", path, err)
+	} else {
+		f.Close()
+	}
+	// The directory must take the journal (-wal, -shm) and, for a new
+	// database, the file itself.
+	probe, err := os.CreateTemp(dir, ".storyline-write-check-*")
+	if err != nil {
+		return fmt.Errorf("store: directory %s of database %s is not writable: %w", dir, filepath.Base(path), err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
 }
 
 // dataSourceName puts the pragmas in the connection string so that every
@@ -97,10 +173,20 @@ func dataSourceName(path string) (string, error) {
 	return "file:" + path + "?" + q.Encode(), nil
 }
 
-// Close closes the database.
+// Close closes the database. It never waits for another process: a CLI
+// command next to an ingesting daemon exits as soon as it is done.
 func (d *DB) Close() error {
-	// Checkpoint so that the file alone is complete after a clean exit.
-	_, _ = d.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	// Checkpoint so that the file alone is complete after a clean exit,
+	// when no other process is writing or reading; otherwise that
+	// process checkpoints later. With the usual busy timeout, TRUNCATE
+	// would wait for the other's writer and stall every command 10 s.
+	ctx := context.Background()
+	if conn, err := d.db.Conn(ctx); err == nil {
+		if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err == nil {
+			_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		}
+		conn.Close()
+	}
 	return d.db.Close()
 }
 
@@ -234,10 +320,21 @@ func (d *DB) publishDataVersion(tx *sql.Tx) {
 	p.tx = nil
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers a real read: the metadata
+// row and the newest entries and topics, which is what a page reads. "SELECT
+// 1" would answer from a file whose tables are corrupt.
 func (d *DB) Ping(ctx context.Context) error {
-	var one int
-	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	for _, q := range []string{
+		"SELECT data_version FROM cluster_meta WHERE id = 1",
+		"SELECT COALESCE(SUM(length(title)), 0) FROM (SELECT title FROM entries ORDER BY published_at DESC, id DESC LIMIT 50)",
+		"SELECT COALESCE(SUM(length(name)), 0) FROM (SELECT name FROM topics ORDER BY last_seen_at DESC LIMIT 50)",
+	} {
+		var v int64
+		if err := d.db.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			return fmt.Errorf("store: health check: %w", err)
+		}
+	}
+	return nil
 }
 
 // migrationCode holds the migrations, by version, that SQL cannot express;

@@ -178,6 +178,10 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
 		{[]string{"--db", db, "entries", "--since", "3x"}, `"3x" is not a period such as 90m, 24h, 3d or 2w`},
 		{[]string{"--db", db, "topics", "--since", "-2d"}, "not a period"},
+		// A mistyped --db: read commands do not create an empty database.
+		{[]string{"--db", db + ".typo", "topics"}, "no database at " + db + ".typo"},
+		{[]string{"--db", db + ".typo", "feeds"}, "no database at " + db + ".typo"},
+		{[]string{"--db", db + ".typo", "search", "talks"}, "no database at " + db + ".typo"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)
@@ -188,6 +192,9 @@ func TestCLIErrors(t *testing.T) {
 		if msg := err.Error() + stderr; !strings.Contains(msg, tt.want) {
 			t.Errorf("%v: %q does not mention %q", tt.args, msg, tt.want)
 		}
+	}
+	if _, err := os.Stat(db + ".typo"); err == nil {
+		t.Error("a read command created the mistyped database")
 	}
 }
 
@@ -292,6 +299,7 @@ func TestCLIPollExitStatus(t *testing.T) {
 // TestSinceTakesDays: both commands that take --since accept days.
 func TestSinceTakesDays(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "x.db")
+	mustRun(t, "--db", db, "import", "testdata/subscriptions.opml")
 	for _, cmd := range []string{"entries", "topics"} {
 		if _, stderr, err := runCLI(t, "--db", db, cmd, "--since", "3d"); err != nil {
 			t.Errorf("%s --since 3d: %v %s", cmd, err, stderr)

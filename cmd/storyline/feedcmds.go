@@ -16,11 +16,22 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// openDB opens the database and subscribes to the feeds listed in the
-// configuration. Feeds missing from the configuration are kept: removing a
-// subscription (and its entries) takes an explicit `storyline remove`.
+// openDB opens the database for a command that writes, creating it if
+// needed, and subscribes to the feeds listed in the configuration. Feeds
+// missing from the configuration are kept: removing a subscription (and
+// its entries) takes an explicit `storyline remove`.
 func openDB(ctx context.Context, e *env) (*store.DB, error) {
-	db, err := store.Open(ctx, e.dbPath)
+	return openWith(ctx, e, store.Open)
+}
+
+// openDBRead is openDB for a command that only reads: a missing database
+// is an error naming the path, not a new empty one.
+func openDBRead(ctx context.Context, e *env) (*store.DB, error) {
+	return openWith(ctx, e, store.OpenExisting)
+}
+
+func openWith(ctx context.Context, e *env, open func(context.Context, string) (*store.DB, error)) (*store.DB, error) {
+	db, err := open(ctx, e.dbPath)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +271,7 @@ func cmdFeeds(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("feeds takes no arguments")
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBRead(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -387,7 +398,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("export takes no arguments")
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBRead(ctx, e)
 	if err != nil {
 		return err
 	}

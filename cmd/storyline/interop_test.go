@@ -33,13 +33,13 @@ func needTool(t *testing.T, path string) string {
 }
 
 // demoDaemon starts `storyline serve --demo` and waits until the demo feeds
-// are polled and clustered.
+// are polled and every story is clustered.
 func demoDaemon(t *testing.T) *daemon {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "demo.db")
 	d := startDaemon(t, "--db", dbPath, "serve", "--demo", "--listen", "127.0.0.1:0")
 	// Wait until all five feeds are stored (the daemon may save them in
-	// several batches), reading the file as the CLI would.
+	// several batches) and clustered, reading the file as the CLI would.
 	db, err := store.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,16 @@ func demoDaemon(t *testing.T) *daemon {
 			}
 		}
 		if err == nil && len(fl) == 5 && polled == 5 {
-			return d
+			es, err := db.Entries(context.Background(), store.EntryQuery{})
+			clustered := 0
+			for _, e := range es {
+				if e.TopicID != 0 {
+					clustered++
+				}
+			}
+			if err == nil && len(es) > 0 && clustered == len(es) {
+				return d
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("demo: %d of %d feeds polled after 20 s (%v)", polled, len(fl), err)

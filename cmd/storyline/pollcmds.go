@@ -177,7 +177,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 || *since < 0 {
 		return usageError("--limit and --since must not be negative")
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBRead(ctx, e)
 	if err != nil {
 		return err
 	}
