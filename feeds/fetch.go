@@ -51,6 +51,10 @@ var (
 	// ErrTimeout means the request did not complete within Fetcher.Timeout
 	// (or the caller's deadline); the scheduler treats it like a 5xx.
 	ErrTimeout = errors.New("timeout")
+	// ErrAddressRefused means the fetch would have connected to an address
+	// that DenyPrivateNetworks or the link-local rule forbids and AllowHosts
+	// does not allow. Retrying is pointless until the configuration changes.
+	ErrAddressRefused = errors.New("address refused")
 )
 
 // Fetcher performs conditional, size-capped HTTP GETs for feeds. The zero
@@ -71,12 +75,36 @@ type Fetcher struct {
 	// Now is the clock used to turn a Retry-After date into a delay; tests
 	// inject a fixed one. time.Now when nil.
 	Now func() time.Time
+	// DenyPrivateNetworks refuses loopback, private (RFC 1918), unique-local
+	// (fc00::/7), carrier-grade NAT, unspecified and multicast addresses.
+	// Link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata
+	// services are refused whatever its value. The check is made on each
+	// resolved address as it is dialled, so redirects and DNS names that
+	// point inside are refused too. It is off in the zero value because a
+	// feed on the LAN or on localhost is a normal wish of whoever runs this.
+	//
+	// Through a proxy (HTTP_PROXY, HTTPS_PROXY) the dial goes to the proxy:
+	// the proxy's own address is checked, and must be allowed if private,
+	// while the feed's host is resolved by the proxy, which must refuse
+	// internal destinations itself; only an IP literal in the URL is still
+	// checked here.
+	DenyPrivateNetworks bool
+	// AllowHosts lists host names (matched exactly, without port), IP
+	// addresses and networks such as 10.0.0.0/8 that may always be
+	// connected to, link-local ones included. See CheckAllowHost.
+	AllowHosts []string
 	// Transport, if set, replaces the default transport (e.g. for tests or a
-	// proxy); ConnectTimeout then no longer applies.
+	// proxy); ConnectTimeout, DenyPrivateNetworks and AllowHosts then no
+	// longer apply.
 	Transport http.RoundTripper
 
-	once   sync.Once
-	client *http.Client
+	// proxy is http.ProxyFromEnvironment when nil; tests set it because
+	// the environment is read only once per process.
+	proxy func(*http.Request) (*url.URL, error)
+
+	once    sync.Once
+	client  *http.Client
+	initErr error
 }
 
 // NewFetcher returns a Fetcher with the defaults filled in explicitly, so
@@ -113,10 +141,19 @@ func (f *Fetcher) init() {
 		f.setDefaults()
 		rt := f.Transport
 		if rt == nil {
+			policy, err := newAddressPolicy(f.DenyPrivateNetworks, f.AllowHosts)
+			if err != nil {
+				f.initErr = fmt.Errorf("feeds: AllowHosts: %w", err)
+				return
+			}
+			proxy := f.proxy
+			if proxy == nil {
+				proxy = http.ProxyFromEnvironment
+			}
 			dialer := &net.Dialer{Timeout: f.ConnectTimeout, KeepAlive: 30 * time.Second}
 			rt = &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           dialer.DialContext,
+				Proxy:                 policy.proxy(proxy),
+				DialContext:           policy.dialContext(dialer),
 				ForceAttemptHTTP2:     true,
 				TLSHandshakeTimeout:   f.ConnectTimeout,
 				ExpectContinueTimeout: time.Second,
@@ -220,10 +257,15 @@ func (e *HTTPError) Temporary() bool {
 }
 
 // Fetch performs one GET of req.URL. It returns *HTTPError for error
-// statuses, and wraps ErrTooLarge, ErrTooManyRedirects, ErrRedirectLoop or
-// ErrTimeout for the failures the scheduler treats specially.
+// statuses, wraps ErrTooLarge, ErrTooManyRedirects, ErrRedirectLoop or
+// ErrTimeout for the failures the scheduler treats specially, and
+// ErrAddressRefused when the URL, a redirect or a DNS answer led to an
+// address the Fetcher may not connect to.
 func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	f.init()
+	if f.initErr != nil {
+		return nil, f.initErr
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 
@@ -283,14 +325,24 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 }
 
 // wrapErr adds the URL and, for deadline failures, ErrTimeout, so callers
-// need not know which layer (dial, headers, body) hit the deadline.
-func (f *Fetcher) wrapErr(ctx context.Context, url string, err error) error {
+// need not know which layer (dial, headers, body) hit the deadline. A
+// refused address drops the layers in between, whose text only repeats
+// the address, and keeps the redirect that led there.
+func (f *Fetcher) wrapErr(ctx context.Context, rawURL string, err error) error {
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		var uerr *url.Error
+		if errors.As(err, &uerr) && uerr.URL != rawURL {
+			return fmt.Errorf("feeds: fetch %s: redirected to %s: %w", rawURL, uerr.URL, refused)
+		}
+		return fmt.Errorf("feeds: fetch %s: %w", rawURL, refused)
+	}
 	var nerr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded ||
 		(errors.As(err, &nerr) && nerr.Timeout()) {
-		return fmt.Errorf("feeds: fetch %s: %w after %s: %w", url, ErrTimeout, f.Timeout, err)
+		return fmt.Errorf("feeds: fetch %s: %w after %s: %w", rawURL, ErrTimeout, f.Timeout, err)
 	}
-	return fmt.Errorf("feeds: fetch %s: %w", url, err)
+	return fmt.Errorf("feeds: fetch %s: %w", rawURL, err)
 }
 
 // readBody reads at most MaxBodyBytes from the wire and, for gzip, at most

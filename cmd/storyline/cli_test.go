@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/demo"
@@ -304,5 +308,70 @@ func TestSinceTakesDays(t *testing.T) {
 		if _, stderr, err := runCLI(t, "--db", db, cmd, "--since", "3d"); err != nil {
 			t.Errorf("%s --since 3d: %v %s", cmd, err, stderr)
 		}
+	}
+}
+
+// With fetch.allow_private_networks off, `add` refuses a loopback feed
+// without sending it a request, and says which setting to change;
+// fetch.allow_hosts lets it through. Link-local addresses are refused even
+// with the default settings.
+func TestCLIAddRefusesPrivateAddresses(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>LAN</title><item><title>A</title></item></channel></rss>`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	config := func(name, fetch string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("fetch:\n"+fetch), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	deny := config("deny.yaml", "  allow_private_networks: false\n")
+	allow := config("allow.yaml", "  allow_private_networks: false\n  allow_hosts: [127.0.0.1]\n")
+
+	_, _, err := runCLI(t, "--config", deny, "--db", db, "add", srv.URL+"/feed")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1") || !strings.Contains(err.Error(), "fetch.allow_private_networks") {
+		t.Errorf("add of a loopback feed with private networks refused: %v", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the refused server answered %d requests", n)
+	}
+	// add looks before it subscribes: the database is not even created.
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused add left a database behind (%v)", err)
+	}
+
+	if out := mustRun(t, "--config", allow, "--db", db, "add", srv.URL+"/feed"); !strings.Contains(out, "added") {
+		t.Errorf("add with the host in fetch.allow_hosts: %q", out)
+	}
+
+	_, _, err = runCLI(t, "--db", db, "add", "http://169.254.169.254:9/latest/meta-data/")
+	if err == nil || !strings.Contains(err.Error(), "169.254.169.254 (link-local") || !strings.Contains(err.Error(), "fetch.allow_hosts") {
+		t.Errorf("add of a link-local address with the default settings: %v", err)
+	}
+}
+
+// The demo serves its feeds on loopback, and works when private networks
+// are refused.
+func TestAllowDemoHosts(t *testing.T) {
+	urls := []string{"http://127.0.0.1:4000/a.xml", "http://127.0.0.1:4000/b.xml"}
+	fc := DefaultConfig().Fetch
+	if got := allowDemoHosts(fc, urls); len(got.AllowHosts) != 0 {
+		t.Errorf("private networks allowed: AllowHosts = %q, want none added", got.AllowHosts)
+	}
+	fc.AllowPrivateNetworks = false
+	fc.AllowHosts = []string{"feeds.lan"}
+	got := allowDemoHosts(fc, urls)
+	if want := []string{"feeds.lan", "127.0.0.1"}; !slices.Equal(got.AllowHosts, want) {
+		t.Errorf("AllowHosts = %q, want %q", got.AllowHosts, want)
+	}
+	if len(fc.AllowHosts) != 1 {
+		t.Errorf("the configuration's own list was changed: %q", fc.AllowHosts)
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/storyline/storyline/feeds"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/feeds"
 )
 
 // Config is the whole configuration: defaults, with the YAML file laid over.
@@ -46,6 +46,12 @@ type FetchConfig struct {
 	MaxBodyMiB     int           `yaml:"max_body_mib"`
 	MaxRedirects   int           `yaml:"max_redirects"`
 	UserAgent      string        `yaml:"user_agent"`
+	// AllowPrivateNetworks is true by default because feeds are added by
+	// whoever runs storyline, and a feed on the LAN is a normal wish.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// AllowHosts are checked when the file is loaded, so that a typo is
+	// reported with its line rather than on the first fetch.
+	AllowHosts []string `yaml:"allow_hosts"`
 }
 
 // ServeConfig is the HTTP server's part of the configuration.
@@ -101,6 +107,9 @@ func DefaultConfig() Config {
 			ConnectTimeout: 10 * time.Second,
 			MaxBodyMiB:     16,
 			MaxRedirects:   5,
+			// Link-local and cloud metadata addresses are refused all the
+			// same (see feeds.Fetcher.DenyPrivateNetworks).
+			AllowPrivateNetworks: true,
 		},
 		Serve: ServeConfig{Listen: "127.0.0.1:8080"},
 		Cluster: ClusterConfig{
@@ -163,7 +172,8 @@ func decodeError(err error, doc *yaml.Node) error {
 		} else if m := badValue.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			want := map[string]string{"time.Duration": "a duration such as 90s, 30m or 2h",
-				"int": "a whole number", "float64": "a number", "string": "text"}[m[3]]
+				"int": "a whole number", "float64": "a number", "string": "text", "bool": "true or false",
+				"[]string": "a list such as [feeds.lan, 10.0.0.0/8]"}[m[3]]
 			if want == "" {
 				want = m[3]
 			}
@@ -247,6 +257,11 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Fetch.MaxRedirects < 0 || c.Fetch.MaxRedirects > 20 {
 		return bad("fetch.max_redirects", fmt.Sprintf("must be between 0 and 20, not %d", c.Fetch.MaxRedirects))
+	}
+	for i, h := range c.Fetch.AllowHosts {
+		if err := feeds.CheckAllowHost(h); err != nil {
+			return bad(fmt.Sprintf("fetch.allow_hosts[%d]", i), err.Error())
+		}
 	}
 	// Written as !(inside) so that NaN, which YAML spells .nan, fails too.
 	if !(c.Cluster.Threshold > 0 && c.Cluster.Threshold < 1) {

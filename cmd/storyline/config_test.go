@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,11 @@ func TestLoadExampleConfig(t *testing.T) {
 	}
 	def := DefaultConfig()
 	// The example documents the defaults; it must not drift from them.
-	if cfg.Poll != def.Poll || cfg.Cluster != def.Cluster || cfg.Fetch != def.Fetch || cfg.Serve != def.Serve || cfg.Database != def.Database {
+	// An empty list is as good as none.
+	if len(cfg.Fetch.AllowHosts) == 0 && len(def.Fetch.AllowHosts) == 0 {
+		cfg.Fetch.AllowHosts, def.Fetch.AllowHosts = nil, nil
+	}
+	if cfg.Poll != def.Poll || cfg.Cluster != def.Cluster || !reflect.DeepEqual(cfg.Fetch, def.Fetch) || cfg.Serve != def.Serve || cfg.Database != def.Database {
 		t.Errorf("example config differs from the defaults:\n got %+v\nwant %+v", cfg, def)
 	}
 	if len(cfg.Feeds) != 0 {
@@ -70,6 +75,10 @@ func TestConfigErrors(t *testing.T) {
 		{"infinite weight", "cluster:\n  name_weight: .inf\n", []string{"line 2", "cluster.name_weight"}},
 		{"NaN threshold", "cluster:\n  threshold: .nan\n", []string{"line 2", "cluster.threshold"}},
 		{"no history", "cluster:\n  history: 0s\n", []string{"line 2", "cluster.history"}},
+		{"allow_hosts entry", "fetch:\n  allow_hosts:\n    - feeds.lan\n    - http://x.example/\n", []string{"line 4", "fetch.allow_hosts[1]", "http://x.example/"}},
+		{"allow_hosts network", "fetch:\n  allow_hosts: [10.0.0.0/33]\n", []string{"line 2", "fetch.allow_hosts[0]", "10.0.0.0/33"}},
+		{"allow_hosts not a list", "fetch:\n  allow_hosts: feeds.lan\n", []string{"line 2", "fetch.allow_hosts", "a list"}},
+		{"allow_private_networks not a bool", "fetch:\n  allow_private_networks: maybe\n", []string{"line 2", "fetch.allow_private_networks", "true or false"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

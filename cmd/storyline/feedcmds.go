@@ -58,6 +58,9 @@ func newFetcher(cfg Config) *feeds.Fetcher {
 		ConnectTimeout: cfg.Fetch.ConnectTimeout,
 		MaxBodyBytes:   int64(cfg.Fetch.MaxBodyMiB) << 20,
 		MaxRedirects:   cfg.Fetch.MaxRedirects,
+
+		DenyPrivateNetworks: !cfg.Fetch.AllowPrivateNetworks,
+		AllowHosts:          cfg.Fetch.AllowHosts,
 	}
 }
 

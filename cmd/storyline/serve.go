@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
@@ -54,6 +55,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer srv.Close()
 		demoURLs = srv.URLs()
+		e.cfg.Fetch = allowDemoHosts(e.cfg.Fetch, demoURLs)
 		if !e.dbFlag {
 			// A fresh file each time: the demo must not mix with, or
 			// clobber, a real storyline.db in the working directory.
@@ -202,4 +204,20 @@ func moveDemoFeeds(ctx context.Context, db *store.DB, urls []string) error {
 		}
 	}
 	return nil
+}
+
+// allowDemoHosts lets the fetcher reach the demo server, which listens on
+// loopback, when private networks are refused: the demo is meant to work
+// whatever the configuration says.
+func allowDemoHosts(fc FetchConfig, demoURLs []string) FetchConfig {
+	if fc.AllowPrivateNetworks {
+		return fc
+	}
+	fc.AllowHosts = slices.Clip(fc.AllowHosts)
+	for _, raw := range demoURLs {
+		if u, err := url.Parse(raw); err == nil && !slices.Contains(fc.AllowHosts, u.Hostname()) {
+			fc.AllowHosts = append(fc.AllowHosts, u.Hostname())
+		}
+	}
+	return fc
 }
