@@ -54,4 +54,7 @@ type Feed struct {
 	// sy:updatePeriod/sy:updateFrequency), or zero when it does not say.
 	TTL     time.Duration
 	Entries []Entry
+	// Truncated counts the fields cut to the limits of limits.go (a
+	// 5 MB title, 10,000 categories), for the poll summary.
+	Truncated int
 }

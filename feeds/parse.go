@@ -447,6 +447,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		if e.Language == "" {
 			e.Language = out.Language
 		}
+		out.Truncated += limitEntry(&e)
 		out.Entries = append(out.Entries, e)
 		fallbacks = append(fallbacks, fallbackID{hash: hashID, fromGUID: guid})
 	}
@@ -490,6 +491,10 @@ func cleanCategories(in []string) []string {
 	if len(in) == 0 {
 		return nil
 	}
+	// Only the first ones are kept (limitEntry); looking at a few more
+	// leaves room for duplicates and empty ones without an O(n²) walk of
+	// 10,000 hostile tags.
+	in = in[:min(len(in), 4*MaxCategories)]
 	out := make([]string, 0, len(in))
 	for _, c := range in {
 		c = PlainText(c)

@@ -37,6 +37,7 @@ type PollConfig struct {
 	MaxBackoff  time.Duration `yaml:"max_backoff"`
 	Workers     int           `yaml:"workers"`
 	PerHost     int           `yaml:"per_host"`
+	MaxItems    int           `yaml:"max_items"`
 }
 
 // FetchConfig is the HTTP client's part of the configuration.
@@ -101,6 +102,7 @@ func DefaultConfig() Config {
 			MaxBackoff:  24 * time.Hour,
 			Workers:     8,
 			PerHost:     2,
+			MaxItems:    feeds.DefaultMaxItems,
 		},
 		Fetch: FetchConfig{
 			Timeout:        30 * time.Second,
@@ -251,6 +253,9 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Poll.PerHost < 1 || c.Poll.PerHost > 100 {
 		return bad("poll.per_host", fmt.Sprintf("must be between 1 and 100, not %d", c.Poll.PerHost))
+	}
+	if c.Poll.MaxItems < 1 || c.Poll.MaxItems > 100000 {
+		return bad("poll.max_items", fmt.Sprintf("must be between 1 and 100000, not %d", c.Poll.MaxItems))
 	}
 	if c.Fetch.MaxBodyMiB < 1 || c.Fetch.MaxBodyMiB > 1024 {
 		return bad("fetch.max_body_mib", fmt.Sprintf("must be between 1 and 1024, not %d", c.Fetch.MaxBodyMiB))

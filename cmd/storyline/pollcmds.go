@@ -27,6 +27,7 @@ func newPoller(cfg Config, db *store.DB) *poller.Poller {
 			MinInterval: cfg.Poll.MinInterval,
 			MaxInterval: cfg.Poll.MaxInterval,
 			MaxBackoff:  cfg.Poll.MaxBackoff,
+			MaxItems:    cfg.Poll.MaxItems,
 		},
 	}
 }
@@ -90,7 +91,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 // many feeds failed and how many saves the database refused.
 func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFailed int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	var nNew, nUpd, nNotMod, nSame int
+	var nNew, nUpd, nNotMod, nSame, nCut, nDropped int
 	for _, o := range outcomes {
 		detail := ""
 		switch o.Kind {
@@ -102,7 +103,15 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 			detail = oneLine(o.Err.Error())
 		case poller.KindNew, poller.KindUpdated, poller.KindUnchanged:
 			detail = fmt.Sprintf("%d new, %d updated", o.Stats.New, o.Stats.Updated)
+			if o.Truncated > 0 {
+				detail += fmt.Sprintf(", %d fields truncated", o.Truncated)
+			}
+			if o.Dropped > 0 {
+				detail += fmt.Sprintf(", %d oldest items beyond poll.max_items skipped", o.Dropped)
+			}
 		}
+		nCut += o.Truncated
+		nDropped += o.Dropped
 		nNew += o.Stats.New
 		nUpd += o.Stats.Updated
 		switch o.Kind {
@@ -114,8 +123,12 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", o.Feed.ID, strings.ReplaceAll(string(o.Kind), "_", " "), titleURL(o.Feed), detail)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "total: %d feeds, %d new entries, %d updated, %d not modified, %d unchanged, %d errors\n",
+	fmt.Fprintf(w, "total: %d feeds, %d new entries, %d updated, %d not modified, %d unchanged, %d errors",
 		len(outcomes), nNew, nUpd, nNotMod, nSame, failed)
+	if nCut > 0 || nDropped > 0 {
+		fmt.Fprintf(w, ", %d fields truncated, %d items skipped", nCut, nDropped)
+	}
+	fmt.Fprintln(w)
 	return failed, saveFailed
 }
 

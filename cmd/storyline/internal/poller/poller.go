@@ -50,6 +50,9 @@ type Config struct {
 	MinInterval, MaxInterval time.Duration
 	// MaxBackoff caps the exponential backoff after errors (default 24 h).
 	MaxBackoff time.Duration
+	// MaxItems is how many entries of one document are kept, the newest
+	// (default feeds.DefaultMaxItems).
+	MaxItems int
 }
 
 func (c Config) withDefaults() Config {
@@ -67,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInterval <= 0 {
 		c.MaxInterval = 24 * time.Hour
+	}
+	if c.MaxItems <= 0 {
+		c.MaxItems = feeds.DefaultMaxItems
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = 24 * time.Hour
@@ -99,6 +105,9 @@ type Outcome struct {
 	SaveErr    error
 	NextPollAt time.Time
 	Took       time.Duration
+	// Truncated counts the fields cut to feeds' limits (a 5 MB title);
+	// Dropped the entries beyond Config.MaxItems, the oldest.
+	Truncated, Dropped int
 }
 
 // Poller polls feeds. Its fields are set before first use.
@@ -136,10 +145,11 @@ func (p *Poller) jitter(d time.Duration) time.Duration {
 
 // fetched is a worker's result on its way to the writer.
 type fetched struct {
-	feed    store.Feed
-	result  store.PollResult
-	err     error
-	started time.Time
+	feed               store.Feed
+	result             store.PollResult
+	err                error
+	started            time.Time
+	truncated, dropped int
 }
 
 // Poll polls the given feeds and returns one outcome per feed, in the order
@@ -263,7 +273,8 @@ func (p *Poller) save(ctx, pollCtx context.Context, batch []fetched) []Outcome {
 }
 
 func (p *Poller) outcome(r fetched, st store.SaveStats, err error) Outcome {
-	o := Outcome{Feed: r.feed, Status: r.result.Status, Err: r.err, NextPollAt: r.result.NextPollAt}
+	o := Outcome{Feed: r.feed, Status: r.result.Status, Err: r.err, NextPollAt: r.result.NextPollAt,
+		Truncated: r.truncated, Dropped: r.dropped}
 	o.Took = p.now().Sub(r.started)
 	o.Stats = st
 	switch {
@@ -340,9 +351,10 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 	}
 	r.ETag, r.LastModified = resp.ETag, resp.LastModified
 	r.Title, r.SiteLink, r.Language, r.TTL = doc.Title, doc.SiteLink, doc.Language, doc.TTL
+	dropped := feeds.LimitItems(doc, cfg.MaxItems)
 	r.Entries = doc.Entries
 	r.NextPollAt = started.Add(p.interval(cfg, f, doc.TTL, resp.MaxAge))
-	return fetched{feed: f, result: r, started: started}
+	return fetched{feed: f, result: r, started: started, truncated: doc.Truncated, dropped: dropped}
 }
 
 // interval is the time to the next poll after a success: the feed's own
