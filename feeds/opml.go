@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"golang.org/x/net/html/charset"
@@ -18,68 +19,77 @@ type Subscription struct {
 	SiteLink string // the site (htmlUrl)
 }
 
-type opmlOutline struct {
-	Attrs    []xml.Attr    `xml:",any,attr"`
-	Outlines []opmlOutline `xml:"outline"`
-}
-
-type opmlDoc struct {
-	Body struct {
-		Outlines []opmlOutline `xml:"outline"`
-	} `xml:"body"`
-}
-
 // ReadOPML returns the subscriptions in an OPML document in document order.
 // Folders are flattened (storyline groups by topic, not by folder), outlines
 // without xmlUrl are only folders, and a feed listed twice is kept once.
 func ReadOPML(r io.Reader) ([]Subscription, error) {
-	d := xml.NewDecoder(r)
-	d.Strict = false
-	d.CharsetReader = charset.NewReaderLabel
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("feeds: read OPML: no <opml> element in document")
-		}
+	var subs []Subscription
+	seen := make(map[string]bool)
+	for s, err := range ScanOPML(r) {
 		if err != nil {
-			return nil, fmt.Errorf("feeds: read OPML: %w", err)
+			return nil, err
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
+		if !seen[s.URL] {
+			seen[s.URL] = true
+			subs = append(subs, s)
 		}
-		if !strings.EqualFold(se.Name.Local, "opml") {
-			return nil, fmt.Errorf("feeds: read OPML: root element is <%s>, not <opml>", se.Name.Local)
-		}
-		var doc opmlDoc
-		if err := d.DecodeElement(&doc, &se); err != nil {
-			return nil, fmt.Errorf("feeds: read OPML: %w", err)
-		}
-		var subs []Subscription
-		seen := make(map[string]bool)
-		flattenOutlines(doc.Body.Outlines, seen, &subs)
-		return subs, nil
 	}
+	return subs, nil
 }
 
-func flattenOutlines(outlines []opmlOutline, seen map[string]bool, subs *[]Subscription) {
-	for _, o := range outlines {
-		if u := strings.TrimSpace(attr(o.Attrs, "xmlUrl")); u != "" && !seen[u] {
-			seen[u] = true
-			title := strings.TrimSpace(attr(o.Attrs, "title"))
+// ScanOPML yields the subscriptions of an OPML document one by one, as
+// ReadOPML lists them but without dropping repeats, reading the document as
+// a stream: a list of 300,000 feeds needs no more memory than one outline.
+// An error ends the sequence; the subscriptions yielded before it came
+// from the part of the document that was well-formed.
+func ScanOPML(r io.Reader) iter.Seq2[Subscription, error] {
+	return func(yield func(Subscription, error) bool) {
+		d := xml.NewDecoder(r)
+		d.Strict = false
+		d.CharsetReader = charset.NewReaderLabel
+		root := false
+		for {
+			tok, err := d.Token()
+			if errors.Is(err, io.EOF) {
+				if !root {
+					yield(Subscription{}, errors.New("feeds: read OPML: no <opml> element in document"))
+				}
+				return
+			}
+			if err != nil {
+				yield(Subscription{}, fmt.Errorf("feeds: read OPML: %w", err))
+				return
+			}
+			se, ok := tok.(xml.StartElement)
+			if !ok {
+				continue
+			}
+			if !root {
+				if !strings.EqualFold(se.Name.Local, "opml") {
+					yield(Subscription{}, fmt.Errorf("feeds: read OPML: root element is <%s>, not <opml>", se.Name.Local))
+					return
+				}
+				root = true
+				continue
+			}
+			if !strings.EqualFold(se.Name.Local, "outline") {
+				continue
+			}
+			u := strings.TrimSpace(attr(se.Attr, "xmlUrl"))
+			if u == "" {
+				continue // a folder
+			}
+			title := strings.TrimSpace(attr(se.Attr, "title"))
 			if title == "" {
-				title = strings.TrimSpace(attr(o.Attrs, "text"))
+				title = strings.TrimSpace(attr(se.Attr, "text"))
 			}
 			if title == u {
 				title = "" // WriteOPML's stand-in for a missing title
 			}
-			*subs = append(*subs, Subscription{
-				URL:      u,
-				Title:    title,
-				SiteLink: strings.TrimSpace(attr(o.Attrs, "htmlUrl")),
-			})
+			if !yield(Subscription{URL: u, Title: title, SiteLink: strings.TrimSpace(attr(se.Attr, "htmlUrl"))}, nil) {
+				return
+			}
 		}
-		flattenOutlines(o.Outlines, seen, subs)
 	}
 }
 

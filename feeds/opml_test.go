@@ -3,6 +3,7 @@ package feeds
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +76,46 @@ func TestOPMLEmpty(t *testing.T) {
 	subs, err := ReadOPML(&buf)
 	if err != nil || len(subs) != 0 {
 		t.Errorf("ReadOPML(empty export) = %v, %v", subs, err)
+	}
+}
+
+// endlessOPML is an OPML document that never ends: only a reader that
+// streams gets anywhere with it.
+type endlessOPML struct {
+	n   int
+	buf []byte
+}
+
+func (r *endlessOPML) Read(p []byte) (int, error) {
+	if len(r.buf) == 0 {
+		if r.n == 0 {
+			r.buf = []byte(`<?xml version="1.0"?><opml version="2.0"><body>`)
+		}
+		r.n++
+		r.buf = append(r.buf, fmt.Sprintf(`<outline type="rss" text="Feed %d" xmlUrl="https://f%d.example/rss"/>`, r.n, r.n)...)
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func TestScanOPMLStreams(t *testing.T) {
+	r := &endlessOPML{}
+	got := 0
+	for s, err := range ScanOPML(r) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+		if s.URL != fmt.Sprintf("https://f%d.example/rss", got) || s.Title != fmt.Sprintf("Feed %d", got) {
+			t.Fatalf("subscription %d = %+v", got, s)
+		}
+		if got == 100_000 {
+			break
+		}
+	}
+	// The decoder reads ahead a little, not the document.
+	if r.n > got+1000 {
+		t.Errorf("%d outlines read to yield %d", r.n, got)
 	}
 }

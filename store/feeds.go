@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,51 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
 	return f, tx.Commit()
+}
+
+// AddFeeds subscribes to a stream of feeds, as an OPML import lists them,
+// in one transaction: either all are added or, when the stream fails (a
+// document broken halfway), none. Feeds already subscribed (by their URL
+// or the URL they were added with) are counted, not changed. Memory does
+// not grow with the stream's length.
+func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[NewFeed, error]) (added, existing int, err error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: add feeds: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
+		SELECT ?1, ?1, ?2, ?3, ?4, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE added_url = ?1)
+		ON CONFLICT (url) DO NOTHING`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: add feeds: %w", err)
+	}
+	defer ins.Close()
+	now := ms(d.Now())
+	for nf, err := range nfs {
+		if err != nil {
+			return 0, 0, err
+		}
+		public, secret := feeds.SplitSecrets(nf.URL)
+		if public == "" {
+			return 0, 0, errors.New("store: add feeds: empty URL")
+		}
+		res, err := ins.ExecContext(ctx, public, nf.Title, nf.Interval.Milliseconds(), now, secret)
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: add feed %s: %w", public, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added++
+		} else {
+			existing++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("store: add feeds: %w", err)
+	}
+	return added, existing, nil
 }
 
 // SyncFeeds makes sure the given feeds are subscribed with the given titles

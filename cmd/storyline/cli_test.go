@@ -375,3 +375,36 @@ func TestAllowDemoHosts(t *testing.T) {
 		t.Errorf("the configuration's own list was changed: %q", fc.AllowHosts)
 	}
 }
+
+// TestCLIImportLargeOrBroken: a large OPML is imported whole; one broken
+// halfway adds nothing, and says where it broke.
+func TestCLIImportLargeOrBroken(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "big.db")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><opml version="2.0"><body><outline text="News">`)
+	for i := range 20_000 {
+		fmt.Fprintf(&b, `<outline type="rss" text="Feed %d" xmlUrl="https://f%d.example/rss?token=t%d"/>`, i, i, i)
+	}
+	whole := b.String() + `</outline></body></opml>`
+	broken := b.String() + `<outline xmlUrl="https://last.example/rss"` // cut in a tag
+	os.WriteFile(filepath.Join(dir, "broken.opml"), []byte(broken), 0o644)
+	os.WriteFile(filepath.Join(dir, "whole.opml"), []byte(whole), 0o644)
+
+	_, _, err := runCLI(t, "--db", db, "import", filepath.Join(dir, "broken.opml"))
+	if err == nil || !strings.Contains(err.Error(), "broken.opml") || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("import of a broken OPML: %v", err)
+	}
+	if out := mustRun(t, "--db", db, "feeds"); strings.Contains(out, "example") {
+		t.Errorf("a broken import subscribed feeds:\n%.300s", out)
+	}
+	if out := mustRun(t, "--db", db, "import", filepath.Join(dir, "whole.opml")); !strings.Contains(out, "imported 20000 feeds (0 already subscribed, 0 skipped)") {
+		t.Errorf("import: %q", out)
+	}
+	if out := mustRun(t, "--db", db, "import", filepath.Join(dir, "whole.opml")); !strings.Contains(out, "imported 0 feeds (20000 already subscribed") {
+		t.Errorf("re-import: %q", out)
+	}
+	if out := mustRun(t, "--db", db, "export"); strings.Contains(out, "token=") || !strings.Contains(out, "https://f19999.example/rss") {
+		t.Errorf("export after import:\n%.500s", out)
+	}
+}

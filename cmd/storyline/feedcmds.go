@@ -361,33 +361,35 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	subs, err := feeds.ReadOPML(f)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", pos[0], err)
-	}
 	db, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var added, existing, skipped int
-	for _, s := range subs {
-		u, err := checkFeedURL(s.URL)
-		if err != nil {
-			public, _ := feeds.SplitSecrets(s.URL)
-			fmt.Fprintf(e.stderr, "skipped %q: not an http(s) feed URL\n", public)
-			skipped++
-			continue
+	// Streamed: a list of 300,000 feeds is read and stored an outline at a
+	// time, in one transaction, so a document broken halfway adds nothing.
+	skipped := 0
+	valid := func(yield func(store.NewFeed, error) bool) {
+		for s, err := range feeds.ScanOPML(f) {
+			if err != nil {
+				yield(store.NewFeed{}, fmt.Errorf("import %s: %w", pos[0], err))
+				return
+			}
+			u, err := checkFeedURL(s.URL)
+			if err != nil {
+				public, _ := feeds.SplitSecrets(s.URL)
+				fmt.Fprintf(e.stderr, "skipped %q: not an http(s) feed URL\n", public)
+				skipped++
+				continue
+			}
+			if !yield(store.NewFeed{URL: u, Title: s.Title}, nil) {
+				return
+			}
 		}
-		_, err = db.AddFeed(ctx, store.NewFeed{URL: u, Title: s.Title})
-		switch {
-		case errors.Is(err, store.ErrExists):
-			existing++
-		case err != nil:
-			return err
-		default:
-			added++
-		}
+	}
+	added, existing, err := db.AddFeeds(ctx, valid)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(e.stdout, "imported %d feeds (%d already subscribed, %d skipped)\n", added, existing, skipped)
 	return nil
