@@ -416,38 +416,48 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 }
 
 // removeFeedTx deletes a feed with its entries, and brings the clustering
-// up to date: the stories leave the document frequencies, and each topic
-// they belonged to is rebuilt from the stories that remain (its name,
-// headline and centroid no longer show the removed ones), or deleted when
-// none do. Topics keep their IDs, so subscriptions to them survive.
+// up to date (see forgetEntriesTx). Topics keep their IDs, so
+// subscriptions to them survive.
 func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	return d.forgetEntriesTx(ctx, tx, "e.feed_id = ?", []any{id}, func() error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id)
+		return err
+	})
+}
+
+// forgetEntriesTx deletes the entries matching cond (on entries e) with
+// del, and brings the clustering up to date: the stories leave the
+// document frequencies, and each topic they belonged to is rebuilt from
+// the stories that remain (its name, headline and centroid no longer show
+// the removed ones), or deleted when none do.
+func (d *DB) forgetEntriesTx(ctx context.Context, tx *sql.Tx, cond string, args []any, del func() error) error {
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
 	// Pending stories were never counted: they leave without a trace.
-	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM entries e WHERE e.feed_id = ?
-		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, id)
+	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM entries e WHERE `+cond+`
+		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, args...)
 	if err != nil {
-		return fmt.Errorf("read the feed's entries: %w", err)
+		return fmt.Errorf("read the entries: %w", err)
 	}
 	var touched []int64
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT te.topic_id FROM topic_entries te
-		JOIN entries e ON e.id = te.entry_id WHERE e.feed_id = ? ORDER BY te.topic_id`, id)
+		JOIN entries e ON e.id = te.entry_id WHERE `+cond+` ORDER BY te.topic_id`, args...)
 	if err != nil {
-		return fmt.Errorf("read the feed's topics: %w", err)
+		return fmt.Errorf("read the entries' topics: %w", err)
 	}
 	for rows.Next() {
 		var t int64
 		if err := rows.Scan(&t); err != nil {
 			rows.Close()
-			return fmt.Errorf("read the feed's topics: %w", err)
+			return fmt.Errorf("read the entries' topics: %w", err)
 		}
 		touched = append(touched, t)
 	}
 	if err := rows.Close(); err != nil {
-		return fmt.Errorf("read the feed's topics: %w", err)
+		return fmt.Errorf("read the entries' topics: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id); err != nil {
+	if err := del(); err != nil {
 		return err
 	}
 	c := d.clusterer

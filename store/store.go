@@ -91,9 +91,19 @@ func open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	fresh := false
+	if st, err := os.Stat(path); path != ":memory:" && (errors.Is(err, fs.ErrNotExist) || err == nil && st.Size() == 0) {
+		fresh = true
+	}
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if fresh {
+		if err := setIncrementalVacuum(ctx, sqldb); err != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("store: create %s: %w", path, err)
+		}
 	}
 	if path == ":memory:" {
 		// Every connection to :memory: is a different database.
@@ -109,6 +119,23 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// setIncrementalVacuum makes a new database give the pages Prune frees
+// back to the file system. The mode must be set before the first table
+// exists, on the connection that writes it; an existing database keeps
+// its mode (until a full VACUUM) and reuses its free pages instead.
+func setIncrementalVacuum(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "VACUUM")
+	return err
 }
 
 // checkWritable reports, naming the culprit, why a database at path could

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/demo"
 )
@@ -406,5 +407,52 @@ func TestCLIImportLargeOrBroken(t *testing.T) {
 	}
 	if out := mustRun(t, "--db", db, "export"); strings.Contains(out, "token=") || !strings.Contains(out, "https://f19999.example/rss") {
 		t.Errorf("export after import:\n%.500s", out)
+	}
+}
+
+// TestCLIPruneAndBackup: prune applies the configured retention, and
+// backup writes a database the other commands open.
+func TestCLIPruneAndBackup(t *testing.T) {
+	now := time.Now().UTC()
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		var b strings.Builder
+		b.WriteString(`<rss version="2.0"><channel><title>Dated</title>`)
+		for i, age := range []time.Duration{time.Hour, 10 * 24 * time.Hour, 40 * 24 * time.Hour, 200 * 24 * time.Hour} {
+			fmt.Fprintf(&b, "<item><title>Story %d</title><guid>s%d</guid><pubDate>%s</pubDate></item>", i, i, now.Add(-age).Format(time.RFC1123Z))
+		}
+		b.WriteString("</channel></rss>")
+		io.WriteString(w, b.String())
+	}))
+	defer src.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	mustRun(t, "--db", db, "add", src.URL+"/feed.xml")
+	// The default retention (90 days) does not store what it would prune.
+	if out := mustRun(t, "--db", db, "poll", "--all"); !strings.Contains(out, "3 new") || !strings.Contains(out, "1 items older than retention.max_age skipped") {
+		t.Errorf("poll: %q", out)
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("retention:\n  max_age: 30d\n"), 0o644)
+	if out := mustRun(t, "--config", cfg, "--db", db, "prune"); !strings.Contains(out, "pruned 1 entries (older than 720h0m0s)") {
+		t.Errorf("prune: %q", out)
+	}
+	backup := filepath.Join(dir, "copy.db")
+	if out := mustRun(t, "--db", db, "backup", backup); !strings.Contains(out, "backed up") {
+		t.Errorf("backup: %q", out)
+	}
+	if out := mustRun(t, "--db", backup, "entries"); !strings.Contains(out, "Story 0") || !strings.Contains(out, "Story 1") || strings.Contains(out, "Story 2") {
+		t.Errorf("entries of the backup:\n%s", out)
+	}
+	if _, _, err := runCLI(t, "--db", db, "backup", backup); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("backup over an existing file: %v", err)
+	}
+	os.WriteFile(cfg, []byte("retention:\n  max_age: 90x\n"), 0o644)
+	if _, _, err := runCLI(t, "--config", cfg, "--db", db, "prune"); err == nil || !strings.Contains(err.Error(), `retention.max_age: "90x" is not a period such as 90d`) {
+		t.Errorf("a bad max_age: %v", err)
+	}
+	os.WriteFile(cfg, []byte("retention:\n  max_per_feed: 50\n"), 0o644)
+	if _, _, err := runCLI(t, "--config", cfg, "--db", db, "prune"); err == nil || !strings.Contains(err.Error(), "retention.max_per_feed: must be 0 (no limit) or at least poll.max_items (1000)") {
+		t.Errorf("a max_per_feed below max_items: %v", err)
 	}
 }

@@ -14,19 +14,51 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/period"
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // Config is the whole configuration: defaults, with the YAML file laid over.
 type Config struct {
 	// Database is the SQLite file; --db overrides it.
-	Database  string        `yaml:"database"`
-	LogFormat string        `yaml:"log_format"`
-	Poll      PollConfig    `yaml:"poll"`
-	Fetch     FetchConfig   `yaml:"fetch"`
-	Serve     ServeConfig   `yaml:"serve"`
-	Cluster   ClusterConfig `yaml:"cluster"`
-	Feeds     []FeedConfig  `yaml:"feeds"`
+	Database  string          `yaml:"database"`
+	LogFormat string          `yaml:"log_format"`
+	Poll      PollConfig      `yaml:"poll"`
+	Fetch     FetchConfig     `yaml:"fetch"`
+	Serve     ServeConfig     `yaml:"serve"`
+	Cluster   ClusterConfig   `yaml:"cluster"`
+	Retention RetentionConfig `yaml:"retention"`
+	Feeds     []FeedConfig    `yaml:"feeds"`
+}
+
+// RetentionConfig is how long stories are kept: `serve` prunes the others
+// every hour, `storyline prune` once.
+type RetentionConfig struct {
+	// MaxAge removes stories published longer ago; 0 keeps them all.
+	MaxAge Period `yaml:"max_age"`
+	// MaxPerFeed keeps the newest stories of each feed; 0 keeps all.
+	MaxPerFeed int `yaml:"max_per_feed"`
+}
+
+func (r RetentionConfig) retention() store.Retention {
+	return store.Retention{MaxAge: time.Duration(r.MaxAge), MaxPerFeed: r.MaxPerFeed}
+}
+
+// Period is a duration that may be given in days or weeks ("90d", "12w"),
+// as retention is thought of.
+type Period time.Duration
+
+// UnmarshalYAML reads a period as period.Parse does.
+func (p *Period) UnmarshalYAML(n *yaml.Node) error {
+	d, err := period.Parse(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		// In the decoder's own words, which decodeError turns into the
+		// key's name and an example.
+		return fmt.Errorf("line %d: cannot unmarshal !!str `%s` into main.Period", n.Line, n.Value)
+	}
+	*p = Period(d)
+	return nil
 }
 
 // PollConfig is the scheduler's part of the configuration.
@@ -122,6 +154,9 @@ func DefaultConfig() Config {
 			TitleWeight:       cd.TitleWeight,
 			NameWeight:        cd.NameWeight,
 		},
+		// Three months, as FreshRSS keeps by default: storylines are news,
+		// and the file should not grow forever.
+		Retention: RetentionConfig{MaxAge: Period(90 * 24 * time.Hour)},
 	}
 }
 
@@ -159,7 +194,7 @@ var (
 	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type main\.(\w+)$`)
 	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
 	sections     = map[string]string{"Config": "", "PollConfig": "poll.", "FetchConfig": "fetch.",
-		"ServeConfig": "serve.", "ClusterConfig": "cluster.", "FeedConfig": "feeds[]."}
+		"ServeConfig": "serve.", "ClusterConfig": "cluster.", "RetentionConfig": "retention.", "FeedConfig": "feeds[]."}
 )
 
 // decodeError rewrites the YAML decoder's errors in the config's own
@@ -174,7 +209,8 @@ func decodeError(err error, doc *yaml.Node) error {
 		} else if m := badValue.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			want := map[string]string{"time.Duration": "a duration such as 90s, 30m or 2h",
-				"int": "a whole number", "float64": "a number", "string": "text", "bool": "true or false",
+				"main.Period": "a period such as 90d, 12w or 36h",
+				"int":         "a whole number", "float64": "a number", "string": "text", "bool": "true or false",
 				"[]string": "a list such as [feeds.lan, 10.0.0.0/8]"}[m[3]]
 			if want == "" {
 				want = m[3]
@@ -256,6 +292,14 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Poll.MaxItems < 1 || c.Poll.MaxItems > 100000 {
 		return bad("poll.max_items", fmt.Sprintf("must be between 1 and 100000, not %d", c.Poll.MaxItems))
+	}
+	if c.Retention.MaxAge < 0 || c.Retention.MaxAge > 0 && time.Duration(c.Retention.MaxAge) < c.Cluster.Window {
+		return bad("retention.max_age", fmt.Sprintf("must be 0 (keep all) or at least cluster.window (%v), not %v: stories are clustered within the window",
+			c.Cluster.Window, time.Duration(c.Retention.MaxAge)))
+	}
+	if c.Retention.MaxPerFeed < 0 || c.Retention.MaxPerFeed > 0 && c.Retention.MaxPerFeed < c.Poll.MaxItems {
+		return bad("retention.max_per_feed", fmt.Sprintf("must be 0 (no limit) or at least poll.max_items (%d), not %d: a feed's current items would come back at every poll",
+			c.Poll.MaxItems, c.Retention.MaxPerFeed))
 	}
 	if c.Fetch.MaxBodyMiB < 1 || c.Fetch.MaxBodyMiB > 1024 {
 		return bad("fetch.max_body_mib", fmt.Sprintf("must be between 1 and 1024, not %d", c.Fetch.MaxBodyMiB))

@@ -98,6 +98,8 @@ func commands() []command {
 		{"topic", "ID [--json]", "show one storyline and its stories", cmdTopic},
 		{"search", "QUERY [--limit N] [--json]", "full-text search over entries, with their storylines", cmdSearch},
 		{"recluster", "", "rebuild all storylines from the stored entries with the current settings", cmdRecluster},
+		{"prune", "", "remove the stories the retention settings do not keep (serve does it every hour)", cmdPrune},
+		{"backup", "FILE", "write a consistent copy of the database to FILE, also next to a running daemon", cmdBackup},
 		{"eval", "--input FILE.jsonl [--shuffle SEED [--orders N]] [--assignments OUT.tsv] [--json]", "score the clustering on a labelled file", cmdEval},
 		{"version", "", "print the version", cmdVersion},
 	}

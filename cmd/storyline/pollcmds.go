@@ -28,6 +28,7 @@ func newPoller(cfg Config, db *store.DB) *poller.Poller {
 			MaxInterval: cfg.Poll.MaxInterval,
 			MaxBackoff:  cfg.Poll.MaxBackoff,
 			MaxItems:    cfg.Poll.MaxItems,
+			MaxAge:      time.Duration(cfg.Retention.MaxAge),
 		},
 	}
 }
@@ -109,9 +110,12 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 			if o.Dropped > 0 {
 				detail += fmt.Sprintf(", %d oldest items beyond poll.max_items skipped", o.Dropped)
 			}
+			if o.TooOld > 0 {
+				detail += fmt.Sprintf(", %d items older than retention.max_age skipped", o.TooOld)
+			}
 		}
 		nCut += o.Truncated
-		nDropped += o.Dropped
+		nDropped += o.Dropped + o.TooOld
 		nNew += o.Stats.New
 		nUpd += o.Stats.Updated
 		switch o.Kind {

@@ -135,6 +135,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go func() {
 		pollDone <- p.Run(pollCtx, db, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
 	}()
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		runRetention(pollCtx, db, e.cfg.Retention.retention(), log)
+	}()
 
 	var serveErr error
 	select {
@@ -152,6 +157,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	<-pollDone
+	<-pruneDone
 	log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", serveErr)

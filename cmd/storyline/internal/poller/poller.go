@@ -53,6 +53,10 @@ type Config struct {
 	// MaxItems is how many entries of one document are kept, the newest
 	// (default feeds.DefaultMaxItems).
 	MaxItems int
+	// MaxAge, when set, skips entries published longer ago: the retention
+	// that prunes them would otherwise see them come back at every poll
+	// of a feed that still lists them.
+	MaxAge time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -106,8 +110,9 @@ type Outcome struct {
 	NextPollAt time.Time
 	Took       time.Duration
 	// Truncated counts the fields cut to feeds' limits (a 5 MB title);
-	// Dropped the entries beyond Config.MaxItems, the oldest.
-	Truncated, Dropped int
+	// Dropped the entries beyond Config.MaxItems, the oldest; TooOld the
+	// entries older than Config.MaxAge.
+	Truncated, Dropped, TooOld int
 }
 
 // Poller polls feeds. Its fields are set before first use.
@@ -145,11 +150,11 @@ func (p *Poller) jitter(d time.Duration) time.Duration {
 
 // fetched is a worker's result on its way to the writer.
 type fetched struct {
-	feed               store.Feed
-	result             store.PollResult
-	err                error
-	started            time.Time
-	truncated, dropped int
+	feed                       store.Feed
+	result                     store.PollResult
+	err                        error
+	started                    time.Time
+	truncated, dropped, tooOld int
 }
 
 // Poll polls the given feeds and returns one outcome per feed, in the order
@@ -274,7 +279,7 @@ func (p *Poller) save(ctx, pollCtx context.Context, batch []fetched) []Outcome {
 
 func (p *Poller) outcome(r fetched, st store.SaveStats, err error) Outcome {
 	o := Outcome{Feed: r.feed, Status: r.result.Status, Err: r.err, NextPollAt: r.result.NextPollAt,
-		Truncated: r.truncated, Dropped: r.dropped}
+		Truncated: r.truncated, Dropped: r.dropped, TooOld: r.tooOld}
 	o.Took = p.now().Sub(r.started)
 	o.Stats = st
 	switch {
@@ -352,9 +357,22 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 	r.ETag, r.LastModified = resp.ETag, resp.LastModified
 	r.Title, r.SiteLink, r.Language, r.TTL = doc.Title, doc.SiteLink, doc.Language, doc.TTL
 	dropped := feeds.LimitItems(doc, cfg.MaxItems)
+	tooOld := 0
+	if cfg.MaxAge > 0 {
+		cutoff := started.Add(-cfg.MaxAge)
+		kept := doc.Entries[:0]
+		for _, e := range doc.Entries {
+			if e.Published.Before(cutoff) {
+				tooOld++
+				continue
+			}
+			kept = append(kept, e)
+		}
+		doc.Entries = kept
+	}
 	r.Entries = doc.Entries
 	r.NextPollAt = started.Add(p.interval(cfg, f, doc.TTL, resp.MaxAge))
-	return fetched{feed: f, result: r, started: started, truncated: doc.Truncated, dropped: dropped}
+	return fetched{feed: f, result: r, started: started, truncated: doc.Truncated, dropped: dropped, tooOld: tooOld}
 }
 
 // interval is the time to the next poll after a success: the feed's own

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Retention says which stories are kept; the zero value keeps all.
+type Retention struct {
+	// MaxAge removes stories published longer ago; 0 keeps them.
+	MaxAge time.Duration
+	// MaxPerFeed keeps the newest stories of each feed; 0 keeps all.
+	MaxPerFeed int
+}
+
+// PruneStats is what Prune removed.
+type PruneStats struct {
+	Entries int
+	// Topics counts the storylines removed because none of their stories
+	// was left; the others were rebuilt from the stories that remain.
+	Topics int
+	// FreedPages is how many pages incremental vacuum gave back to the
+	// file system (0 for a database created before it was enabled, whose
+	// free pages are reused by later writes instead).
+	FreedPages int64
+}
+
+// pruneChunk bounds one pruning transaction, so that the writer of the
+// poller never waits long behind it.
+const pruneChunk = 2000
+
+// Prune removes the stories r does not keep, in transactions of at most
+// pruneChunk stories, with what goes with them: their full-text rows,
+// memberships and pending marks; their storylines are rebuilt from the
+// stories left (sizes, names, headlines and centroids stay consistent) or
+// removed when none are. The freed pages go back to the file system where
+// the database allows it (incremental auto-vacuum), else to later writes.
+func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
+	var st PruneStats
+	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
+		return st, nil
+	}
+	ids, err := d.pruneCandidates(ctx, r)
+	if err != nil {
+		return st, err
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), pruneChunk)
+		topics, err := d.pruneEntries(ctx, ids[:n])
+		if err != nil {
+			return st, err
+		}
+		st.Entries += n
+		st.Topics += topics
+		ids = ids[n:]
+	}
+	if st.Entries > 0 {
+		freed, err := d.incrementalVacuum(ctx)
+		if err != nil {
+			return st, err
+		}
+		st.FreedPages = freed
+	}
+	return st, nil
+}
+
+// pruneCandidates lists the entries r removes. Read before the deletes:
+// entries only age, and new ones only push more past MaxPerFeed, so an
+// entry listed here is still one to remove when its chunk comes.
+func (d *DB) pruneCandidates(ctx context.Context, r Retention) ([]int64, error) {
+	cutoff := int64(-1) // published_at is never negative: nothing is too old
+	if r.MaxAge > 0 {
+		cutoff = ms(d.Now().Add(-r.MaxAge))
+	}
+	perFeed := r.MaxPerFeed
+	if perFeed <= 0 {
+		perFeed = -1
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM (
+		SELECT id, published_at, ROW_NUMBER() OVER (PARTITION BY feed_id ORDER BY published_at DESC, id DESC) AS rank
+		FROM entries)
+		WHERE published_at < ? OR (? > 0 AND rank > ?) ORDER BY id`, cutoff, perFeed, perFeed)
+	if err != nil {
+		return nil, fmt.Errorf("store: prune: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: prune: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: prune: %w", err)
+	}
+	return ids, nil
+}
+
+// pruneEntries removes one chunk of entries and returns how many topics
+// it left empty.
+func (d *DB) pruneEntries(ctx context.Context, ids []int64) (int, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, err
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	fail := func(err error) (int, error) {
+		d.abortCluster()
+		return 0, fmt.Errorf("store: prune %d entries: %w", len(ids), err)
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	var before int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&before); err != nil {
+		return fail(err)
+	}
+	const cond = "e.id IN (SELECT value FROM json_each(?))"
+	if err := d.forgetEntriesTx(ctx, tx, cond, []any{string(list)}, func() error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM entries WHERE id IN (SELECT value FROM json_each(?))", string(list))
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	var after int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&after); err != nil {
+		return fail(err)
+	}
+	if err := d.bumpDataVersion(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	d.publishDataVersion(tx)
+	d.commitCluster()
+	return before - after, nil
+}
+
+// incrementalVacuum gives the free pages back to the file system when the
+// database was created with auto_vacuum = INCREMENTAL (see
+// dataSourceName), and reports how many.
+func (d *DB) incrementalVacuum(ctx context.Context) (int64, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	var mode, before, after int64
+	if err := d.db.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return 0, fmt.Errorf("store: vacuum: %w", err)
+	}
+	if mode != 2 { // 2 is INCREMENTAL
+		return 0, nil
+	}
+	if err := d.db.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&before); err != nil {
+		return 0, fmt.Errorf("store: vacuum: %w", err)
+	}
+	if _, err := d.db.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
+		return 0, fmt.Errorf("store: vacuum: %w", err)
+	}
+	if err := d.db.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&after); err != nil {
+		return 0, fmt.Errorf("store: vacuum: %w", err)
+	}
+	return before - after, nil
+}
+
+// Backup writes a consistent copy of the database to path, which must not
+// exist yet, while other connections and processes go on reading and
+// writing (VACUUM INTO reads one snapshot). The copy is written beside
+// path, checked, and then renamed into place, so path is either a whole
+// backup or absent.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("store: backup: %s already exists", path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	os.Remove(tmpPath) // VACUUM INTO wants to create the file itself
+	defer os.Remove(tmpPath)
+	if _, err := d.db.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	if err := checkCopy(ctx, tmpPath); err != nil {
+		return fmt.Errorf("store: backup to %s: the copy does not check out: %w", path, err)
+	}
+	if err := os.Rename(tmpPath, path); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// checkCopy runs SQLite's quick check on a database file.
+func checkCopy(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var res string
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return err
+	}
+	if res != "ok" {
+		return errors.New(res)
+	}
+	return nil
+}
