@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/storyline/storyline/feeds"
 )
 
 const (
@@ -93,10 +95,7 @@ type pageStory struct {
 }
 
 func toPageStory(st story) pageStory {
-	ps := pageStory{Title: st.Entry.Title, Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
-	if ps.Title == "" {
-		ps.Title = truncate(st.Entry.Text, 100)
-	}
+	ps := pageStory{Title: entryTitle(st.Entry), Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
 	for _, a := range st.also {
 		also := pageStory{Outlet: a.FeedTitle}
 		if a.Entry.Link != st.Entry.Link {
@@ -138,7 +137,7 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 		}
 	}
 	for _, t := range digests {
-		pt := pageTopic{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
+		pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline), Size: t.Size, Outlets: t.Outlets,
 			Last: t.Last, FeedURL: l.topicFeed(t.ID)}
 		for _, st := range t.stories {
 			pt.Stories = append(pt.Stories, toPageStory(st))
