@@ -87,7 +87,8 @@ type Server struct {
 //	GET /metrics                   Prometheus text format
 //
 // Feeds take the query parameters limit (1–500, default 50), since (a Go
-// duration: 24h), q (full-text search) and feed (a feed id).
+// duration: 24h), q (full-text search) and feed (a feed id). Every response
+// carries the security headers of secureHeaders.
 func New(opts Options) *Server {
 	s := &Server{
 		store:        opts.Store,
@@ -130,7 +131,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /topics/{file}", s.handleTopicFeed)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
-	s.handler = s.metrics.instrument(mux)
+	s.handler = secureHeaders(s.metrics.instrument(mux))
 	return s
 }
 
