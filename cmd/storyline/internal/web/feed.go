@@ -138,12 +138,8 @@ func (s *Server) feedHandler(ext string, build feedBuilder) http.HandlerFunc {
 }
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) {
-	// Searches are too varied to be worth keeping.
-	key := ""
-	if p.q == "" {
-		key = s.base(r) + r.URL.Path + "?" + p.query()
-	}
-	s.cached(w, r, key, func() *rendered { return s.renderFeed(w, r, ext, p, build) })
+	key := s.base(r) + r.URL.Path + "?" + p.query()
+	s.cached(w, r, key, p.q != "", func() *rendered { return s.renderFeed(w, r, ext, p, build) })
 }
 
 // renderFeed builds and writes a feed, or answers with the error and

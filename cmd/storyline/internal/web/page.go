@@ -113,7 +113,7 @@ func toPageStory(st story) pageStory {
 
 // handleIndex renders the page of active topics and the latest stories.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	s.cached(w, r, s.base(r)+"/", func() *rendered { return s.renderIndex(w, r) })
+	s.cached(w, r, s.base(r)+"/", false, func() *rendered { return s.renderIndex(w, r) })
 }
 
 // renderIndex builds the page, or answers with the error and returns nil.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -51,6 +52,13 @@ type Options struct {
 	// worth a digest entry; default 2, since single stories are already in
 	// the merged feed.
 	MinTopicSize int
+	// MaxSearches is how many requests with a search (q=) may run at
+	// once; default twice GOMAXPROCS. A search reads thousands of entries
+	// to rank them, so this bounds the memory a burst of searches takes.
+	// One beyond it waits up to a second for a slot, then is answered 503
+	// with Retry-After. A repeat of a search while the data is unchanged
+	// (and for at most a minute) is answered from memory and takes no slot.
+	MaxSearches int
 	// Metrics receives the HTTP metrics and serves /metrics; nil creates
 	// one (see Server.Metrics).
 	Metrics *Metrics
@@ -75,6 +83,8 @@ type Server struct {
 	now          func() time.Time
 	handler      http.Handler
 	cache        *responseCache
+	searchCache  *responseCache
+	searches     *searchSlots
 }
 
 // New returns a Server with its routes:
@@ -101,8 +111,14 @@ func New(opts Options) *Server {
 		now:          opts.Now,
 		// max-age 60 is what clients are told; relative windows (since,
 		// the topic window) move by at most that much meanwhile.
-		cache: newResponseCache(time.Minute, 32<<20),
+		cache:       newResponseCache(time.Minute, 32<<20),
+		searchCache: newResponseCache(time.Minute, searchCacheBytes),
 	}
+	maxSearches := opts.MaxSearches
+	if maxSearches <= 0 {
+		maxSearches = 2 * runtime.GOMAXPROCS(0)
+	}
+	s.searches = newSearchSlots(maxSearches, searchQueueWait)
 	if s.title == "" {
 		s.title = "storyline"
 	}
