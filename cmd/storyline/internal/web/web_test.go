@@ -610,6 +610,30 @@ func TestHealthAndErrors(t *testing.T) {
 	}
 }
 
+// corruptStore answers pings but fails every read, like a database whose
+// pages are damaged: SELECT 1 works, reading a table does not.
+type corruptStore struct{ Store }
+
+func (corruptStore) Ping(context.Context) error { return nil }
+func (corruptStore) Entries(context.Context, store.EntryQuery) ([]store.StoredEntry, error) {
+	return nil, errBroken
+}
+func (corruptStore) Topics(context.Context, store.TopicQuery) ([]store.Topic, error) {
+	return nil, errBroken
+}
+
+func TestHealthRunsARead(t *testing.T) {
+	f := newFixture(t)
+	srv := New(Options{Store: corruptStore{f.db}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for path, code := range map[string]int{"/healthz": 503, "/": 500} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != code {
+			t.Errorf("store that pings but cannot read: %s = %d, want %d", path, rec.Code, code)
+		}
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	f := newFixture(t)
 	m := f.srv.Metrics()
