@@ -326,7 +326,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		base = site
 	}
 	out := &Feed{
-		Title:    PlainText(gf.Title),
+		Title:    StripMarkup(PlainText(gf.Title)),
 		Language: normalizeLang(gf.Language),
 		TTL:      feedTTL(gf),
 		Entries:  make([]Entry, 0, len(gf.Items)),
@@ -348,7 +348,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 
 	for i, it := range gf.Items {
 		var e Entry
-		e.Title = PlainText(it.Title)
+		e.Title = StripMarkup(PlainText(it.Title))
 
 		link := it.Link
 		if link == "" && len(it.Links) > 0 {

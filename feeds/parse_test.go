@@ -296,3 +296,32 @@ func BenchmarkParse50(b *testing.B) {
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 }
+
+// TestTitlesCarryNoMarkup reads titles that decode to markup (entities
+// encoded twice, or inside CDATA): each comes out as text with no tag in
+// it, since many readers render titles as HTML.
+func TestTitlesCarryNoMarkup(t *testing.T) {
+	tests := []struct {
+		fixture string
+		feed    string
+		titles  []string
+	}{
+		{"hostile_titles.xml", "Wire Daily", []string{
+			"Breaking", "Breaking", "Bold move", "Nested", "Click here", "AT&T beats 1 < 2 forecasts <3",
+		}},
+		{"hostile_titles.json", "Wire Daily", []string{"Breaking", "Photo", "Rates < 2%, says bank"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := parseFixture(t, tc.fixture, "https://wire.example/feed")
+			field(t, "feed title", f.Title, tc.feed)
+			var got []string
+			for _, e := range f.Entries {
+				got = append(got, e.Title)
+			}
+			if !slices.Equal(got, tc.titles) {
+				t.Errorf("titles:\n got %q\nwant %q", got, tc.titles)
+			}
+		})
+	}
+}

@@ -128,6 +128,69 @@ func PlainText(s string) string {
 	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '&') < 0 {
 		return collapseSpace(s)
 	}
+	return plainText(s, true)
+}
+
+// maxMarkupPasses bounds StripMarkup's work on nested tricks such as
+// "<<b>script>": each pass removes at least one tag, and real titles need
+// one.
+const maxMarkupPasses = 4
+
+// StripMarkup removes from plain text whatever a browser would parse as
+// HTML markup (tags, comments, and the contents of script and style
+// elements) without decoding entities, as the text is decoded already.
+// Titles need it: a title entity-encoded at the source ("&lt;script&gt;",
+// possibly twice) decodes to literal markup, and many readers render
+// titles as HTML. The words between tags stay, so "<b>Big</b> news" is
+// "Big news"; a title that names a tag ("a bug in <iframe>") loses the tag,
+// the price of never handing a reader markup. A "<" not followed by a
+// letter, "/", "!" or "?" ("1 < 2", "<3") is text and stays. Safe for
+// concurrent use.
+func StripMarkup(s string) string {
+	for range maxMarkupPasses {
+		if !hasMarkup(s) {
+			return s
+		}
+		s = plainText(s, false)
+	}
+	if !hasMarkup(s) {
+		return s
+	}
+	// Still markup after several passes: a crafted title, not news.
+	// Without any "<" nothing can open a tag; the rest stays as text.
+	return strings.ReplaceAll(s, "<", "")
+}
+
+// hasMarkup reports a "<" that an HTML parser would take as the start of a
+// tag, comment or processing instruction.
+func hasMarkup(s string) bool {
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return false
+		}
+		s = s[i+1:]
+		if opensMarkup(s) {
+			return true
+		}
+	}
+}
+
+// opensMarkup reports whether the text after a "<" makes it markup.
+func opensMarkup(rest string) bool {
+	if rest == "" {
+		return false
+	}
+	switch c := rest[0]; {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '/', c == '!', c == '?':
+		return true
+	}
+	return false
+}
+
+// plainText is PlainText's tokenizing path; decode false keeps text as
+// written (entities and all), for text that is decoded already.
+func plainText(s string, decode bool) string {
 	var w spaceWriter
 	w.b.Grow(len(s))
 	z := html.NewTokenizer(strings.NewReader(s))
@@ -148,10 +211,14 @@ func PlainText(s string) string {
 			}
 			return w.b.String()
 		case html.TextToken:
+			text := z.Raw()
+			if decode {
+				text = z.Text()
+			}
 			if skip == 0 {
-				w.write(z.Text())
+				w.write(text)
 			} else {
-				held = append(held, append([]byte(nil), z.Text()...))
+				held = append(held, append([]byte(nil), text...))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()

@@ -31,6 +31,49 @@ func TestPlainText(t *testing.T) {
 	}
 }
 
+func TestStripMarkup(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "Harbour bridge closed", "Harbour bridge closed"},
+		{"script", "<script>alert(1)</script> Breaking", "Breaking"},
+		{"inline tags", "<b>Big</b> news", "Big news"},
+		{"entities stay as written", "AT&amp;T <i>up</i>", "AT&amp;T up"},
+		{"comparisons stay", "1 < 2 and 3 > 2, <3", "1 < 2 and 3 > 2, <3"},
+		{"comment", "a <!-- b --> c", "a c"},
+		{"end tag alone", "a </div> b", "a b"},
+		{"nested trick", "<<b>script>alert(1)<</b>/script> Nested", "Nested"},
+		{"unclosed script keeps its words", "<script>the rest", "the rest"},
+		{"deep nesting falls back", "<<<<<b>b>b>b>b>x", "b>x"}, // the last "<" dropped
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := StripMarkup(tc.in)
+			if got != tc.want {
+				t.Errorf("StripMarkup(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if hasMarkup(got) {
+				t.Errorf("StripMarkup(%q) = %q still has markup", tc.in, got)
+			}
+		})
+	}
+}
+
+// FuzzStripMarkup checks the promise titles rely on: nothing a browser
+// would parse as a tag survives, whatever the input.
+func FuzzStripMarkup(f *testing.F) {
+	for _, s := range []string{"<script>x</script>y", "<<b>script>", "a < b", "<!--", "</3", "<?x?>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := StripMarkup(s)
+		if hasMarkup(got) {
+			t.Errorf("StripMarkup(%q) = %q still has markup", s, got)
+		}
+		if len(got) > len(s) {
+			t.Errorf("StripMarkup(%q) = %q is longer", s, got)
+		}
+	})
+}
+
 func TestSanitizeHTML(t *testing.T) {
 	const base = "https://site.example/news/story.html"
 	tests := []struct {

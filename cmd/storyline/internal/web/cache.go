@@ -138,15 +138,35 @@ func (c *responseCache) put(key string, version int64, now time.Time, rd *render
 // cached serves a feed or page from the cache when the store has not
 // changed since it was rendered, and renders it with render otherwise. key
 // names the response (base URL, path and canonical parameters); an empty
-// key means "do not keep". render returns nil after it has answered with
-// an error itself.
-func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, render func() *rendered) {
+// key means "do not keep". A search is kept apart from the feeds and needs
+// one of the search slots to render; without one it is answered with 503.
+// render returns nil after it has answered with an error itself.
+func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, search bool, render func() *rendered) {
+	c := s.cache
+	if search {
+		c = s.searchCache
+	}
 	now := s.now()
 	dv, verr := s.store.DataVersion(r.Context())
 	if verr == nil && key != "" {
-		if rd := s.cache.get(key, dv.Version, now); rd != nil {
+		if rd := c.get(key, dv.Version, now); rd != nil {
 			serveRendered(w, r, rd)
 			return
+		}
+	}
+	if search {
+		if !s.searches.acquire(r.Context()) {
+			busy(w)
+			return
+		}
+		defer s.searches.release()
+		// A popular query arrives many times at once: the copies queue
+		// here, and the first to finish has rendered it for the rest.
+		if verr == nil && key != "" {
+			if rd := c.get(key, dv.Version, s.now()); rd != nil {
+				serveRendered(w, r, rd)
+				return
+			}
 		}
 	}
 	rd := render()
@@ -161,14 +181,14 @@ func (s *Server) cached(w http.ResponseWriter, r *http.Request, key string, rend
 	// compare with (a restart, or a response that is not kept), now is the
 	// safe answer: at worst one needless 200, never a wrong 304. When the
 	// data version could not be read, it is unknown (none is sent).
-	switch prev := s.cache.previous(key); {
+	switch prev := c.previous(key); {
 	case prev != nil && prev.hash == rd.hash:
 		rd.setLastModified(prev.lastModified)
 	case verr == nil:
 		rd.setLastModified(now.UTC().Truncate(time.Second))
 	}
 	if verr == nil && key != "" {
-		s.cache.put(key, dv.Version, now, rd)
+		c.put(key, dv.Version, now, rd)
 	}
 	serveRendered(w, r, rd)
 }

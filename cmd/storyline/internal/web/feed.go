@@ -138,12 +138,8 @@ func (s *Server) feedHandler(ext string, build feedBuilder) http.HandlerFunc {
 }
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) {
-	// Searches are too varied to be worth keeping.
-	key := ""
-	if p.q == "" {
-		key = s.base(r) + r.URL.Path + "?" + p.query()
-	}
-	s.cached(w, r, key, func() *rendered { return s.renderFeed(w, r, ext, p, build) })
+	key := s.base(r) + r.URL.Path + "?" + p.query()
+	s.cached(w, r, key, p.q != "", func() *rendered { return s.renderFeed(w, r, ext, p, build) })
 }
 
 // renderFeed builds and writes a feed, or answers with the error and
@@ -244,8 +240,8 @@ func (s *Server) topicFeed(ctx context.Context, r *http.Request, ext string, p p
 	l := s.links(r, ext, p)
 	f := &feeds.OutFeed{
 		ID:       l.tag("topic/" + strconv.FormatInt(id, 10) + "/feed"),
-		Title:    s.title + ": " + t.Name,
-		Subtitle: t.Headline,
+		Title:    s.title + ": " + feeds.StripMarkup(t.Name),
+		Subtitle: feeds.StripMarkup(t.Headline),
 		SelfURL:  l.self,
 		HTMLURL:  l.topicPage(id),
 		Updated:  t.Last,
@@ -437,7 +433,7 @@ func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {
 	e := st.Entry
 	it := feeds.OutItem{
 		ID:         e.Link,
-		Title:      e.Title,
+		Title:      entryTitle(e),
 		Link:       e.Link,
 		Author:     e.Author,
 		Published:  e.Published,
@@ -448,9 +444,6 @@ func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {
 	if it.ID == "" {
 		// The row id is stable for the life of the database.
 		it.ID = l.tag("entry/" + strconv.FormatInt(st.ID, 10))
-	}
-	if it.Title == "" {
-		it.Title = truncate(e.Text, 100)
 	}
 	if topic != nil {
 		it.Topic = &feeds.OutTopic{ID: topic.ID, Name: topic.Name, FeedURL: l.topicFeed(topic.ID)}
@@ -494,6 +487,18 @@ func outlet(e store.StoredEntry) feeds.OutSource {
 		src.HTMLURL = u.Scheme + "://" + u.Host + "/"
 	}
 	return src
+}
+
+// entryTitle is the title shown for an entry: its own, else the start of
+// its text. Markup is stripped again here, and not only at ingest, for
+// titles stored before ingest stripped it and for text, which may hold
+// literal markup too (decoded from entities); readers that render titles
+// as HTML must never get any.
+func entryTitle(e feeds.Entry) string {
+	if t := feeds.StripMarkup(e.Title); t != "" {
+		return t
+	}
+	return truncate(feeds.StripMarkup(e.Text), 100)
 }
 
 // truncate cuts s to at most n runes at a word boundary, with an ellipsis.
@@ -575,13 +580,13 @@ func (s *Server) activeTopics(ctx context.Context, p params, perTopic int) ([]di
 // list of its stories with their outlets.
 func digestItem(l links, d digest) feeds.OutItem {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<p><strong>%s</strong></p>\n<ul>\n", html.EscapeString(d.Headline))
+	fmt.Fprintf(&b, "<p><strong>%s</strong></p>\n<ul>\n", html.EscapeString(feeds.StripMarkup(d.Headline)))
 	var outlets []string
 	seen := map[string]bool{}
 	shown := 0 // entries, counting folded copies, as Topic.Size does
 	for _, st := range d.stories {
 		fmt.Fprintf(&b, `<li><a href="%s">%s</a> — %s, %s`, html.EscapeString(st.Entry.Link),
-			html.EscapeString(st.Entry.Title), html.EscapeString(st.FeedTitle),
+			html.EscapeString(entryTitle(st.Entry)), html.EscapeString(st.FeedTitle),
 			st.Entry.Published.UTC().Format("2 Jan 15:04 MST"))
 		for _, a := range st.also {
 			// Copies are folded by canonical link, so most share the
@@ -608,7 +613,7 @@ func digestItem(l links, d digest) feeds.OutItem {
 	id := strconv.FormatInt(d.ID, 10)
 	return feeds.OutItem{
 		ID:          l.tag("topic/" + id),
-		Title:       d.Name,
+		Title:       feeds.StripMarkup(d.Name),
 		Link:        l.topicPage(d.ID),
 		ContentHTML: b.String(),
 		Author:      outletList(outlets),

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/storyline/storyline/feeds"
 )
 
 const (
@@ -13,6 +15,17 @@ const (
 	pageTopicStories = 8
 	pageLatest       = 20
 )
+
+// pageStyle is the page's only style sheet, inline so that the page is one
+// request; the Content-Security-Policy allows it by its hash (see csp), so
+// any change here changes the header with it.
+const pageStyle = `
+body{font:16px/1.45 system-ui,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#222}
+h2{font-size:1.15rem;margin:1.6rem 0 .2rem}
+.meta,.src{color:#666;font-size:.85rem}
+ul{padding-left:1.2rem}li{margin:.25rem 0}
+a{color:#0645ad}
+`
 
 // pageTemplate is the whole page: no external assets and no script, so it
 // works in any browser and leaks nothing to third parties. html/template
@@ -27,13 +40,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 {{range .Feeds}}{{.LinkTag}}
-{{end}}<style>
-body{font:16px/1.45 system-ui,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#222}
-h2{font-size:1.15rem;margin:1.6rem 0 .2rem}
-.meta,.src{color:#666;font-size:.85rem}
-ul{padding-left:1.2rem}li{margin:.25rem 0}
-a{color:#0645ad}
-</style>
+{{end}}<style>` + pageStyle + `</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
@@ -93,10 +100,7 @@ type pageStory struct {
 }
 
 func toPageStory(st story) pageStory {
-	ps := pageStory{Title: st.Entry.Title, Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
-	if ps.Title == "" {
-		ps.Title = truncate(st.Entry.Text, 100)
-	}
+	ps := pageStory{Title: entryTitle(st.Entry), Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
 	for _, a := range st.also {
 		also := pageStory{Outlet: a.FeedTitle}
 		if a.Entry.Link != st.Entry.Link {
@@ -109,7 +113,7 @@ func toPageStory(st story) pageStory {
 
 // handleIndex renders the page of active topics and the latest stories.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	s.cached(w, r, s.base(r)+"/", func() *rendered { return s.renderIndex(w, r) })
+	s.cached(w, r, s.base(r)+"/", false, func() *rendered { return s.renderIndex(w, r) })
 }
 
 // renderIndex builds the page, or answers with the error and returns nil.
@@ -138,7 +142,7 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 		}
 	}
 	for _, t := range digests {
-		pt := pageTopic{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
+		pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline), Size: t.Size, Outlets: t.Outlets,
 			Last: t.Last, FeedURL: l.topicFeed(t.ID)}
 		for _, st := range t.stories {
 			pt.Stories = append(pt.Stories, toPageStory(st))

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -24,7 +25,6 @@ type Store interface {
 	Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error)
 	Topic(ctx context.Context, id int64) (store.Topic, error)
 	TopicMovedTo(ctx context.Context, id int64) (int64, error)
-	Ping(ctx context.Context) error
 	// DataVersion changes whenever what the feeds show may have changed;
 	// rendered responses are reused while it stays the same. It is asked
 	// on every feed request, so it must be cheap: *store.DB answers from
@@ -51,6 +51,13 @@ type Options struct {
 	// worth a digest entry; default 2, since single stories are already in
 	// the merged feed.
 	MinTopicSize int
+	// MaxSearches is how many requests with a search (q=) may run at
+	// once; default twice GOMAXPROCS. A search reads thousands of entries
+	// to rank them, so this bounds the memory a burst of searches takes.
+	// One beyond it waits up to a second for a slot, then is answered 503
+	// with Retry-After. A repeat of a search while the data is unchanged
+	// (and for at most a minute) is answered from memory and takes no slot.
+	MaxSearches int
 	// Metrics receives the HTTP metrics and serves /metrics; nil creates
 	// one (see Server.Metrics).
 	Metrics *Metrics
@@ -75,6 +82,8 @@ type Server struct {
 	now          func() time.Time
 	handler      http.Handler
 	cache        *responseCache
+	searchCache  *responseCache
+	searches     *searchSlots
 }
 
 // New returns a Server with its routes:
@@ -83,11 +92,12 @@ type Server struct {
 //	GET /feed.{atom,rss,json}      merged stream, newest first, duplicates folded
 //	GET /topics.{atom,rss,json}    one digest entry per active topic
 //	GET /topics/{id}.{atom,rss,json} the stories of one topic
-//	GET /healthz                   200 "ok" when the store answers, else 503
+//	GET /healthz                   200 "ok" when the store answers reads, else 503
 //	GET /metrics                   Prometheus text format
 //
 // Feeds take the query parameters limit (1–500, default 50), since (a Go
-// duration: 24h), q (full-text search) and feed (a feed id).
+// duration: 24h), q (full-text search) and feed (a feed id). Every response
+// carries the security headers of secureHeaders.
 func New(opts Options) *Server {
 	s := &Server{
 		store:        opts.Store,
@@ -100,8 +110,14 @@ func New(opts Options) *Server {
 		now:          opts.Now,
 		// max-age 60 is what clients are told; relative windows (since,
 		// the topic window) move by at most that much meanwhile.
-		cache: newResponseCache(time.Minute, 32<<20),
+		cache:       newResponseCache(time.Minute, 32<<20),
+		searchCache: newResponseCache(time.Minute, searchCacheBytes),
 	}
+	maxSearches := opts.MaxSearches
+	if maxSearches <= 0 {
+		maxSearches = 2 * runtime.GOMAXPROCS(0)
+	}
+	s.searches = newSearchSlots(maxSearches, searchQueueWait)
 	if s.title == "" {
 		s.title = "storyline"
 	}
@@ -130,7 +146,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /topics/{file}", s.handleTopicFeed)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
-	s.handler = s.metrics.instrument(mux)
+	s.handler = secureHeaders(s.metrics.instrument(mux))
 	return s
 }
 
@@ -148,13 +164,25 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	if err := s.checkReads(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("store unavailable\n"))
 		return
 	}
 	w.Write([]byte("ok\n"))
+}
+
+// checkReads runs the two reads the page runs, asking for one row each. A
+// ping proves a connection, not a readable database: a corrupted one
+// answered pings while every page failed. The topics are read as the page
+// reads them, so that the check costs no more than a page.
+func (s *Server) checkReads(ctx context.Context) error {
+	if _, err := s.store.Entries(ctx, store.EntryQuery{Limit: 1}); err != nil {
+		return err
+	}
+	_, err := s.store.Topics(ctx, store.TopicQuery{Since: s.now().Add(-s.topicWindow), MinSize: s.minTopicSize, Limit: 1})
+	return err
 }
 
 // base is the absolute URL prefix for links: the configured one, else the
