@@ -347,23 +347,6 @@ func (d *DB) publishDataVersion(tx *sql.Tx) {
 	p.tx = nil
 }
 
-// Ping reports whether the database answers a real read: the metadata
-// row and the newest entries and topics, which is what a page reads. "SELECT
-// 1" would answer from a file whose tables are corrupt.
-func (d *DB) Ping(ctx context.Context) error {
-	for _, q := range []string{
-		"SELECT data_version FROM cluster_meta WHERE id = 1",
-		"SELECT COALESCE(SUM(length(title)), 0) FROM (SELECT title FROM entries ORDER BY published_at DESC, id DESC LIMIT 50)",
-		"SELECT COALESCE(SUM(length(name)), 0) FROM (SELECT name FROM topics ORDER BY last_seen_at DESC LIMIT 50)",
-	} {
-		var v int64
-		if err := d.db.QueryRowContext(ctx, q).Scan(&v); err != nil {
-			return fmt.Errorf("store: health check: %w", err)
-		}
-	}
-	return nil
-}
-
 // migrationCode holds the migrations, by version, that SQL cannot express;
 // each runs after its file's SQL, in the same transaction.
 var migrationCode = map[int]func(context.Context, *sql.Tx) error{
