@@ -427,12 +427,16 @@ func TestCLIPruneAndBackup(t *testing.T) {
 	defer src.Close()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "p.db")
+	cfg := filepath.Join(dir, "c.yaml")
 	mustRun(t, "--db", db, "add", src.URL+"/feed.xml")
-	// The default retention (90 days) does not store what it would prune.
-	if out := mustRun(t, "--db", db, "poll", "--all"); !strings.Contains(out, "3 new") || !strings.Contains(out, "1 items older than retention.max_age skipped") {
+	if out := mustRun(t, "--db", db, "prune"); !strings.Contains(out, "nothing to prune") {
+		t.Errorf("prune with the default retention: %q", out)
+	}
+	// A poll does not store what the retention would prune.
+	os.WriteFile(cfg, []byte("retention:\n  max_age: 90d\n"), 0o644)
+	if out := mustRun(t, "--config", cfg, "--db", db, "poll", "--all"); !strings.Contains(out, "3 new") || !strings.Contains(out, "1 items older than retention.max_age skipped") {
 		t.Errorf("poll: %q", out)
 	}
-	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("retention:\n  max_age: 30d\n"), 0o644)
 	if out := mustRun(t, "--config", cfg, "--db", db, "prune"); !strings.Contains(out, "pruned 1 entries (older than 720h0m0s)") {
 		t.Errorf("prune: %q", out)

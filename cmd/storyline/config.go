@@ -154,9 +154,10 @@ func DefaultConfig() Config {
 			TitleWeight:       cd.TitleWeight,
 			NameWeight:        cd.NameWeight,
 		},
-		// Three months, as FreshRSS keeps by default: storylines are news,
-		// and the file should not grow forever.
-		Retention: RetentionConfig{MaxAge: Period(90 * 24 * time.Hour)},
+		// Keep everything unless told: with a default age limit, a feed
+		// whose items are older (an archive, a quiet blog, a benchmark
+		// fixture) would store nothing, to the surprise of whoever added
+		// it. config.example.yaml and the README suggest 90d for a service.
 	}
 }
 
