@@ -100,4 +100,6 @@ for s in $sets; do
 	}'
 done
 echo "stored: $(sqlite3 "$db" 'SELECT COUNT(*) FROM entries' 2>/dev/null || echo '?') entries," \
-	"$(sqlite3 "$db" 'SELECT COUNT(DISTINCT topic_id) FROM topic_entries' 2>/dev/null || echo '?') storylines"
+	"$(sqlite3 "$db" 'SELECT COUNT(DISTINCT topic_id) FROM topic_entries' 2>/dev/null || echo '?') storylines," \
+	"database $(sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null 2>&1; du -m "$db" | cut -f1) MiB" \
+	"(topic states $(sqlite3 "$db" 'SELECT SUM(LENGTH(state)) / 1048576 FROM topics' 2>/dev/null || echo '?') MiB)"

@@ -1,10 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -113,8 +111,8 @@ func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*clu
 		if err := rows.Scan(&id, &b); err != nil {
 			return nil, fmt.Errorf("load open topics: %w", err)
 		}
-		var ts cluster.TopicState
-		if err := json.Unmarshal(b, &ts); err != nil {
+		ts, err := decodeTopicState(b)
+		if err != nil {
 			return nil, fmt.Errorf("topic %d: corrupt state: %w", id, err)
 		}
 		st.Topics = append(st.Topics, ts)
@@ -606,11 +604,10 @@ type topicWriter struct {
 	ctx   context.Context
 	st    *sql.Stmt
 	clock time.Time
-	// buf holds each state's JSON, reused from one topic to the next
-	// (SQLite copies the bytes it is given): a fresh slice per state was
-	// a tenth of a cold import's garbage.
-	buf bytes.Buffer
-	enc *json.Encoder
+	// buf holds each state's encoding (topicstate.go), reused from one
+	// topic to the next (SQLite copies the bytes it is given): a fresh
+	// slice per state was a tenth of a cold import's garbage.
+	buf []byte
 }
 
 func newTopicWriter(ctx context.Context, tx *sql.Tx) (*topicWriter, error) {
@@ -622,19 +619,13 @@ func newTopicWriter(ctx context.Context, tx *sql.Tx) (*topicWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	tw := &topicWriter{ctx: ctx, st: st}
-	tw.enc = json.NewEncoder(&tw.buf)
-	return tw, nil
+	return &topicWriter{ctx: ctx, st: st}, nil
 }
 
 func (tw *topicWriter) save(ts cluster.TopicState) error {
-	tw.buf.Reset()
-	if err := tw.enc.Encode(ts); err != nil {
-		return fmt.Errorf("encode topic %d: %w", ts.ID, err)
-	}
-	b := bytes.TrimSuffix(tw.buf.Bytes(), []byte("\n")) // as json.Marshal writes it
+	tw.buf = appendTopicState(tw.buf[:0], ts)
 	if _, err := tw.st.ExecContext(tw.ctx, ts.ID, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last),
-		max(ms(ts.Kept), ms(ts.Last)), ts.ID, b); err != nil {
+		max(ms(ts.Kept), ms(ts.Last)), ts.ID, tw.buf); err != nil {
 		return fmt.Errorf("save topic %d: %w", ts.ID, err)
 	}
 	if ts.Last.After(tw.clock) {
