@@ -70,10 +70,11 @@ func TestMigrationSplitsStoredCredentials(t *testing.T) {
 	for _, q := range []string{
 		"ALTER TABLE feeds DROP COLUMN secret",
 		"DELETE FROM schema_migrations WHERE version = 10",
-		`INSERT INTO feeds (url, added_url, next_poll_at, created_at) VALUES
-			('https://u:pw-123@example.org/a?token=abc', 'https://u:pw-123@example.org/a?token=abc', 0, 0),
-			('https://example.org/a', 'https://example.org/a', 0, 0),
-			('https://example.org/b?key=xyz&page=2', 'https://example.org/b?key=xyz&page=2', 0, 0)`,
+		`INSERT INTO feeds (url, added_url, next_poll_at, created_at, last_error) VALUES
+			('https://u:pw-123@example.org/a?token=abc', 'https://u:pw-123@example.org/a?token=abc', 0, 0,
+				'feeds: fetch https://u:pw-123@example.org/a?token=abc: HTTP 500'),
+			('https://example.org/a', 'https://example.org/a', 0, 0, ''),
+			('https://example.org/b?key=xyz&page=2', 'https://example.org/b?key=xyz&page=2', 0, 0, '')`,
 	} {
 		if _, err := db.db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -101,5 +102,8 @@ func TestMigrationSplitsStoredCredentials(t *testing.T) {
 		if fl[i].URL != w.url || fl[i].FetchURL() != w.fetch {
 			t.Errorf("feed %d: URL %q, FetchURL %q; want %q, %q", fl[i].ID, fl[i].URL, fl[i].FetchURL(), w.url, w.fetch)
 		}
+	}
+	if e := fl[0].LastError; e != "feeds: fetch https://example.org/a: HTTP 500" {
+		t.Errorf("the stored error kept its credentials: %q", e)
 	}
 }

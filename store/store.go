@@ -359,18 +359,18 @@ var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 // feed already has gets the feed's ID as a fragment, which keeps it unique
 // and is never sent to the server.
 func splitFeedSecrets(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, "SELECT id, url, added_url FROM feeds ORDER BY id")
+	rows, err := tx.QueryContext(ctx, "SELECT id, url, added_url, last_error FROM feeds ORDER BY id")
 	if err != nil {
 		return err
 	}
 	type change struct {
-		id                 int64
-		url, added, secret string
+		id                          int64
+		url, added, secret, lastErr string
 	}
 	var changes []change
 	for rows.Next() {
 		var c change
-		if err := rows.Scan(&c.id, &c.url, &c.added); err != nil {
+		if err := rows.Scan(&c.id, &c.url, &c.added, &c.lastErr); err != nil {
 			rows.Close()
 			return err
 		}
@@ -380,6 +380,8 @@ func splitFeedSecrets(ctx context.Context, tx *sql.Tx) error {
 		if c.secret == "" {
 			c.secret = addedSecret
 		}
+		// The last error named the URL it was fetched with.
+		c.lastErr = feeds.Redact(feeds.Redact(c.lastErr, c.url, c.secret), c.added, addedSecret)
 		if c.secret != "" || addedSecret != "" {
 			changes = append(changes, c)
 		}
@@ -395,8 +397,8 @@ func splitFeedSecrets(ctx context.Context, tx *sql.Tx) error {
 		if taken > 0 {
 			c.url += "#" + strconv.FormatInt(c.id, 10)
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, added_url = ?, secret = ? WHERE id = ?",
-			c.url, c.added, c.secret, c.id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET url = ?, added_url = ?, secret = ?, last_error = ? WHERE id = ?",
+			c.url, c.added, c.secret, c.lastErr, c.id); err != nil {
 			return err
 		}
 	}
