@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -69,6 +70,44 @@ func TestDiscover(t *testing.T) {
 		srv := serve(nil)
 		if _, err := Discover(context.Background(), f, srv.URL+"/"); err == nil {
 			t.Error("no error for a 404 page")
+		}
+	})
+}
+
+// FuzzFeedLinks checks that whatever a page holds, the feeds it announces
+// come back as absolute http(s) URLs, each once, that read back as they
+// are written (they are stored and compared as strings).
+func FuzzFeedLinks(f *testing.F) {
+	f.Add(readFixture(f, "page_with_links.html"), "https://gazette.example/blog/")
+	f.Add(readFixture(f, "page_without_links.html"), "http://quiet.example/")
+	for _, page := range []string{
+		`<head><base href="/news/"><link rel="ALTERNATE feed" type="application/atom+xml; charset=utf-8" href=" atom.xml "></head>`,
+		`<link rel=alternate type=application/rss+xml href="//cdn.example/rss"><link rel=alternate type=application/json href="javascript:alert(1)">`,
+		`<base href="ftp://x.example/"><link rel="alternate" type="application/feed+json" href="feed.json"><body><link rel="alternate" type="application/rss+xml" href="/late">`,
+		`<link rel="alternate" type="application/rss+xml" href="https://User:pw@Host.EXAMPLE:8080/a b?q=1#f"><link rel="alternate" type="application/rss+xml" href="%zz">`,
+	} {
+		f.Add([]byte(page), "https://site.example/a/b")
+	}
+	f.Fuzz(func(t *testing.T, page []byte, rawBase string) {
+		base, err := url.Parse(rawBase)
+		if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+			return // a page is always fetched from an http(s) URL
+		}
+		links := FeedLinks(page, base)
+		for i, l := range links {
+			u, err := url.Parse(l)
+			if err != nil {
+				t.Fatalf("link %q does not parse: %v", l, err)
+			}
+			if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+				t.Fatalf("link %q is not an absolute http(s) URL", l)
+			}
+			if u.String() != l {
+				t.Fatalf("link %q reads back as %q", l, u.String())
+			}
+			if slices.Contains(links[:i], l) {
+				t.Fatalf("link %q listed twice: %q", l, links)
+			}
 		}
 	})
 }

@@ -119,3 +119,63 @@ func TestScanOPMLStreams(t *testing.T) {
 		t.Errorf("%d outlines read to yield %d", r.n, got)
 	}
 }
+
+// FuzzScanOPML checks that whatever an OPML file holds, ReadOPML lists
+// what ScanOPML yields without its repeats, every subscription has a URL,
+// and WriteOPML writes a list that reads back the same.
+func FuzzScanOPML(f *testing.F) {
+	f.Add(readFixture(f, "subscriptions.opml"))
+	for _, seed := range []string{
+		`<?xml version="1.0"?><opml version="2.0"><body><outline text="A" xmlUrl="https://a.example/rss" htmlUrl="https://a.example/"/></body></opml>`,
+		`<opml><body><outline text="F"><outline xmlurl=" http://b.example/f " title="B &amp; C" text="x"/><outline XMLURL="http://b.example/f"/></outline></body></opml>`,
+		`<?xml version="1.0" encoding="ISO-8859-1"?><opml><body><outline text="Caf` + "\xe9" + `" xmlUrl="https://c.example/"/></body></opml>`,
+		`<opml><body><outline text="https://d.example/" xmlUrl="https://d.example/"/><outline xmlUrl="&#xD;&#x9;x&#xA;y" text="&lt;"/>`,
+		`<rss version="2.0"></rss>`,
+		``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var scanned []Subscription
+		var scanErr error
+		for s, err := range ScanOPML(bytes.NewReader(doc)) {
+			if err != nil {
+				scanErr = err
+				break
+			}
+			if s.URL == "" {
+				t.Fatalf("subscription without a URL: %+v", s)
+			}
+			scanned = append(scanned, s)
+		}
+		subs, err := ReadOPML(bytes.NewReader(doc))
+		if (err == nil) != (scanErr == nil) {
+			t.Fatalf("ReadOPML error %v, ScanOPML error %v", err, scanErr)
+		}
+		if err != nil {
+			return
+		}
+		var want []Subscription
+		seen := make(map[string]bool)
+		for _, s := range scanned {
+			if !seen[s.URL] {
+				seen[s.URL] = true
+				want = append(want, s)
+			}
+		}
+		if !slices.Equal(subs, want) {
+			t.Fatalf("ReadOPML = %q\nScanOPML without repeats = %q", subs, want)
+		}
+		var buf bytes.Buffer
+		if err := WriteOPML(&buf, "Fuzz", subs); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadOPML(&buf)
+		if err != nil {
+			t.Fatalf("WriteOPML wrote what ReadOPML refuses: %v\n%s", err, buf.Bytes())
+		}
+		if !slices.Equal(back, subs) {
+			t.Fatalf("read back %q\nwritten %q\n%s", back, subs, buf.Bytes())
+		}
+	})
+}

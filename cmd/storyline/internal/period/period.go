@@ -5,6 +5,7 @@ package period
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -40,7 +41,9 @@ func Parse(s string) (time.Duration, error) {
 		}
 	}
 	rest, err := time.ParseDuration(s)
-	if err != nil || rest < 0 && d > 0 {
+	// d + rest must not wrap around: "100000d2000000h" is too long, not
+	// negative.
+	if err != nil || rest < 0 && d > 0 || rest > math.MaxInt64-d {
 		return 0, bad
 	}
 	return d + rest, nil

@@ -1,6 +1,7 @@
 package period
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -15,9 +16,55 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "d", "3x", "3dd", "1d-2h", "-1d", "999999999999d", "20000w", "3 d"} {
+	for _, in := range []string{"", "d", "3x", "3dd", "1d-2h", "-1d", "999999999999d", "20000w", "3 d", "100000d2000000h"} {
 		if got, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q) = %v, want an error", in, got)
 		}
 	}
+}
+
+// FuzzParsePeriod checks Parse against time.ParseDuration: a plain Go
+// duration means what it means there; days and weeks add exactly, never
+// wrapping past the largest duration; and the result, written by
+// Duration.String, reads back the same.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"90m", "36h", "3d", "2w", "1d12h", "0d", "1w30m", "-2h", "1d-2h", "1.5h",
+		"100000d", "14285w", "999999999999d", "3 d", "", "1d+2h", "0003d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Parse(s)
+		m := dayCount.FindStringSubmatch(s)
+		if m == nil {
+			want, werr := time.ParseDuration(s)
+			if (err == nil) != (werr == nil) || d != want {
+				t.Fatalf("Parse(%q) = %v, %v; time.ParseDuration gives %v, %v", s, d, err, want, werr)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if m != nil {
+			n, _ := strconv.Atoi(m[1])
+			days := time.Duration(n) * 24 * time.Hour
+			if m[2] == "w" {
+				days *= 7
+			}
+			var rest time.Duration
+			if m[3] != "" {
+				rest, err = time.ParseDuration(m[3])
+				if err != nil {
+					t.Fatalf("Parse(%q) = %v, but %q is no duration: %v", s, d, m[3], err)
+				}
+			}
+			// d-days == rest holds even when the sum wrapped around;
+			// with rest >= 0 the sum cannot be below days unless it did.
+			if d-days != rest || rest >= 0 && d < days || rest < 0 && days > 0 {
+				t.Fatalf("Parse(%q) = %v, want %v + %v", s, d, days, rest)
+			}
+		}
+		if back, err := Parse(d.String()); err != nil || back != d {
+			t.Fatalf("Parse(%q) = %v, which reads back as %v, %v", s, d, back, err)
+		}
+	})
 }
