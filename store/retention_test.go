@@ -46,6 +46,23 @@ func checkConsistent(t *testing.T, db *DB) {
 			t.Errorf("%d %s", n, c.what)
 		}
 	}
+	rows, err := db.db.QueryContext(ctx, "SELECT id, size, state FROM topics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var size int
+		var b []byte
+		if err := rows.Scan(&id, &size, &b); err != nil {
+			t.Fatal(err)
+		}
+		ts, err := decodeTopicState(b)
+		if err != nil || ts.ID != id || ts.Size != size {
+			t.Errorf("topic %d of size %d has the saved state of topic %d, size %d (%v)", id, size, ts.ID, ts.Size, err)
+		}
+	}
 }
 
 // dayOfNews stores and clusters one day of stories from three feeds: the

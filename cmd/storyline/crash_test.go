@@ -311,7 +311,8 @@ func checkCrashInvariants(t *testing.T, path string, complete bool) {
 		{"storyline members without a storyline", "SELECT COUNT(*) FROM topic_entries te WHERE NOT EXISTS (SELECT 1 FROM topics t WHERE t.id = te.topic_id)", 0},
 		{"storylines whose size is not their member count", `SELECT COUNT(*) FROM topics t
 			WHERE t.size != (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = t.id)`, 0},
-		{"storylines whose saved state has another size", "SELECT COUNT(*) FROM topics WHERE json_extract(state, '$.Size') != size", 0},
+		// (The size inside the saved state, a binary form, is checked by
+		// the store's own tests: checkConsistent.)
 		{"empty storylines", "SELECT COUNT(*) FROM topics WHERE size < 1", 0},
 		{"aliases of missing storylines", "SELECT COUNT(*) FROM topic_aliases a WHERE NOT EXISTS (SELECT 1 FROM topics t WHERE t.id = a.topic_id)", 0},
 		// The clusterer's statistics are saved with its assignments.
@@ -441,10 +442,13 @@ func TestCrashDuringIngest(t *testing.T) {
 	}
 
 	// The daemon, restarted, finishes the work and stops cleanly.
+	// It may have nothing left to do: wait until it serves too, which is
+	// after it handles signals.
 	p := startProcess(t, serve...)
 	p.waitUntil(t, "the daemon to cluster every story", func() bool {
-		return count(t, dbPath, `SELECT (SELECT COUNT(*) FROM entries) = ? AND NOT EXISTS (SELECT 1 FROM pending_entries)`,
-			total) == 1
+		return strings.Contains(p.out.String(), "storyline serving") &&
+			count(t, dbPath, `SELECT (SELECT COUNT(*) FROM entries) = ? AND NOT EXISTS (SELECT 1 FROM pending_entries)`,
+				total) == 1
 	})
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
