@@ -147,7 +147,9 @@ type Clusterer struct {
 	scores  []float64
 	split   splitScratch
 	stems   analysisCache
-	members MemberSource
+	// splitDue is the story whose topic Add asked to be checked for a
+	// split (Assignment.SplitCheck), until CheckSplit or the next call.
+	splitDue *pendingSplit
 	// memberVecs caches the vectors of stories re-read for split checks.
 	memberVecs vectorCache
 	// dirty are the topics changed since the last Changed call, and
@@ -266,6 +268,7 @@ func (c *Clusterer) restat(s *termStat, l0 float64) {
 // Forget or Count changed the statistics. It recomputes them all, once,
 // instead of at every story those calls take out or add.
 func (c *Clusterer) settle() {
+	c.endSplitCheck()
 	if !c.stale {
 		return
 	}
@@ -429,15 +432,13 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		best = c.tryMerge(best, &a)
 	}
 	a.TopicID = best.id
-	if len(a.Merged) == 0 {
-		c.trySplit(best, d, &vec, &a)
+	if len(a.Merged) == 0 && c.splitCheckDue(best) {
+		// The caller hands the topic's stories to CheckSplit.
+		a.SplitCheck = best.id
+		c.splitDue = &pendingSplit{tp: best, d: d, vec: vec, a: a}
+		return a
 	}
-	if sp := a.Split; sp != nil {
-		c.touch(c.topics[sp.From.ID])
-		c.touch(c.topics[sp.To.ID])
-	} else {
-		c.touch(best)
-	}
+	c.touch(best)
 	return a
 }
 
@@ -471,6 +472,7 @@ func (c *Clusterer) touch(tp *topic) {
 // just before it is saved. Changed stops at save's first error and
 // returns it; the topics are forgotten as saved either way.
 func (c *Clusterer) Changed(save func(TopicState) error) error {
+	c.endSplitCheck()
 	closed := c.closedStates
 	c.closedStates = nil
 	ids := slices.Collect(maps.Keys(closed))

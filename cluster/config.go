@@ -114,7 +114,8 @@ type Config struct {
 	// while both are a story or two, and from then on the mixed topic
 	// draws both. The two parts are never merged back together. Only
 	// topics that a story joined below this bar are checked, at sizes 6
-	// to 24, and only when a MemberSource is set. Negative disables it.
+	// to 24, and only when the caller answers Assignment.SplitCheck with
+	// CheckSplit. Negative disables it.
 	SplitFactor float64
 	// NameSplitFactor: a topic checked for a split (see SplitFactor) whose
 	// two groups' centroids are below this multiple of the join threshold,

@@ -18,6 +18,7 @@ import (
 // analyzer of an older version did not produce). Its topic is fixed by
 // Rebuild.
 func (c *Clusterer) Forget(d Document) []string {
+	c.endSplitCheck()
 	vec := c.analyzeDoc(d)
 	var out []string
 	for _, term := range vec.terms {
@@ -50,6 +51,7 @@ func (c *Clusterer) Forget(d Document) []string {
 // story's topic keeps the old words until it is rebuilt. It returns the
 // terms counted.
 func (c *Clusterer) Count(d Document) []string {
+	c.endSplitCheck()
 	vec := c.analyzeDoc(d)
 	for _, term := range vec.terms {
 		c.stat(term).df++

@@ -89,9 +89,7 @@ type run struct {
 }
 
 func newRun(cfg Config, st *State, tr *tracker, fs *fakeStore) *run {
-	c := New(cfg, st)
-	c.SetMemberSource(func(id int64) []Document { return slices.Clone(tr.members[id]) })
-	return &run{c, tr, fs}
+	return &run{New(cfg, st), tr, fs}
 }
 
 // TestRestartEqualityLateStories: with late stories, merges, splits,
@@ -110,7 +108,7 @@ func TestRestartEqualityLateStories(t *testing.T) {
 			live := newRun(cfg, nil, fresh(), newFakeStore())
 			rest := newRun(cfg, nil, fresh(), newFakeStore())
 			for i, d := range lateMix(seed, 4000, 5) {
-				a, b := live.c.Add(d), rest.c.Add(d)
+				a, b := live.tr.answer(live.c, live.c.Add(d)), rest.tr.answer(rest.c, rest.c.Add(d))
 				if a.TopicID != b.TopicID || a.New != b.New || !slices.Equal(a.Merged, b.Merged) || (a.Split == nil) != (b.Split == nil) {
 					t.Fatalf("story %d (%s): one run gave topic %d (new %v, merged %v), the restarted one %d (new %v, merged %v)",
 						i, d.ID, a.TopicID, a.New, a.Merged, b.TopicID, b.New, b.Merged)

@@ -7,16 +7,56 @@ import (
 	"strings"
 )
 
-// MemberSource returns the stories of an open topic in the order they
-// joined it (or in time order), as the caller stored them. It is how the
-// clusterer, which keeps centroids but not stories, looks at a topic's
-// stories again when it checks for a split. Returning nil (for example on
-// a storage error) skips the check.
-type MemberSource func(topicID int64) []Document
+// pendingSplit is a story added, whose topic waits for CheckSplit: the
+// clusterer keeps centroids, not stories, and the caller has them.
+type pendingSplit struct {
+	tp  *topic
+	d   Document
+	vec docVector
+	a   Assignment
+}
 
-// SetMemberSource lets the clusterer re-read a topic's stories. Without a
-// source, topics are never split (Config.SplitFactor).
-func (c *Clusterer) SetMemberSource(src MemberSource) { c.members = src }
+// CheckSplit finishes the Add that asked for it (Assignment.SplitCheck):
+// members are that topic's stories as the caller stored them, without the
+// story just added. It splits the topic when its stories fall into two
+// storylines (Config.SplitFactor) and returns the story's Assignment, with
+// Split set and TopicID the part the story is in when it did. Called at
+// any other time, or with members that do not match the topic (the
+// caller's view of it differs), it changes nothing.
+func (c *Clusterer) CheckSplit(members []Document) Assignment {
+	p := c.splitDue
+	if p == nil {
+		return Assignment{}
+	}
+	c.splitDue = nil
+	a := p.a
+	a.SplitCheck = 0
+	c.trySplit(p.tp, p.d, &p.vec, members, &a)
+	if sp := a.Split; sp != nil {
+		c.touch(c.topics[sp.From.ID])
+		c.touch(c.topics[sp.To.ID])
+	} else {
+		c.touch(p.tp)
+	}
+	return a
+}
+
+// endSplitCheck closes a split check the caller did not answer: the topic
+// stays whole. Every other exported method starts with it.
+func (c *Clusterer) endSplitCheck() {
+	if p := c.splitDue; p != nil {
+		c.splitDue = nil
+		c.touch(p.tp)
+	}
+}
+
+// splitCheckDue reports whether tp, which a story has just joined, is
+// checked for a split.
+func (c *Clusterer) splitCheckDue(tp *topic) bool {
+	// Only a suspect topic: every story joined the others as closely as
+	// one storyline's do.
+	return c.cfg.SplitFactor > 0 && isSplitCheck(tp.size) && tp.suspect
+}
 
 // Split reports that a topic was found to hold two storylines and was cut
 // in two: the Moved stories (by Document.ID) left From for To, a new topic.
@@ -54,18 +94,11 @@ const minSplitPart = 3
 // event joins as such a stranger, and checking only those topics costs
 // nothing measurable on a stream where storylines rarely mix, while the
 // development sets score the same.
-func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, a *Assignment) {
-	if c.members == nil || c.cfg.SplitFactor <= 0 || !isSplitCheck(tp.size) {
-		return
+func (c *Clusterer) trySplit(tp *topic, d Document, vec *docVector, members []Document, a *Assignment) {
+	if len(members) != tp.size-1 || c.topics[tp.id] != tp {
+		return // the caller does not know this topic as we do
 	}
-	if !tp.suspect {
-		return // every story joined it as closely as one storyline's do
-	}
-	docs := c.members(tp.id)
-	if len(docs) != tp.size-1 {
-		return // the source does not know this topic as we do
-	}
-	docs = append(docs, d)
+	docs := append(slices.Clip(members), d)
 	n := len(docs)
 	// The stories as unit vectors over the topic's own vocabulary, numbered
 	// in order of appearance: centroids are then dense arrays, summed and

@@ -11,17 +11,24 @@ import (
 )
 
 // tracker keeps each topic's stories, as a caller of the clusterer does,
-// and serves them as the MemberSource.
+// and answers split checks with them.
 type tracker struct {
 	members map[int64][]Document
 	topicOf map[string]int64
 	splits  []*Split
 }
 
-func newTracker(c *Clusterer) *tracker {
-	tr := &tracker{members: map[int64][]Document{}, topicOf: map[string]int64{}}
-	c.SetMemberSource(func(id int64) []Document { return slices.Clone(tr.members[id]) })
-	return tr
+func newTracker() *tracker {
+	return &tracker{members: map[int64][]Document{}, topicOf: map[string]int64{}}
+}
+
+// answer completes an Add as a store does: a split check gets the topic's
+// stories.
+func (tr *tracker) answer(c *Clusterer, a Assignment) Assignment {
+	if a.SplitCheck != 0 {
+		return c.CheckSplit(slices.Clone(tr.members[a.SplitCheck]))
+	}
+	return a
 }
 
 func (tr *tracker) follow(d Document, a Assignment) {
@@ -77,8 +84,8 @@ func splitConfig() Config {
 	return cfg
 }
 
-// TestSplitTwoStorylines: the two fights mix into one topic; with a member
-// source the topic is split, and every report ends with its own fight.
+// TestSplitTwoStorylines: the two fights mix into one topic; with split
+// checks answered, the topic is split, and every report ends with its own fight.
 func TestSplitTwoStorylines(t *testing.T) {
 	docs := siblingFights()
 	mixed := New(splitConfig(), nil)
@@ -89,14 +96,14 @@ func TestSplitTwoStorylines(t *testing.T) {
 			first = a
 		}
 		if a.TopicID != first.TopicID || a.Split != nil {
-			t.Fatalf("without a member source %s went to topic %d (split %v): the fights no longer mix, the test exercises nothing", d.ID, a.TopicID, a.Split)
+			t.Fatalf("without answering split checks %s went to topic %d (split %v): the fights no longer mix, the test exercises nothing", d.ID, a.TopicID, a.Split)
 		}
 	}
 
 	c := New(splitConfig(), nil)
-	tr := newTracker(c)
+	tr := newTracker()
 	for _, d := range docs {
-		tr.follow(d, c.Add(d))
+		tr.follow(d, tr.answer(c, c.Add(d)))
 	}
 	if len(tr.splits) != 1 {
 		t.Fatalf("%d splits, want 1", len(tr.splits))
@@ -129,14 +136,13 @@ func TestSplitRestart(t *testing.T) {
 	docs := siblingFights()
 	run := func(restartAt int) (map[string]int64, State) {
 		c := New(splitConfig(), nil)
-		tr := newTracker(c)
+		tr := newTracker()
 		for i, d := range docs {
 			if i == restartAt {
 				st := jsonRoundTrip(c.Snapshot())
 				c = New(splitConfig(), &st)
-				c.SetMemberSource(func(id int64) []Document { return slices.Clone(tr.members[id]) })
 			}
-			tr.follow(d, c.Add(d))
+			tr.follow(d, tr.answer(c, c.Add(d)))
 		}
 		return tr.topicOf, jsonRoundTrip(c.Snapshot())
 	}
@@ -154,19 +160,16 @@ func TestSplitRestart(t *testing.T) {
 // never a wrong one.
 func TestSplitNeedsConsistentSource(t *testing.T) {
 	c := New(splitConfig(), nil)
-	tr := newTracker(c)
-	c.SetMemberSource(func(id int64) []Document {
-		ms := tr.members[id]
-		if len(ms) > 0 {
-			ms = ms[1:]
-		}
-		return slices.Clone(ms)
-	})
+	tr := newTracker()
 	for _, d := range siblingFights() {
 		a := c.Add(d)
+		if a.SplitCheck != 0 {
+			ms := tr.members[a.SplitCheck]
+			a = c.CheckSplit(slices.Clone(ms[1:]))
+		}
 		tr.follow(d, a)
 		if a.Split != nil {
-			t.Fatalf("split with an inconsistent member source at %s", d.ID)
+			t.Fatalf("split with inconsistent members at %s", d.ID)
 		}
 	}
 }
@@ -189,9 +192,9 @@ func TestSplitStaysSplit(t *testing.T) {
 		add(fmt.Sprint("k", k), "Klitschko", "Pulev", "Hamburg", k)
 	}
 	c := New(splitConfig(), nil)
-	tr := newTracker(c)
+	tr := newTracker()
 	for _, d := range docs {
-		tr.follow(d, c.Add(d))
+		tr.follow(d, tr.answer(c, c.Add(d)))
 	}
 	if len(tr.splits) == 0 {
 		t.Fatal("no split: the test exercises nothing")
@@ -252,10 +255,10 @@ func TestSplitByNames(t *testing.T) {
 		cfg.SplitFactor = 0.01 // the plain bar never splits
 		cfg.NameSplitFactor = -1
 		c := New(cfg, nil)
-		tr := newTracker(c)
+		tr := newTracker()
 		last := len(docs) - 1
 		for _, d := range docs[:last] {
-			tr.follow(d, c.Add(d))
+			tr.follow(d, tr.answer(c, c.Add(d)))
 		}
 		if len(c.topics) != 1 || len(tr.splits) != 0 {
 			t.Fatalf("%d topics, %d splits before the last story: the stories no longer mix", len(c.topics), len(tr.splits))
@@ -265,7 +268,7 @@ func TestSplitByNames(t *testing.T) {
 			tp.suspect = true
 		}
 		c.cfg.NameSplitFactor = nameSplit
-		tr.follow(docs[last], c.Add(docs[last]))
+		tr.follow(docs[last], tr.answer(c, c.Add(docs[last])))
 		return len(tr.splits)
 	}
 	fights := siblingFights()

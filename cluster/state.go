@@ -45,8 +45,16 @@ type Assignment struct {
 	// Merged lists topics folded into TopicID by this story: their stories
 	// now belong to TopicID and the topics no longer exist.
 	Merged []int64
-	// Split, when not nil, says the topic the story joined was cut in two.
+	// Split, when not nil, says the topic the story joined was cut in two
+	// (only in the Assignment CheckSplit returns).
 	Split *Split
+	// SplitCheck, when not 0, is TopicID: the topic is young and a story
+	// joined it as a stranger, so it may hold two storylines. A caller
+	// that keeps the stories reads that topic's (as it stored them, in
+	// the order they joined, without the one just added) and hands them
+	// to CheckSplit before anything else, and stores that Assignment
+	// instead. One that does not may go on: the topic stays whole.
+	SplitCheck int64
 	// Closed lists, in increasing order, the topics that left the window
 	// while this story was added: they take no more stories in time order,
 	// only late ones (see Config.History).

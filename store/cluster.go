@@ -146,8 +146,8 @@ func newClusterBatch() *clusterBatch {
 
 // clusterWriter adds stories to the clusterer inside a write transaction:
 // it writes each story's membership, and applies merges and splits to the
-// stored memberships, as they happen (queued on q, in order), and serves
-// the clusterer the stories of a topic (cluster.MemberSource) from them.
+// stored memberships, as they happen (queued on q, in order), and reads
+// the stories of a topic the clusterer asks to check for a split.
 type clusterWriter struct {
 	ctx                 context.Context
 	tx                  *sql.Tx
@@ -155,7 +155,6 @@ type clusterWriter struct {
 	insert, readMembers *sql.Stmt // the statements of every story; merges and splits are rare
 	b                   *clusterBatch
 	q                   *txQueue
-	sourceErr           error
 }
 
 // newClusterWriter starts a writer on tx. Until its close, tx is written
@@ -181,7 +180,6 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 		}
 		*p.st = st
 	}
-	c.SetMemberSource(w.members)
 	w.q = newTxQueue()
 	return w, nil
 }
@@ -190,7 +188,6 @@ func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*c
 // a sync, or rolls back anyway) and releases the statements.
 func (w *clusterWriter) close() {
 	w.q.close()
-	w.c.SetMemberSource(nil)
 	for _, st := range []*sql.Stmt{w.insert, w.readMembers} {
 		if st != nil {
 			st.Close()
@@ -198,23 +195,17 @@ func (w *clusterWriter) close() {
 	}
 }
 
-// members is the clusterer's MemberSource: a topic's stored stories.
-func (w *clusterWriter) members(topicID int64) []cluster.Document {
+// members reads a topic's stored stories, after the queued writes.
+func (w *clusterWriter) members(topicID int64) ([]cluster.Document, error) {
 	if err := w.q.sync(); err != nil {
 		// A queued write failed: that is the error, not this read.
-		if w.sourceErr == nil {
-			w.sourceErr = err
-		}
-		return nil
+		return nil, err
 	}
 	docs, err := scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
 	if err != nil {
-		if w.sourceErr == nil {
-			w.sourceErr = fmt.Errorf("read the stories of topic %d: %w", topicID, err)
-		}
-		return nil
+		return nil, fmt.Errorf("read the stories of topic %d: %w", topicID, err)
 	}
-	return documents(docs)
+	return documents(docs), nil
 }
 
 // documents returns the clusterer's side of stored documents.
@@ -230,8 +221,12 @@ func documents(docs []storedDoc) []cluster.Document {
 // of what that changed.
 func (w *clusterWriter) add(entryID int64, x cluster.Analyzed) (cluster.Assignment, error) {
 	a := w.c.AddAnalyzed(x)
-	if w.sourceErr != nil {
-		return a, w.sourceErr
+	if a.SplitCheck != 0 {
+		members, err := w.members(a.SplitCheck)
+		if err != nil {
+			return a, err
+		}
+		a = w.c.CheckSplit(members)
 	}
 	b := w.b
 	for _, m := range a.Merged {

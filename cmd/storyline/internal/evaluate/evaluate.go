@@ -147,15 +147,6 @@ func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assi
 		docs    = make([]cluster.Document, 0, len(recs))
 		members = make(map[int64][]int) // topic → its documents, in joining order
 	)
-	// The daemon re-reads a topic's stories from the database, in time
-	// order; here they are in memory, in file order.
-	c.SetMemberSource(func(id int64) []cluster.Document {
-		out := make([]cluster.Document, 0, len(members[id]))
-		for _, i := range members[id] {
-			out = append(out, docs[i])
-		}
-		return out
-	})
 	for _, rec := range recs {
 		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
 		if rec.URL != nil {
@@ -166,6 +157,15 @@ func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assi
 		}
 		start := now()
 		a := c.Add(d)
+		if a.SplitCheck != 0 {
+			// The daemon re-reads a topic's stories from the database, in
+			// time order; here they are in memory, in file order.
+			ms := make([]cluster.Document, 0, len(members[a.SplitCheck]))
+			for _, i := range members[a.SplitCheck] {
+				ms = append(ms, docs[i])
+			}
+			a = c.CheckSplit(ms)
+		}
 		elapsed += now().Sub(start)
 		gold = append(gold, rec.Label)
 		pred = append(pred, a.TopicID)
