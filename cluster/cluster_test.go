@@ -386,7 +386,7 @@ func TestShortHeadlinesSharingOneWord(t *testing.T) {
 			"Newcomer elected mayor of Tessaly", "Tessaly mayor-elect promises budget review"},
 	}
 	c := New(DefaultConfig(), nil)
-	topicOf := map[string]int64{}
+	topicOf := topicMap{}
 	n := 0
 	for round := 0; round < 5; round++ {
 		for ev, heads := range events {
@@ -399,14 +399,7 @@ func TestShortHeadlinesSharingOneWord(t *testing.T) {
 				ID: id, Title: heads[round], Text: heads[round] + ". Full story to follow shortly.",
 				Time: t0.Add(time.Duration(n) * 29 * time.Minute),
 			})
-			for old, tp := range topicOf {
-				for _, m := range a.Merged {
-					if tp == m {
-						topicOf[old] = a.TopicID
-					}
-				}
-			}
-			topicOf[id] = a.TopicID
+			a.Apply(topicOf)
 		}
 	}
 	for x, tx := range topicOf {

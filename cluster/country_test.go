@@ -74,17 +74,10 @@ func TestCountryFormsGather(t *testing.T) {
 	}
 	run := func() map[string]int64 {
 		c := New(DefaultConfig(), nil)
-		topic := make(map[string]int64)
+		topic := topicMap{}
 		for _, d := range docs {
 			a := c.Add(d)
-			topic[d.ID] = a.TopicID
-			for _, m := range a.Merged {
-				for id, tp := range topic {
-					if tp == m {
-						topic[id] = a.TopicID
-					}
-				}
-			}
+			a.Apply(topic)
 		}
 		return topic
 	}

@@ -12,23 +12,16 @@ import (
 type feed struct {
 	c     *Clusterer
 	n     int
-	topic map[string]int64
+	topic topicMap
 	last  Assignment
 }
 
-func newFeed(cfg Config) *feed { return &feed{c: New(cfg, nil), topic: map[string]int64{}} }
+func newFeed(cfg Config) *feed { return &feed{c: New(cfg, nil), topic: topicMap{}} }
 
 func (f *feed) add(id, title, text string) Assignment {
 	f.n++
 	a := f.c.Add(Document{ID: id, Title: title, Text: text, Time: t0.Add(time.Duration(f.n) * time.Hour)})
-	for old, tp := range f.topic {
-		for _, m := range a.Merged {
-			if tp == m {
-				f.topic[old] = a.TopicID
-			}
-		}
-	}
-	f.topic[id] = a.TopicID
+	a.Apply(f.topic)
 	f.last = a
 	return a
 }

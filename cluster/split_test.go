@@ -16,6 +16,7 @@ type tracker struct {
 	members map[int64][]Document
 	topicOf map[string]int64
 	splits  []*Split
+	cur     Document // the story being followed
 }
 
 func newTracker() *tracker {
@@ -31,32 +32,68 @@ func (tr *tracker) answer(c *Clusterer, a Assignment) Assignment {
 	return a
 }
 
+// follow records what Add did with d, as a store does (Assignment.Apply).
 func (tr *tracker) follow(d Document, a Assignment) {
-	for _, m := range a.Merged {
-		for _, x := range tr.members[m] {
-			tr.topicOf[x.ID] = a.TopicID
+	if a.Split != nil {
+		tr.splits = append(tr.splits, a.Split)
+	}
+	tr.cur = d
+	if err := a.Apply(tr); err != nil {
+		panic(err)
+	}
+}
+
+func (tr *tracker) Merge(from, to int64) error {
+	for _, x := range tr.members[from] {
+		tr.topicOf[x.ID] = to
+	}
+	tr.members[to] = append(tr.members[to], tr.members[from]...)
+	delete(tr.members, from)
+	return nil
+}
+
+func (tr *tracker) Join(id string, topic int64) error {
+	if id != tr.cur.ID {
+		return fmt.Errorf("join of %s, but %s was added", id, tr.cur.ID)
+	}
+	tr.members[topic] = append(tr.members[topic], tr.cur)
+	tr.topicOf[id] = topic
+	return nil
+}
+
+func (tr *tracker) Move(ids []string, to int64) error {
+	for _, id := range ids {
+		from := tr.topicOf[id]
+		i := slices.IndexFunc(tr.members[from], func(x Document) bool { return x.ID == id })
+		if i < 0 {
+			return fmt.Errorf("move of %s, not in topic %d", id, from)
 		}
-		tr.members[a.TopicID] = append(tr.members[a.TopicID], tr.members[m]...)
-		delete(tr.members, m)
+		tr.members[to] = append(tr.members[to], tr.members[from][i])
+		tr.members[from] = slices.Delete(tr.members[from], i, i+1)
+		tr.topicOf[id] = to
 	}
-	sp := a.Split
-	if sp == nil {
-		tr.members[a.TopicID] = append(tr.members[a.TopicID], d)
-		tr.topicOf[d.ID] = a.TopicID
-		return
-	}
-	tr.splits = append(tr.splits, sp)
-	var keep, move []Document
-	for _, x := range append(tr.members[sp.From.ID], d) {
-		if slices.Contains(sp.Moved, x.ID) {
-			move = append(move, x)
-			tr.topicOf[x.ID] = sp.To.ID
-		} else {
-			keep = append(keep, x)
-			tr.topicOf[x.ID] = sp.From.ID
+	return nil
+}
+
+// topicMap is the least a caller keeps: each story's topic.
+type topicMap map[string]int64
+
+func (m topicMap) Merge(from, to int64) error {
+	for id, t := range m {
+		if t == from {
+			m[id] = to
 		}
 	}
-	tr.members[sp.From.ID], tr.members[sp.To.ID] = keep, move
+	return nil
+}
+
+func (m topicMap) Join(id string, topic int64) error { m[id] = topic; return nil }
+
+func (m topicMap) Move(ids []string, to int64) error {
+	for _, id := range ids {
+		m[id] = to
+	}
+	return nil
 }
 
 // siblingFights is two storylines of one kind, interleaved: reports on

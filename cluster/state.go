@@ -154,3 +154,35 @@ type TermWeight struct {
 	Term   string
 	Weight float64
 }
+
+// Memberships is a caller's record of which topic holds which story (a
+// table, a map), which Assignment.Apply keeps in step with the clusterer.
+type Memberships interface {
+	// Merge moves every story of topic from into topic to; from is gone.
+	Merge(from, to int64) error
+	// Join records that the story docID is in topic.
+	Join(docID string, topic int64) error
+	// Move moves stories recorded before (a split's) into topic to.
+	Move(docIDs []string, to int64) error
+}
+
+// Apply records in m what the Add (or CheckSplit) that returned a did, in
+// the order that keeps m consistent: the merges, then the story's topic,
+// then a split's moves (which may include the story). It stops at m's
+// first error.
+func (a Assignment) Apply(m Memberships) error {
+	for _, from := range a.Merged {
+		if err := m.Merge(from, a.TopicID); err != nil {
+			return err
+		}
+	}
+	if sp := a.Split; sp != nil {
+		// The story is recorded in the topic it joined, then moves with
+		// the others if it is on the split-off side.
+		if err := m.Join(a.DocID, sp.From.ID); err != nil {
+			return err
+		}
+		return m.Move(sp.Moved, sp.To.ID)
+	}
+	return m.Join(a.DocID, a.TopicID)
+}

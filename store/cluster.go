@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,7 +220,7 @@ func documents(docs []storedDoc) []cluster.Document {
 
 // add clusters one stored entry, analyzed already, and queues the writes
 // of what that changed.
-func (w *clusterWriter) add(entryID int64, x cluster.Analyzed) (cluster.Assignment, error) {
+func (w *clusterWriter) add(x cluster.Analyzed) (cluster.Assignment, error) {
 	a := w.c.AddAnalyzed(x)
 	if a.SplitCheck != 0 {
 		members, err := w.members(a.SplitCheck)
@@ -236,38 +237,56 @@ func (w *clusterWriter) add(entryID int64, x cluster.Analyzed) (cluster.Assignme
 		b.df[t]++
 	}
 	b.docs++
-	ctx, tx, to, merged, sp := w.ctx, w.tx, a.TopicID, a.Merged, a.Split
-	err := w.q.do(func() error {
-		for _, m := range merged {
-			// The merged topic's ID, and the IDs that already led to it,
-			// lead to the surviving topic from now on: a subscription to
-			// its feed follows the storyline. The alias goes in before the
-			// topic goes, which would take aliases pointing at it along.
-			for _, q := range []string{
-				"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
-				"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
-				"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
-				"DELETE FROM topics WHERE id = ?2",
-			} {
-				if _, err := tx.ExecContext(ctx, q, to, m); err != nil {
-					return fmt.Errorf("merge topic %d into %d: %w", m, to, err)
-				}
-			}
-		}
-		if _, err := w.insert.ExecContext(ctx, entryID, to); err != nil {
-			return fmt.Errorf("add entry %d to topic %d: %w", entryID, to, err)
-		}
-		if sp == nil {
-			return nil
-		}
-		for _, id := range sp.Moved {
-			if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", sp.To.ID, id); err != nil {
-				return fmt.Errorf("split topic %d: move entry %s: %w", sp.From.ID, id, err)
+	return a, a.Apply(w)
+}
+
+// Merge queues the move of a merged topic's stories (cluster.Memberships).
+func (w *clusterWriter) Merge(from, to int64) error {
+	ctx, tx := w.ctx, w.tx
+	return w.q.do(func() error {
+		// The merged topic's ID, and the IDs that already led to it, lead
+		// to the surviving topic from now on: a subscription to its feed
+		// follows the storyline. The alias goes in before the topic goes,
+		// which would take aliases pointing at it along.
+		for _, q := range []string{
+			"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
+			"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
+			"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
+			"DELETE FROM topics WHERE id = ?2",
+		} {
+			if _, err := tx.ExecContext(ctx, q, to, from); err != nil {
+				return fmt.Errorf("merge topic %d into %d: %w", from, to, err)
 			}
 		}
 		return nil
 	})
-	return a, err
+}
+
+// Join queues a story's membership (cluster.Memberships).
+func (w *clusterWriter) Join(docID string, topic int64) error {
+	id, err := strconv.ParseInt(docID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("story %q is not an entry ID", docID)
+	}
+	return w.q.do(func() error {
+		if _, err := w.insert.ExecContext(w.ctx, id, topic); err != nil {
+			return fmt.Errorf("add entry %d to topic %d: %w", id, topic, err)
+		}
+		return nil
+	})
+}
+
+// Move queues a split's moves (cluster.Memberships).
+func (w *clusterWriter) Move(docIDs []string, to int64) error {
+	ctx, tx := w.ctx, w.tx
+	return w.q.do(func() error {
+		for _, id := range docIDs {
+			if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", to, id); err != nil {
+				return fmt.Errorf("split: move entry %s to topic %d: %w", id, to, err)
+			}
+		}
+		return nil
+	})
 }
 
 // clusterChunk is how many pending stories ClusterPending clusters per
@@ -334,7 +353,7 @@ func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := w.add(x.id, an); err != nil {
+		if _, err := w.add(an); err != nil {
 			return 0, err
 		}
 		id := x.id

@@ -290,7 +290,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 	defer w.close()
 	next, wait := d.analyzeAhead(ctx, docs)
 	defer wait()
-	for i, x := range docs {
+	for i := range docs {
 		if d.failRecluster > 0 && i == d.failRecluster {
 			return 0, errInjected
 		}
@@ -301,7 +301,7 @@ func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := w.add(x.id, an); err != nil {
+		if _, err := w.add(an); err != nil {
 			return 0, err
 		}
 		if w.b.docs == batch || i == len(docs)-1 {

@@ -142,10 +142,9 @@ func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assi
 	c := cluster.New(cfg, nil)
 	var (
 		gold    = make([]string, 0, len(recs))
-		pred    = make([]int64, 0, len(recs)) // current topic of each document
 		elapsed time.Duration
 		docs    = make([]cluster.Document, 0, len(recs))
-		members = make(map[int64][]int) // topic → its documents, in joining order
+		tp      = newTopics(len(recs))
 	)
 	for _, rec := range recs {
 		d := cluster.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
@@ -160,23 +159,25 @@ func RunRecords(recs []Record, cfg cluster.Config, opt Options) (*Report, []Assi
 		if a.SplitCheck != 0 {
 			// The daemon re-reads a topic's stories from the database, in
 			// time order; here they are in memory, in file order.
-			ms := make([]cluster.Document, 0, len(members[a.SplitCheck]))
-			for _, i := range members[a.SplitCheck] {
+			ms := make([]cluster.Document, 0, len(tp.members[a.SplitCheck]))
+			for _, i := range tp.members[a.SplitCheck] {
 				ms = append(ms, docs[i])
 			}
 			a = c.CheckSplit(ms)
 		}
 		elapsed += now().Sub(start)
 		gold = append(gold, rec.Label)
-		pred = append(pred, a.TopicID)
 		docs = append(docs, d)
-		follow(a, len(docs)-1, docs, members, pred)
+		tp.add(d.ID)
+		if err := a.Apply(tp); err != nil {
+			return nil, nil, err
+		}
 	}
-	out := make([]Assignment, len(pred))
-	for i, id := range pred {
+	out := make([]Assignment, len(tp.pred))
+	for i, id := range tp.pred {
 		out[i] = Assignment{ID: docs[i].ID, TopicID: id}
 	}
-	rep := Score(gold, pred)
+	rep := Score(gold, tp.pred)
 	rep.Seconds = elapsed.Seconds()
 	if elapsed > 0 {
 		rep.DocsPerSecond = float64(rep.Docs) / elapsed.Seconds()
@@ -243,39 +244,56 @@ func Summarize(reps []*Report) Spread {
 	return sp
 }
 
-// follow applies what one Add did to the documents' topics: merged topics'
-// documents move to the surviving topic, a split moves some documents to
-// the new topic, and document idx joins its topic. Each topic's documents
-// stay in file order, which is the daemon's order (time, then entry ID)
-// for documents that arrive at one instant.
-func follow(a cluster.Assignment, idx int, docs []cluster.Document, members map[int64][]int, pred []int64) {
-	for _, m := range a.Merged {
-		for _, i := range members[m] {
-			pred[i] = a.TopicID
+// topics is what eval keeps of the clustering (cluster.Memberships): each
+// document's topic, and each topic's documents in file order, which is the
+// daemon's order (time, then entry ID) for documents that arrive at one
+// instant.
+type topics struct {
+	index   map[string]int  // document ID → its index
+	pred    []int64         // current topic of each document
+	members map[int64][]int // topic → its documents
+}
+
+func newTopics(n int) *topics {
+	return &topics{index: make(map[string]int, n), pred: make([]int64, 0, n), members: make(map[int64][]int)}
+}
+
+// add numbers a new document, before its Assignment is applied.
+func (t *topics) add(id string) {
+	t.index[id] = len(t.pred)
+	t.pred = append(t.pred, 0)
+}
+
+func (t *topics) Merge(from, to int64) error {
+	for _, i := range t.members[from] {
+		t.pred[i] = to
+	}
+	t.members[to] = append(t.members[to], t.members[from]...)
+	sort.Ints(t.members[to])
+	delete(t.members, from)
+	return nil
+}
+
+func (t *topics) Join(id string, topic int64) error {
+	i, ok := t.index[id]
+	if !ok {
+		return fmt.Errorf("eval: unknown document %q", id)
+	}
+	t.pred[i] = topic
+	t.members[topic] = append(t.members[topic], i)
+	return nil
+}
+
+func (t *topics) Move(ids []string, to int64) error {
+	for _, id := range ids {
+		i, ok := t.index[id]
+		if !ok {
+			return fmt.Errorf("eval: unknown document %q", id)
 		}
-		members[a.TopicID] = append(members[a.TopicID], members[m]...)
-		sort.Ints(members[a.TopicID])
-		delete(members, m)
+		from := t.pred[i]
+		t.members[from] = slices.DeleteFunc(t.members[from], func(j int) bool { return j == i })
+		t.members[to] = append(t.members[to], i)
+		t.pred[i] = to
 	}
-	sp := a.Split
-	if sp == nil {
-		members[a.TopicID] = append(members[a.TopicID], idx)
-		return
-	}
-	moved := make(map[string]bool, len(sp.Moved))
-	for _, id := range sp.Moved {
-		moved[id] = true
-	}
-	var keep, move []int
-	for _, i := range append(members[sp.From.ID], idx) {
-		if moved[docs[i].ID] {
-			move = append(move, i)
-			pred[i] = sp.To.ID
-		} else {
-			keep = append(keep, i)
-			pred[i] = sp.From.ID
-		}
-	}
-	members[sp.From.ID] = keep
-	members[sp.To.ID] = move
+	return nil
 }
