@@ -15,6 +15,7 @@ import (
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/cmd/storyline/internal/period"
+	"github.com/storyline/storyline/cmd/storyline/internal/poller"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -61,16 +62,9 @@ func (p *Period) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// PollConfig is the scheduler's part of the configuration.
-type PollConfig struct {
-	Interval    time.Duration `yaml:"interval"`
-	MinInterval time.Duration `yaml:"min_interval"`
-	MaxInterval time.Duration `yaml:"max_interval"`
-	MaxBackoff  time.Duration `yaml:"max_backoff"`
-	Workers     int           `yaml:"workers"`
-	PerHost     int           `yaml:"per_host"`
-	MaxItems    int           `yaml:"max_items"`
-}
+// PollConfig is the scheduler's part of the configuration: the poller's
+// own Config, which holds its keys and defaults.
+type PollConfig = poller.Config
 
 // FetchConfig is the HTTP client's part of the configuration.
 type FetchConfig struct {
@@ -127,20 +121,12 @@ func DefaultConfig() Config {
 	return Config{
 		Database:  "storyline.db",
 		LogFormat: "text",
-		Poll: PollConfig{
-			Interval:    30 * time.Minute,
-			MinInterval: 5 * time.Minute,
-			MaxInterval: 24 * time.Hour,
-			MaxBackoff:  24 * time.Hour,
-			Workers:     8,
-			PerHost:     2,
-			MaxItems:    feeds.DefaultMaxItems,
-		},
+		Poll:      poller.DefaultConfig(),
 		Fetch: FetchConfig{
-			Timeout:        30 * time.Second,
-			ConnectTimeout: 10 * time.Second,
-			MaxBodyMiB:     16,
-			MaxRedirects:   5,
+			Timeout:        feeds.DefaultTimeout,
+			ConnectTimeout: feeds.DefaultConnectTimeout,
+			MaxBodyMiB:     feeds.DefaultMaxBodyBytes >> 20,
+			MaxRedirects:   feeds.DefaultMaxRedirects,
 			// Link-local and cloud metadata addresses are refused all the
 			// same (see feeds.Fetcher.DenyPrivateNetworks).
 			AllowPrivateNetworks: true,
@@ -192,10 +178,11 @@ func parseConfig(b []byte, cfg *Config) error {
 }
 
 var (
-	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type main\.(\w+)$`)
+	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\w+\.\w+)$`)
 	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
-	sections     = map[string]string{"Config": "", "PollConfig": "poll.", "FetchConfig": "fetch.",
-		"ServeConfig": "serve.", "ClusterConfig": "cluster.", "RetentionConfig": "retention.", "FeedConfig": "feeds[]."}
+	// sections names each configuration type's place in the file.
+	sections = map[string]string{"main.Config": "", "poller.Config": "poll.", "main.FetchConfig": "fetch.",
+		"main.ServeConfig": "serve.", "main.ClusterConfig": "cluster.", "main.RetentionConfig": "retention.", "main.FeedConfig": "feeds[]."}
 )
 
 // decodeError rewrites the YAML decoder's errors in the config's own

@@ -17,19 +17,12 @@ import (
 )
 
 func newPoller(cfg Config, db *store.DB) *poller.Poller {
+	pc := cfg.Poll
+	pc.MaxAge = time.Duration(cfg.Retention.MaxAge)
 	return &poller.Poller{
 		Store:   db,
 		Fetcher: newFetcher(cfg),
-		Config: poller.Config{
-			Workers:     cfg.Poll.Workers,
-			PerHost:     cfg.Poll.PerHost,
-			Interval:    cfg.Poll.Interval,
-			MinInterval: cfg.Poll.MinInterval,
-			MaxInterval: cfg.Poll.MaxInterval,
-			MaxBackoff:  cfg.Poll.MaxBackoff,
-			MaxItems:    cfg.Poll.MaxItems,
-			MaxAge:      time.Duration(cfg.Retention.MaxAge),
-		},
+		Config:  pc,
 	}
 }
 

@@ -37,49 +37,59 @@ type Fetcher interface {
 	Fetch(ctx context.Context, req feeds.Request) (*feeds.Response, error)
 }
 
-// Config holds the poller's limits; the zero value of a field means its default.
+// Config holds the poller's limits; the zero value of a field means its
+// default (DefaultConfig). It is also the poll section of the YAML
+// configuration, so its keys are named here.
 type Config struct {
-	// Workers is how many feeds are fetched and parsed at once (default 8).
-	Workers int
-	// PerHost is how many requests may be in flight to one host (default 2).
-	PerHost int
-	// Interval is the default time between polls of a feed (default 30 min).
-	Interval time.Duration
+	// Interval is the default time between polls of a feed.
+	Interval time.Duration `yaml:"interval"`
 	// MinInterval and MaxInterval bound what a publisher may ask for with
-	// ttl, sy:updatePeriod or Cache-Control max-age (defaults 5 min and 24 h).
-	MinInterval, MaxInterval time.Duration
-	// MaxBackoff caps the exponential backoff after errors (default 24 h).
-	MaxBackoff time.Duration
-	// MaxItems is how many entries of one document are kept, the newest
-	// (default feeds.DefaultMaxItems).
-	MaxItems int
+	// ttl, sy:updatePeriod or Cache-Control max-age.
+	MinInterval time.Duration `yaml:"min_interval"`
+	MaxInterval time.Duration `yaml:"max_interval"`
+	// MaxBackoff caps the exponential backoff after errors.
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// Workers is how many feeds are fetched and parsed at once.
+	Workers int `yaml:"workers"`
+	// PerHost is how many requests may be in flight to one host.
+	PerHost int `yaml:"per_host"`
+	// MaxItems is how many entries of one document are kept, the newest.
+	MaxItems int `yaml:"max_items"`
 	// MaxAge, when set, skips entries published longer ago: the retention
 	// that prunes them would otherwise see them come back at every poll
-	// of a feed that still lists them.
-	MaxAge time.Duration
+	// of a feed that still lists them. It is set from retention.max_age.
+	MaxAge time.Duration `yaml:"-"`
+}
+
+// DefaultConfig is the poller's defaults, the one place they are written.
+func DefaultConfig() Config {
+	return Config{
+		Interval:    30 * time.Minute,
+		MinInterval: 5 * time.Minute,
+		MaxInterval: 24 * time.Hour,
+		MaxBackoff:  24 * time.Hour,
+		Workers:     8,
+		PerHost:     2,
+		MaxItems:    feeds.DefaultMaxItems,
+	}
 }
 
 func (c Config) withDefaults() Config {
-	if c.Workers <= 0 {
-		c.Workers = 8
+	d := DefaultConfig()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&c.Interval, &d.Interval}, {&c.MinInterval, &d.MinInterval},
+		{&c.MaxInterval, &d.MaxInterval}, {&c.MaxBackoff, &d.MaxBackoff},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
-	if c.PerHost <= 0 {
-		c.PerHost = 2
-	}
-	if c.Interval <= 0 {
-		c.Interval = 30 * time.Minute
-	}
-	if c.MinInterval <= 0 {
-		c.MinInterval = 5 * time.Minute
-	}
-	if c.MaxInterval <= 0 {
-		c.MaxInterval = 24 * time.Hour
-	}
-	if c.MaxItems <= 0 {
-		c.MaxItems = feeds.DefaultMaxItems
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = 24 * time.Hour
+	for _, f := range []struct{ v, def *int }{
+		{&c.Workers, &d.Workers}, {&c.PerHost, &d.PerHost}, {&c.MaxItems, &d.MaxItems},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
 	return c
 }
