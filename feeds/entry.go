@@ -43,6 +43,10 @@ type Entry struct {
 	// Language is a BCP 47 tag from the entry or its feed ("en", "de-DE"), or
 	// empty when neither says.
 	Language string
+	// Image is the absolute http(s) URL of the story's picture, when the
+	// feed gives one (see entryImage), or empty. storyline links to it and
+	// never fetches it.
+	Image string
 }
 
 // Feed is a parsed document: the feed's own metadata and its entries.

@@ -64,6 +64,10 @@ func limitEntry(e *Entry) int {
 		e.Link = ""
 		n++
 	}
+	if len(e.Image) > MaxLinkBytes {
+		e.Image = ""
+		n++
+	}
 	if len(e.ID) > MaxIDBytes {
 		sum := sha256.Sum256([]byte(e.ID))
 		e.ID = "sha256:" + hex.EncodeToString(sum[:])

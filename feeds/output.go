@@ -66,6 +66,9 @@ type OutItem struct {
 	// Feed has a structured place for them (the writer's callers mention
 	// them in ContentHTML for the XML formats).
 	AlsoIn []OutSource
+	// Image is the story's picture (an absolute URL), for JSON Feed's
+	// image; readers of the XML formats find it in the content.
+	Image string
 }
 
 // OutSource is the outlet (subscribed feed) a story came from.
@@ -577,6 +580,7 @@ type (
 		DateModified  string       `json:"date_modified,omitempty"`
 		Authors       []jsonAuthor `json:"authors,omitempty"`
 		Tags          []string     `json:"tags,omitempty"`
+		Image         string       `json:"image,omitempty"`
 		Storyline     jsonItemX    `json:"_storyline"`
 	}
 	jsonAuthor struct {
@@ -639,6 +643,7 @@ func WriteJSONFeed(w io.Writer, f *OutFeed) error {
 			ContentHTML: itemContent(it),
 			Authors:     []jsonAuthor{{Name: CleanText(itemAuthor(it)), URL: CleanText(it.Source.HTMLURL)}},
 			Tags:        categories(it),
+			Image:       CleanText(it.Image),
 			Storyline: jsonItemX{
 				About: jsonExtAbout,
 			},

@@ -379,6 +379,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		}
 		e.Summary = sanitizeWithBase(summary, contentBase)
 		e.Content = sanitizeWithBase(content, contentBase)
+		e.Image = entryImage(it, e.Content, e.Summary, contentBase)
 		if content != "" {
 			e.Text = PlainText(content)
 		}

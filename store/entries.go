@@ -80,7 +80,7 @@ func (d *DB) Entries(ctx context.Context, q EntryQuery) ([]StoredEntry, error) {
 
 const entryColumns = `e.id, e.feed_id, COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url), f.url,
 	e.guid, e.link, e.title, e.summary, e.content, e.text, e.author, e.categories, e.language,
-	e.published_at, e.updated_at, e.first_seen_at, COALESCE(te.topic_id, 0), COALESCE(tp.name, '')`
+	e.published_at, e.updated_at, e.first_seen_at, COALESCE(te.topic_id, 0), COALESCE(tp.name, ''), e.image`
 
 func scanEntry(sc interface{ Scan(...any) error }) (StoredEntry, error) {
 	var se StoredEntry
@@ -88,7 +88,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (StoredEntry, error) {
 	var pub, upd, seen int64
 	e := &se.Entry
 	if err := sc.Scan(&se.ID, &se.FeedID, &se.FeedTitle, &se.FeedURL, &e.ID, &e.Link, &e.Title, &e.Summary,
-		&e.Content, &e.Text, &e.Author, &cats, &e.Language, &pub, &upd, &seen, &se.TopicID, &se.TopicName); err != nil {
+		&e.Content, &e.Text, &e.Author, &cats, &e.Language, &pub, &upd, &seen, &se.TopicID, &se.TopicName, &e.Image); err != nil {
 		return StoredEntry{}, err
 	}
 	if err := json.Unmarshal([]byte(cats), &e.Categories); err != nil {

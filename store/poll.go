@@ -233,14 +233,14 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		return nil, err
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO entries (feed_id, guid, link, title, summary, content, text,
-		author, categories, language, published_at, updated_at, first_seen_at, content_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		author, categories, language, published_at, updated_at, first_seen_at, content_hash, image)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, err
 	}
 	defer ins.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE entries SET link = ?, title = ?, summary = ?, content = ?, text = ?,
-		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?
+		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?, image = ?
 		WHERE id = ?`)
 	if err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 		switch {
 		case !ok:
 			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
-				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h)
+				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h, e.Image)
 			if err != nil {
 				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
 			}
@@ -298,7 +298,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 				added = append(added, addedEntry{id: old.id, entry: e, lang: lang, published: pub, was: &was})
 			}
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
-				e.Author, string(cats), lang, pub, ms(e.Updated), h, old.id); err != nil {
+				e.Author, string(cats), lang, pub, ms(e.Updated), h, e.Image, old.id); err != nil {
 				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			st.Updated++
@@ -386,6 +386,12 @@ func entryHash(e feeds.Entry, lang string) []byte {
 		str(e.Published.UTC().Format(time.RFC3339Nano))
 	}
 	str(e.Updated.UTC().Format(time.RFC3339Nano))
+	if e.Image != "" {
+		// Only when there is one, so that the entries stored before
+		// images were read keep their hash, and those with one are
+		// updated once, taking it.
+		str(e.Image)
+	}
 	return h.Sum(nil)
 }
 

@@ -440,6 +440,7 @@ func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {
 		Updated:    e.Updated,
 		Source:     outlet(st.StoredEntry),
 		Categories: e.Categories,
+		Image:      e.Image,
 	}
 	if it.ID == "" {
 		// The row id is stable for the life of the database.

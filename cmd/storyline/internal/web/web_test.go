@@ -63,6 +63,9 @@ var fixtureEntries = []fakeEntry{
 	{1, "b3", "https://wire.example/bridge-4", "Harbour bridge to stay closed for weeks after ship collision", 1},
 }
 
+// fixtureImage is the picture of the first story (the others have none).
+const fixtureImage = "https://img.herald.example/bridge-1.jpg"
+
 var outletTitles = []string{"Northgate Herald", "Meridian Wire", "Lantern & <Report>"}
 
 func newFixture(t testing.TB) *fixture {
@@ -87,8 +90,12 @@ func newFixture(t testing.TB) *fixture {
 	docs := make([][]feeds.Entry, len(outletTitles))
 	for _, fe := range fixtureEntries {
 		pub := t0.Add(-time.Duration(fe.hours * float64(time.Hour)))
+		var image string
+		if fe.id == "a1" {
+			image = fixtureImage
+		}
 		docs[fe.feed] = append(docs[fe.feed], feeds.Entry{
-			ID: fe.id, Link: feeds.CanonicalLink(fe.link, ""), Title: fe.title,
+			ID: fe.id, Link: feeds.CanonicalLink(fe.link, ""), Title: fe.title, Image: image,
 			Summary:   "<p>" + strings.ReplaceAll(fe.title, "<", "&lt;") + ". More details later.</p>",
 			Text:      feeds.PlainText(fe.title) + ". More details are expected later today.",
 			Published: pub,
@@ -819,5 +826,34 @@ func TestMovedTopicRedirects(t *testing.T) {
 	}
 	if rec := f.get(t, "/topics/99999.atom"); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown topic: status %d, want 404", rec.Code)
+	}
+}
+
+// TestJSONFeedImage: a story's picture is JSON Feed's image of its item,
+// and only where the feed gave one.
+func TestJSONFeedImage(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		Items []struct {
+			URL   string `json:"url"`
+			Image string `json:"image"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(f.get(t, "/feed.json").Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	with := 0
+	for _, it := range doc.Items {
+		switch {
+		case it.URL == "https://herald.example/bridge-1" && it.Image != fixtureImage:
+			t.Errorf("the first story's image is %q, want %q", it.Image, fixtureImage)
+		case it.URL != "https://herald.example/bridge-1" && it.Image != "":
+			t.Errorf("%s has image %q, but its feed gave none", it.URL, it.Image)
+		case it.Image != "":
+			with++
+		}
+	}
+	if with != 1 {
+		t.Errorf("%d items with an image, want 1", with)
 	}
 }
