@@ -14,9 +14,10 @@ import (
 // item's own image as gofeed reads it (iTunes image, an image
 // media:content, an image enclosure, JSON Feed's image), an image
 // enclosure of an Atom entry, then the first <img> of the content or the
-// summary. Relative URLs are resolved against base; only http(s) ones are
-// kept.
-func entryImage(it *gofeed.Item, content, summary string, base *url.URL) string {
+// summary. A relative URL is resolved against the document (docBase) when
+// the feed's markup gives it, against the article (contentBase) when its
+// HTML does, as the content's links are; only http(s) ones are kept.
+func entryImage(it *gofeed.Item, content, summary string, docBase, contentBase *url.URL) string {
 	candidates := []string{mediaThumbnail(it.Extensions)}
 	if it.Image != nil {
 		candidates = append(candidates, it.Image.URL)
@@ -26,9 +27,13 @@ func entryImage(it *gofeed.Item, content, summary string, base *url.URL) string 
 			candidates = append(candidates, enc.URL)
 		}
 	}
-	candidates = append(candidates, firstImg(content), firstImg(summary))
 	for _, c := range candidates {
-		if u := absURL(base, c); u != nil {
+		if u := absURL(docBase, c); u != nil {
+			return u.String()
+		}
+	}
+	for _, c := range []string{firstImg(content), firstImg(summary)} {
+		if u := absURL(contentBase, c); u != nil {
 			return u.String()
 		}
 	}

@@ -41,7 +41,7 @@ import (
 	"time"
 )
 
-//go:embed testdata/*.xml testdata/*.json
+//go:embed testdata/*.xml testdata/*.json testdata/images/*.svg
 var embedded embed.FS
 
 // Content types sent for each feed format.
@@ -53,7 +53,8 @@ const (
 
 // Files returns the demo feed files. The feeds are at the root of the
 // returned file system, named after their outlet, e.g. "northgate-herald.xml"
-// or "lantern-report.json".
+// or "lantern-report.json"; the pictures some items carry are in images/
+// (served at /images/), drawn for the demo.
 func Files() fs.FS {
 	sub, err := fs.Sub(embedded, "testdata")
 	if err != nil {
@@ -218,6 +219,16 @@ func (s *Server) handler(files []feedFile, modTime time.Time) http.Handler {
 		}
 		f, ok := byPath[r.URL.Path]
 		if !ok {
+			if name, isImage := strings.CutPrefix(r.URL.Path, "/images/"); isImage && !strings.Contains(name, "/") {
+				// The pictures some items carry (media:thumbnail), as
+				// an outlet serves its own.
+				if data, err := fs.ReadFile(Files(), "images/"+name); err == nil {
+					w.Header().Set("Content-Type", "image/svg+xml")
+					w.Header().Set("Cache-Control", "max-age=86400")
+					http.ServeContent(w, r, name, modTime, bytes.NewReader(data))
+					return
+				}
+			}
 			http.NotFound(w, r)
 			return
 		}

@@ -232,6 +232,9 @@ func loadCorpus(t *testing.T) []feed {
 	}
 	var feeds []feed
 	for _, e := range entries {
+		if e.IsDir() {
+			continue // the images some items carry
+		}
 		data, err := fs.ReadFile(Files(), e.Name())
 		if err != nil {
 			t.Fatal(err)
@@ -543,4 +546,29 @@ func mustLoad(t *testing.T) []feedFile {
 		t.Fatal(err)
 	}
 	return fs
+}
+
+// TestImagesServed: the pictures the demo items point at are served, as an
+// outlet serves its own, and nothing else under /images/ is (no way out of
+// the directory).
+func TestImagesServed(t *testing.T) {
+	srv, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	base := srv.URLs()[0][:strings.LastIndex(srv.URLs()[0], "/")+1]
+	for path, want := range map[string]int{"images/storm.svg": 200, "images/nope.svg": 404, "images/../northgate-herald.xml": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		if want == 200 && strings.HasPrefix(path, "images/storm") && resp.Header.Get("Content-Type") != "image/svg+xml" {
+			t.Errorf("GET %s: Content-Type %q", path, resp.Header.Get("Content-Type"))
+		}
+	}
 }

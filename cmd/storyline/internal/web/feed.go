@@ -181,6 +181,10 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 // mistake (400), unknown formats and topics do not exist (404).
 func (s *Server) handleTopicFeed(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
+	if id, err := strconv.ParseInt(file, 10, 64); err == nil && id > 0 {
+		s.handleTopicPage(w, r, id)
+		return
+	}
 	idText, ext, ok := strings.Cut(file, ".")
 	if _, known := formats[ext]; !ok || !known {
 		http.Error(w, "not found: topic feeds are /topics/ID.atom, .rss or .json", http.StatusNotFound)
@@ -409,9 +413,9 @@ func (l links) topicFeed(id int64) string {
 	return l.base + "/topics/" + strconv.FormatInt(id, 10) + "." + l.ext
 }
 
-// topicPage is the topic's place on the HTML page.
+// topicPage is the topic's own HTML page.
 func (l links) topicPage(id int64) string {
-	return l.base + "/#topic-" + strconv.FormatInt(id, 10)
+	return l.base + "/topics/" + strconv.FormatInt(id, 10)
 }
 
 // items turns stories into feed items.

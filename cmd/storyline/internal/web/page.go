@@ -2,76 +2,170 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
+// What the pages show: the front page's storylines (chosen among the
+// store's best candidates by the ranking below), the headlines under each
+// beside its lead, the latest stories, a storyline page's stories, and a
+// search's hits.
 const (
-	pageTopics       = 30
-	pageTopicStories = 8
-	pageLatest       = 20
+	frontTopics     = 24
+	frontCandidates = 60
+	frontMore       = 4
+	frontLatest     = 12
+	topicPageMax    = 500
+	searchPageMax   = 100
+	snippetRunes    = 280
 )
 
-// pageStyle is the page's only style sheet, inline so that the page is one
-// request; the Content-Security-Policy allows it by its hash (see csp), so
-// any change here changes the header with it.
-const pageStyle = `
-body{font:16px/1.45 system-ui,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#222}
-h2{font-size:1.15rem;margin:1.6rem 0 .2rem}
-.meta,.src{color:#666;font-size:.85rem}
-ul{padding-left:1.2rem}li{margin:.25rem 0}
-a{color:#0645ad}
-`
+// rankScore is the front page's "what is big now": outlets count twice as
+// much as stories (fifty copies of one wire story are one outlet's news,
+// five outlets reporting is big news), and both fade with the hours since
+// the storyline's latest story, counted from the newest storyline's so
+// that an archive ranks the same whenever it is read. The power 1.5 lets a
+// big storyline of this morning stay above a small one of this minute, and
+// sends a big one of last week below both.
+func rankScore(t store.Topic, newest time.Time) float64 {
+	hours := max(newest.Sub(t.Last).Hours(), 0)
+	return float64(t.Size+2*t.Outlets) / math.Pow(hours+2, 1.5)
+}
 
-// pageTemplate is the whole page: no external assets and no script, so it
-// works in any browser and leaks nothing to third parties. html/template
-// escapes every feed-supplied string and filters unsafe URLs in href.
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+// styleVersion names this build's stylesheet, so that it can be cached for
+// a year: a new stylesheet has a new URL.
+var styleVersion = func() string {
+	sum := sha256.Sum256([]byte(siteStyle))
+	return hex.EncodeToString(sum[:6])
+}()
+
+// handleStyle serves the one stylesheet of every page.
+func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	if r.URL.Query().Get("v") == styleVersion {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300")
+	}
+	w.Write([]byte(siteStyle))
+}
+
+var pageFuncs = template.FuncMap{
 	"time": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-}).Parse(`<!DOCTYPE html>
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
+}
+
+// pageTemplates are the pages, sharing one frame: no external assets but
+// the stylesheet and the outlets' images, and no script, so a page works in
+// any browser. html/template escapes every feed-supplied string and
+// filters unsafe URLs in href and src.
+var pageTemplates = template.Must(template.New("frame").Funcs(pageFuncs).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-{{range .Feeds}}{{.LinkTag}}
-{{end}}<style>` + pageStyle + `</style>
-</head>
+<title>{{if .Heading}}{{.Heading}} · {{end}}{{.Site.Title}}</title>
+<link rel="stylesheet" href="{{.Site.Style}}">
+{{range .Site.Feeds}}{{.LinkTag}}
+{{end}}</head>
 <body>
-<h1>{{.Title}}</h1>
-<p class="meta">Subscribe:
-{{range $i, $f := .Feeds}}{{if $i}} · {{end}}<a href="{{$f.URL}}">{{$f.Title}}</a>{{end}}</p>
-{{if .Topics}}<section>
-{{range .Topics}}<article id="topic-{{.ID}}">
-<h2>{{.Name}}</h2>
-<p class="meta">{{.Headline}} — {{.Size}} stories from {{.Outlets}} outlets, latest <time datetime="{{iso .Last}}">{{time .Last}}</time> · <a href="{{.FeedURL}}">feed</a></p>
-<ul>
-{{range .Stories}}<li>{{template "story" .}}</li>
+<header class="top">
+<a class="site" href="{{.Site.Home}}">{{.Site.Title}}</a>
+<form class="search" role="search" method="get" action="{{.Site.Search}}">
+<label for="q" class="hidden">Search the stories</label>
+<input id="q" name="q" type="search" placeholder="Search the stories" value="{{.Site.Query}}">
+<button type="submit">Search</button>
+</form>
+</header>
+<main>
+{{template "body" .}}
+</main>
+<footer>
+<nav aria-label="Feeds"><p>Subscribe:
+{{range $i, $f := .Site.FeedLinks}}{{if $i}} · {{end}}<a href="{{$f.URL}}">{{$f.Title}}</a>{{end}}</p></nav>
+</footer>
+</body>
+</html>
+{{define "story"}}<a href="{{.Link}}">{{.Title}}</a> <span class="src">{{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
+{{define "image"}}{{with .}}<img src="{{.URL}}" alt="{{.Alt}}" width="160" height="90" loading="lazy" referrerpolicy="no-referrer">{{end}}{{end}}
+`))
+
+var frontTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
+<h1 class="hidden">Storylines</h1>
+{{if .Topics}}<div class="storylines">
+{{range .Topics}}<article class="storyline" id="topic-{{.ID}}">
+<h2><a href="{{.URL}}">{{.Name}}</a></h2>
+<div class="lead">{{template "image" .Image}}
+<p class="headline">{{template "story" .Lead}}</p></div>
+<p class="meta">{{plural .Size "story" "stories"}} from {{plural .NOutlets "outlet" "outlets"}}, <time datetime="{{iso .First}}">{{time .First}}</time> to <time datetime="{{iso .Last}}">{{time .Last}}</time></p>
+{{if .More}}<ul class="more">
+{{range .More}}<li>{{template "story" .}}</li>
 {{end}}</ul>
+{{end}}<p class="outlets">{{range $i, $o := .Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
+<p class="all"><a href="{{.URL}}">{{if gt .Size 1}}All {{.Size}} stories{{else}}The story{{end}} and their timeline</a> · <a href="{{.FeedURL}}">feed</a></p>
 </article>
-{{end}}</section>
+{{end}}</div>
 {{else}}<p>No active storylines yet.</p>
-{{end}}{{if .Latest}}<section>
+{{end}}{{if .Latest}}<section class="latest">
 <h2>Latest stories</h2>
 <ul>
 {{range .Latest}}<li>{{template "story" .}}</li>
 {{end}}</ul>
 </section>
-{{end}}</body>
-</html>
-{{define "story"}}<a href="{{.Link}}">{{.Title}}</a> <span class="src">— {{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
-`))
+{{end}}{{end}}`))
 
-type pageData struct {
-	Title  string
-	Feeds  []pageFeed
-	Topics []pageTopic
-	Latest []pageStory
+var topicTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
+<article class="topic">
+<h1>{{.Topic.Name}}</h1>
+<p class="headline">{{.Topic.Headline}}</p>
+<p class="meta">{{plural .Topic.Size "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.FeedURL}}.atom">Atom</a>, <a href="{{.Topic.FeedURL}}.rss">RSS</a>, <a href="{{.Topic.FeedURL}}.json">JSON</a></p>
+{{.Chart}}
+<p class="outlets">{{range $i, $o := .Topic.Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
+<ol class="stories">
+{{range .Stories}}<li>{{template "image" .Image}}<h2>{{template "story" .}}</h2>{{if .Snippet}}
+<p>{{.Snippet}}</p>{{end}}</li>
+{{end}}</ol>
+{{if .Hidden}}<p class="meta">The {{.Hidden}} oldest stories are in the storyline's <a href="{{.Topic.FeedURL}}.atom?limit=500">feed</a>.</p>{{end}}
+</article>{{end}}`))
+
+var searchTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
+<h1>{{if .Site.Query}}Stories matching “{{.Site.Query}}”{{else}}Search{{end}}</h1>
+{{if .Site.Query}}{{if .Groups}}{{range .Groups}}<section class="group">
+<h2>{{if .URL}}<a href="{{.URL}}">{{.Name}}</a>{{else}}{{.Name}}{{end}}</h2>
+<ul>
+{{range .Stories}}<li>{{template "story" .}}</li>
+{{end}}</ul>
+</section>
+{{end}}{{else}}<p>No story matches.</p>
+{{end}}{{else}}<p>Type words to look for in the stories' headlines and text.</p>
+{{end}}{{end}}`))
+
+// site is what every page shows around its body.
+type site struct {
+	Title, Home, Style, Search, Query string
+	Feeds                             []pageFeed // autodiscovery
+	FeedLinks                         []pageFeed // the footer's
 }
 
 type pageFeed struct{ Title, Type, URL string }
@@ -84,23 +178,33 @@ func (f pageFeed) LinkTag() template.HTML {
 		html.EscapeString(f.Title) + `" href="` + html.EscapeString(f.URL) + `">`)
 }
 
-type pageTopic struct {
-	ID             int64
-	Name, Headline string
-	Size, Outlets  int
-	Last           time.Time
-	FeedURL        string
-	Stories        []pageStory
-}
+type pageImage struct{ URL, Alt string }
 
 type pageStory struct {
 	Title, Link, Outlet string
 	Time                time.Time
 	Also                []pageStory
+	Image               *pageImage
+	Snippet             string
+}
+
+type pageTopic struct {
+	ID                  int64
+	Name, Headline, URL string
+	FeedURL             string
+	Size, NOutlets      int
+	First, Last         time.Time
+	Lead                pageStory
+	Image               *pageImage
+	More                []pageStory
+	Outlets             []store.OutletCount
 }
 
 func toPageStory(st story) pageStory {
 	ps := pageStory{Title: entryTitle(st.Entry), Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
+	if st.Entry.Image != "" {
+		ps.Image = &pageImage{URL: st.Entry.Image, Alt: ps.Title}
+	}
 	for _, a := range st.also {
 		also := pageStory{Outlet: a.FeedTitle}
 		if a.Entry.Link != st.Entry.Link {
@@ -111,49 +215,236 @@ func toPageStory(st story) pageStory {
 	return ps
 }
 
-// handleIndex renders the page of active topics and the latest stories.
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	s.cached(w, r, s.base(r)+"/", false, func() *rendered { return s.renderIndex(w, r) })
-}
-
-// renderIndex builds the page, or answers with the error and returns nil.
-func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
-	ctx := r.Context()
+// site is the frame of the pages of request r.
+func (s *Server) site(r *http.Request, query string) site {
 	l := s.links(r, "atom", params{limit: defaultLimit})
-	digests, err := s.activeTopics(ctx, params{limit: pageTopics}, pageTopicStories)
-	if err != nil {
-		s.fail(w, r, err)
-		return nil
-	}
-	latest, err := s.stories(ctx, params{limit: pageLatest}, 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return nil
-	}
-	d := pageData{Title: s.title}
+	st := site{Title: s.title, Home: l.base + "/", Style: l.base + "/style.css?v=" + styleVersion,
+		Search: l.base + "/search", Query: query}
 	for _, feed := range []struct{ name, path string }{{"all stories", "/feed"}, {"storylines", "/topics"}} {
 		for _, f := range []struct{ name, ext, typ string }{
 			{"Atom", "atom", "application/atom+xml"},
 			{"RSS", "rss", "application/rss+xml"},
 			{"JSON Feed", "json", "application/feed+json"},
 		} {
-			d.Feeds = append(d.Feeds, pageFeed{Title: s.title + ": " + feed.name + " (" + f.name + ")", Type: f.typ,
+			st.Feeds = append(st.Feeds, pageFeed{Title: s.title + ": " + feed.name + " (" + f.name + ")", Type: f.typ,
 				URL: l.base + feed.path + "." + f.ext})
+			st.FeedLinks = append(st.FeedLinks, pageFeed{Title: feed.name + " (" + f.name + ")", URL: l.base + feed.path + "." + f.ext})
 		}
 	}
-	for _, t := range digests {
-		pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline), Size: t.Size, Outlets: t.Outlets,
-			Last: t.Last, FeedURL: l.topicFeed(t.ID)}
-		for _, st := range t.stories {
-			pt.Stories = append(pt.Stories, toPageStory(st))
+	return st
+}
+
+// handleIndex renders the front page: the storylines that are big now,
+// and the latest stories.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	s.cached(w, r, s.base(r)+"/", false, func() *rendered { return s.renderIndex(w, r) })
+}
+
+// renderIndex builds the front page, or answers with the error and returns
+// nil.
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
+	ctx := r.Context()
+	topics, err := s.rankedTopics(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	l := s.links(r, "atom", params{limit: defaultLimit})
+	d := struct {
+		Site    site
+		Heading string
+		Topics  []pageTopic
+		Latest  []pageStory
+	}{Site: s.site(r, "")}
+	for _, t := range topics {
+		pt, err := s.frontTopic(ctx, l, t)
+		if err != nil {
+			s.fail(w, r, err)
+			return nil
 		}
 		d.Topics = append(d.Topics, pt)
+	}
+	latest, err := s.stories(ctx, params{limit: frontLatest}, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
 	}
 	for _, st := range latest {
 		d.Latest = append(d.Latest, toPageStory(st))
 	}
+	return s.renderPage(w, r, frontTemplate, d)
+}
+
+// rankedTopics is the front page's storylines: the store's best
+// candidates by size and recency, ranked again by rankScore now that their
+// outlets are known, with their outlets.
+func (s *Server) rankedTopics(ctx context.Context) ([]store.Topic, error) {
+	ts, err := s.store.Topics(ctx, store.TopicQuery{Since: s.now().Add(-s.topicWindow), MinSize: s.minTopicSize, Limit: frontCandidates})
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	newest := ts[0].Last
+	for _, t := range ts {
+		if t.Last.After(newest) {
+			newest = t.Last
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return rankScore(ts[i], newest) > rankScore(ts[j], newest) })
+	return ts[:min(len(ts), frontTopics)], nil
+}
+
+// frontTopic is one storyline of the front page: its lead (the story of
+// its representative headline, else its latest), the lead's image or the
+// first one among its stories, further headlines, and its outlets.
+func (s *Server) frontTopic(ctx context.Context, l links, t store.Topic) (pageTopic, error) {
+	pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
+		URL: l.base + "/topics/" + strconv.FormatInt(t.ID, 10), FeedURL: l.topicFeed(t.ID),
+		Size: t.Size, NOutlets: t.Outlets, First: t.First, Last: t.Last}
+	stories, err := s.stories(ctx, params{limit: 40}, t.ID)
+	if err != nil {
+		return pt, err
+	}
+	if len(stories) == 0 {
+		return pt, nil
+	}
+	lead := 0
+	for i, st := range stories {
+		if entryTitle(st.Entry) == pt.Headline {
+			lead = i
+			break
+		}
+	}
+	pt.Lead = toPageStory(stories[lead])
+	pt.Image = pt.Lead.Image
+	for i, st := range stories {
+		ps := toPageStory(st)
+		if pt.Image == nil && ps.Image != nil {
+			pt.Image = ps.Image
+		}
+		if i != lead && len(pt.More) < frontMore && ps.Title != pt.Lead.Title {
+			pt.More = append(pt.More, ps)
+		}
+	}
+	outlets, err := s.store.TopicOutlets(ctx, []int64{t.ID})
+	if err != nil {
+		return pt, err
+	}
+	pt.Outlets = outlets[t.ID]
+	return pt, nil
+}
+
+// handleTopicPage renders a storyline's own page: every story with its
+// outlet, time and first lines, and a chart of its coverage over time.
+func (s *Server) handleTopicPage(w http.ResponseWriter, r *http.Request, id int64) {
+	s.cached(w, r, s.base(r)+r.URL.Path, false, func() *rendered { return s.renderTopicPage(w, r, id) })
+}
+
+func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int64) *rendered {
+	ctx := r.Context()
+	t, err := s.store.Topic(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if to, err := s.store.TopicMovedTo(ctx, id); err == nil && to != 0 {
+			http.Redirect(w, r, s.base(r)+"/topics/"+strconv.FormatInt(to, 10), http.StatusMovedPermanently)
+			return nil
+		}
+		http.Error(w, fmt.Sprintf("no storyline %d", id), http.StatusNotFound)
+		return nil
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	l := s.links(r, "atom", params{limit: defaultLimit})
+	stories, err := s.stories(ctx, params{limit: topicPageMax}, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	outlets, err := s.store.TopicOutlets(ctx, []int64{id})
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
+		FeedURL: strings.TrimSuffix(l.topicFeed(t.ID), ".atom"), Size: t.Size, NOutlets: len(outlets[id]),
+		First: t.First, Last: t.Last, Outlets: outlets[id]}
+	d := struct {
+		Site    site
+		Heading string
+		Topic   pageTopic
+		Chart   template.HTML
+		Stories []pageStory
+		Hidden  int
+	}{Site: s.site(r, ""), Heading: pt.Name, Topic: pt}
+	var times []time.Time
+	for _, st := range stories {
+		ps := toPageStory(st)
+		ps.Snippet = truncate(feeds.StripMarkup(st.Entry.Text), snippetRunes)
+		d.Stories = append(d.Stories, ps)
+		times = append(times, st.Entry.Published)
+		for range st.also {
+			times = append(times, st.Entry.Published)
+		}
+	}
+	d.Chart = coverageChart(times)
+	if len(stories) == topicPageMax && t.Size > len(times) {
+		d.Hidden = t.Size - len(times)
+	}
+	return s.renderPage(w, r, topicTemplate, d)
+}
+
+// handleSearch renders the stories matching ?q=, grouped by storyline.
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	key := s.base(r) + "/search?q=" + q
+	s.cached(w, r, key, q != "", func() *rendered { return s.renderSearch(w, r, q) })
+}
+
+func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, q string) *rendered {
+	type group struct {
+		Name, URL string
+		Stories   []pageStory
+	}
+	d := struct {
+		Site    site
+		Heading string
+		Groups  []*group
+	}{Site: s.site(r, q), Heading: "Search"}
+	if q != "" {
+		d.Heading = q
+		found, err := s.store.Search(r.Context(), q, searchPageMax)
+		if err != nil && !isQueryError(err) {
+			s.fail(w, r, err)
+			return nil
+		}
+		l := s.links(r, "atom", params{limit: defaultLimit})
+		byTopic := map[int64]*group{}
+		for _, st := range fold(found) {
+			g := byTopic[st.TopicID]
+			if g == nil {
+				g = &group{Name: "Stories of no storyline yet"}
+				if st.TopicID != 0 {
+					g.Name = feeds.StripMarkup(st.TopicName)
+					g.URL = l.base + "/topics/" + strconv.FormatInt(st.TopicID, 10)
+				}
+				byTopic[st.TopicID] = g
+				d.Groups = append(d.Groups, g)
+			}
+			g.Stories = append(g.Stories, toPageStory(st))
+		}
+	}
+	return s.renderPage(w, r, searchTemplate, d)
+}
+
+// isQueryError reports whether a search failed for its words (none left
+// once the syntax is stripped), which the page answers with no hits.
+func isQueryError(err error) bool {
+	return strings.Contains(err.Error(), "no words in")
+}
+
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, t *template.Template, data any) *rendered {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, d); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		s.fail(w, r, err)
 		return nil
 	}

@@ -25,6 +25,7 @@ type Store interface {
 	Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error)
 	Topic(ctx context.Context, id int64) (store.Topic, error)
 	TopicMovedTo(ctx context.Context, id int64) (int64, error)
+	TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]store.OutletCount, error)
 	// DataVersion changes whenever what the feeds show may have changed;
 	// rendered responses are reused while it stays the same. It is asked
 	// on every feed request, so it must be cheap: *store.DB answers from
@@ -88,7 +89,10 @@ type Server struct {
 
 // New returns a Server with its routes:
 //
-//	GET /                          HTML page of active topics and latest stories
+//	GET /                          front page: the storylines big now, the latest stories
+//	GET /topics/{id}               a storyline's page: its stories and coverage chart
+//	GET /search?q=                 stories matching q, grouped by storyline
+//	GET /style.css                 the pages' stylesheet
 //	GET /feed.{atom,rss,json}      merged stream, newest first, duplicates folded
 //	GET /topics.{atom,rss,json}    one digest entry per active topic
 //	GET /topics/{id}.{atom,rss,json} the stories of one topic
@@ -144,6 +148,8 @@ func New(opts Options) *Server {
 		mux.HandleFunc("GET /topics."+ext, s.feedHandler(ext, s.topicsFeed))
 	}
 	mux.HandleFunc("GET /topics/{file}", s.handleTopicFeed)
+	mux.HandleFunc("GET /search", s.handleSearch)
+	mux.HandleFunc("GET /style.css", s.handleStyle)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	s.handler = secureHeaders(s.metrics.instrument(mux))

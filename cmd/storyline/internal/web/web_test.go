@@ -396,7 +396,8 @@ func TestTopicFeed(t *testing.T) {
 		{"/topics/abc.atom", 400},
 		{"/topics/-1.rss", 400},
 		{"/topics/1.xml", 404},
-		{"/topics/1", 404},
+		{"/topics/99999", 404},
+		{fmt.Sprintf("/topics/%d", topics[0].ID), 200}, // its page
 		{fmt.Sprintf("/topics/%d.atom?limit=x", topics[0].ID), 400},
 	} {
 		if rec := f.get(t, tc.path); rec.Code != tc.code {

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// OutletCount is how many stories of a topic one outlet (feed) carried.
+type OutletCount struct {
+	FeedID  int64
+	Title   string
+	Stories int
+}
+
+// TopicOutlets returns, for each of the given topics, its outlets with
+// their number of stories, most stories first (then by title). It is one
+// query for all of them: a page of storylines shows every topic's
+// outlets.
+func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]OutletCount, error) {
+	out := make(map[int64][]OutletCount, len(topicIDs))
+	if len(topicIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(topicIDs))
+	for i, id := range topicIDs {
+		args[i] = id
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, f.id,
+		COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url), COUNT(*) AS n
+		FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
+		WHERE te.topic_id IN (?`+strings.Repeat(", ?", len(topicIDs)-1)+`)
+		GROUP BY te.topic_id, f.id ORDER BY te.topic_id, n DESC, 3`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: topic outlets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var topic int64
+		var oc OutletCount
+		if err := rows.Scan(&topic, &oc.FeedID, &oc.Title, &oc.Stories); err != nil {
+			return nil, fmt.Errorf("store: topic outlets: %w", err)
+		}
+		out[topic] = append(out[topic], oc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: topic outlets: %w", err)
+	}
+	return out, nil
+}
