@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,10 +17,9 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// benchStore fills a store with n entries from 20 outlets: 400 made-up
-// events reported in varied words, some articles syndicated by two outlets,
-// saved in time order as the poller would, so that they cluster.
-func benchStore(b *testing.B, n int) *store.DB {
+// outletStore is an empty store, its clock at t0, with n outlets
+// subscribed.
+func outletStore(b *testing.B, n int) (*store.DB, []int64) {
 	b.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
@@ -28,15 +28,25 @@ func benchStore(b *testing.B, n int) *store.DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
-	const outlets = 20
 	var ids []int64
-	for i := range outlets {
+	for i := range n {
 		f, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("https://outlet%d.example/feed", i)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		ids = append(ids, f.ID)
 	}
+	return db, ids
+}
+
+// benchStore fills a store with n entries from 20 outlets: 400 made-up
+// events reported in varied words, some articles syndicated by two outlets,
+// saved in time order as the poller would, so that they cluster.
+func benchStore(b *testing.B, n int) *store.DB {
+	b.Helper()
+	ctx := context.Background()
+	const outlets = 20
+	db, ids := outletStore(b, outlets)
 	places := []string{"Valdoria", "Orland", "Harbour", "Northgate", "Meridian", "Lantern", "Kestrel", "Ambervale",
 		"Corvin", "Dunmore", "Eastwick", "Fairhaven", "Glenrock", "Halden", "Ironbridge", "Juniper"}
 	subjects := []string{"bridge", "election", "strike", "flood", "budget", "trial", "festival", "merger",
@@ -130,6 +140,88 @@ func BenchmarkFeedAtom(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}
+
+// storylineStore fills a store with events storylines of five stories
+// each from 20 outlets over the last three days: every event has names of
+// its own (made-up words), as real events have, so that each is a
+// storyline; benchStore's events share so many words that they gather.
+func storylineStore(b *testing.B, events int) *store.DB {
+	b.Helper()
+	ctx := context.Background()
+	syl := []string{"ka", "lo", "mi", "ren", "sa", "tor", "vel", "zu", "bri", "dan", "ost", "quin", "har", "pel", "wyn", "gor"}
+	word := func(n int) string {
+		return strings.ToUpper(syl[n%16][:1]) + syl[n%16][1:] + syl[(n/16)%16] + syl[(n/256)%16]
+	}
+	kinds := []string{"summit", "strike", "flood", "election", "trial", "merger", "festival", "wildfire", "treaty", "protest"}
+	const outlets = 20
+	db, ids := outletStore(b, outlets)
+	span := 72 * time.Hour
+	var polls []store.PollResult
+	for o := range outlets {
+		polls = append(polls, store.PollResult{FeedID: ids[o], PolledAt: t0, Status: 200, Title: fmt.Sprintf("Outlet %d", o)})
+	}
+	for e := range events {
+		who, where := word(e*7+3), word(e*13+5)
+		kind := kinds[e%len(kinds)]
+		at := t0.Add(-span + time.Duration(e)*span/time.Duration(events))
+		for k := range 5 {
+			o := (e + k*3) % outlets
+			title := fmt.Sprintf("%s %s in %s: day %d", who, kind, where, k+1)
+			polls[o].Entries = append(polls[o].Entries, feeds.Entry{
+				ID: fmt.Sprintf("e%d-%d", e, k), Link: fmt.Sprintf("https://outlet%d.example/%d/%d", o, e, k),
+				Title: title, Text: fmt.Sprintf("%s and %s: the %s goes on, reports say.", who, where, kind),
+				Summary: "<p>" + title + "</p>", Published: at.Add(time.Duration(k) * 10 * time.Minute),
+				Image: fmt.Sprintf("https://img.outlet%d.example/%d.jpg", o, e),
+			})
+		}
+	}
+	if _, err := db.SavePolls(ctx, polls); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ClusterPending(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkPages renders the front page, a storyline's page and a search
+// afresh (the cache emptied each time, as after every change of the data)
+// from a store of about 1,000 storylines; "cached" is the front page
+// served again while nothing changed.
+func BenchmarkPages(b *testing.B) {
+	db := storylineStore(b, 1000)
+	if n, err := db.CountTopics(context.Background(), time.Time{}, 2); err != nil || n < 900 {
+		b.Fatalf("%d storylines (%v), want about 1,000", n, err)
+	}
+	srv := New(Options{Store: db, BaseURL: "https://storyline.example", Now: func() time.Time { return t0 },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts, err := db.Topics(context.Background(), store.TopicQuery{Limit: 1})
+	if err != nil || len(ts) == 0 {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, path string }{
+		{"front", "/"},
+		{"cached", "/"},
+		{"topic", fmt.Sprintf("/topics/%d", ts[0].ID)},
+		{"search", "/search?q=summit"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if bc.name != "cached" {
+					srv.cache = newResponseCache(time.Minute, 32<<20)
+					srv.searchCache = newResponseCache(time.Minute, searchCacheBytes)
+				}
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, httptest.NewRequest("GET", bc.path, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/render")
 		})
 	}
 }
