@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
@@ -25,14 +22,16 @@ import (
 // SetClusterConfig sets the clustering configuration used from now on. It
 // takes effect for stories clustered later; Recluster applies it to all.
 func (d *DB) SetClusterConfig(cfg cluster.Config) {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
 	d.clusterCfg = cfg
 	d.clusterer, d.analyzer = nil, nil
 }
 
-// clusterState is the in-memory side of the clustering, guarded by writeMu.
+// clusterState is the in-memory side of the clustering, guarded by
+// clusterMu, which a clustering write holds around its transaction.
 type clusterState struct {
+	clusterMu  sync.Mutex
 	clusterCfg cluster.Config
 	clusterer  *cluster.Clusterer
 	clusterGen int64
@@ -45,18 +44,36 @@ type clusterState struct {
 	failRecluster int
 }
 
+// clusterTx runs fn in a write transaction whose outcome decides the
+// clusterer's: after a commit, the clusterer that produced the committed
+// state is current; after a failure, the next write reloads the state
+// from the database. The caller holds clusterMu.
+func (d *DB) clusterTx(ctx context.Context, fn func(Tx) error) error {
+	err := d.WriteTx(ctx, fn)
+	if err != nil {
+		d.pending = nil
+		d.clusterer = nil
+		return err
+	}
+	if d.pending != nil {
+		d.clusterer, d.clusterGen = d.pending, d.pendingGen
+	}
+	d.pending = nil
+	return nil
+}
+
 // ensureClusterer makes d.clusterer current with the database, inside the
 // write transaction tx.
-func (d *DB) ensureClusterer(ctx context.Context, tx *sql.Tx) error {
-	var gen int64
-	if err := tx.QueryRowContext(ctx, "SELECT generation FROM cluster_meta WHERE id = 1").Scan(&gen); err != nil {
-		return fmt.Errorf("read cluster generation: %w", err)
+func (d *DB) ensureClusterer(ctx context.Context, tx Tx) error {
+	gen, err := tx.ClusterGeneration(ctx)
+	if err != nil {
+		return err
 	}
 	if d.clusterer != nil && gen == d.clusterGen {
 		return nil
 	}
 	cfg := d.config()
-	st, err := loadClusterState(ctx, tx, cfg.Window+cfg.History)
+	st, err := tx.LoadClusterState(ctx, cfg.Window+cfg.History)
 	if err != nil {
 		return err
 	}
@@ -70,65 +87,6 @@ func (d *DB) config() cluster.Config {
 		return cluster.DefaultConfig()
 	}
 	return d.clusterCfg
-}
-
-// loadClusterState loads the statistics and the topics a story joined
-// within span of the clock (kept_at): the clusterer's resident topics.
-func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*cluster.State, error) {
-	st := &cluster.State{DocFreq: make(map[string]int64)}
-	var clock int64
-	if err := tx.QueryRowContext(ctx, "SELECT docs, last_topic_id, clock FROM cluster_meta WHERE id = 1").
-		Scan(&st.Docs, &st.LastTopicID, &clock); err != nil {
-		return nil, fmt.Errorf("load cluster state: %w", err)
-	}
-	st.Clock = fromMS(clock)
-	rows, err := tx.QueryContext(ctx, "SELECT term, df FROM term_stats")
-	if err != nil {
-		return nil, fmt.Errorf("load term statistics: %w", err)
-	}
-	for rows.Next() {
-		var term string
-		var df int64
-		if err := rows.Scan(&term, &df); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load term statistics: %w", err)
-		}
-		st.DocFreq[term] = df
-	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("load term statistics: %w", err)
-	}
-	// Only the topics inside the window can still grow, and those out of
-	// it for less than History can take late stories.
-	rows, err = tx.QueryContext(ctx, "SELECT id, state FROM topics WHERE kept_at >= ? ORDER BY id",
-		clock-span.Milliseconds())
-	if err != nil {
-		return nil, fmt.Errorf("load open topics: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			return nil, fmt.Errorf("load open topics: %w", err)
-		}
-		ts, err := decodeTopicState(b)
-		if err != nil {
-			return nil, fmt.Errorf("topic %d: corrupt state: %w", id, err)
-		}
-		st.Topics = append(st.Topics, ts)
-	}
-	return st, rows.Err()
-}
-
-// AnalyzerStale reports whether the stored clustering was made by another
-// version of the analyzer (cluster.AnalyzerVersion) than this program's:
-// its statistics count other terms, and a recluster brings them in line.
-func (d *DB) AnalyzerStale(ctx context.Context) (stored int, stale bool, err error) {
-	if err := d.db.QueryRowContext(ctx, "SELECT analyzer FROM cluster_meta WHERE id = 1").Scan(&stored); err != nil {
-		return 0, false, fmt.Errorf("store: analyzer version: %w", err)
-	}
-	return stored, stored != 0 && stored != cluster.AnalyzerVersion, nil
 }
 
 // clusterBatch collects the topic states and statistics of a batch of
@@ -146,84 +104,27 @@ func newClusterBatch() *clusterBatch {
 }
 
 // clusterWriter adds stories to the clusterer inside a write transaction:
-// it writes each story's membership, and applies merges and splits to the
-// stored memberships, as they happen (queued on q, in order), and reads
-// the stories of a topic the clusterer asks to check for a split.
+// it records each story's membership, and applies merges and splits to the
+// stored memberships, as they happen (the Tx may write them later, in
+// order), and reads the stories of a topic the clusterer asks to check
+// for a split.
 type clusterWriter struct {
-	ctx                 context.Context
-	tx                  *sql.Tx
-	c                   *cluster.Clusterer
-	insert, readMembers *sql.Stmt // the statements of every story; merges and splits are rare
-	b                   *clusterBatch
-	q                   *txQueue
+	ctx context.Context
+	tx  Tx
+	c   *cluster.Clusterer
+	b   *clusterBatch
 }
 
-// newClusterWriter starts a writer on tx. Until its close, tx is written
-// through w.q: a caller that uses tx directly syncs w.q first.
-func newClusterWriter(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer) (*clusterWriter, error) {
-	w := &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
-	// A story's membership is written before its new topic's row, which
-	// is written once per batch: the reference is checked at commit.
-	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&w.insert, "INSERT INTO topic_entries (entry_id, topic_id) VALUES (?, ?)"},
-		{&w.readMembers, topicDocsQuery},
-	} {
-		st, err := tx.PrepareContext(ctx, p.q)
-		if err != nil {
-			w.close()
-			return nil, err
-		}
-		*p.st = st
-	}
-	w.q = newTxQueue()
-	return w, nil
+func newClusterWriter(ctx context.Context, tx Tx, c *cluster.Clusterer) *clusterWriter {
+	return &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
 }
 
-// close waits for the queued writes (whose error the caller has had from
-// a sync, or rolls back anyway) and releases the statements.
-func (w *clusterWriter) close() {
-	w.q.close()
-	for _, st := range []*sql.Stmt{w.insert, w.readMembers} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-// members reads a topic's stored stories, after the queued writes.
-func (w *clusterWriter) members(topicID int64) ([]cluster.Document, error) {
-	if err := w.q.sync(); err != nil {
-		// A queued write failed: that is the error, not this read.
-		return nil, err
-	}
-	docs, err := scanDocs(w.readMembers.QueryContext(w.ctx, topicID))
-	if err != nil {
-		return nil, fmt.Errorf("read the stories of topic %d: %w", topicID, err)
-	}
-	return documents(docs), nil
-}
-
-// documents returns the clusterer's side of stored documents.
-func documents(docs []storedDoc) []cluster.Document {
-	out := make([]cluster.Document, len(docs))
-	for i, x := range docs {
-		out[i] = x.doc
-	}
-	return out
-}
-
-// add clusters one stored entry, analyzed already, and queues the writes
-// of what that changed.
+// add clusters one stored entry, analyzed already, and records what that
+// changed.
 func (w *clusterWriter) add(x cluster.Analyzed) (cluster.Assignment, error) {
 	a := w.c.AddAnalyzed(x)
 	if a.SplitCheck != 0 {
-		members, err := w.members(a.SplitCheck)
+		members, err := w.tx.TopicDocs(w.ctx, a.SplitCheck)
 		if err != nil {
 			return a, err
 		}
@@ -240,53 +141,38 @@ func (w *clusterWriter) add(x cluster.Analyzed) (cluster.Assignment, error) {
 	return a, a.Apply(w)
 }
 
-// Merge queues the move of a merged topic's stories (cluster.Memberships).
-func (w *clusterWriter) Merge(from, to int64) error {
-	ctx, tx := w.ctx, w.tx
-	return w.q.do(func() error {
-		// The merged topic's ID, and the IDs that already led to it, lead
-		// to the surviving topic from now on: a subscription to its feed
-		// follows the storyline. The alias goes in before the topic goes,
-		// which would take aliases pointing at it along.
-		for _, q := range []string{
-			"UPDATE topic_entries SET topic_id = ?1 WHERE topic_id = ?2",
-			"UPDATE topic_aliases SET topic_id = ?1 WHERE topic_id = ?2",
-			"INSERT INTO topic_aliases (id, topic_id) VALUES (?2, ?1)",
-			"DELETE FROM topics WHERE id = ?2",
-		} {
-			if _, err := tx.ExecContext(ctx, q, to, from); err != nil {
-				return fmt.Errorf("merge topic %d into %d: %w", from, to, err)
-			}
-		}
-		return nil
-	})
+// Merge records a merge (cluster.Memberships).
+func (w *clusterWriter) Merge(from, to int64) error { return w.tx.MergeTopic(w.ctx, from, to) }
+
+// Join records a story's membership (cluster.Memberships).
+func (w *clusterWriter) Join(docID string, topic int64) error {
+	id, err := entryID(docID)
+	if err != nil {
+		return err
+	}
+	return w.tx.Join(w.ctx, id, topic)
 }
 
-// Join queues a story's membership (cluster.Memberships).
-func (w *clusterWriter) Join(docID string, topic int64) error {
+// Move records a split's moves (cluster.Memberships).
+func (w *clusterWriter) Move(docIDs []string, to int64) error {
+	ids := make([]int64, len(docIDs))
+	for i, d := range docIDs {
+		id, err := entryID(d)
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+	}
+	return w.tx.MoveEntries(w.ctx, ids, to)
+}
+
+// entryID is the entry of a story (see Tx).
+func entryID(docID string) (int64, error) {
 	id, err := strconv.ParseInt(docID, 10, 64)
 	if err != nil {
-		return fmt.Errorf("story %q is not an entry ID", docID)
+		return 0, fmt.Errorf("story %q is not an entry ID", docID)
 	}
-	return w.q.do(func() error {
-		if _, err := w.insert.ExecContext(w.ctx, id, topic); err != nil {
-			return fmt.Errorf("add entry %d to topic %d: %w", id, topic, err)
-		}
-		return nil
-	})
-}
-
-// Move queues a split's moves (cluster.Memberships).
-func (w *clusterWriter) Move(docIDs []string, to int64) error {
-	ctx, tx := w.ctx, w.tx
-	return w.q.do(func() error {
-		for _, id := range docIDs {
-			if _, err := tx.ExecContext(ctx, "UPDATE topic_entries SET topic_id = ? WHERE entry_id = ?", to, id); err != nil {
-				return fmt.Errorf("split: move entry %s to topic %d: %w", id, to, err)
-			}
-		}
-		return nil
-	})
+	return id, nil
 }
 
 // clusterChunk is how many pending stories ClusterPending clusters per
@@ -315,67 +201,47 @@ func (d *DB) ClusterPending(ctx context.Context) (int, error) {
 	}
 }
 
-func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	defer func() {
-		if err != nil {
-			d.abortCluster()
-		}
-	}()
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	docs, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM pending_entries p JOIN entries e ON e.id = p.entry_id
-		ORDER BY e.published_at, e.id LIMIT ?`, clusterChunk)
-	if err != nil || len(docs) == 0 {
-		return 0, err
-	}
-	if err := d.ensureClusterer(ctx, tx); err != nil {
-		return 0, err
-	}
-	done, err := tx.PrepareContext(ctx, "DELETE FROM pending_entries WHERE entry_id = ?")
-	if err != nil {
-		return 0, err
-	}
-	defer done.Close() // after w.close, which waits for the queued writes
-	w, err := newClusterWriter(ctx, tx, d.clusterer)
-	if err != nil {
-		return 0, err
-	}
-	defer w.close()
-	next, wait := d.analyzeAhead(ctx, docs)
-	defer wait()
-	for _, x := range docs {
-		an, err := next()
-		if err != nil {
-			return 0, err
-		}
-		if _, err := w.add(an); err != nil {
-			return 0, err
-		}
-		id := x.id
-		if err := w.q.do(func() error {
-			_, err := done.ExecContext(ctx, id)
+func (d *DB) clusterPendingChunk(ctx context.Context) (int, error) {
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
+	n := 0
+	err := d.clusterTx(ctx, func(tx Tx) error {
+		docs, err := tx.PendingDocs(ctx, clusterChunk)
+		if err != nil || len(docs) == 0 {
 			return err
-		}); err != nil {
-			return 0, err
 		}
-	}
-	if err := d.saveClusterBatch(ctx, tx, w.b, w.q); err != nil {
+		if err := d.ensureClusterer(ctx, tx); err != nil {
+			return err
+		}
+		w := newClusterWriter(ctx, tx, d.clusterer)
+		next, wait := d.analyzeAhead(ctx, docs)
+		defer wait()
+		for _, doc := range docs {
+			an, err := next()
+			if err != nil {
+				return err
+			}
+			if _, err := w.add(an); err != nil {
+				return err
+			}
+			id, err := entryID(doc.ID)
+			if err != nil {
+				return err
+			}
+			if err := tx.MarkClustered(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
+			return err
+		}
+		n = len(docs)
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return len(docs), nil
+	return n, nil
 }
 
 // analyzeAhead analyzes docs, in order, on a goroutine of its own, so that
@@ -384,7 +250,7 @@ func (d *DB) clusterPendingChunk(ctx context.Context) (n int, err error) {
 // next story's analysis, or ctx's error once it ended; wait stops the
 // goroutine and waits for it, and must be called before the store's
 // analyzer is used again.
-func (d *DB) analyzeAhead(ctx context.Context, docs []storedDoc) (next func() (cluster.Analyzed, error), wait func()) {
+func (d *DB) analyzeAhead(ctx context.Context, docs []cluster.Document) (next func() (cluster.Analyzed, error), wait func()) {
 	if d.analyzer == nil {
 		d.analyzer = cluster.NewAnalyzer(d.config())
 	}
@@ -395,7 +261,7 @@ func (d *DB) analyzeAhead(ctx context.Context, docs []storedDoc) (next func() (c
 		defer close(ready)
 		for _, x := range docs {
 			select {
-			case ready <- an.Analyze(x.doc):
+			case ready <- an.Analyze(x):
 			case <-ctx.Done():
 				return
 			}
@@ -418,77 +284,63 @@ func (d *DB) analyzeAhead(ctx context.Context, docs []storedDoc) (next func() (c
 // were clustered before (a pending one is clustered as it is when its
 // turn comes): the statistics follow the edit, so that they keep counting
 // the stored words, and the story stays in its topic, which is rebuilt.
-func (d *DB) clusterEdits(ctx context.Context, tx *sql.Tx, edits []addedEntry) error {
+func (d *DB) clusterEdits(ctx context.Context, tx Tx, edits []Edit) error {
 	if len(edits) == 0 {
 		return nil
 	}
 	if err := d.ensureClusterer(ctx, tx); err != nil {
 		return err
 	}
-	w, err := newClusterWriter(ctx, tx, d.clusterer)
-	if err != nil {
+	c, b := d.clusterer, newClusterBatch()
+	for _, e := range edits {
+		for _, t := range c.Forget(e.Was) {
+			b.df[t]--
+		}
+		for _, t := range c.Count(e.Now) {
+			b.df[t]++
+		}
+	}
+	if err := rebuildTopicsOf(ctx, tx, c, b, edits); err != nil {
 		return err
 	}
-	defer w.close()
-	ids := make([]int64, len(edits))
-	for i, a := range edits {
-		doc := cluster.Document{
-			ID: fmt.Sprint(a.id), Title: a.entry.Title, Text: a.entry.Text,
-			Link: a.entry.Link, Language: a.lang, Time: fromMS(a.published),
-		}
-		for _, t := range w.c.Forget(*a.was) {
-			w.b.df[t]--
-		}
-		for _, t := range w.c.Count(doc) {
-			w.b.df[t]++
-		}
-		ids[i] = a.id
-	}
-	if err := w.rebuildTopicsOf(ids); err != nil {
-		return err
-	}
-	return d.saveClusterBatch(ctx, tx, w.b, w.q)
+	return d.saveClusterBatch(ctx, tx, b)
 }
 
 // rebuildTopicsOf rebuilds the topics of edited entries from their stories
 // as now stored (after this batch's new ones joined), so that a corrected
 // headline or a rewritten story changes its topic's centroid, name and
 // representative headline as it would have had it arrived that way.
-func (w *clusterWriter) rebuildTopicsOf(entries []int64) error {
-	if err := w.q.sync(); err != nil {
-		return err
-	}
+func rebuildTopicsOf(ctx context.Context, tx Tx, c *cluster.Clusterer, b *clusterBatch, edits []Edit) error {
 	var topics []int64
-	for _, id := range entries {
-		var tid int64
-		err := w.tx.QueryRowContext(w.ctx, "SELECT topic_id FROM topic_entries WHERE entry_id = ?", id).Scan(&tid)
+	for _, e := range edits {
+		tid, ok, err := tx.TopicOf(ctx, e.EntryID)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			continue // stored before clustering existed: recluster places it
 		case err != nil:
-			return fmt.Errorf("find the topic of edited entry %d: %w", id, err)
+			return fmt.Errorf("find the topic of edited entry %d: %w", e.EntryID, err)
+		case !ok:
+			continue // stored before clustering existed: recluster places it
 		}
 		if !slices.Contains(topics, tid) {
 			topics = append(topics, tid)
 		}
 	}
 	slices.Sort(topics)
-	return rebuildTopics(w.ctx, w.tx, w.c, w.b, topics)
+	return rebuildTopics(ctx, tx, c, b, topics)
 }
 
 // rebuildTopics rebuilds each topic from its stories as stored now
 // (cluster.Rebuild) into b, keeping its ID, and deletes a topic that has no
 // stories left.
-func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clusterBatch, topics []int64) error {
+func rebuildTopics(ctx context.Context, tx Tx, c *cluster.Clusterer, b *clusterBatch, topics []int64) error {
 	for _, tid := range topics {
-		docs, err := queryDocs(ctx, tx, topicDocsQuery, tid)
+		docs, err := tx.TopicDocs(ctx, tid)
 		if err != nil {
-			return fmt.Errorf("read topic %d: %w", tid, err)
+			return err
 		}
-		ts, ok := c.Rebuild(tid, documents(docs))
+		ts, ok := c.Rebuild(tid, docs)
 		if !ok {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM topics WHERE id = ?", tid); err != nil {
-				return fmt.Errorf("delete topic %d: %w", tid, err)
+			if err := tx.DeleteTopic(ctx, tid); err != nil {
+				return err
 			}
 			continue
 		}
@@ -497,195 +349,46 @@ func rebuildTopics(ctx context.Context, tx *sql.Tx, c *cluster.Clusterer, b *clu
 	return nil
 }
 
-// saveClusterBatch writes a batch and bumps the generation, through q when
-// it is not nil (the writes queued before come first). The clusterer is
-// set aside until the transaction commits (see commitCluster): if it rolls
+// saveClusterBatch writes a batch and bumps the generation. The clusterer
+// is set aside until the transaction commits (see clusterTx): if it rolls
 // back instead, the next write reloads the state from the database.
-func (d *DB) saveClusterBatch(ctx context.Context, tx *sql.Tx, b *clusterBatch, q *txQueue) error {
+func (d *DB) saveClusterBatch(ctx context.Context, tx Tx, b *clusterBatch) error {
 	c := d.clusterer
 	d.clusterer = nil
-	err := q.do(func() error {
-		if err := upsertTermStats(ctx, tx, b.df); err != nil {
-			return err
-		}
-		for _, n := range b.df {
-			if n < 0 {
-				if _, err := tx.ExecContext(ctx, "DELETE FROM term_stats WHERE df <= 0"); err != nil {
-					return fmt.Errorf("update term statistics: %w", err)
-				}
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := tx.AddDocFreqs(ctx, b.df); err != nil {
 		return err
 	}
-	// The writes below use tw from the queue's goroutine, in order; it is
-	// read here only after q.sync.
-	var tw *topicWriter
-	if err := q.do(func() (err error) {
-		tw, err = newTopicWriter(ctx, tx)
-		return err
-	}); err != nil {
-		return err
-	}
-	defer func() {
-		if q.sync() == nil {
-			tw.close()
+	// clock is the latest story time of the topics written.
+	var clock time.Time
+	save := func(ts cluster.TopicState) error {
+		if ts.Last.After(clock) {
+			clock = ts.Last
 		}
-	}()
-	ids := slices.Sorted(maps.Keys(b.topics))
-	for _, id := range ids {
-		ts := b.topics[id]
-		if err := q.do(func() error { return tw.save(ts) }); err != nil {
+		return tx.SaveTopic(ctx, ts)
+	}
+	for _, id := range slices.Sorted(maps.Keys(b.topics)) {
+		if err := save(b.topics[id]); err != nil {
 			return err
 		}
 	}
 	// The topics the batch changed, each saved once, its state made here
 	// and encoded as it is written (a batch's states at once would be tens
-	// of megabytes; the queue holds a few hundred). A closed topic that was
+	// of megabytes; the Tx holds a few hundred). A closed topic that was
 	// rebuilt is newer in b.
-	err = c.Changed(func(ts cluster.TopicState) error {
+	err := c.Changed(func(ts cluster.TopicState) error {
 		if _, ok := b.topics[ts.ID]; ok {
 			return nil
 		}
-		return q.do(func() error { return tw.save(ts) })
+		return save(ts)
 	})
-	if err == nil {
-		err = q.sync()
-	}
 	if err != nil {
 		return err
 	}
-	var gen int64
-	if err := tx.QueryRowContext(ctx, `UPDATE cluster_meta SET docs = MAX(docs + ?, 0),
-		last_topic_id = MAX(last_topic_id, ?), clock = MAX(clock, ?), generation = generation + 1,
-		analyzer = CASE WHEN analyzer = 0 THEN ? ELSE analyzer END
-		WHERE id = 1 RETURNING generation`, b.docs, c.LastTopicID(), ms(tw.clock), cluster.AnalyzerVersion).Scan(&gen); err != nil {
-		return fmt.Errorf("update cluster counters: %w", err)
+	gen, err := tx.SaveClusterCounters(ctx, ClusterCounters{Docs: b.docs, LastTopicID: c.LastTopicID(), Clock: clock})
+	if err != nil {
+		return err
 	}
 	d.pending = c
 	d.pendingGen = gen
 	return nil
-}
-
-// commitCluster is called after a successful commit: the clusterer that
-// produced the committed state becomes current again.
-func (d *DB) commitCluster() {
-	if d.pending != nil {
-		d.clusterer, d.clusterGen = d.pending, d.pendingGen
-	}
-	d.pending = nil
-}
-
-// abortCluster is called when a write transaction fails.
-func (d *DB) abortCluster() {
-	d.pending = nil
-	d.clusterer = nil
-}
-
-// upsertTermStats adds the batch's document frequencies, many rows per
-// statement: a long article has hundreds of terms, and one round trip per
-// term would dominate the cost of saving it.
-func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error {
-	terms := make([]string, 0, len(df))
-	for t := range df {
-		terms = append(terms, t)
-	}
-	sort.Strings(terms)
-	const rowsPer = 400
-	for start := 0; start < len(terms); start += rowsPer {
-		end := min(start+rowsPer, len(terms))
-		args := make([]any, 0, 2*(end-start))
-		for _, t := range terms[start:end] {
-			args = append(args, t, df[t])
-		}
-		q := "INSERT INTO term_stats (term, df) VALUES (?, ?)" + strings.Repeat(", (?, ?)", end-start-1) +
-			" ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("update term statistics: %w", err)
-		}
-	}
-	return nil
-}
-
-// topicWriter writes topic states. A topic's size is counted from its
-// stored members (an index range count), which is what readers see,
-// whatever a topic state written by an older version says. clock is the
-// latest story time of the topics written.
-type topicWriter struct {
-	ctx   context.Context
-	st    *sql.Stmt
-	clock time.Time
-	// buf holds each state's encoding (topicstate.go), reused from one
-	// topic to the next (SQLite copies the bytes it is given): a fresh
-	// slice per state was a tenth of a cold import's garbage.
-	buf []byte
-}
-
-func newTopicWriter(ctx context.Context, tx *sql.Tx) (*topicWriter, error) {
-	st, err := tx.PrepareContext(ctx, `INSERT INTO topics (id, name, headline, first_seen_at, last_seen_at, kept_at, size, state)
-		VALUES (?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM topic_entries WHERE topic_id = ?), ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, headline = excluded.headline,
-			first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-			kept_at = excluded.kept_at, size = excluded.size, state = excluded.state`)
-	if err != nil {
-		return nil, err
-	}
-	return &topicWriter{ctx: ctx, st: st}, nil
-}
-
-func (tw *topicWriter) save(ts cluster.TopicState) error {
-	tw.buf = appendTopicState(tw.buf[:0], ts)
-	if _, err := tw.st.ExecContext(tw.ctx, ts.ID, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last),
-		max(ms(ts.Kept), ms(ts.Last)), ts.ID, tw.buf); err != nil {
-		return fmt.Errorf("save topic %d: %w", ts.ID, err)
-	}
-	if ts.Last.After(tw.clock) {
-		tw.clock = ts.Last
-	}
-	return nil
-}
-
-func (tw *topicWriter) close() { tw.st.Close() }
-
-var errInjected = errors.New("store: injected failure")
-
-// docColumns are the columns queryDocs reads, and topicDocsQuery a topic's
-// stories in time order, the order in which they are clustered.
-const (
-	docColumns     = "e.id, e.title, e.text, e.link, e.language, e.published_at"
-	topicDocsQuery = "SELECT " + docColumns + ` FROM topic_entries te JOIN entries e ON e.id = te.entry_id
-		WHERE te.topic_id = ? ORDER BY e.published_at, e.id`
-)
-
-// storedDoc is an entry as the clusterer sees it.
-type storedDoc struct {
-	id  int64
-	doc cluster.Document
-}
-
-// queryDocs reads entries as documents; the query selects docColumns. The rows are read to the end before
-// returning, so the caller may write in the same transaction next.
-func queryDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]storedDoc, error) {
-	return scanDocs(tx.QueryContext(ctx, query, args...))
-}
-
-func scanDocs(rows *sql.Rows, err error) ([]storedDoc, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var docs []storedDoc
-	for rows.Next() {
-		var x storedDoc
-		var pub int64
-		if err := rows.Scan(&x.id, &x.doc.Title, &x.doc.Text, &x.doc.Link, &x.doc.Language, &pub); err != nil {
-			return nil, err
-		}
-		x.doc.ID, x.doc.Time = fmt.Sprint(x.id), fromMS(pub)
-		docs = append(docs, x)
-	}
-	return docs, rows.Err()
 }

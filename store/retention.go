@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -108,45 +107,25 @@ func (d *DB) pruneCandidates(ctx context.Context, r Retention) ([]int64, error) 
 // pruneEntries removes one chunk of entries and returns how many topics
 // it left empty.
 func (d *DB) pruneEntries(ctx context.Context, ids []int64) (int, error) {
-	list, err := json.Marshal(ids)
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
+	var removed int
+	err := d.clusterTx(ctx, func(tx Tx) error {
+		before, err := tx.TopicCount(ctx)
+		if err != nil {
+			return err
+		}
+		if err := d.forgetEntries(ctx, tx, func() (Removed, error) { return tx.DeleteEntries(ctx, ids) }); err != nil {
+			return err
+		}
+		after, err := tx.TopicCount(ctx)
+		removed = before - after
+		return err
+	})
 	if err != nil {
-		return 0, err
-	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	fail := func(err error) (int, error) {
-		d.abortCluster()
 		return 0, fmt.Errorf("store: prune %d entries: %w", len(ids), err)
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
-	var before int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&before); err != nil {
-		return fail(err)
-	}
-	const cond = "e.id IN (SELECT value FROM json_each(?))"
-	if err := d.forgetEntriesTx(ctx, tx, cond, []any{string(list)}, func() error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM entries WHERE id IN (SELECT value FROM json_each(?))", string(list))
-		return err
-	}); err != nil {
-		return fail(err)
-	}
-	var after int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&after); err != nil {
-		return fail(err)
-	}
-	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return before - after, nil
+	return removed, nil
 }
 
 // incrementalVacuum gives the free pages back to the file system when the
