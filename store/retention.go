@@ -46,7 +46,7 @@ func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
 	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
 		return st, nil
 	}
-	ids, err := d.pruneCandidates(ctx, r)
+	ids, err := d.PruneCandidates(ctx, r)
 	if err != nil {
 		return st, err
 	}
@@ -61,7 +61,7 @@ func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
 		ids = ids[n:]
 	}
 	if st.Entries > 0 {
-		freed, err := d.incrementalVacuum(ctx)
+		freed, err := d.ReclaimSpace(ctx)
 		if err != nil {
 			return st, err
 		}
@@ -70,10 +70,11 @@ func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
 	return st, nil
 }
 
-// pruneCandidates lists the entries r removes. Read before the deletes:
-// entries only age, and new ones only push more past MaxPerFeed, so an
-// entry listed here is still one to remove when its chunk comes.
-func (d *DB) pruneCandidates(ctx context.Context, r Retention) ([]int64, error) {
+// PruneCandidates lists the entries r removes, as of the Now clock. Read
+// before the deletes: entries only age, and new ones only push more past
+// MaxPerFeed, so an entry listed here is still one to remove when its
+// chunk comes.
+func (d *DB) PruneCandidates(ctx context.Context, r Retention) ([]int64, error) {
 	cutoff := int64(-1) // published_at is never negative: nothing is too old
 	if r.MaxAge > 0 {
 		cutoff = ms(d.Now().Add(-r.MaxAge))
@@ -128,10 +129,11 @@ func (d *DB) pruneEntries(ctx context.Context, ids []int64) (int, error) {
 	return removed, nil
 }
 
-// incrementalVacuum gives the free pages back to the file system when the
+// ReclaimSpace gives the free pages back to the file system when the
 // database was created with auto_vacuum = INCREMENTAL (see
-// dataSourceName), and reports how many.
-func (d *DB) incrementalVacuum(ctx context.Context) (int64, error) {
+// setIncrementalVacuum), and reports how many; an older database reuses
+// them for later writes instead.
+func (d *DB) ReclaimSpace(ctx context.Context) (int64, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	var mode, before, after int64
