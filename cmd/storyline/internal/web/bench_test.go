@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -28,6 +30,7 @@ func benchStore(b *testing.B, n int) *store.DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
+	pipe := ingest.New(db, cluster.DefaultConfig())
 	const outlets = 20
 	var ids []int64
 	for i := range outlets {
@@ -70,13 +73,13 @@ func benchStore(b *testing.B, n int) *store.DB {
 				if len(es) == 0 {
 					continue
 				}
-				if _, err := db.SavePoll(ctx, store.PollResult{FeedID: ids[o], PolledAt: es[len(es)-1].Published,
+				if _, err := pipe.SavePoll(ctx, store.PollResult{FeedID: ids[o], PolledAt: es[len(es)-1].Published,
 					Status: 200, Title: fmt.Sprintf("Outlet %d", o), Entries: es}); err != nil {
 					b.Fatal(err)
 				}
 				batch[o] = nil
 			}
-			if _, err := db.ClusterPending(ctx); err != nil {
+			if _, err := pipe.ClusterPending(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
