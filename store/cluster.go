@@ -2,393 +2,174 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
-	"sync"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
 )
 
-// The clusterer lives in memory next to the database and is fed by the
-// single writer. Its state is saved in the same transaction as the entries
-// it clustered, so the two never disagree. cluster_meta.generation changes
-// with every clustering write: a process whose generation differs from the
-// file's (another process wrote, or our own transaction rolled back after
-// the clusterer had moved on) reloads the state before clustering again.
-
-// SetClusterConfig sets the clustering configuration used from now on. It
-// takes effect for stories clustered later; Recluster applies it to all.
-func (d *DB) SetClusterConfig(cfg cluster.Config) {
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	d.clusterCfg = cfg
-	d.clusterer, d.analyzer = nil, nil
-}
-
-// clusterState is the in-memory side of the clustering, guarded by
-// clusterMu, which a clustering write holds around its transaction.
-type clusterState struct {
-	clusterMu  sync.Mutex
-	clusterCfg cluster.Config
-	clusterer  *cluster.Clusterer
-	clusterGen int64
-	// analyzer analyzes stories ahead of the clusterer (analyzeAhead).
-	analyzer *cluster.Analyzer
-	// pending is the clusterer of a transaction not yet committed.
-	pending    *cluster.Clusterer
-	pendingGen int64
-	// failRecluster, set by tests, makes Recluster fail after n stories.
-	failRecluster int
-}
-
-// clusterTx runs fn in a write transaction whose outcome decides the
-// clusterer's: after a commit, the clusterer that produced the committed
-// state is current; after a failure, the next write reloads the state
-// from the database. The caller holds clusterMu.
-func (d *DB) clusterTx(ctx context.Context, fn func(Tx) error) error {
-	err := d.WriteTx(ctx, fn)
+// loadClusterState loads the statistics and the topics a story joined
+// within span of the clock (kept_at): the clusterer's resident topics.
+func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*cluster.State, error) {
+	st := &cluster.State{DocFreq: make(map[string]int64)}
+	var clock int64
+	if err := tx.QueryRowContext(ctx, "SELECT docs, last_topic_id, clock FROM cluster_meta WHERE id = 1").
+		Scan(&st.Docs, &st.LastTopicID, &clock); err != nil {
+		return nil, fmt.Errorf("load cluster state: %w", err)
+	}
+	st.Clock = fromMS(clock)
+	rows, err := tx.QueryContext(ctx, "SELECT term, df FROM term_stats")
 	if err != nil {
-		d.pending = nil
-		d.clusterer = nil
-		return err
+		return nil, fmt.Errorf("load term statistics: %w", err)
 	}
-	if d.pending != nil {
-		d.clusterer, d.clusterGen = d.pending, d.pendingGen
+	for rows.Next() {
+		var term string
+		var df int64
+		if err := rows.Scan(&term, &df); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load term statistics: %w", err)
+		}
+		st.DocFreq[term] = df
 	}
-	d.pending = nil
-	return nil
-}
-
-// ensureClusterer makes d.clusterer current with the database, inside the
-// write transaction tx.
-func (d *DB) ensureClusterer(ctx context.Context, tx Tx) error {
-	gen, err := tx.ClusterGeneration(ctx)
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("load term statistics: %w", err)
+	}
+	// Only the topics inside the window can still grow, and those out of
+	// it for less than History can take late stories.
+	rows, err = tx.QueryContext(ctx, "SELECT id, state FROM topics WHERE kept_at >= ? ORDER BY id",
+		clock-span.Milliseconds())
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("load open topics: %w", err)
 	}
-	if d.clusterer != nil && gen == d.clusterGen {
-		return nil
-	}
-	cfg := d.config()
-	st, err := tx.LoadClusterState(ctx, cfg.Window+cfg.History)
-	if err != nil {
-		return err
-	}
-	d.clusterer = cluster.New(d.config(), st)
-	d.clusterGen = gen
-	return nil
-}
-
-func (d *DB) config() cluster.Config {
-	if d.clusterCfg == (cluster.Config{}) {
-		return cluster.DefaultConfig()
-	}
-	return d.clusterCfg
-}
-
-// clusterBatch collects the topic states and statistics of a batch of
-// Adds, so that each topic, each term and the counters are written once
-// per batch, not once per story. Memberships are written at once (see
-// clusterWriter): a split check reads them.
-type clusterBatch struct {
-	topics map[int64]cluster.TopicState
-	df     map[string]int64
-	docs   int64
-}
-
-func newClusterBatch() *clusterBatch {
-	return &clusterBatch{topics: make(map[int64]cluster.TopicState), df: make(map[string]int64)}
-}
-
-// clusterWriter adds stories to the clusterer inside a write transaction:
-// it records each story's membership, and applies merges and splits to the
-// stored memberships, as they happen (the Tx may write them later, in
-// order), and reads the stories of a topic the clusterer asks to check
-// for a split.
-type clusterWriter struct {
-	ctx context.Context
-	tx  Tx
-	c   *cluster.Clusterer
-	b   *clusterBatch
-}
-
-func newClusterWriter(ctx context.Context, tx Tx, c *cluster.Clusterer) *clusterWriter {
-	return &clusterWriter{ctx: ctx, tx: tx, c: c, b: newClusterBatch()}
-}
-
-// add clusters one stored entry, analyzed already, and records what that
-// changed.
-func (w *clusterWriter) add(x cluster.Analyzed) (cluster.Assignment, error) {
-	a := w.c.AddAnalyzed(x)
-	if a.SplitCheck != 0 {
-		members, err := w.tx.TopicDocs(w.ctx, a.SplitCheck)
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, fmt.Errorf("load open topics: %w", err)
+		}
+		ts, err := decodeTopicState(b)
 		if err != nil {
-			return a, err
+			return nil, fmt.Errorf("topic %d: corrupt state: %w", id, err)
 		}
-		a = w.c.CheckSplit(members)
+		st.Topics = append(st.Topics, ts)
 	}
-	b := w.b
-	for _, m := range a.Merged {
-		delete(b.topics, m)
-	}
-	for _, t := range a.DocFreqTerms {
-		b.df[t]++
-	}
-	b.docs++
-	return a, a.Apply(w)
+	return st, rows.Err()
 }
 
-// Merge records a merge (cluster.Memberships).
-func (w *clusterWriter) Merge(from, to int64) error { return w.tx.MergeTopic(w.ctx, from, to) }
-
-// Join records a story's membership (cluster.Memberships).
-func (w *clusterWriter) Join(docID string, topic int64) error {
-	id, err := entryID(docID)
-	if err != nil {
-		return err
+// AnalyzerStale reports whether the stored clustering was made by another
+// version of the analyzer (cluster.AnalyzerVersion) than this program's:
+// its statistics count other terms, and a recluster brings them in line.
+func (d *DB) AnalyzerStale(ctx context.Context) (stored int, stale bool, err error) {
+	if err := d.db.QueryRowContext(ctx, "SELECT analyzer FROM cluster_meta WHERE id = 1").Scan(&stored); err != nil {
+		return 0, false, fmt.Errorf("store: analyzer version: %w", err)
 	}
-	return w.tx.Join(w.ctx, id, topic)
+	return stored, stored != 0 && stored != cluster.AnalyzerVersion, nil
 }
 
-// Move records a split's moves (cluster.Memberships).
-func (w *clusterWriter) Move(docIDs []string, to int64) error {
-	ids := make([]int64, len(docIDs))
-	for i, d := range docIDs {
-		id, err := entryID(d)
-		if err != nil {
-			return err
-		}
-		ids[i] = id
+// upsertTermStats adds the batch's document frequencies, many rows per
+// statement: a long article has hundreds of terms, and one round trip per
+// term would dominate the cost of saving it.
+func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error {
+	terms := make([]string, 0, len(df))
+	for t := range df {
+		terms = append(terms, t)
 	}
-	return w.tx.MoveEntries(w.ctx, ids, to)
-}
-
-// entryID is the entry of a story (see Tx).
-func entryID(docID string) (int64, error) {
-	id, err := strconv.ParseInt(docID, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("story %q is not an entry ID", docID)
-	}
-	return id, nil
-}
-
-// clusterChunk is how many pending stories ClusterPending clusters per
-// transaction: large enough that a topic's state, written once per
-// transaction, is written once for many stories; small enough that the
-// stories read at once stay a few megabytes.
-const clusterChunk = 4096
-
-// ClusterPending clusters the stored entries that are not clustered yet
-// (see SavePolls), in time order, oldest first, and saves the result, in
-// transactions of clusterChunk stories. It returns how many it clustered.
-// When ctx ends, the transaction in progress is rolled back: what it and
-// the rest would have clustered stays pending for the next call, and what
-// earlier transactions committed stays.
-func (d *DB) ClusterPending(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := d.clusterPendingChunk(ctx)
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("store: cluster new stories: %w", err)
+	sort.Strings(terms)
+	const rowsPer = 400
+	for start := 0; start < len(terms); start += rowsPer {
+		end := min(start+rowsPer, len(terms))
+		args := make([]any, 0, 2*(end-start))
+		for _, t := range terms[start:end] {
+			args = append(args, t, df[t])
 		}
-		if n < clusterChunk {
-			return total, nil
+		q := "INSERT INTO term_stats (term, df) VALUES (?, ?)" + strings.Repeat(", (?, ?)", end-start-1) +
+			" ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("update term statistics: %w", err)
 		}
-	}
-}
-
-func (d *DB) clusterPendingChunk(ctx context.Context) (int, error) {
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	n := 0
-	err := d.clusterTx(ctx, func(tx Tx) error {
-		docs, err := tx.PendingDocs(ctx, clusterChunk)
-		if err != nil || len(docs) == 0 {
-			return err
-		}
-		if err := d.ensureClusterer(ctx, tx); err != nil {
-			return err
-		}
-		w := newClusterWriter(ctx, tx, d.clusterer)
-		next, wait := d.analyzeAhead(ctx, docs)
-		defer wait()
-		for _, doc := range docs {
-			an, err := next()
-			if err != nil {
-				return err
-			}
-			if _, err := w.add(an); err != nil {
-				return err
-			}
-			id, err := entryID(doc.ID)
-			if err != nil {
-				return err
-			}
-			if err := tx.MarkClustered(ctx, id); err != nil {
-				return err
-			}
-		}
-		if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
-			return err
-		}
-		n = len(docs)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// analyzeAhead analyzes docs, in order, on a goroutine of its own, so that
-// the analysis of the next stories (a fifth of the clustering's work) runs
-// on another core while the clusterer assigns this one. next returns the
-// next story's analysis, or ctx's error once it ended; wait stops the
-// goroutine and waits for it, and must be called before the store's
-// analyzer is used again.
-func (d *DB) analyzeAhead(ctx context.Context, docs []cluster.Document) (next func() (cluster.Analyzed, error), wait func()) {
-	if d.analyzer == nil {
-		d.analyzer = cluster.NewAnalyzer(d.config())
-	}
-	an := d.analyzer
-	ctx, stop := context.WithCancel(ctx)
-	ready := make(chan cluster.Analyzed, 64)
-	go func() {
-		defer close(ready)
-		for _, x := range docs {
-			select {
-			case ready <- an.Analyze(x):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return func() (cluster.Analyzed, error) {
-			x, ok := <-ready
-			if !ok {
-				return x, ctx.Err()
-			}
-			return x, nil
-		}, func() {
-			stop()
-			for range ready {
-			}
-		}
-}
-
-// clusterEdits brings the clustering up to date with edited stories that
-// were clustered before (a pending one is clustered as it is when its
-// turn comes): the statistics follow the edit, so that they keep counting
-// the stored words, and the story stays in its topic, which is rebuilt.
-func (d *DB) clusterEdits(ctx context.Context, tx Tx, edits []Edit) error {
-	if len(edits) == 0 {
-		return nil
-	}
-	if err := d.ensureClusterer(ctx, tx); err != nil {
-		return err
-	}
-	c, b := d.clusterer, newClusterBatch()
-	for _, e := range edits {
-		for _, t := range c.Forget(e.Was) {
-			b.df[t]--
-		}
-		for _, t := range c.Count(e.Now) {
-			b.df[t]++
-		}
-	}
-	if err := rebuildTopicsOf(ctx, tx, c, b, edits); err != nil {
-		return err
-	}
-	return d.saveClusterBatch(ctx, tx, b)
-}
-
-// rebuildTopicsOf rebuilds the topics of edited entries from their stories
-// as now stored (after this batch's new ones joined), so that a corrected
-// headline or a rewritten story changes its topic's centroid, name and
-// representative headline as it would have had it arrived that way.
-func rebuildTopicsOf(ctx context.Context, tx Tx, c *cluster.Clusterer, b *clusterBatch, edits []Edit) error {
-	var topics []int64
-	for _, e := range edits {
-		tid, ok, err := tx.TopicOf(ctx, e.EntryID)
-		switch {
-		case err != nil:
-			return fmt.Errorf("find the topic of edited entry %d: %w", e.EntryID, err)
-		case !ok:
-			continue // stored before clustering existed: recluster places it
-		}
-		if !slices.Contains(topics, tid) {
-			topics = append(topics, tid)
-		}
-	}
-	slices.Sort(topics)
-	return rebuildTopics(ctx, tx, c, b, topics)
-}
-
-// rebuildTopics rebuilds each topic from its stories as stored now
-// (cluster.Rebuild) into b, keeping its ID, and deletes a topic that has no
-// stories left.
-func rebuildTopics(ctx context.Context, tx Tx, c *cluster.Clusterer, b *clusterBatch, topics []int64) error {
-	for _, tid := range topics {
-		docs, err := tx.TopicDocs(ctx, tid)
-		if err != nil {
-			return err
-		}
-		ts, ok := c.Rebuild(tid, docs)
-		if !ok {
-			if err := tx.DeleteTopic(ctx, tid); err != nil {
-				return err
-			}
-			continue
-		}
-		b.topics[tid] = ts
 	}
 	return nil
 }
 
-// saveClusterBatch writes a batch and bumps the generation. The clusterer
-// is set aside until the transaction commits (see clusterTx): if it rolls
-// back instead, the next write reloads the state from the database.
-func (d *DB) saveClusterBatch(ctx context.Context, tx Tx, b *clusterBatch) error {
-	c := d.clusterer
-	d.clusterer = nil
-	if err := tx.AddDocFreqs(ctx, b.df); err != nil {
-		return err
+// deleteEntries deletes, with del (args are cond's), the entries matching
+// cond (on entries e), and returns what of them the clustering counted:
+// the stories not pending, and the topics of the entries.
+func (t *writeTx) deleteEntries(ctx context.Context, cond string, args []any, del string) (Removed, error) {
+	if err := t.sync(); err != nil {
+		return Removed{}, err
 	}
-	// clock is the latest story time of the topics written.
-	var clock time.Time
-	save := func(ts cluster.TopicState) error {
-		if ts.Last.After(clock) {
-			clock = ts.Last
-		}
-		return tx.SaveTopic(ctx, ts)
-	}
-	for _, id := range slices.Sorted(maps.Keys(b.topics)) {
-		if err := save(b.topics[id]); err != nil {
-			return err
-		}
-	}
-	// The topics the batch changed, each saved once, its state made here
-	// and encoded as it is written (a batch's states at once would be tens
-	// of megabytes; the Tx holds a few hundred). A closed topic that was
-	// rebuilt is newer in b.
-	err := c.Changed(func(ts cluster.TopicState) error {
-		if _, ok := b.topics[ts.ID]; ok {
-			return nil
-		}
-		return save(ts)
-	})
+	t.changed = true
+	var r Removed
+	// Pending stories were never counted: they leave without a trace.
+	gone, err := queryDocs(ctx, t.tx, "SELECT "+docColumns+` FROM entries e WHERE `+cond+`
+		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, args...)
 	if err != nil {
-		return err
+		return r, fmt.Errorf("read the entries: %w", err)
 	}
-	gen, err := tx.SaveClusterCounters(ctx, ClusterCounters{Docs: b.docs, LastTopicID: c.LastTopicID(), Clock: clock})
+	r.Stories = gone
+	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT te.topic_id FROM topic_entries te
+		JOIN entries e ON e.id = te.entry_id WHERE `+cond+` ORDER BY te.topic_id`, args...)
 	if err != nil {
-		return err
+		return r, fmt.Errorf("read the entries' topics: %w", err)
 	}
-	d.pending = c
-	d.pendingGen = gen
-	return nil
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return r, fmt.Errorf("read the entries' topics: %w", err)
+		}
+		r.Topics = append(r.Topics, id)
+	}
+	if err := rows.Close(); err != nil {
+		return r, fmt.Errorf("read the entries' topics: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, del, args...); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// jsonList is ids as a JSON array, which json_each turns into rows: one
+// parameter for any number of IDs.
+func jsonList(ids []int64) (string, error) {
+	b, err := json.Marshal(ids)
+	return string(b), err
+}
+
+// docColumns are the columns queryDocs reads, and topicDocsQuery a topic's
+// stories in time order, the order in which they are clustered.
+const (
+	docColumns     = "e.id, e.title, e.text, e.link, e.language, e.published_at"
+	topicDocsQuery = "SELECT " + docColumns + ` FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+		WHERE te.topic_id = ? ORDER BY e.published_at, e.id`
+)
+
+// queryDocs reads entries as the clusterer's documents; the query selects
+// docColumns. The rows are read to the end before returning, so the caller
+// may write in the same transaction next.
+func queryDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]cluster.Document, error) {
+	return scanDocs(tx.QueryContext(ctx, query, args...))
+}
+
+func scanDocs(rows *sql.Rows, err error) ([]cluster.Document, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var docs []cluster.Document
+	for rows.Next() {
+		var d cluster.Document
+		var id, pub int64
+		if err := rows.Scan(&id, &d.Title, &d.Text, &d.Link, &d.Language, &pub); err != nil {
+			return nil, err
+		}
+		d.ID, d.Time = fmt.Sprint(id), fromMS(pub)
+		docs = append(docs, d)
+	}
+	return docs, rows.Err()
 }

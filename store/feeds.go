@@ -285,27 +285,6 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 	return tx.Commit()
 }
 
-// RemoveFeed unsubscribes from a feed, given its ID or URL, and deletes its
-// entries, bringing the clustering up to date (see forgetEntries). Topics
-// keep their IDs, so subscriptions to them survive. It returns the
-// removed feed.
-func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	var f Feed
-	err := d.clusterTx(ctx, func(tx Tx) error {
-		var err error
-		if f, err = tx.Feed(ctx, idOrURL); err != nil {
-			return err
-		}
-		return d.forgetEntries(ctx, tx, func() (Removed, error) { return tx.DeleteFeed(ctx, f.ID) })
-	})
-	if err != nil {
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
-	}
-	return f, nil
-}
-
 // Feed returns one feed by ID or URL.
 func (d *DB) Feed(ctx context.Context, idOrURL string) (Feed, error) {
 	f, err := findFeedByIDOrURL(ctx, d.db, idOrURL)
@@ -402,32 +381,4 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 	// A URL typed with its credentials names the feed it subscribed.
 	public, _ := feeds.SplitSecrets(idOrURL)
 	return findFeed(ctx, q, "f.url = ?", public)
-}
-
-// forgetEntries deletes entries with del, and brings the clustering up to
-// date: the stories leave the document frequencies, and each topic they
-// belonged to is rebuilt from the stories that remain (its name, headline
-// and centroid no longer show the removed ones), or deleted when none do.
-func (d *DB) forgetEntries(ctx context.Context, tx Tx, del func() (Removed, error)) error {
-	if err := d.ensureClusterer(ctx, tx); err != nil {
-		return err
-	}
-	r, err := del()
-	if err != nil {
-		return err
-	}
-	c := d.clusterer
-	b := newClusterBatch()
-	for _, g := range r.Stories {
-		for _, term := range c.Forget(g) {
-			b.df[term]--
-		}
-		b.docs--
-	}
-	if err := rebuildTopics(ctx, tx, c, b, r.Topics); err != nil {
-		return err
-	}
-	// Written as a batch of polls is, which also sets the clusterer aside
-	// until the commit.
-	return d.saveClusterBatch(ctx, tx, b)
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/storyline/storyline/feeds"
 )
 
-// PollResult is everything one poll of one feed learned; SavePoll records it
-// in a single transaction.
+// PollResult is everything one poll of one feed learned; Tx.SavePoll records
+// it.
 type PollResult struct {
 	FeedID   int64
 	PolledAt time.Time
@@ -54,7 +54,7 @@ func changed(st []SaveStats) bool {
 	return false
 }
 
-// SaveStats counts what SavePoll did with the entries of a poll.
+// SaveStats counts what Tx.SavePoll did with the entries of a poll.
 type SaveStats struct {
 	// visible is set when the poll changed what readers see of the feed
 	// itself (its title).
@@ -69,52 +69,6 @@ type SaveStats struct {
 	// FeedGone is set when the feed was removed while it was polled; the
 	// result was dropped.
 	FeedGone bool
-}
-
-// SavePoll records a poll: the feed's new state and its entries, in one
-// transaction. It is idempotent: saving the same document twice changes
-// nothing the second time; an entry whose content changed is updated in
-// place.
-func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
-	st, err := d.SavePolls(ctx, []PollResult{r})
-	if err != nil {
-		return SaveStats{}, err
-	}
-	return st[0], nil
-}
-
-// SavePolls records several polls in one transaction, which is how a busy
-// poller amortizes the cost of a commit. Either all are saved or none.
-// New entries are stored unclustered, pending until ClusterPending; an
-// edit to an entry clustered before is applied to its topic at once.
-func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error) {
-	if len(rs) == 0 {
-		return nil, nil
-	}
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	failed := rs[0]
-	out := make([]SaveStats, len(rs))
-	err := d.clusterTx(ctx, func(tx Tx) error {
-		var edits []Edit
-		for i, r := range rs {
-			st, e, err := tx.SavePoll(ctx, r)
-			if err != nil {
-				failed = r
-				return err
-			}
-			out[i] = st
-			edits = append(edits, e...)
-		}
-		return d.clusterEdits(ctx, tx, edits)
-	})
-	if err != nil {
-		if len(rs) == 1 {
-			return nil, fmt.Errorf("store: save poll of feed %d: %w", failed.FeedID, err)
-		}
-		return nil, fmt.Errorf("store: save polls of %d feeds (feed %d): %w", len(rs), failed.FeedID, err)
-	}
-	return out, nil
 }
 
 // movedSecret is what credentials a feed keeps when a permanent redirect
@@ -200,9 +154,9 @@ type existingEntry struct {
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
 // batch, then one prepared statement execution per new or changed entry.
-// The new ones are indexed for search and listed as pending, for
-// ClusterPending; it returns the edited ones that were clustered already,
-// with their earlier version.
+// The new ones are indexed for search and listed as pending, for the
+// clustering (Tx.PendingDocs); it returns the edited ones that were
+// clustered already, with their earlier version.
 func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]Edit, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))

@@ -19,7 +19,7 @@ type Retention struct {
 	MaxPerFeed int
 }
 
-// PruneStats is what Prune removed.
+// PruneStats is what a prune (of the ingest pipeline) removed.
 type PruneStats struct {
 	Entries int
 	// Topics counts the storylines removed because none of their stories
@@ -29,45 +29,6 @@ type PruneStats struct {
 	// file system (0 for a database created before it was enabled, whose
 	// free pages are reused by later writes instead).
 	FreedPages int64
-}
-
-// pruneChunk bounds one pruning transaction, so that the writer of the
-// poller never waits long behind it.
-const pruneChunk = 2000
-
-// Prune removes the stories r does not keep, in transactions of at most
-// pruneChunk stories, with what goes with them: their full-text rows,
-// memberships and pending marks; their storylines are rebuilt from the
-// stories left (sizes, names, headlines and centroids stay consistent) or
-// removed when none are. The freed pages go back to the file system where
-// the database allows it (incremental auto-vacuum), else to later writes.
-func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
-	var st PruneStats
-	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
-		return st, nil
-	}
-	ids, err := d.PruneCandidates(ctx, r)
-	if err != nil {
-		return st, err
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), pruneChunk)
-		topics, err := d.pruneEntries(ctx, ids[:n])
-		if err != nil {
-			return st, err
-		}
-		st.Entries += n
-		st.Topics += topics
-		ids = ids[n:]
-	}
-	if st.Entries > 0 {
-		freed, err := d.ReclaimSpace(ctx)
-		if err != nil {
-			return st, err
-		}
-		st.FreedPages = freed
-	}
-	return st, nil
 }
 
 // PruneCandidates lists the entries r removes, as of the Now clock. Read
@@ -103,30 +64,6 @@ func (d *DB) PruneCandidates(ctx context.Context, r Retention) ([]int64, error) 
 		return nil, fmt.Errorf("store: prune: %w", err)
 	}
 	return ids, nil
-}
-
-// pruneEntries removes one chunk of entries and returns how many topics
-// it left empty.
-func (d *DB) pruneEntries(ctx context.Context, ids []int64) (int, error) {
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	var removed int
-	err := d.clusterTx(ctx, func(tx Tx) error {
-		before, err := tx.TopicCount(ctx)
-		if err != nil {
-			return err
-		}
-		if err := d.forgetEntries(ctx, tx, func() (Removed, error) { return tx.DeleteEntries(ctx, ids) }); err != nil {
-			return err
-		}
-		after, err := tx.TopicCount(ctx)
-		removed = before - after
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: prune %d entries: %w", len(ids), err)
-	}
-	return removed, nil
 }
 
 // ReclaimSpace gives the free pages back to the file system when the

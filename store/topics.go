@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/storyline/storyline/cluster"
 )
 
 // Topic is a storyline as stored.
@@ -219,86 +217,6 @@ func ftsQuery(q string) string {
 		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 	}
 	return strings.Join(parts, " ")
-}
-
-// Recluster rebuilds all topics from the stored entries, in time order, with
-// the current clustering configuration. It runs in one transaction: if
-// anything fails, the old topics stay as they were.
-func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
-	d.clusterMu.Lock()
-	defer d.clusterMu.Unlock()
-	err = d.clusterTx(ctx, func(tx Tx) error {
-		n, err := d.recluster(ctx, tx)
-		if err != nil {
-			return err
-		}
-		entries = n
-		// Merges during the rebuild removed some of the topics it opened.
-		topics, err = tx.TopicCount(ctx)
-		return err
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: recluster: %w", err)
-	}
-	return entries, topics, nil
-}
-
-func (d *DB) recluster(ctx context.Context, tx Tx) (int, error) {
-	// New topics are numbered after every ID ever handed out (the stored
-	// last_topic_id only grows), so that an old ID never names a different
-	// storyline: it becomes an alias of the new topic that holds most of
-	// its stories (see Tx.KeepTopicIDs).
-	lastID, err := tx.ResetClustering(ctx)
-	if err != nil {
-		return 0, err
-	}
-	d.clusterer = cluster.New(d.config(), &cluster.State{LastTopicID: lastID})
-	docs, err := tx.AllDocs(ctx)
-	if err != nil {
-		return 0, err
-	}
-	// Save in batches so that memory stays bounded by a batch, not by the
-	// whole archive's topic states; as large as ClusterPending's, so that
-	// a large topic's state is written about as often.
-	const batch = clusterChunk
-	w := newClusterWriter(ctx, tx, d.clusterer)
-	next, wait := d.analyzeAhead(ctx, docs)
-	defer wait()
-	for i := range docs {
-		if d.failRecluster > 0 && i == d.failRecluster {
-			return 0, errInjected
-		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		an, err := next()
-		if err != nil {
-			return 0, err
-		}
-		if _, err := w.add(an); err != nil {
-			return 0, err
-		}
-		if w.b.docs == batch || i == len(docs)-1 {
-			if err := d.saveClusterBatch(ctx, tx, w.b); err != nil {
-				return 0, err
-			}
-			d.clusterer, d.pending = d.pending, nil
-			w.b = newClusterBatch()
-		}
-	}
-	if err := tx.KeepTopicIDs(ctx); err != nil {
-		return 0, err
-	}
-	if len(docs) == 0 {
-		// Still bump the generation so other processes drop their state.
-		if err := tx.BumpGeneration(ctx); err != nil {
-			return 0, err
-		}
-		d.clusterer = nil
-		return 0, nil
-	}
-	d.pending = d.clusterer
-	return len(docs), nil
 }
 
 // saveReclusterAliases points every topic ID of the replaced clustering
