@@ -51,7 +51,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("second read: %+v, %v; want %+v from memory", v, err, v0)
 	}
 
-	if _, err := db.SavePoll(ctx, newsPoll(f.ID, 1)); err != nil {
+	if _, err := savePoll(ctx, db, newsPoll(f.ID, 1)); err != nil {
 		t.Fatal(err)
 	}
 	v1, err := db.DataVersion(cancelled)
@@ -62,8 +62,9 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("stored %+v, %v; published %+v", stored, err, v1)
 	}
 	// Clustering the story gives it a storyline: that shows at once too.
-	if n, err := db.ClusterPending(ctx); err != nil || n != 1 {
-		t.Fatalf("ClusterPending = %d, %v", n, err)
+	clusterStories(t, db, false)
+	if es, err := db.Entries(ctx, EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
+		t.Fatalf("after clustering: %+v, %v; want the story in a storyline", es, err)
 	}
 	if v, err := db.DataVersion(cancelled); err != nil || v.Version <= v1.Version {
 		t.Fatalf("after clustering: %+v, %v; want newer than %d, from memory", v, err, v1.Version)
@@ -72,7 +73,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := other.SavePoll(ctx, newsPoll(f.ID, 2)); err != nil {
+	if _, err := savePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(dataVersionTTL / 2)
@@ -137,7 +138,7 @@ func TestDataVersionConcurrent(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range 30 {
-			if _, err := db.SavePoll(ctx, newsPoll(f.ID, i)); err != nil {
+			if _, err := savePoll(ctx, db, newsPoll(f.ID, i)); err != nil {
 				t.Error(err)
 				return
 			}

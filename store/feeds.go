@@ -285,38 +285,6 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 	return tx.Commit()
 }
 
-// RemoveFeed unsubscribes from a feed, given its ID or URL, and deletes its
-// entries. It returns the removed feed.
-func (d *DB) RemoveFeed(ctx context.Context, idOrURL string) (Feed, error) {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	fail := func(err error) (Feed, error) {
-		d.abortCluster()
-		return Feed{}, fmt.Errorf("store: remove feed %s: %w", idOrURL, err)
-	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
-	f, err := findFeedByIDOrURL(ctx, tx, idOrURL)
-	if err != nil {
-		return fail(err)
-	}
-	if err := d.removeFeedTx(ctx, tx, f.ID); err != nil {
-		return fail(err)
-	}
-	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return f, nil
-}
-
 // Feed returns one feed by ID or URL.
 func (d *DB) Feed(ctx context.Context, idOrURL string) (Feed, error) {
 	f, err := findFeedByIDOrURL(ctx, d.db, idOrURL)
@@ -413,65 +381,4 @@ func findFeedByIDOrURL(ctx context.Context, q queryer, idOrURL string) (Feed, er
 	// A URL typed with its credentials names the feed it subscribed.
 	public, _ := feeds.SplitSecrets(idOrURL)
 	return findFeed(ctx, q, "f.url = ?", public)
-}
-
-// removeFeedTx deletes a feed with its entries, and brings the clustering
-// up to date (see forgetEntriesTx). Topics keep their IDs, so
-// subscriptions to them survive.
-func (d *DB) removeFeedTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	return d.forgetEntriesTx(ctx, tx, "e.feed_id = ?", []any{id}, func() error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM feeds WHERE id = ?", id)
-		return err
-	})
-}
-
-// forgetEntriesTx deletes the entries matching cond (on entries e) with
-// del, and brings the clustering up to date: the stories leave the
-// document frequencies, and each topic they belonged to is rebuilt from
-// the stories that remain (its name, headline and centroid no longer show
-// the removed ones), or deleted when none do.
-func (d *DB) forgetEntriesTx(ctx context.Context, tx *sql.Tx, cond string, args []any, del func() error) error {
-	if err := d.ensureClusterer(ctx, tx); err != nil {
-		return err
-	}
-	// Pending stories were never counted: they leave without a trace.
-	gone, err := queryDocs(ctx, tx, "SELECT "+docColumns+` FROM entries e WHERE `+cond+`
-		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, args...)
-	if err != nil {
-		return fmt.Errorf("read the entries: %w", err)
-	}
-	var touched []int64
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT te.topic_id FROM topic_entries te
-		JOIN entries e ON e.id = te.entry_id WHERE `+cond+` ORDER BY te.topic_id`, args...)
-	if err != nil {
-		return fmt.Errorf("read the entries' topics: %w", err)
-	}
-	for rows.Next() {
-		var t int64
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return fmt.Errorf("read the entries' topics: %w", err)
-		}
-		touched = append(touched, t)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("read the entries' topics: %w", err)
-	}
-	if err := del(); err != nil {
-		return err
-	}
-	c := d.clusterer
-	b := newClusterBatch()
-	for _, g := range gone {
-		for _, term := range c.Forget(g.doc) {
-			b.df[term]--
-		}
-		b.docs--
-	}
-	if err := rebuildTopics(ctx, tx, c, b, touched); err != nil {
-		return err
-	}
-	// Written as a batch of polls is, which also sets the clusterer aside
-	// until the commit.
-	return d.saveClusterBatch(ctx, tx, b, nil)
 }

@@ -17,7 +17,7 @@ func TestEntryImageStored(t *testing.T) {
 	e := feeds.Entry{ID: "a", Link: "https://pics.example/a", Title: "Harbour reopens", Published: t0}
 	poll := func(e feeds.Entry) SaveStats {
 		t.Helper()
-		st, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}})
+		st, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}})
 		if err != nil {
 			t.Fatal(err)
 		}

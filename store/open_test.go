@@ -127,7 +127,7 @@ func TestDamageShowsInTheHealthRead(t *testing.T) {
 		es = append(es, feeds.Entry{ID: fmt.Sprint(i), Title: fmt.Sprintf("Story number %d about the harbour", i),
 			Text: strings.Repeat("The harbour authority met again. ", 8), Published: t0.Add(time.Duration(i) * time.Minute)})
 	}
-	if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
+	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 		t.Fatal(err)
 	}
 	var root, pageSize int64

@@ -17,8 +17,8 @@ import (
 	"github.com/storyline/storyline/feeds"
 )
 
-// PollResult is everything one poll of one feed learned; SavePoll records it
-// in a single transaction.
+// PollResult is everything one poll of one feed learned; Tx.SavePoll records
+// it.
 type PollResult struct {
 	FeedID   int64
 	PolledAt time.Time
@@ -54,7 +54,7 @@ func changed(st []SaveStats) bool {
 	return false
 }
 
-// SaveStats counts what SavePoll did with the entries of a poll.
+// SaveStats counts what Tx.SavePoll did with the entries of a poll.
 type SaveStats struct {
 	// visible is set when the poll changed what readers see of the feed
 	// itself (its title).
@@ -69,65 +69,6 @@ type SaveStats struct {
 	// FeedGone is set when the feed was removed while it was polled; the
 	// result was dropped.
 	FeedGone bool
-}
-
-// SavePoll records a poll: the feed's new state and its entries, in one
-// transaction. It is idempotent: saving the same document twice changes
-// nothing the second time; an entry whose content changed is updated in
-// place.
-func (d *DB) SavePoll(ctx context.Context, r PollResult) (SaveStats, error) {
-	st, err := d.SavePolls(ctx, []PollResult{r})
-	if err != nil {
-		return SaveStats{}, err
-	}
-	return st[0], nil
-}
-
-// SavePolls records several polls in one transaction, which is how a busy
-// poller amortizes the cost of a commit. Either all are saved or none.
-// New entries are stored unclustered, pending until ClusterPending; an
-// edit to an entry clustered before is applied to its topic at once.
-func (d *DB) SavePolls(ctx context.Context, rs []PollResult) ([]SaveStats, error) {
-	if len(rs) == 0 {
-		return nil, nil
-	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	fail := func(r PollResult, err error) ([]SaveStats, error) {
-		d.abortCluster()
-		if len(rs) == 1 {
-			return nil, fmt.Errorf("store: save poll of feed %d: %w", r.FeedID, err)
-		}
-		return nil, fmt.Errorf("store: save polls of %d feeds (feed %d): %w", len(rs), r.FeedID, err)
-	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(rs[0], err)
-	}
-	defer tx.Rollback()
-	out := make([]SaveStats, len(rs))
-	var edits []addedEntry
-	for i, r := range rs {
-		a, err := d.savePoll(ctx, tx, r, &out[i])
-		if err != nil {
-			return fail(r, err)
-		}
-		edits = append(edits, a...)
-	}
-	if err := d.clusterEdits(ctx, tx, edits); err != nil {
-		return fail(rs[0], err)
-	}
-	if changed(out) {
-		if err := d.bumpDataVersion(ctx, tx); err != nil {
-			return fail(rs[0], err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(rs[0], err)
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return out, nil
 }
 
 // movedSecret is what credentials a feed keeps when a permanent redirect
@@ -146,9 +87,9 @@ func movedSecret(oldURL, newURL, oldSecret, newSecret string) string {
 	return oldSecret
 }
 
-// savePoll saves one poll's feed state and entries and returns the entries
-// that are new, for the clustering.
-func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) ([]addedEntry, error) {
+// recordPoll saves one poll's feed state and entries and returns the
+// edits the clustering must follow (see saveEntries).
+func recordPoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveStats) ([]Edit, error) {
 	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
 	if errors.Is(err, ErrNotFound) {
 		// Removed while it was being polled: nothing to save, and no
@@ -202,7 +143,7 @@ func (d *DB) savePoll(ctx context.Context, tx *sql.Tx, r PollResult, st *SaveSta
 	if lang == "" {
 		lang = f.Language
 	}
-	return d.saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
+	return saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
 }
 
 type existingEntry struct {
@@ -213,10 +154,10 @@ type existingEntry struct {
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
 // batch, then one prepared statement execution per new or changed entry.
-// The new ones are indexed for search and listed as pending, for
-// ClusterPending; it returns the edited ones that were clustered already,
-// with their earlier version.
-func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]addedEntry, error) {
+// The new ones are indexed for search and listed as pending, for the
+// clustering (Tx.PendingDocs); it returns the edited ones that were
+// clustered already, with their earlier version.
+func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *SaveStats) ([]Edit, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
 	uniq := es[:0:0]
@@ -253,7 +194,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 	}
 	defer before.Close()
 	nowMS := ms(now)
-	var added []addedEntry
+	var edits []Edit
 	var firstNew int64 // the ID of the first entry inserted; later ones are larger
 	for _, e := range uniq {
 		lang := e.Language
@@ -295,7 +236,8 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 			if !pending && (was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang) {
 				// The words the clustering counted changed.
 				was.ID = fmt.Sprint(old.id)
-				added = append(added, addedEntry{id: old.id, entry: e, lang: lang, published: pub, was: &was})
+				edits = append(edits, Edit{EntryID: old.id, Was: was, Now: cluster.Document{
+					ID: was.ID, Title: e.Title, Text: e.Text, Link: e.Link, Language: lang, Time: fromMS(pub)}})
 			}
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), h, e.Image, old.id); err != nil {
@@ -316,17 +258,7 @@ func (d *DB) saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang
 			return nil, fmt.Errorf("queue new entries for clustering: %w", err)
 		}
 	}
-	return added, nil
-}
-
-// addedEntry is an edited entry that was clustered, with its earlier
-// version (was), handed on to the clustering.
-type addedEntry struct {
-	id        int64
-	entry     feeds.Entry
-	lang      string
-	published int64
-	was       *cluster.Document
+	return edits, nil
 }
 
 func lookupEntries(ctx context.Context, tx *sql.Tx, feedID int64, es []feeds.Entry) (map[string]existingEntry, error) {

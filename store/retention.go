@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +19,7 @@ type Retention struct {
 	MaxPerFeed int
 }
 
-// PruneStats is what Prune removed.
+// PruneStats is what a prune (of the ingest pipeline) removed.
 type PruneStats struct {
 	Entries int
 	// Topics counts the storylines removed because none of their stories
@@ -32,49 +31,11 @@ type PruneStats struct {
 	FreedPages int64
 }
 
-// pruneChunk bounds one pruning transaction, so that the writer of the
-// poller never waits long behind it.
-const pruneChunk = 2000
-
-// Prune removes the stories r does not keep, in transactions of at most
-// pruneChunk stories, with what goes with them: their full-text rows,
-// memberships and pending marks; their storylines are rebuilt from the
-// stories left (sizes, names, headlines and centroids stay consistent) or
-// removed when none are. The freed pages go back to the file system where
-// the database allows it (incremental auto-vacuum), else to later writes.
-func (d *DB) Prune(ctx context.Context, r Retention) (PruneStats, error) {
-	var st PruneStats
-	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
-		return st, nil
-	}
-	ids, err := d.pruneCandidates(ctx, r)
-	if err != nil {
-		return st, err
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), pruneChunk)
-		topics, err := d.pruneEntries(ctx, ids[:n])
-		if err != nil {
-			return st, err
-		}
-		st.Entries += n
-		st.Topics += topics
-		ids = ids[n:]
-	}
-	if st.Entries > 0 {
-		freed, err := d.incrementalVacuum(ctx)
-		if err != nil {
-			return st, err
-		}
-		st.FreedPages = freed
-	}
-	return st, nil
-}
-
-// pruneCandidates lists the entries r removes. Read before the deletes:
-// entries only age, and new ones only push more past MaxPerFeed, so an
-// entry listed here is still one to remove when its chunk comes.
-func (d *DB) pruneCandidates(ctx context.Context, r Retention) ([]int64, error) {
+// PruneCandidates lists the entries r removes, as of the Now clock. Read
+// before the deletes: entries only age, and new ones only push more past
+// MaxPerFeed, so an entry listed here is still one to remove when its
+// chunk comes.
+func (d *DB) PruneCandidates(ctx context.Context, r Retention) ([]int64, error) {
 	cutoff := int64(-1) // published_at is never negative: nothing is too old
 	if r.MaxAge > 0 {
 		cutoff = ms(d.Now().Add(-r.MaxAge))
@@ -105,54 +66,11 @@ func (d *DB) pruneCandidates(ctx context.Context, r Retention) ([]int64, error) 
 	return ids, nil
 }
 
-// pruneEntries removes one chunk of entries and returns how many topics
-// it left empty.
-func (d *DB) pruneEntries(ctx context.Context, ids []int64) (int, error) {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return 0, err
-	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	fail := func(err error) (int, error) {
-		d.abortCluster()
-		return 0, fmt.Errorf("store: prune %d entries: %w", len(ids), err)
-	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
-	var before int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&before); err != nil {
-		return fail(err)
-	}
-	const cond = "e.id IN (SELECT value FROM json_each(?))"
-	if err := d.forgetEntriesTx(ctx, tx, cond, []any{string(list)}, func() error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM entries WHERE id IN (SELECT value FROM json_each(?))", string(list))
-		return err
-	}); err != nil {
-		return fail(err)
-	}
-	var after int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&after); err != nil {
-		return fail(err)
-	}
-	if err := d.bumpDataVersion(ctx, tx); err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return before - after, nil
-}
-
-// incrementalVacuum gives the free pages back to the file system when the
+// ReclaimSpace gives the free pages back to the file system when the
 // database was created with auto_vacuum = INCREMENTAL (see
-// dataSourceName), and reports how many.
-func (d *DB) incrementalVacuum(ctx context.Context) (int64, error) {
+// setIncrementalVacuum), and reports how many; an older database reuses
+// them for later writes instead.
+func (d *DB) ReclaimSpace(ctx context.Context) (int64, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	var mode, before, after int64

@@ -34,7 +34,7 @@ func TestFeedCredentialsKeptApart(t *testing.T) {
 	}
 	// A permanent redirect on the same host keeps them; the error of a
 	// poll is stored without them.
-	if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 500,
+	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 500,
 		NewURL: "https://example.org/v2/feed?lang=en",
 		Err:    "fetch https://bob:hunter22@example.org/feed?lang=en&token=new-token: 500", Errors: 1}}); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestFeedCredentialsKeptApart(t *testing.T) {
 		t.Errorf("stored error %q", got.LastError)
 	}
 	// To another host they are not handed on.
-	if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 200,
+	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 200,
 		NewURL: "https://cdn.example.net/feed"}}); err != nil {
 		t.Fatal(err)
 	}

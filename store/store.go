@@ -1,7 +1,9 @@
 // Package store keeps storyline's state in one SQLite file: feeds, their
-// entries, and (with the clustering) the topics. It is the only package that
-// speaks SQL. Writes go through one serialized path per process; readers in
-// other processes (the CLI next to a running daemon) read concurrently under WAL.
+// entries, and the topics with the clustering's state. It is the only
+// package that speaks SQL. Writes go through one serialized path per
+// process; readers in other processes (the CLI next to a running daemon)
+// read concurrently under WAL. The clustering itself is not done here: the
+// ingest pipeline runs it over the primitives of a write transaction (Tx).
 package store
 
 import (
@@ -45,7 +47,6 @@ type DB struct {
 	// writeMu serializes this process's writers so that SQLite never has to
 	// arbitrate between them (and never answers "database is locked").
 	writeMu sync.Mutex
-	clusterState
 	version dataVersionCache
 }
 
@@ -121,7 +122,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 	return d, nil
 }
 
-// setIncrementalVacuum makes a new database give the pages Prune frees
+// setIncrementalVacuum makes a new database give the pages a prune frees
 // back to the file system. The mode must be set before the first table
 // exists, on the connection that writes it; an existing database keeps
 // its mode (until a full VACUUM) and reuses its free pages instead.

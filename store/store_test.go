@@ -38,24 +38,6 @@ func addFeed(t *testing.T, db *DB, url string) Feed {
 	return f
 }
 
-// savePoll stores a successful poll of feed that returned es, and
-// clusters its new stories, as the poller does.
-func savePoll(t *testing.T, db *DB, feed int64, es ...feeds.Entry) {
-	t.Helper()
-	if _, err := db.SavePoll(context.Background(), PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: es}); err != nil {
-		t.Fatal(err)
-	}
-	clusterPending(t, db)
-}
-
-// clusterPending clusters the stories saved and not clustered yet.
-func clusterPending(t *testing.T, db *DB) {
-	t.Helper()
-	if _, err := db.ClusterPending(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestOpenRecordsMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
@@ -115,11 +97,11 @@ func TestAddRemoveFeed(t *testing.T) {
 	if _, err := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"}); !errors.Is(err, ErrExists) {
 		t.Fatalf("second add: %v, want ErrExists", err)
 	}
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
+	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
 		Entries: []feeds.Entry{{ID: "1", Title: "One", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RemoveFeed(ctx, "https://a.example/feed"); err != nil {
+	if _, err := removeFeed(ctx, db, "https://a.example/feed"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Feed(ctx, "1"); !errors.Is(err, ErrNotFound) {
@@ -129,7 +111,7 @@ func TestAddRemoveFeed(t *testing.T) {
 	if len(es) != 0 {
 		t.Errorf("%d entries left after removing their feed", len(es))
 	}
-	if _, err := db.RemoveFeed(ctx, "42"); !errors.Is(err, ErrNotFound) {
+	if _, err := removeFeed(ctx, db, "42"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("remove missing: %v, want ErrNotFound", err)
 	}
 }
@@ -147,7 +129,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
 	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, ETag: `"v1"`, NextPollAt: t0.Add(time.Hour), Entries: sampleEntries()}
-	st, err := db.SavePoll(ctx, r)
+	st, err := savePoll(ctx, db, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +144,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	r2.PolledAt = t0.Add(time.Hour)
 	r2.Entries = sampleEntries()
 	r2.Entries[2].Published = r2.PolledAt
-	st, err = db.SavePoll(ctx, r2)
+	st, err = savePoll(ctx, db, r2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +166,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	r3.Entries = sampleEntries()
 	r3.Entries[1].Text = "two, corrected"
 	r3.Entries[1].Title = "Second (corrected)"
-	st, err = db.SavePoll(ctx, r3)
+	st, err = savePoll(ctx, db, r3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +198,7 @@ func TestSavePollDuplicateIDsInOneDocument(t *testing.T) {
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
 	es := []feeds.Entry{{ID: "x", Title: "old", Published: t0}, {ID: "x", Title: "new", Published: t0}}
-	st, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
+	st, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
 	if err != nil || st.New != 1 {
 		t.Fatalf("save = %+v, %v; want 1 new", st, err)
 	}
@@ -233,19 +215,19 @@ func TestSavePollFeedState(t *testing.T) {
 	other := addFeed(t, db, "http://a.example/taken")
 
 	// A permanent redirect moves the feed.
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new", NextPollAt: t0.Add(time.Hour)}); err != nil {
+	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new", NextPollAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Feed(ctx, "1"); got.URL != "https://a.example/new" {
 		t.Errorf("URL after permanent redirect = %q", got.URL)
 	}
 	// ...unless another subscription has that URL already.
-	st, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: other.URL})
+	st, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: other.URL})
 	if err != nil || !st.URLConflict {
 		t.Fatalf("redirect onto a taken URL: %+v, %v", st, err)
 	}
 	// Errors are recorded and disable with a reason.
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 410, Err: "gone", Errors: 1,
+	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 410, Err: "gone", Errors: 1,
 		DisableReason: "410 Gone", NextPollAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -270,24 +252,24 @@ func TestDataVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Title: "A", Entries: sampleEntries()}
-	db.SavePoll(ctx, r)
+	savePoll(ctx, db, r)
 	v1, _ := db.DataVersion(ctx)
 	if v1.Version == v0.Version || !v1.Changed.Equal(t0) {
 		t.Fatal("new entries did not change the data version")
 	}
 	// The same document again, or a 304, changes nothing a reader sees.
-	db.SavePoll(ctx, r)
-	db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
+	savePoll(ctx, db, r)
+	savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
 	if v2, _ := db.DataVersion(ctx); v2.Version != v1.Version {
 		t.Errorf("unchanged polls moved the data version %d -> %d", v1.Version, v2.Version)
 	}
 	r.Title = "A, renamed"
-	db.SavePoll(ctx, r)
+	savePoll(ctx, db, r)
 	v3, _ := db.DataVersion(ctx)
 	if v3.Version == v1.Version {
 		t.Error("a new feed title did not change the data version")
 	}
-	db.RemoveFeed(ctx, "1")
+	removeFeed(ctx, db, "1")
 	if v4, _ := db.DataVersion(ctx); v4.Version == v3.Version {
 		t.Error("removing a feed did not change the data version")
 	}
@@ -300,7 +282,7 @@ func TestAddFeedAfterRedirect(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	f := addFeed(t, db, "http://a.example/old")
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.AddFeed(ctx, NewFeed{URL: "http://a.example/old"})
@@ -319,10 +301,10 @@ func TestSavePollsFeedRemoved(t *testing.T) {
 	db := openTest(t)
 	a := addFeed(t, db, "https://a.example/feed")
 	b := addFeed(t, db, "https://b.example/feed")
-	if _, err := db.RemoveFeed(ctx, fmt.Sprint(a.ID)); err != nil {
+	if _, err := removeFeed(ctx, db, fmt.Sprint(a.ID)); err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.SavePolls(ctx, []PollResult{
+	st, err := savePolls(ctx, db, []PollResult{
 		{FeedID: a.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
 		{FeedID: b.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
 	})
@@ -342,7 +324,7 @@ func TestSyncFeeds(t *testing.T) {
 		t.Fatalf("first sync: %d, %v", n, err)
 	}
 	// The first feed moves (301); the config still names the old URL.
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: 1, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+	if _, err := savePoll(ctx, db, PollResult{FeedID: 1, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
 		t.Fatal(err)
 	}
 	v0, _ := db.DataVersion(ctx)
@@ -440,14 +422,13 @@ func TestTopicsSchemaFromEitherPast(t *testing.T) {
 				t.Errorf("counters docs %d generation %d after the upgrade, want 3 and 5", docs, gen)
 			}
 			f := addFeed(t, db, "https://past.example/feed")
-			if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{
+			if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{
 				{ID: "a", Title: "Harbour bridge closed after ship collision", Published: t0},
 			}}); err != nil {
-				t.Fatalf("save and cluster: %v", err)
+				t.Fatalf("save: %v", err)
 			}
-			if _, _, err := db.Recluster(ctx); err != nil {
-				t.Fatalf("recluster: %v", err)
-			}
+			clusterStories(t, db, false)
+			clusterStories(t, db, true)
 		})
 	}
 }

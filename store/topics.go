@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/storyline/storyline/cluster"
 )
 
 // Topic is a storyline as stored.
@@ -219,112 +217,6 @@ func ftsQuery(q string) string {
 		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 	}
 	return strings.Join(parts, " ")
-}
-
-// Recluster rebuilds all topics from the stored entries, in time order, with
-// the current clustering configuration. It runs in one transaction: if
-// anything fails, the old topics stay as they were.
-func (d *DB) Recluster(ctx context.Context) (entries, topics int, err error) {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: recluster: %w", err)
-	}
-	defer tx.Rollback()
-	entries, err = d.recluster(ctx, tx)
-	if err == nil {
-		err = d.bumpDataVersion(ctx, tx)
-	}
-	if err == nil {
-		// Merges during the rebuild removed some of the topics it opened.
-		err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM topics").Scan(&topics)
-	}
-	if err == nil {
-		err = tx.Commit()
-	}
-	if err != nil {
-		d.abortCluster()
-		return 0, 0, fmt.Errorf("store: recluster: %w", err)
-	}
-	d.publishDataVersion(tx)
-	d.commitCluster()
-	return entries, topics, nil
-}
-
-func (d *DB) recluster(ctx context.Context, tx *sql.Tx) (int, error) {
-	// New topics are numbered after every ID ever handed out (the stored
-	// last_topic_id only grows), so that an old ID never names a different
-	// storyline: it becomes an alias of the new topic that holds most of
-	// its stories (see saveReclusterAliases).
-	var lastID int64
-	if err := tx.QueryRowContext(ctx, "SELECT last_topic_id FROM cluster_meta WHERE id = 1").Scan(&lastID); err != nil {
-		return 0, err
-	}
-	for _, q := range []string{
-		// Kept until the new topics exist; a rollback drops them too.
-		"CREATE TEMP TABLE old_topic_entries AS SELECT entry_id, topic_id FROM topic_entries",
-		"CREATE TEMP TABLE old_topic_aliases AS SELECT id, topic_id FROM topic_aliases",
-		"DELETE FROM topic_entries", "DELETE FROM topics", "DELETE FROM term_stats", "DELETE FROM pending_entries",
-		"UPDATE cluster_meta SET docs = 0, clock = 0, analyzer = 0",
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, err
-		}
-	}
-	d.clusterer = cluster.New(d.config(), &cluster.State{LastTopicID: lastID})
-	// The rows are read to the end before writing: one connection cannot
-	// interleave a read cursor with writes in the same transaction safely.
-	docs, err := queryDocs(ctx, tx, "SELECT "+docColumns+" FROM entries e ORDER BY e.published_at, e.id")
-	if err != nil {
-		return 0, err
-	}
-	// Save in batches so that memory stays bounded by a batch, not by the
-	// whole archive's topic states; as large as ClusterPending's, so that
-	// a large topic's state is written about as often.
-	const batch = clusterChunk
-	w, err := newClusterWriter(ctx, tx, d.clusterer)
-	if err != nil {
-		return 0, err
-	}
-	defer w.close()
-	next, wait := d.analyzeAhead(ctx, docs)
-	defer wait()
-	for i := range docs {
-		if d.failRecluster > 0 && i == d.failRecluster {
-			return 0, errInjected
-		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		an, err := next()
-		if err != nil {
-			return 0, err
-		}
-		if _, err := w.add(an); err != nil {
-			return 0, err
-		}
-		if w.b.docs == batch || i == len(docs)-1 {
-			if err := d.saveClusterBatch(ctx, tx, w.b, w.q); err != nil {
-				return 0, err
-			}
-			d.clusterer, d.pending = d.pending, nil
-			w.b = newClusterBatch()
-		}
-	}
-	if err := saveReclusterAliases(ctx, tx); err != nil {
-		return 0, err
-	}
-	if len(docs) == 0 {
-		// Still bump the generation so other processes drop their state.
-		if _, err := tx.ExecContext(ctx, "UPDATE cluster_meta SET generation = generation + 1"); err != nil {
-			return 0, err
-		}
-		d.clusterer = nil
-		return 0, nil
-	}
-	d.pending = d.clusterer
-	return len(docs), nil
 }
 
 // saveReclusterAliases points every topic ID of the replaced clustering

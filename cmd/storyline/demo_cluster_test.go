@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -75,10 +77,11 @@ func TestDemoStorylines(t *testing.T) {
 		polls = append(polls, store.PollResult{FeedID: f.ID, PolledAt: time.Now(), Status: resp.Status,
 			Title: doc.Title, Language: doc.Language, Entries: doc.Entries})
 	}
-	if _, err := s.SavePolls(ctx, polls); err != nil {
+	pipe := ingest.New(s, cluster.DefaultConfig())
+	if _, err := pipe.SavePolls(ctx, polls); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ClusterPending(ctx); err != nil {
+	if _, err := pipe.ClusterPending(ctx); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := s.Entries(ctx, store.EntryQuery{})

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -35,7 +36,6 @@ func openWith(ctx context.Context, e *env, open func(context.Context, string) (*
 	if err != nil {
 		return nil, err
 	}
-	db.SetClusterConfig(e.cfg.Cluster.config())
 	nfs := make([]store.NewFeed, len(e.cfg.Feeds))
 	for i, fc := range e.cfg.Feeds {
 		nfs[i] = store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval}
@@ -45,6 +45,13 @@ func openWith(ctx context.Context, e *env, open func(context.Context, string) (*
 		return nil, fmt.Errorf("config feeds: %w", err)
 	}
 	return db, nil
+}
+
+// newPipeline returns the write path of stories over db, clustering with
+// the configuration's settings. A process makes one and hands it to every
+// writer, so that they share its clusterer.
+func newPipeline(e *env, db *store.DB) *ingest.Pipeline {
+	return ingest.New(db, e.cfg.Cluster.config())
 }
 
 func newFetcher(cfg Config) *feeds.Fetcher {
@@ -191,7 +198,7 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	f, err := db.RemoveFeed(ctx, pos[0])
+	f, err := newPipeline(e, db).RemoveFeed(ctx, pos[0])
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no feed with ID or URL %s (see storyline feeds)", pos[0])
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/store"
 )
 
@@ -32,7 +33,7 @@ func cmdPrune(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	st, err := db.Prune(ctx, r)
+	st, err := newPipeline(e, db).Prune(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -73,12 +74,12 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 }
 
 // runRetention prunes at once and then every pruneEvery until ctx ends.
-func runRetention(ctx context.Context, db *store.DB, r store.Retention, log *slog.Logger) {
+func runRetention(ctx context.Context, pipe *ingest.Pipeline, r store.Retention, log *slog.Logger) {
 	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
 		return
 	}
 	for {
-		st, err := db.Prune(ctx, r)
+		st, err := pipe.Prune(ctx, r)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("prune", "err", err)

@@ -12,15 +12,16 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/cmd/storyline/internal/poller"
 	"github.com/storyline/storyline/store"
 )
 
-func newPoller(cfg Config, db *store.DB) *poller.Poller {
+func newPoller(cfg Config, pipe *ingest.Pipeline) *poller.Poller {
 	pc := cfg.Poll
 	pc.MaxAge = time.Duration(cfg.Retention.MaxAge)
 	return &poller.Poller{
-		Store:   db,
+		Ingest:  pipe,
 		Fetcher: newFetcher(cfg),
 		Config:  pc,
 	}
@@ -44,6 +45,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	pipe := newPipeline(e, db)
 	due, err := db.DueFeeds(ctx, time.Now(), *all)
 	if err != nil {
 		return err
@@ -51,10 +53,10 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	if len(due) == 0 {
 		fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
 		// Stories an interrupted poll saved are clustered all the same.
-		_, err := db.ClusterPending(ctx)
+		_, err := pipe.ClusterPending(ctx)
 		return err
 	}
-	p := newPoller(e.cfg, db)
+	p := newPoller(e.cfg, pipe)
 	progress := isTerminal(e.stderr)
 	done := 0
 	p.OnOutcome = func(poller.Outcome) {

@@ -116,7 +116,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			"stored", stored, "current", cluster.AnalyzerVersion)
 	}
 
-	p := newPoller(e.cfg, db)
+	// The poller and the retention write through one pipeline: one
+	// clusterer, one write at a time.
+	pipe := newPipeline(e, db)
+	p := newPoller(e.cfg, pipe)
 	p.OnOutcome = func(o poller.Outcome) { logOutcome(log, metrics, o) }
 	p.OnRound = func() {
 		n, err := db.CountTopics(context.WithoutCancel(ctx), time.Now().Add(-e.cfg.Cluster.Window), 2)
@@ -138,7 +141,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	pruneDone := make(chan struct{})
 	go func() {
 		defer close(pruneDone)
-		runRetention(pollCtx, db, e.cfg.Retention.retention(), log)
+		runRetention(pollCtx, pipe, e.cfg.Retention.retention(), log)
 	}()
 
 	var serveErr error

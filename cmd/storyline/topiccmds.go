@@ -206,7 +206,7 @@ func cmdRecluster(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	start := time.Now()
-	n, nt, err := db.Recluster(ctx)
+	n, nt, err := newPipeline(e, db).Recluster(ctx)
 	if err != nil {
 		return fmt.Errorf("%w (the old topics are unchanged)", err)
 	}

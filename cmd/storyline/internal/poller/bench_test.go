@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -104,7 +106,7 @@ func BenchmarkIngest(b *testing.B) {
 					}
 					fs = append(fs, f)
 				}
-				p := &Poller{Store: db, Fetcher: &feeds.Fetcher{UserAgent: "bench"}}
+				p := &Poller{Ingest: ingest.New(db, cluster.DefaultConfig()), Fetcher: &feeds.Fetcher{UserAgent: "bench"}}
 				b.StartTimer()
 				out, err := p.Poll(ctx, fs)
 				b.StopTimer()

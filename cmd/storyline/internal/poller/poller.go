@@ -17,8 +17,9 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// Store is what the poller needs of the database.
-type Store interface {
+// Ingest is where the poller's writer hands what it fetched: the ingest
+// pipeline (*ingest.Pipeline), which saves and clusters.
+type Ingest interface {
 	// SavePolls saves several results in one transaction, all or none;
 	// new stories are stored unclustered.
 	SavePolls(ctx context.Context, rs []store.PollResult) ([]store.SaveStats, error)
@@ -127,7 +128,7 @@ type Outcome struct {
 
 // Poller polls feeds. Its fields are set before first use.
 type Poller struct {
-	Store   Store
+	Ingest  Ingest
 	Fetcher Fetcher
 	Config  Config
 	// Now is the clock (default time.Now).
@@ -242,7 +243,7 @@ func (p *Poller) Poll(ctx context.Context, fs []store.Feed) ([]Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return out, err // the stories stay pending for the next poll
 	}
-	_, err := p.Store.ClusterPending(ctx)
+	_, err := p.Ingest.ClusterPending(ctx)
 	return out, err
 }
 
@@ -268,7 +269,7 @@ func (p *Poller) save(ctx, pollCtx context.Context, batch []fetched) []Outcome {
 	for i, r := range batch {
 		rs[i] = r.result
 	}
-	stats, err := p.Store.SavePolls(ctx, rs)
+	stats, err := p.Ingest.SavePolls(ctx, rs)
 	if err != nil && len(batch) > 1 {
 		out := make([]Outcome, 0, len(batch))
 		for _, r := range batch {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -30,7 +32,7 @@ func newTest(t *testing.T) (*store.DB, *Poller) {
 	t.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
 	p := &Poller{
-		Store:   db,
+		Ingest:  ingest.New(db, cluster.DefaultConfig()),
 		Fetcher: &feeds.Fetcher{UserAgent: "storyline-test", Timeout: 2 * time.Second},
 		Now:     func() time.Time { return t0 },
 		Jitter:  func(d time.Duration) time.Duration { return d }, // exact times in tests
@@ -174,7 +176,7 @@ func TestPollOutcomes(t *testing.T) {
 		db, p := newTest(t)
 		ctx := context.Background()
 		f, _ := db.AddFeed(ctx, store.NewFeed{URL: srv.URL + "/feed"})
-		db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: t0, Err: "earlier failure", Errors: 4})
+		p.Ingest.SavePolls(ctx, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Err: "earlier failure", Errors: 4}})
 		_, f = pollURL(t, db, p, srv.URL+"/feed")
 		if f.Errors != 0 || f.LastError != "" {
 			t.Errorf("after success: %+v", f)
@@ -297,8 +299,8 @@ func TestRunClustersLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
-		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
+	if _, err := p.Ingest.SavePolls(ctx, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
+		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -63,7 +63,7 @@ func (p *Poller) Run(ctx context.Context, q Queue, recheck time.Duration, onErro
 			// No feed is due. Stories saved but not clustered (left by a
 			// process that stopped between the two steps, or by a failed
 			// clustering) are clustered now; with none, this is one query.
-			if _, err := p.Store.ClusterPending(ctx); err != nil && ctx.Err() == nil {
+			if _, err := p.Ingest.ClusterPending(ctx); err != nil && ctx.Err() == nil {
 				saveFailed = true
 				if onError != nil {
 					onError(err)

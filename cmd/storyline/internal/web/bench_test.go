@@ -13,13 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
 
 // outletStore is an empty store, its clock at t0, with n outlets
-// subscribed.
-func outletStore(b *testing.B, n int) (*store.DB, []int64) {
+// subscribed, and the pipeline that writes to it.
+func outletStore(b *testing.B, n int) (*store.DB, *ingest.Pipeline, []int64) {
 	b.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
@@ -28,6 +30,7 @@ func outletStore(b *testing.B, n int) (*store.DB, []int64) {
 	}
 	b.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
+	pipe := ingest.New(db, cluster.DefaultConfig())
 	var ids []int64
 	for i := range n {
 		f, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("https://outlet%d.example/feed", i)})
@@ -36,7 +39,7 @@ func outletStore(b *testing.B, n int) (*store.DB, []int64) {
 		}
 		ids = append(ids, f.ID)
 	}
-	return db, ids
+	return db, pipe, ids
 }
 
 // benchStore fills a store with n entries from 20 outlets: 400 made-up
@@ -46,7 +49,7 @@ func benchStore(b *testing.B, n int) *store.DB {
 	b.Helper()
 	ctx := context.Background()
 	const outlets = 20
-	db, ids := outletStore(b, outlets)
+	db, pipe, ids := outletStore(b, outlets)
 	places := []string{"Valdoria", "Orland", "Harbour", "Northgate", "Meridian", "Lantern", "Kestrel", "Ambervale",
 		"Corvin", "Dunmore", "Eastwick", "Fairhaven", "Glenrock", "Halden", "Ironbridge", "Juniper"}
 	subjects := []string{"bridge", "election", "strike", "flood", "budget", "trial", "festival", "merger",
@@ -80,13 +83,13 @@ func benchStore(b *testing.B, n int) *store.DB {
 				if len(es) == 0 {
 					continue
 				}
-				if _, err := db.SavePoll(ctx, store.PollResult{FeedID: ids[o], PolledAt: es[len(es)-1].Published,
+				if _, err := pipe.SavePoll(ctx, store.PollResult{FeedID: ids[o], PolledAt: es[len(es)-1].Published,
 					Status: 200, Title: fmt.Sprintf("Outlet %d", o), Entries: es}); err != nil {
 					b.Fatal(err)
 				}
 				batch[o] = nil
 			}
-			if _, err := db.ClusterPending(ctx); err != nil {
+			if _, err := pipe.ClusterPending(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -157,7 +160,7 @@ func storylineStore(b *testing.B, events int) *store.DB {
 	}
 	kinds := []string{"summit", "strike", "flood", "election", "trial", "merger", "festival", "wildfire", "treaty", "protest"}
 	const outlets = 20
-	db, ids := outletStore(b, outlets)
+	db, pipe, ids := outletStore(b, outlets)
 	span := 72 * time.Hour
 	var polls []store.PollResult
 	for o := range outlets {
@@ -178,10 +181,10 @@ func storylineStore(b *testing.B, events int) *store.DB {
 			})
 		}
 	}
-	if _, err := db.SavePolls(ctx, polls); err != nil {
+	if _, err := pipe.SavePolls(ctx, polls); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := db.ClusterPending(ctx); err != nil {
+	if _, err := pipe.ClusterPending(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return db

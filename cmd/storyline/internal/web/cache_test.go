@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -45,7 +47,7 @@ func TestNotModifiedFromMemory(t *testing.T) {
 		t.Fatalf("unchanged: status %d, want 304 without the database", rec.Code)
 	}
 
-	if _, err := f.db.SavePoll(context.Background(), lateStory(f, "ours")); err != nil {
+	if _, err := f.ingest.SavePoll(context.Background(), lateStory(f, "ours")); err != nil {
 		t.Fatal(err)
 	}
 	rec := f.revalidate(t, context.Background(), etag)
@@ -60,7 +62,7 @@ func TestNotModifiedFromMemory(t *testing.T) {
 	}
 	defer other.Close()
 	other.Now = func() time.Time { return t0 }
-	if _, err := other.SavePoll(context.Background(), lateStory(f, "theirs")); err != nil {
+	if _, err := ingest.New(other, cluster.DefaultConfig()).SavePoll(context.Background(), lateStory(f, "theirs")); err != nil {
 		t.Fatal(err)
 	}
 	if rec := f.revalidate(t, cancelled, etag); rec.Code != http.StatusNotModified {

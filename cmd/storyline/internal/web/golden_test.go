@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/cmd/storyline/internal/demo"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -59,10 +61,11 @@ func demoServer(t testing.TB) *Server {
 		polls = append(polls, store.PollResult{FeedID: f.ID, PolledAt: now, Status: 200,
 			Title: doc.Title, Language: doc.Language, Entries: doc.Entries})
 	}
-	if _, err := db.SavePolls(ctx, polls); err != nil {
+	pipe := ingest.New(db, cluster.DefaultConfig())
+	if _, err := pipe.SavePolls(ctx, polls); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ClusterPending(ctx); err != nil {
+	if _, err := pipe.ClusterPending(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return New(Options{Store: db, BaseURL: "https://storyline.example", Now: func() time.Time { return now },

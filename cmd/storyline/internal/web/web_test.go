@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -41,6 +43,7 @@ type fixture struct {
 	path    string // of the database file
 	feedIDs []int64
 	srv     *Server
+	ingest  *ingest.Pipeline
 }
 
 type fakeEntry struct {
@@ -78,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
-	f := &fixture{db: db, path: path}
+	f := &fixture{db: db, path: path, ingest: ingest.New(db, cluster.DefaultConfig())}
 	for i := range outletTitles {
 		fd, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("https://outlet%d.example/feed", i)})
 		if err != nil {
@@ -100,11 +103,11 @@ func newFixture(t testing.TB) *fixture {
 			Text:      feeds.PlainText(fe.title) + ". More details are expected later today.",
 			Published: pub,
 		})
-		if _, err := db.SavePoll(ctx, store.PollResult{FeedID: f.feedIDs[fe.feed], PolledAt: pub, Status: 200,
+		if _, err := f.ingest.SavePoll(ctx, store.PollResult{FeedID: f.feedIDs[fe.feed], PolledAt: pub, Status: 200,
 			Title: outletTitles[fe.feed], Entries: docs[fe.feed]}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ClusterPending(ctx); err != nil {
+		if _, err := f.ingest.ClusterPending(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -711,11 +714,11 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 		defer close(done)
 		for i := range 20 {
 			pub := t0.Add(time.Duration(i) * time.Minute)
-			_, err := f.db.SavePoll(context.Background(), store.PollResult{FeedID: f.feedIDs[i%3], PolledAt: pub, Status: 200,
+			_, err := f.ingest.SavePoll(context.Background(), store.PollResult{FeedID: f.feedIDs[i%3], PolledAt: pub, Status: 200,
 				Entries: []feeds.Entry{{ID: fmt.Sprint("late", i), Link: fmt.Sprintf("https://late.example/%d", i),
 					Title: "Harbour bridge reopens to traffic", Text: "Harbour bridge reopens.", Published: pub}}})
 			if err == nil {
-				_, err = f.db.ClusterPending(context.Background())
+				_, err = f.ingest.ClusterPending(context.Background())
 			}
 			if err != nil {
 				t.Error(err)
@@ -752,11 +755,11 @@ func TestLateStoryInvalidates(t *testing.T) {
 	now = t0.Add(10 * time.Minute)
 	late := feeds.Entry{ID: "late", Link: "https://wire.example/late", Title: "Late wire copy about the harbour bridge",
 		Text: "Filed hours ago, delivered now.", Published: t0.Add(-30 * time.Hour)}
-	if _, err := f.db.SavePoll(context.Background(), store.PollResult{FeedID: f.feedIDs[1], PolledAt: now, Status: 200,
+	if _, err := f.ingest.SavePoll(context.Background(), store.PollResult{FeedID: f.feedIDs[1], PolledAt: now, Status: 200,
 		Title: outletTitles[1], Entries: []feeds.Entry{late}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ClusterPending(context.Background()); err != nil {
+	if _, err := f.ingest.ClusterPending(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range [][]string{{"If-Modified-Since", lm}, {"If-None-Match", etag}} {
@@ -808,7 +811,7 @@ func TestMovedTopicRedirects(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	before := topicIDs(t, f)
-	if _, _, err := f.db.Recluster(ctx); err != nil {
+	if _, _, err := f.ingest.Recluster(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, tp := range before {

@@ -1,14 +1,17 @@
-package store
+package ingest
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // checkConsistent asserts what pruning, backups and crashes must keep: a
@@ -16,7 +19,7 @@ import (
 // sizes equal to member counts, no empty storyline, each headline one of
 // its stories' titles, and the document count equal to the clustered
 // entries.
-func checkConsistent(t *testing.T, db *DB) {
+func checkConsistent(t *testing.T, db *testDB) {
 	t.Helper()
 	ctx := context.Background()
 	if res, err := db.IntegrityCheck(ctx); err != nil || res != "ok" {
@@ -39,37 +42,45 @@ func checkConsistent(t *testing.T, db *DB) {
 	}
 	for _, c := range q {
 		var n int
-		if err := db.db.QueryRowContext(ctx, c.sql).Scan(&n); err != nil {
+		if err := db.raw.QueryRowContext(ctx, c.sql).Scan(&n); err != nil {
 			t.Fatalf("%s: %v", c.what, err)
 		}
 		if n != 0 {
 			t.Errorf("%d %s", n, c.what)
 		}
 	}
-	rows, err := db.db.QueryContext(ctx, "SELECT id, size, state FROM topics")
+	// Every topic's saved state, read as the clusterer loads it.
+	states := map[int64]cluster.TopicState{}
+	for _, ts := range clusterState(t, db, math.MaxInt64).Topics {
+		states[ts.ID] = ts
+	}
+	rows, err := db.raw.QueryContext(ctx, "SELECT id, size FROM topics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
 		var id int64
 		var size int
-		var b []byte
-		if err := rows.Scan(&id, &size, &b); err != nil {
+		if err := rows.Scan(&id, &size); err != nil {
 			t.Fatal(err)
 		}
-		ts, err := decodeTopicState(b)
-		if err != nil || ts.ID != id || ts.Size != size {
-			t.Errorf("topic %d of size %d has the saved state of topic %d, size %d (%v)", id, size, ts.ID, ts.Size, err)
+		n++
+		if ts, ok := states[id]; !ok || ts.Size != size {
+			t.Errorf("topic %d of size %d has no saved state of its own (%v), or one of size %d", id, size, ok, ts.Size)
 		}
+	}
+	if n != len(states) {
+		t.Errorf("%d topics, %d saved states", n, len(states))
 	}
 }
 
 // dayOfNews stores and clusters one day of stories from three feeds: the
 // random stream of invariants_test, dated on that day.
-func dayOfNews(t *testing.T, db *DB, fs []Feed, day int, perFeed int, r *rand.Rand, next *int) {
+func dayOfNews(t *testing.T, db *testDB, fs []store.Feed, day int, perFeed int, r *rand.Rand, next *int) {
 	t.Helper()
-	var rs []PollResult
+	var rs []store.PollResult
 	for _, f := range fs {
 		var es []feeds.Entry
 		for range perFeed {
@@ -78,7 +89,7 @@ func dayOfNews(t *testing.T, db *DB, fs []Feed, day int, perFeed int, r *rand.Ra
 			e.Published = t0.Add(time.Duration(day)*24*time.Hour + time.Duration(r.IntN(24*60))*time.Minute)
 			es = append(es, e)
 		}
-		rs = append(rs, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
+		rs = append(rs, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
 	}
 	if _, err := db.SavePolls(context.Background(), rs); err != nil {
 		t.Fatal(err)
@@ -90,43 +101,43 @@ func TestPruneKeepsStorylinesConsistent(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	r := rand.New(rand.NewPCG(5, 9))
-	fs := []Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f"), addFeed(t, db, "https://c.example/f")}
+	fs := []store.Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f"), addFeed(t, db, "https://c.example/f")}
 	n := 0
 	for day := range 10 {
 		dayOfNews(t, db, fs, day, 40, r, &n)
 	}
 	// A few stories stay pending: pruning must handle them too.
-	if _, err := db.SavePolls(ctx, []PollResult{{FeedID: fs[0].ID, PolledAt: t0, Status: 200,
+	if _, err := db.SavePolls(ctx, []store.PollResult{{FeedID: fs[0].ID, PolledAt: t0, Status: 200,
 		Entries: []feeds.Entry{{ID: "old-pending", Title: "harbour bridge closed", Published: t0.Add(-time.Hour)}}}}); err != nil {
 		t.Fatal(err)
 	}
 	var topicsBefore int
-	db.db.QueryRow("SELECT COUNT(*) FROM topics").Scan(&topicsBefore)
+	db.raw.QueryRow("SELECT COUNT(*) FROM topics").Scan(&topicsBefore)
 	now := t0.Add(10 * 24 * time.Hour)
 	db.Now = func() time.Time { return now }
 
-	st, err := db.Prune(ctx, Retention{MaxAge: 5 * 24 * time.Hour})
+	st, err := db.Prune(ctx, store.Retention{MaxAge: 5 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var older, left int
-	db.db.QueryRow("SELECT COUNT(*) FROM entries WHERE published_at < ?", ms(now.Add(-5*24*time.Hour))).Scan(&older)
-	db.db.QueryRow("SELECT COUNT(*) FROM entries").Scan(&left)
+	db.raw.QueryRow("SELECT COUNT(*) FROM entries WHERE published_at < ?", now.Add(-5*24*time.Hour).UnixMilli()).Scan(&older)
+	db.raw.QueryRow("SELECT COUNT(*) FROM entries").Scan(&left)
 	if older != 0 || st.Entries != n+1-left || st.Entries < 500 {
 		t.Errorf("pruned %d of %d entries, %d left older than the cut", st.Entries, n+1, older)
 	}
 	var topicsAfter int
-	db.db.QueryRow("SELECT COUNT(*) FROM topics").Scan(&topicsAfter)
+	db.raw.QueryRow("SELECT COUNT(*) FROM topics").Scan(&topicsAfter)
 	if st.Topics == 0 || topicsBefore-topicsAfter != st.Topics {
 		t.Errorf("%d storylines before, %d after, %d reported removed", topicsBefore, topicsAfter, st.Topics)
 	}
 	checkConsistent(t, db)
 
 	// Per feed: the newest 100 of each stay.
-	if _, err := db.Prune(ctx, Retention{MaxPerFeed: 100}); err != nil {
+	if _, err := db.Prune(ctx, store.Retention{MaxPerFeed: 100}); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := db.db.Query("SELECT feed_id, COUNT(*) FROM entries GROUP BY feed_id")
+	rows, _ := db.raw.Query("SELECT feed_id, COUNT(*) FROM entries GROUP BY feed_id")
 	for rows.Next() {
 		var f, c int
 		rows.Scan(&f, &c)
@@ -148,7 +159,7 @@ func TestPruneBoundsTheFile(t *testing.T) {
 	for _, prune := range []bool{false, true} {
 		db := openTest(t)
 		r := rand.New(rand.NewPCG(11, 3))
-		fs := []Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f")}
+		fs := []store.Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f")}
 		n := 0
 		var pages []int64
 		for day := range 5 {
@@ -156,12 +167,12 @@ func TestPruneBoundsTheFile(t *testing.T) {
 			now := t0.Add(time.Duration(day+1) * 24 * time.Hour)
 			db.Now = func() time.Time { return now }
 			if prune {
-				if _, err := db.Prune(ctx, Retention{MaxAge: 48 * time.Hour}); err != nil {
+				if _, err := db.Prune(ctx, store.Retention{MaxAge: 48 * time.Hour}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			var p int64
-			db.db.QueryRow("PRAGMA page_count").Scan(&p)
+			db.raw.QueryRow("PRAGMA page_count").Scan(&p)
 			pages = append(pages, p)
 		}
 		t.Logf("prune %v: pages per round %v", prune, pages)
@@ -184,7 +195,7 @@ func TestBackupDuringIngest(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	r := rand.New(rand.NewPCG(2, 2))
-	fs := []Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f")}
+	fs := []store.Feed{addFeed(t, db, "https://a.example/f"), addFeed(t, db, "https://b.example/f")}
 	n := 0
 	dayOfNews(t, db, fs, 0, 50, r, &n)
 	var wg sync.WaitGroup
@@ -204,16 +215,12 @@ func TestBackupDuringIngest(t *testing.T) {
 	if err := db.Backup(ctx, path); err == nil {
 		t.Error("a second backup overwrote the first")
 	}
-	b, err := OpenExisting(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openAt(t, path)
 	checkConsistent(t, b)
 	var inBackup, inDB, feedsInBackup int
-	b.db.QueryRow("SELECT COUNT(*) FROM entries").Scan(&inBackup)
-	b.db.QueryRow("SELECT COUNT(*) FROM feeds").Scan(&feedsInBackup)
-	db.db.QueryRow("SELECT COUNT(*) FROM entries").Scan(&inDB)
+	b.raw.QueryRow("SELECT COUNT(*) FROM entries").Scan(&inBackup)
+	b.raw.QueryRow("SELECT COUNT(*) FROM feeds").Scan(&feedsInBackup)
+	db.raw.QueryRow("SELECT COUNT(*) FROM entries").Scan(&inDB)
 	if inBackup < 100 || inBackup > inDB || inBackup%50 != 0 || feedsInBackup != 2 {
 		t.Errorf("backup has %d entries and %d feeds; the database %d entries (whole polls of 50 expected)", inBackup, feedsInBackup, inDB)
 	}

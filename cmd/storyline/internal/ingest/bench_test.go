@@ -1,4 +1,4 @@
-package store
+package ingest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // BenchmarkParseSave50 measures what the single writer's side of a poll
@@ -16,22 +17,18 @@ import (
 // it, clustering included, into a database that already holds stories.
 // Each iteration is a new feed, so every item is new and clustered.
 func BenchmarkParseSave50(b *testing.B) {
-	body, err := os.ReadFile("../feeds/testdata/bench50.xml")
+	body, err := os.ReadFile("../../../../feeds/testdata/bench50.xml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(b, filepath.Join(b.TempDir(), "bench.db"))
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	items := 0
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
-		f, err := db.AddFeed(ctx, NewFeed{URL: fmt.Sprintf("https://bench%d.example/feed", i)})
+		f, err := db.AddFeed(ctx, store.NewFeed{URL: fmt.Sprintf("https://bench%d.example/feed", i)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,7 +37,7 @@ func BenchmarkParseSave50(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: now, Status: 200, Entries: doc.Entries})
+		st, err := db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: now, Status: 200, Entries: doc.Entries})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package store
+package ingest
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // storyStream is a small made-up news stream: four events, each reported by
@@ -51,9 +52,9 @@ func storyStream() [][]feeds.Entry {
 
 // topicsOf maps each entry GUID to the set of GUIDs in its topic, which
 // compares clusterings independently of topic numbering.
-func topicsOf(t *testing.T, db *DB) map[string]string {
+func topicsOf(t *testing.T, db *testDB) map[string]string {
 	t.Helper()
-	es, err := db.Entries(context.Background(), EntryQuery{})
+	es, err := db.Entries(context.Background(), store.EntryQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func topicsOf(t *testing.T, db *DB) map[string]string {
 }
 
 // groupsOf is topicsOf without the topic IDs, which a recluster changes.
-func groupsOf(t *testing.T, db *DB) map[string]string {
+func groupsOf(t *testing.T, db *testDB) map[string]string {
 	t.Helper()
 	out := topicsOf(t, db)
 	for k, v := range out {
@@ -85,7 +86,7 @@ func groupsOf(t *testing.T, db *DB) map[string]string {
 
 // streamFeeds subscribes db to the n outlets of a made-up stream and
 // returns their feed IDs.
-func streamFeeds(t *testing.T, db *DB, n int) []int64 {
+func streamFeeds(t *testing.T, db *testDB, n int) []int64 {
 	t.Helper()
 	ids := make([]int64, n)
 	for i := range ids {
@@ -94,7 +95,7 @@ func streamFeeds(t *testing.T, db *DB, n int) []int64 {
 	return ids
 }
 
-func saveStream(t *testing.T, db *DB, stream [][]feeds.Entry, ids []int64, from, to int) {
+func saveStream(t *testing.T, db *testDB, stream [][]feeds.Entry, ids []int64, from, to int) {
 	t.Helper()
 	// Poll the feeds in rounds, as the daemon would, one entry per feed per
 	// round, so that stories arrive roughly in time order.
@@ -103,7 +104,7 @@ func saveStream(t *testing.T, db *DB, stream [][]feeds.Entry, ids []int64, from,
 			if round >= len(es) {
 				continue
 			}
-			if _, err := db.SavePoll(context.Background(), PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200,
+			if _, err := db.SavePoll(context.Background(), store.PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200,
 				Entries: es[:round+1]}); err != nil {
 				t.Fatal(err)
 			}
@@ -118,30 +119,25 @@ func TestClusteringSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 
 	// One uninterrupted run.
-	whole, _ := Open(ctx, filepath.Join(dir, "whole.db"))
-	defer whole.Close()
+	whole := openAt(t, filepath.Join(dir, "whole.db"))
 	ids := streamFeeds(t, whole, len(stream))
 	saveStream(t, whole, stream, ids, 0, 7)
 	want := topicsOf(t, whole)
 
 	// The same stream, with a restart in the middle.
 	path := filepath.Join(dir, "halves.db")
-	db, _ := Open(ctx, path)
+	db := openAt(t, path)
 	streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 3)
 	db.Close()
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = openAt(t, path)
 	saveStream(t, db, stream, ids, 3, 7)
 	got := topicsOf(t, db)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("topics after a restart differ from one run:\n got %v\nwant %v", got, want)
 	}
-	wt, _ := whole.Topics(ctx, TopicQuery{})
-	gt, _ := db.Topics(ctx, TopicQuery{})
+	wt, _ := whole.Topics(ctx, store.TopicQuery{})
+	gt, _ := db.Topics(ctx, store.TopicQuery{})
 	if !reflect.DeepEqual(wt, gt) {
 		t.Errorf("topic rows differ:\n got %+v\nwant %+v", gt, wt)
 	}
@@ -155,20 +151,16 @@ func TestClusteringSurvivesRestart(t *testing.T) {
 // Another process clustering into the same file must be noticed: the
 // in-memory state of this one is stale then.
 func TestClusteringTwoProcesses(t *testing.T) {
-	ctx := context.Background()
 	stream := storyStream()
 	path := filepath.Join(t.TempDir(), "two.db")
-	a, _ := Open(ctx, path)
-	defer a.Close()
-	b, _ := Open(ctx, path)
-	defer b.Close()
+	a := openAt(t, path)
+	b := openAt(t, path)
 	ids := streamFeeds(t, a, len(stream))
 	saveStream(t, a, stream, ids, 0, 2)
 	saveStream(t, b, stream, ids, 2, 4)
 	saveStream(t, a, stream, ids, 4, 7)
 
-	whole, _ := Open(ctx, filepath.Join(t.TempDir(), "one.db"))
-	defer whole.Close()
+	whole := openAt(t, filepath.Join(t.TempDir(), "one.db"))
 	streamFeeds(t, whole, len(stream))
 	saveStream(t, whole, stream, ids, 0, 7)
 	if got, want := topicsOf(t, a), topicsOf(t, whole); !reflect.DeepEqual(got, want) {
@@ -183,7 +175,7 @@ func TestRecluster(t *testing.T) {
 	ids := streamFeeds(t, db, len(stream))
 	saveStream(t, db, stream, ids, 0, 7)
 	before := topicsOf(t, db)
-	beforeRows, _ := db.Topics(ctx, TopicQuery{})
+	beforeRows, _ := db.Topics(ctx, store.TopicQuery{})
 
 	// A failure half-way leaves the old topics in place.
 	db.failRecluster = 7
@@ -193,7 +185,7 @@ func TestRecluster(t *testing.T) {
 	if got := topicsOf(t, db); !reflect.DeepEqual(got, before) {
 		t.Errorf("failed recluster changed topics:\n got %v\nwant %v", got, before)
 	}
-	if got, _ := db.Topics(ctx, TopicQuery{}); !reflect.DeepEqual(got, beforeRows) {
+	if got, _ := db.Topics(ctx, store.TopicQuery{}); !reflect.DeepEqual(got, beforeRows) {
 		t.Errorf("failed recluster changed topic rows")
 	}
 	db.failRecluster = 0
@@ -211,13 +203,13 @@ func TestRecluster(t *testing.T) {
 		t.Fatalf("%d entries clustered after recluster, %d before", len(after), len(before))
 	}
 	// And clustering continues from the rebuilt state.
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+	if _, err := db.SavePoll(ctx, store.PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
 		ID: "late", Title: "Harbour bridge reopens after collision repairs", Published: time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)}}}); err != nil {
 		t.Fatal(err)
 	}
 	clusterPending(t, db)
-	late, _ := db.Entries(ctx, EntryQuery{Limit: 1})
-	bridge, _ := db.Entries(ctx, EntryQuery{FeedID: ids[0]})
+	late, _ := db.Entries(ctx, store.EntryQuery{Limit: 1})
+	bridge, _ := db.Entries(ctx, store.EntryQuery{FeedID: ids[0]})
 	for _, e := range bridge {
 		if e.Entry.ID == "e0-0" && e.TopicID != late[0].TopicID {
 			t.Errorf("late bridge story in topic %d, the bridge story in %d", late[0].TopicID, e.TopicID)
@@ -250,7 +242,7 @@ func TestSearch(t *testing.T) {
 		}
 	}
 	// Edits are searchable.
-	db.SavePoll(ctx, PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+	db.SavePoll(ctx, store.PollResult{FeedID: ids[0], PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
 		ID: stream[0][0].ID, Link: stream[0][0].Link, Title: "Zeppelin sighted", Published: stream[0][0].Published}}})
 	if hits, _ := db.Search(ctx, "zeppelin", 0); len(hits) != 1 {
 		t.Errorf("edited title: %d hits", len(hits))
@@ -260,7 +252,7 @@ func TestSearch(t *testing.T) {
 	entry := func(title string) []feeds.Entry {
 		return []feeds.Entry{{ID: "zz", Link: "https://o0.example/zz", Title: title, Published: t0}}
 	}
-	if _, err := db.SavePolls(ctx, []PollResult{
+	if _, err := db.SavePolls(ctx, []store.PollResult{
 		{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: entry("Airship over the harbour")},
 		{FeedID: ids[1], PolledAt: t0, Status: 200, Entries: entry("Blimp over the harbour")},
 	}); err != nil {
@@ -272,7 +264,7 @@ func TestSearch(t *testing.T) {
 	if hits, _ := db.Search(ctx, "airship", 0); len(hits) != 0 {
 		t.Errorf("its first title: %d hits, want none", len(hits))
 	}
-	if _, err := db.db.ExecContext(ctx, "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"); err != nil {
+	if _, err := db.raw.ExecContext(ctx, "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"); err != nil {
 		t.Errorf("full-text index: %v", err)
 	}
 }
@@ -286,10 +278,10 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 	if _, err := db.RemoveFeed(ctx, fmt.Sprint(ids[0])); err != nil {
 		t.Fatal(err)
 	}
-	ts, _ := db.Topics(ctx, TopicQuery{})
+	ts, _ := db.Topics(ctx, store.TopicQuery{})
 	total := 0
 	for _, tp := range ts {
-		es, _ := db.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		es, _ := db.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
 		if len(es) != tp.Size || tp.Size == 0 {
 			t.Errorf("topic %d: size %d, %d entries", tp.ID, tp.Size, len(es))
 			continue
@@ -301,7 +293,7 @@ func TestRemoveFeedUpdatesTopics(t *testing.T) {
 		}
 		total += tp.Size
 	}
-	es, _ := db.Entries(ctx, EntryQuery{})
+	es, _ := db.Entries(ctx, store.EntryQuery{})
 	if total != len(es) {
 		t.Errorf("topics hold %d stories, %d entries left", total, len(es))
 	}
@@ -315,11 +307,8 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 	ctx := context.Background()
 	stream := storyStream()
 	dir := t.TempDir()
-	open := func(name string, skip int) (*DB, []int64) {
-		db, err := Open(ctx, filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+	open := func(name string, skip int) (*testDB, []int64) {
+		db := openAt(t, filepath.Join(dir, name))
 		ids := streamFeeds(t, db, len(stream))
 		s := append([][]feeds.Entry(nil), stream...)
 		if skip >= 0 {
@@ -328,10 +317,9 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		saveStream(t, db, s, ids, 0, 7)
 		return db, ids
 	}
-	termStats := func(db *DB) (map[string]int64, int64) {
-		var docs int64
-		db.db.QueryRow("SELECT docs FROM cluster_meta").Scan(&docs)
-		return termStatsOf(t, db), docs
+	termStats := func(db *testDB) (map[string]int64, int64) {
+		st := clusterState(t, db, 0)
+		return st.DocFreq, st.Docs
 	}
 
 	never, _ := open("never.db", 0)
@@ -347,12 +335,12 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		t.Errorf("after removal: %d docs, %d terms; a database without the feed: %d docs, %d terms",
 			gotDocs, len(gotDF), wantDocs, len(wantDF))
 	}
-	ts, err := db.Topics(ctx, TopicQuery{})
+	ts, err := db.Topics(ctx, store.TopicQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tp := range ts {
-		es, _ := db.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		es, _ := db.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
 		found := false
 		for _, e := range es {
 			found = found || e.Entry.Title == tp.Headline
@@ -368,14 +356,10 @@ func TestRemoveFeedRebuildsClustering(t *testing.T) {
 		t.Fatal(err)
 	}
 	again.Close()
-	again, err = Open(ctx, filepath.Join(dir, "restarted.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again = openAt(t, filepath.Join(dir, "restarted.db"))
 	extra := append(stream[1], feeds.Entry{ID: "late", Title: "Harbour bridge reopens after repairs to collision damage",
 		Text: "The harbour bridge reopened.", Published: stream[1][len(stream[1])-1].Published.Add(time.Hour)})
-	for _, x := range []*DB{db, again} {
+	for _, x := range []*testDB{db, again} {
 		savePoll(t, x, ids[1], extra...)
 	}
 	if got, want := topicsOf(t, db), topicsOf(t, again); !reflect.DeepEqual(got, want) {
@@ -432,20 +416,15 @@ func TestSplitPersists(t *testing.T) {
 	ctx := context.Background()
 	stream := siblingStream()
 	dir := t.TempDir()
-	open := func(name string) (*DB, []int64) {
-		db, err := Open(ctx, filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.SetClusterConfig(siblingConfig())
+	open := func(name string, cfg cluster.Config) (*testDB, []int64) {
+		db := openAt(t, filepath.Join(dir, name), cfg)
 		ids := streamFeeds(t, db, len(stream))
 		return db, ids
 	}
-	whole, ids := open("whole.db")
-	defer whole.Close()
+	whole, ids := open("whole.db", siblingConfig())
 	saveStream(t, whole, stream, ids, 0, 5)
 	want := topicsOf(t, whole)
-	ts, err := whole.Topics(ctx, TopicQuery{})
+	ts, err := whole.Topics(ctx, store.TopicQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +432,7 @@ func TestSplitPersists(t *testing.T) {
 		t.Fatalf("%d topics, want the two fights: %v", len(ts), want)
 	}
 	for _, tp := range ts {
-		es, _ := whole.Entries(ctx, EntryQuery{TopicID: tp.ID})
+		es, _ := whole.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
 		if len(es) != tp.Size || tp.Size != 5 {
 			t.Errorf("topic %d %q: size %d, %d entries, want 5", tp.ID, tp.Name, tp.Size, len(es))
 		}
@@ -464,15 +443,10 @@ func TestSplitPersists(t *testing.T) {
 		}
 	}
 
-	halves, _ := open("halves.db")
+	halves, _ := open("halves.db", siblingConfig())
 	saveStream(t, halves, stream, ids, 0, 2)
 	halves.Close()
-	halves, err = Open(ctx, filepath.Join(dir, "halves.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer halves.Close()
-	halves.SetClusterConfig(siblingConfig())
+	halves = openAt(t, filepath.Join(dir, "halves.db"), siblingConfig())
 	saveStream(t, halves, stream, ids, 2, 5)
 	if got := topicsOf(t, halves); !reflect.DeepEqual(got, want) {
 		t.Errorf("with a restart:\n%v\nwant\n%v", got, want)
@@ -480,9 +454,7 @@ func TestSplitPersists(t *testing.T) {
 	// Without splitting, the same stream mixes the fights.
 	cfg := siblingConfig()
 	cfg.SplitFactor = -1
-	mixed, _ := open("mixed.db")
-	defer mixed.Close()
-	mixed.SetClusterConfig(cfg)
+	mixed, _ := open("mixed.db", cfg)
 	saveStream(t, mixed, stream, ids, 0, 5)
 	if n, _ := mixed.CountTopics(ctx, time.Time{}, 0); n != 1 {
 		t.Errorf("without splits %d topics: the fights do not mix, so the test shows nothing", n)
@@ -524,33 +496,6 @@ func TestEditedEntryStatistics(t *testing.T) {
 	}
 }
 
-// termStatsOf reads the stored document frequencies.
-func termStatsOf(t *testing.T, db *DB) map[string]int64 {
-	t.Helper()
-	m := map[string]int64{}
-	rows, err := db.db.Query("SELECT term, df FROM term_stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var term string
-		var df int64
-		if err := rows.Scan(&term, &df); err != nil {
-			t.Fatal(err)
-		}
-		m[term] = df
-	}
-	return m
-}
-
-func TestSearchControlCharacters(t *testing.T) {
-	db := openTest(t)
-	if _, err := db.Search(context.Background(), "a\x00b", 0); err != nil {
-		t.Errorf("search with a NUL: %v", err)
-	}
-}
-
 // TestAnalyzerVersion: a database records which analyzer built its
 // clustering; one built by another version is reported stale until a
 // recluster rebuilds it.
@@ -560,8 +505,8 @@ func TestAnalyzerVersion(t *testing.T) {
 	if v, stale, err := db.AnalyzerStale(ctx); err != nil || stale || v != 0 {
 		t.Fatalf("empty database: version %d, stale %v, %v", v, stale, err)
 	}
-	f, _ := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"})
-	if _, err := db.SavePoll(ctx, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
+	f, _ := db.AddFeed(ctx, store.NewFeed{URL: "https://a.example/feed"})
+	if _, err := db.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
 		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +515,7 @@ func TestAnalyzerVersion(t *testing.T) {
 		t.Errorf("after clustering: version %d, stale %v; want %d", v, stale, cluster.AnalyzerVersion)
 	}
 	// As a database clustered before versions were recorded looks.
-	if _, err := db.db.Exec("UPDATE cluster_meta SET analyzer = 1"); err != nil {
+	if _, err := db.raw.Exec("UPDATE cluster_meta SET analyzer = 1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, stale, _ := db.AnalyzerStale(ctx); !stale {
@@ -592,7 +537,7 @@ func TestAnalyzerVersion(t *testing.T) {
 func TestTopicAliases(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	f, _ := db.AddFeed(ctx, NewFeed{URL: "https://volcano.example/feed"})
+	f, _ := db.AddFeed(ctx, store.NewFeed{URL: "https://volcano.example/feed"})
 	// As in cluster's TestAbsorbSmallTopic: the early story opens a topic
 	// that later absorbs the storyline's own.
 	heads := []string{"Ash cloud grounds flights",
@@ -610,7 +555,7 @@ func TestTopicAliases(t *testing.T) {
 	savePoll(t, db, f.ID, es...)
 	aliases := func() map[int64]int64 {
 		t.Helper()
-		rows, err := db.db.QueryContext(ctx, "SELECT id, topic_id FROM topic_aliases")
+		rows, err := db.raw.QueryContext(ctx, "SELECT id, topic_id FROM topic_aliases")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -625,7 +570,7 @@ func TestTopicAliases(t *testing.T) {
 		}
 		return m
 	}
-	topics, _ := db.Topics(ctx, TopicQuery{})
+	topics, _ := db.Topics(ctx, store.TopicQuery{})
 	if len(topics) != 1 {
 		t.Fatalf("%d topics, want the one storyline: %+v", len(topics), topics)
 	}
@@ -638,15 +583,15 @@ func TestTopicAliases(t *testing.T) {
 		if to != live {
 			t.Errorf("alias %d -> %d, want -> %d (the surviving topic)", from, to, live)
 		}
-		if _, err := db.Topic(ctx, from); !errors.Is(err, ErrNotFound) {
+		if _, err := db.Topic(ctx, from); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("merged topic %d still found: %v", from, err)
 		}
 		if got, err := db.TopicMovedTo(ctx, from); err != nil || got != live {
 			t.Errorf("TopicMovedTo(%d) = %d, %v; want %d", from, got, err, live)
 		}
 	}
-	if _, err := db.TopicMovedTo(ctx, live); !errors.Is(err, ErrNotFound) {
-		t.Errorf("TopicMovedTo(live topic) = %v, want ErrNotFound", err)
+	if _, err := db.TopicMovedTo(ctx, live); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TopicMovedTo(live topic) = %v, want store.ErrNotFound", err)
 	}
 
 	db.failRecluster = 5
@@ -661,7 +606,7 @@ func TestTopicAliases(t *testing.T) {
 	if _, _, err := db.Recluster(ctx); err != nil {
 		t.Fatal(err)
 	}
-	topics, _ = db.Topics(ctx, TopicQuery{})
+	topics, _ = db.Topics(ctx, store.TopicQuery{})
 	if len(topics) != 1 {
 		t.Fatalf("%d topics after recluster, want 1", len(topics))
 	}
@@ -696,9 +641,9 @@ func TestEditedEntryTopic(t *testing.T) {
 	corrected := story
 	corrected.Title = "Volcano erupts near Grindavik"
 	corrected.Text = "Lava reached the edge of Grindavik overnight, forcing an evacuation."
-	topic := func(db *DB) Topic {
+	topic := func(db *testDB) store.Topic {
 		t.Helper()
-		ts, err := db.Topics(ctx, TopicQuery{})
+		ts, err := db.Topics(ctx, store.TopicQuery{})
 		if err != nil || len(ts) != 1 {
 			t.Fatalf("topics %+v, %v: want the one storyline", ts, err)
 		}
@@ -755,10 +700,7 @@ func oldStoryline(entry func(id, title string, at time.Duration) feeds.Entry, da
 func TestLateStoryAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "late.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openAt(t, path)
 	feed := addFeed(t, db, "https://late.example/feed").ID
 	start := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 	entry := datedEntry("https://late.example/", start)
@@ -766,14 +708,10 @@ func TestLateStoryAfterRestart(t *testing.T) {
 	savePoll(t, db, feed, es...)
 	db.Close()
 
-	db, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = openAt(t, path)
 	savePoll(t, db, feed, append(es, entry("late", "Harbour bridge to stay closed for weeks after ship collision", 5*time.Hour))...)
-	byID := map[string]StoredEntry{}
-	all, err := db.Entries(ctx, EntryQuery{})
+	byID := map[string]store.StoredEntry{}
+	all, err := db.Entries(ctx, store.EntryQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -802,11 +740,11 @@ func TestClusterPendingInTimeOrder(t *testing.T) {
 	db := openTest(t)
 	ids := streamFeeds(t, db, len(stream))
 	for fi := len(stream) - 1; fi >= 0; fi-- {
-		if _, err := db.SavePoll(ctx, PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200, Entries: stream[fi]}); err != nil {
+		if _, err := db.SavePoll(ctx, store.PollResult{FeedID: ids[fi], PolledAt: t0, Status: 200, Entries: stream[fi]}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	es, err := db.Entries(ctx, EntryQuery{})
+	es, err := db.Entries(ctx, store.EntryQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -823,11 +761,11 @@ func TestClusterPendingInTimeOrder(t *testing.T) {
 		t.Errorf("second ClusterPending = %d, %v; want nothing left", n, err)
 	}
 	// Stories in time order open their storylines in time order.
-	ts, err := db.Topics(ctx, TopicQuery{})
+	ts, err := db.Topics(ctx, store.TopicQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(ts, func(a, b Topic) int { return a.First.Compare(b.First) })
+	slices.SortFunc(ts, func(a, b store.Topic) int { return a.First.Compare(b.First) })
 	for i := 1; i < len(ts); i++ {
 		if ts[i].ID < ts[i-1].ID {
 			t.Errorf("topic %d (first story %v) opened before topic %d (first story %v)", ts[i].ID, ts[i].First, ts[i-1].ID, ts[i-1].First)
@@ -855,7 +793,7 @@ func TestPendingEditAndRemoval(t *testing.T) {
 	before := termStatsOf(t, db)
 	poll := func(feed int64, id, title string) {
 		t.Helper()
-		if _, err := db.SavePoll(ctx, PollResult{FeedID: feed, PolledAt: t0, Status: 200,
+		if _, err := db.SavePoll(ctx, store.PollResult{FeedID: feed, PolledAt: t0, Status: 200,
 			Entries: []feeds.Entry{{ID: id, Title: title, Published: at.Add(time.Hour)}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -871,7 +809,7 @@ func TestPendingEditAndRemoval(t *testing.T) {
 	poll(a, "3", "Harbour bridge shut")
 	poll(a, "3", "Harbour bridge stays closed for repairs after ship collision")
 	clusterPending(t, db)
-	tp, err := db.Topics(ctx, TopicQuery{})
+	tp, err := db.Topics(ctx, store.TopicQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -893,7 +831,7 @@ func TestEditOldStoryKeepsKept(t *testing.T) {
 	savePoll(t, db, feed, es...)
 	kept := func() int64 {
 		var k int64
-		if err := db.db.QueryRow(`SELECT t.kept_at FROM topics t JOIN topic_entries te ON te.topic_id = t.id
+		if err := db.raw.QueryRow(`SELECT t.kept_at FROM topics t JOIN topic_entries te ON te.topic_id = t.id
 			JOIN entries e ON e.id = te.entry_id WHERE e.guid = 'g0'`).Scan(&k); err != nil {
 			t.Fatal(err)
 		}
@@ -903,6 +841,6 @@ func TestEditOldStoryKeepsKept(t *testing.T) {
 	es[0].Title = "Harbour bridge closed after cargo ship collision, port says"
 	savePoll(t, db, feed, es...)
 	if after := kept(); after != before {
-		t.Errorf("the edit moved kept_at from %v to %v: the next load makes the storyline resident again", fromMS(before), fromMS(after))
+		t.Errorf("the edit moved kept_at from %v to %v: the next load makes the storyline resident again", time.UnixMilli(before).UTC(), time.UnixMilli(after).UTC())
 	}
 }

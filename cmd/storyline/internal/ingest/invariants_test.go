@@ -1,4 +1,4 @@
-package store
+package ingest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // The stored last topic ID must cover every ID the clusterer handed out,
@@ -27,12 +28,12 @@ func TestLastTopicIDNeverReused(t *testing.T) {
 				n++
 				es = append(es, randomEntry(r, n))
 			}
-			if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
+			if _, err := db.SavePolls(ctx, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 				t.Fatal(err)
 			}
 			clusterPending(t, db)
 			var persisted int64
-			db.db.QueryRow("SELECT last_topic_id FROM cluster_meta").Scan(&persisted)
+			db.raw.QueryRow("SELECT last_topic_id FROM cluster_meta").Scan(&persisted)
 			if mem := db.clusterer.Snapshot().LastTopicID; mem != persisted {
 				t.Fatalf("seed %d batch %d: clusterer handed out topic IDs up to %d, database last_topic_id %d", seed, batch, mem, persisted)
 			}
@@ -51,7 +52,7 @@ func TestReclusterCountsSurvivingTopics(t *testing.T) {
 	for n := 1; n <= 90; n++ {
 		es = append(es, randomEntry(r, n))
 	}
-	if _, err := db.SavePolls(ctx, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
+	if _, err := db.SavePolls(ctx, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 		t.Fatal(err)
 	}
 	_, nt, err := db.Recluster(ctx)
@@ -59,7 +60,7 @@ func TestReclusterCountsSurvivingTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	var have int
-	db.db.QueryRow("SELECT COUNT(*) FROM topics").Scan(&have)
+	db.raw.QueryRow("SELECT COUNT(*) FROM topics").Scan(&have)
 	if nt != have {
 		t.Errorf("Recluster reports %d topics, the table has %d", nt, have)
 	}

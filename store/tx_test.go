@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/storyline/storyline/feeds"
+)
+
+// TestTxDeferredWriteFails: a deferred write that fails is the error of
+// the next read of the transaction, as it is (not the read's), and of
+// WriteTx; nothing of the transaction is kept, and the data version does
+// not move.
+func TestTxDeferredWriteFails(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := addFeed(t, db, "https://a.example/feed")
+	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
+		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON topic_entries
+		BEGIN SELECT RAISE(ABORT, 'refused by test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joinErr, readErr error
+	err = db.WriteTx(ctx, func(tx Tx) error {
+		docs, err := tx.PendingDocs(ctx, 10)
+		if err != nil || len(docs) != 1 {
+			t.Fatalf("pending: %v, %v", docs, err)
+		}
+		joinErr = tx.Join(ctx, 1, 1)
+		if err := tx.MarkClustered(ctx, 1); err != nil {
+			return err
+		}
+		_, readErr = tx.TopicDocs(ctx, 1)
+		return readErr
+	})
+	if joinErr != nil {
+		t.Errorf("the deferred Join failed at once: %v", joinErr)
+	}
+	if readErr == nil || !strings.Contains(readErr.Error(), "refused by test") || !strings.Contains(readErr.Error(), "add entry 1 to topic 1") ||
+		strings.Contains(readErr.Error(), "read the stories") {
+		t.Errorf("the read after the failed write: %v, want the write's error as it is", readErr)
+	}
+	if err != readErr {
+		t.Errorf("WriteTx = %v, want %v", err, readErr)
+	}
+	var pending, members int
+	db.db.QueryRow("SELECT (SELECT COUNT(*) FROM pending_entries), (SELECT COUNT(*) FROM topic_entries)").Scan(&pending, &members)
+	if pending != 1 || members != 0 {
+		t.Errorf("after the failure: %d pending, %d memberships; want the story pending, as before", pending, members)
+	}
+	if v, err := db.DataVersion(ctx); err != nil || v != v0 {
+		t.Errorf("data version %+v, %v; want %+v", v, err, v0)
+	}
+}
