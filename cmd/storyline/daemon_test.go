@@ -77,9 +77,10 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 		d.exited <- d.cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			d.cmd.Process.Kill()
-		}
+		// Kill whatever is left; on a process already waited for it only
+		// reports os.ErrProcessDone. (Reading cmd.ProcessState here raced
+		// with the Wait above.)
+		d.cmd.Process.Kill()
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", d.logText())
 		}
