@@ -41,8 +41,15 @@ import (
 	"time"
 )
 
-//go:embed testdata/*.xml testdata/*.json testdata/images/*.svg
+//go:embed testdata/*.xml testdata/*.json
 var embedded embed.FS
+
+// images are the pictures some items carry (media:thumbnail), drawn for
+// the demo and served at /images/, as an outlet serves its own. They are
+// kept apart from the feeds, so that Files holds feeds only.
+//
+//go:embed images/*.svg
+var images embed.FS
 
 // Content types sent for each feed format.
 const (
@@ -53,8 +60,7 @@ const (
 
 // Files returns the demo feed files. The feeds are at the root of the
 // returned file system, named after their outlet, e.g. "northgate-herald.xml"
-// or "lantern-report.json"; the pictures some items carry are in images/
-// (served at /images/), drawn for the demo.
+// or "lantern-report.json".
 func Files() fs.FS {
 	sub, err := fs.Sub(embedded, "testdata")
 	if err != nil {
@@ -222,7 +228,7 @@ func (s *Server) handler(files []feedFile, modTime time.Time) http.Handler {
 			if name, isImage := strings.CutPrefix(r.URL.Path, "/images/"); isImage && !strings.Contains(name, "/") {
 				// The pictures some items carry (media:thumbnail), as
 				// an outlet serves its own.
-				if data, err := fs.ReadFile(Files(), "images/"+name); err == nil {
+				if data, err := fs.ReadFile(images, "images/"+name); err == nil {
 					w.Header().Set("Content-Type", "image/svg+xml")
 					w.Header().Set("Cache-Control", "max-age=86400")
 					http.ServeContent(w, r, name, modTime, bytes.NewReader(data))

@@ -42,9 +42,6 @@ func demoServer(t testing.TB) *Server {
 	}
 	var polls []store.PollResult
 	for _, e := range files {
-		if e.IsDir() {
-			continue
-		}
 		u := "http://demo.example/" + e.Name()
 		body, err := fs.ReadFile(demo.Files(), e.Name())
 		if err != nil {
