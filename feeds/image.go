@@ -14,10 +14,11 @@ import (
 // item's own image as gofeed reads it (iTunes image, an image
 // media:content, an image enclosure, JSON Feed's image), an image
 // enclosure of an Atom entry, then the first <img> of the content or the
-// summary. A relative URL is resolved against the document (docBase) when
-// the feed's markup gives it, against the article (contentBase) when its
-// HTML does, as the content's links are; only http(s) ones are kept.
-func entryImage(it *gofeed.Item, content, summary string, docBase, contentBase *url.URL) string {
+// summary. A relative URL in the feed's markup is resolved against the
+// document (docBase); the content's and summary's are absolute already,
+// resolved against the article by the sanitizer. Only http(s) ones are
+// kept.
+func entryImage(it *gofeed.Item, content, summary string, docBase *url.URL) string {
 	candidates := []string{mediaThumbnail(it.Extensions)}
 	if it.Image != nil {
 		candidates = append(candidates, it.Image.URL)
@@ -33,7 +34,7 @@ func entryImage(it *gofeed.Item, content, summary string, docBase, contentBase *
 		}
 	}
 	for _, c := range []string{firstImg(content), firstImg(summary)} {
-		if u := absURL(contentBase, c); u != nil {
+		if u := absURL(nil, c); u != nil {
 			return u.String()
 		}
 	}

@@ -379,7 +379,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		}
 		e.Summary = sanitizeWithBase(summary, contentBase)
 		e.Content = sanitizeWithBase(content, contentBase)
-		e.Image = entryImage(it, e.Content, e.Summary, feedBase, contentBase)
+		e.Image = entryImage(it, e.Content, e.Summary, feedBase)
 		if content != "" {
 			e.Text = PlainText(content)
 		}

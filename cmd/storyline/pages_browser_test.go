@@ -49,15 +49,7 @@ func TestPagesInBrowser(t *testing.T) {
 		t.Skip("starts a daemon and a browser")
 	}
 	chromium := needTool(t, "chromium")
-	d := startDaemon(t, "--db", filepath.Join(t.TempDir(), "demo.db"), "serve", "--demo", "--listen", "127.0.0.1:0")
-	// The demo is polled and clustered within a second or two.
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(string(fetchOK(t, d.baseURL)), `class="storyline"`) {
-		if time.Now().After(deadline) {
-			t.Fatal("the demo's storylines did not appear")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	d := demoDaemon(t)
 	shots := os.Getenv("STORYLINE_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -75,7 +67,7 @@ func TestPagesInBrowser(t *testing.T) {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelTimeout()
 
-	front := fetchOK(t, d.baseURL)
+	front := fetch(t, d.baseURL)
 	_, rest, _ := strings.Cut(string(front), `<h2><a href="`+d.baseURL+`topics/`)
 	topicID, _, _ := strings.Cut(rest, `"`)
 	pages := map[string]string{"front": "", "topic": "topics/" + topicID, "search": "search?q=Kremlin"}
@@ -124,5 +116,3 @@ func TestPagesInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
-
-func fetchOK(t *testing.T, url string) []byte { return fetch(t, url) }

@@ -177,8 +177,9 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 	return newRendered(fm.contentType, buf.Bytes())
 }
 
-// handleTopicFeed serves /topics/{id}.{ext}: junk ids are the client's
-// mistake (400), unknown formats and topics do not exist (404).
+// handleTopicFeed serves /topics/{id}.{ext}, and /topics/{id} as the
+// storyline's page (handleTopicPage): junk ids are the client's mistake
+// (400), unknown formats and topics do not exist (404).
 func (s *Server) handleTopicFeed(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	if id, err := strconv.ParseInt(file, 10, 64); err == nil && id > 0 {
@@ -508,11 +509,19 @@ func entryTitle(e feeds.Entry) string {
 
 // truncate cuts s to at most n runes at a word boundary, with an ellipsis.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	// Walk to the n-th rune rather than convert the whole text: a
+	// storyline page cuts hundreds of texts of up to 128 KiB.
+	cut, runes := s, 0
+	for i := range s {
+		if runes == n {
+			cut = s[:i]
+			break
+		}
+		runes++
+	}
+	if len(cut) == len(s) {
 		return s
 	}
-	cut := string(r[:n])
 	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
 		cut = cut[:i]
 	}

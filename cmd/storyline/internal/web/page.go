@@ -123,7 +123,7 @@ var frontTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 {{range .More}}<li>{{template "story" .}}</li>
 {{end}}</ul>
 {{end}}<p class="outlets">{{range $i, $o := .Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
-<p class="all"><a href="{{.URL}}">{{if gt .Size 1}}All {{.Size}} stories{{else}}The story{{end}} and their timeline</a> · <a href="{{.FeedURL}}">feed</a></p>
+<p class="all"><a href="{{.URL}}">{{if gt .Size 1}}All {{.Size}} stories{{else}}The story{{end}} and their timeline</a> · <a href="{{.URL}}.atom">feed</a></p>
 </article>
 {{end}}</div>
 {{else}}<p>No active storylines yet.</p>
@@ -139,14 +139,14 @@ var topicTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 <article class="topic">
 <h1>{{.Topic.Name}}</h1>
 <p class="headline">{{.Topic.Headline}}</p>
-<p class="meta">{{plural .Topic.Size "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.FeedURL}}.atom">Atom</a>, <a href="{{.Topic.FeedURL}}.rss">RSS</a>, <a href="{{.Topic.FeedURL}}.json">JSON</a></p>
+<p class="meta">{{plural .Topic.Size "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.URL}}.atom">Atom</a>, <a href="{{.Topic.URL}}.rss">RSS</a>, <a href="{{.Topic.URL}}.json">JSON</a></p>
 {{.Chart}}
 <p class="outlets">{{range $i, $o := .Topic.Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
 <ol class="stories">
 {{range .Stories}}<li>{{template "image" .Image}}<h2>{{template "story" .}}</h2>{{if .Snippet}}
 <p>{{.Snippet}}</p>{{end}}</li>
 {{end}}</ol>
-{{if .Hidden}}<p class="meta">The {{.Hidden}} oldest stories are in the storyline's <a href="{{.Topic.FeedURL}}.atom?limit=500">feed</a>.</p>{{end}}
+{{if .Hidden}}<p class="meta">The {{.Hidden}} oldest stories are in the storyline's <a href="{{.Topic.URL}}.atom?limit=500">feed</a>.</p>{{end}}
 </article>{{end}}`))
 
 var searchTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
@@ -190,8 +190,7 @@ type pageStory struct {
 
 type pageTopic struct {
 	ID                  int64
-	Name, Headline, URL string
-	FeedURL             string
+	Name, Headline, URL string // URL is its page; its feeds add .atom, .rss, .json
 	Size, NOutlets      int
 	First, Last         time.Time
 	Lead                pageStory
@@ -256,8 +255,17 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 		Topics  []pageTopic
 		Latest  []pageStory
 	}{Site: s.site(r, "")}
+	ids := make([]int64, len(topics))
+	for i, t := range topics {
+		ids[i] = t.ID
+	}
+	outlets, err := s.store.TopicOutlets(ctx, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
 	for _, t := range topics {
-		pt, err := s.frontTopic(ctx, l, t)
+		pt, err := s.frontTopic(ctx, newPageTopic(l, t, outlets[t.ID]))
 		if err != nil {
 			s.fail(w, r, err)
 			return nil
@@ -293,14 +301,17 @@ func (s *Server) rankedTopics(ctx context.Context) ([]store.Topic, error) {
 	return ts[:min(len(ts), frontTopics)], nil
 }
 
+// newPageTopic is what every page shows of a storyline.
+func newPageTopic(l links, t store.Topic, outlets []store.OutletCount) pageTopic {
+	return pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
+		URL: l.topicPage(t.ID), Size: t.Size, NOutlets: t.Outlets, First: t.First, Last: t.Last, Outlets: outlets}
+}
+
 // frontTopic is one storyline of the front page: its lead (the story of
 // its representative headline, else its latest), the lead's image or the
-// first one among its stories, further headlines, and its outlets.
-func (s *Server) frontTopic(ctx context.Context, l links, t store.Topic) (pageTopic, error) {
-	pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
-		URL: l.base + "/topics/" + strconv.FormatInt(t.ID, 10), FeedURL: l.topicFeed(t.ID),
-		Size: t.Size, NOutlets: t.Outlets, First: t.First, Last: t.Last}
-	stories, err := s.stories(ctx, params{limit: 40}, t.ID)
+// first one among its stories, and further headlines.
+func (s *Server) frontTopic(ctx context.Context, pt pageTopic) (pageTopic, error) {
+	stories, err := s.stories(ctx, params{limit: 40}, pt.ID)
 	if err != nil {
 		return pt, err
 	}
@@ -325,11 +336,6 @@ func (s *Server) frontTopic(ctx context.Context, l links, t store.Topic) (pageTo
 			pt.More = append(pt.More, ps)
 		}
 	}
-	outlets, err := s.store.TopicOutlets(ctx, []int64{t.ID})
-	if err != nil {
-		return pt, err
-	}
-	pt.Outlets = outlets[t.ID]
 	return pt, nil
 }
 
@@ -365,9 +371,7 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 		s.fail(w, r, err)
 		return nil
 	}
-	pt := pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
-		FeedURL: strings.TrimSuffix(l.topicFeed(t.ID), ".atom"), Size: t.Size, NOutlets: len(outlets[id]),
-		First: t.First, Last: t.Last, Outlets: outlets[id]}
+	pt := newPageTopic(l, t, outlets[id])
 	d := struct {
 		Site    site
 		Heading string
@@ -425,7 +429,7 @@ func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, q string) 
 				g = &group{Name: "Stories of no storyline yet"}
 				if st.TopicID != 0 {
 					g.Name = feeds.StripMarkup(st.TopicName)
-					g.URL = l.base + "/topics/" + strconv.FormatInt(st.TopicID, 10)
+					g.URL = l.topicPage(st.TopicID)
 				}
 				byTopic[st.TopicID] = g
 				d.Groups = append(d.Groups, g)
