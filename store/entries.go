@@ -78,7 +78,11 @@ func (d *DB) Entries(ctx context.Context, q EntryQuery) ([]StoredEntry, error) {
 	return out, nil
 }
 
-const entryColumns = `e.id, e.feed_id, COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url), f.url,
+// feedTitle is a feed's name as shown (feeds f): the user's title, else
+// the feed's own, else its URL.
+const feedTitle = `COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url)`
+
+const entryColumns = `e.id, e.feed_id, ` + feedTitle + `, f.url,
 	e.guid, e.link, e.title, e.summary, e.content, e.text, e.author, e.categories, e.language,
 	e.published_at, e.updated_at, e.first_seen_at, COALESCE(te.topic_id, 0), COALESCE(tp.name, ''), e.image`
 

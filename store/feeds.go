@@ -56,6 +56,11 @@ type NewFeed struct {
 	Interval time.Duration // optional per-feed poll interval
 }
 
+// insertFeed begins the statements that subscribe a feed: the URL it was
+// added with is its URL until a permanent redirect moves it, and it is due
+// at once (next_poll_at = created_at).
+const insertFeed = `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret) `
+
 // ErrExists is returned by AddFeed when the URL is already subscribed.
 var ErrExists = errors.New("store: feed already exists")
 
@@ -114,8 +119,8 @@ func (d *DB) AddFeed(ctx context.Context, nf NewFeed) (Feed, error) {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
 	now := ms(d.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now, secret)
+	res, err := tx.ExecContext(ctx, insertFeed+`VALUES (?1, ?1, ?2, ?3, ?4, ?4, ?5)`,
+		nf.URL, nf.Title, nf.Interval.Milliseconds(), now, secret)
 	if err != nil {
 		return Feed{}, fmt.Errorf("store: add feed %s: %w", nf.URL, err)
 	}
@@ -140,9 +145,8 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[NewFeed, error]) (added
 		return 0, 0, fmt.Errorf("store: add feeds: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
-		SELECT ?1, ?1, ?2, ?3, ?4, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE added_url = ?1)
-		ON CONFLICT (url) DO NOTHING`)
+	ins, err := tx.PrepareContext(ctx, insertFeed+`SELECT ?1, ?1, ?2, ?3, ?4, ?4, ?5
+		WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE added_url = ?1) ON CONFLICT (url) DO NOTHING`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: add feeds: %w", err)
 	}
@@ -206,17 +210,19 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
-	var add []NewFeed
+	type newFeed struct {
+		NewFeed
+		secret string
+	}
+	var add []newFeed
 	var update []known
-	var secrets []string // of add, by index
 	for _, nf := range nfs {
 		var secret string
 		nf.URL, secret = feeds.SplitSecrets(nf.URL)
 		k, ok := have[nf.URL]
 		switch {
 		case !ok:
-			add = append(add, nf)
-			secrets = append(secrets, secret)
+			add = append(add, newFeed{nf, secret})
 		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds() || secret != k.secret:
 			update = append(update, known{id: k.id, title: nf.Title, interval: nf.Interval.Milliseconds(), secret: secret})
 		}
@@ -232,10 +238,9 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []NewFeed) (int, error) {
 	}
 	defer tx.Rollback()
 	now := ms(d.Now())
-	for i, nf := range add {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, added_url, user_title, interval_ms, next_poll_at, created_at, secret)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`,
-			nf.URL, nf.URL, nf.Title, nf.Interval.Milliseconds(), now, now, secrets[i]); err != nil {
+	for _, nf := range add {
+		if _, err := tx.ExecContext(ctx, insertFeed+`VALUES (?1, ?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (url) DO NOTHING`,
+			nf.URL, nf.Title, nf.Interval.Milliseconds(), now, nf.secret); err != nil {
 			return 0, fmt.Errorf("store: sync feeds: add %s: %w", nf.URL, err)
 		}
 	}

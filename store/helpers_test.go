@@ -93,7 +93,7 @@ func clusterStories(t *testing.T, db *DB, all bool) {
 				return err
 			}
 		}
-		m := txMemberships{ctx, tx}
+		m := Memberships(ctx, tx)
 		df := map[string]int64{}
 		for _, d := range docs {
 			a := c.Add(d)
@@ -138,32 +138,4 @@ func clusterStories(t *testing.T, db *DB, all bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// txMemberships records a clusterer's assignments through a Tx.
-type txMemberships struct {
-	ctx context.Context
-	tx  Tx
-}
-
-func (m txMemberships) Merge(from, to int64) error { return m.tx.MergeTopic(m.ctx, from, to) }
-
-func (m txMemberships) Join(docID string, topic int64) error {
-	id, err := strconv.ParseInt(docID, 10, 64)
-	if err != nil {
-		return err
-	}
-	return m.tx.Join(m.ctx, id, topic)
-}
-
-func (m txMemberships) Move(docIDs []string, to int64) error {
-	ids := make([]int64, len(docIDs))
-	for i, d := range docIDs {
-		id, err := strconv.ParseInt(d, 10, 64)
-		if err != nil {
-			return err
-		}
-		ids[i] = id
-	}
-	return m.tx.MoveEntries(m.ctx, ids, to)
 }

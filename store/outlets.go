@@ -27,7 +27,7 @@ func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]Ou
 		args[i] = id
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, f.id,
-		COALESCE(NULLIF(f.user_title, ''), NULLIF(f.title, ''), f.url), COUNT(*) AS n
+		`+feedTitle+`, COUNT(*) AS n
 		FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
 		WHERE te.topic_id IN (?`+strings.Repeat(", ?", len(topicIDs)-1)+`)
 		GROUP BY te.topic_id, f.id ORDER BY te.topic_id, n DESC, 3`, args...)

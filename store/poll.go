@@ -44,15 +44,8 @@ type PollResult struct {
 	Entries       []feeds.Entry
 }
 
-// changed reports whether a batch changed anything a reader sees.
-func changed(st []SaveStats) bool {
-	for _, s := range st {
-		if s.New > 0 || s.Updated > 0 || s.visible {
-			return true
-		}
-	}
-	return false
-}
+// changed reports whether a poll changed anything a reader sees.
+func (s SaveStats) changed() bool { return s.New > 0 || s.Updated > 0 || s.visible }
 
 // SaveStats counts what Tx.SavePoll did with the entries of a poll.
 type SaveStats struct {

@@ -19,6 +19,9 @@ type Retention struct {
 	MaxPerFeed int
 }
 
+// KeepsAll reports whether r removes nothing.
+func (r Retention) KeepsAll() bool { return r.MaxAge <= 0 && r.MaxPerFeed <= 0 }
+
 // PruneStats is what a prune (of the ingest pipeline) removed.
 type PruneStats struct {
 	Entries int

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
@@ -230,7 +231,7 @@ func (t *writeTx) SavePoll(ctx context.Context, r PollResult) (SaveStats, []Edit
 	if err != nil {
 		return st, nil, err
 	}
-	if changed([]SaveStats{st}) {
+	if st.changed() {
 		t.changed = true
 	}
 	return st, edits, nil
@@ -498,4 +499,45 @@ func (t *writeTx) KeepTopicIDs(ctx context.Context) error {
 		return err
 	}
 	return saveReclusterAliases(ctx, t.tx)
+}
+
+// Memberships records a clusterer's assignments in tx (through
+// cluster.Assignment.Apply): a story's Document.ID is its entry ID in
+// decimal, as the Tx's documents are.
+func Memberships(ctx context.Context, tx Tx) cluster.Memberships { return txMemberships{ctx, tx} }
+
+type txMemberships struct {
+	ctx context.Context
+	tx  Tx
+}
+
+func (m txMemberships) Merge(from, to int64) error { return m.tx.MergeTopic(m.ctx, from, to) }
+
+func (m txMemberships) Join(docID string, topic int64) error {
+	id, err := EntryID(docID)
+	if err != nil {
+		return err
+	}
+	return m.tx.Join(m.ctx, id, topic)
+}
+
+func (m txMemberships) Move(docIDs []string, to int64) error {
+	ids := make([]int64, len(docIDs))
+	for i, d := range docIDs {
+		id, err := EntryID(d)
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+	}
+	return m.tx.MoveEntries(m.ctx, ids, to)
+}
+
+// EntryID is the entry of a story of a Tx (its Document.ID).
+func EntryID(docID string) (int64, error) {
+	id, err := strconv.ParseInt(docID, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("story %q is not an entry ID", docID)
+	}
+	return id, nil
 }

@@ -312,7 +312,7 @@ func checkCrashInvariants(t *testing.T, path string, complete bool) {
 		{"storylines whose size is not their member count", `SELECT COUNT(*) FROM topics t
 			WHERE t.size != (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = t.id)`, 0},
 		// (The size inside the saved state, a binary form, is checked by
-		// the store's own tests: checkConsistent.)
+		// the ingest tests' checkConsistent.)
 		{"empty storylines", "SELECT COUNT(*) FROM topics WHERE size < 1", 0},
 		{"aliases of missing storylines", "SELECT COUNT(*) FROM topic_aliases a WHERE NOT EXISTS (SELECT 1 FROM topics t WHERE t.id = a.topic_id)", 0},
 		// The clusterer's statistics are saved with its assignments.

@@ -24,7 +24,7 @@ func cmdPrune(ctx context.Context, e *env, args []string) error {
 		return usageError("prune takes no arguments")
 	}
 	r := e.cfg.Retention.retention()
-	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
+	if r.KeepsAll() {
 		fmt.Fprintln(e.stdout, "nothing to prune: retention.max_age and retention.max_per_feed are both 0 (keep everything)")
 		return nil
 	}
@@ -75,7 +75,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 
 // runRetention prunes at once and then every pruneEvery until ctx ends.
 func runRetention(ctx context.Context, pipe *ingest.Pipeline, r store.Retention, log *slog.Logger) {
-	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
+	if r.KeepsAll() {
 		return
 	}
 	for {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/storyline/storyline/cluster"
@@ -30,72 +29,37 @@ func newBatch() *batch {
 // records each story's membership, and applies merges and splits to the
 // stored memberships, as they happen (the Tx may write them later, in
 // order), and reads the stories of a topic the clusterer asks to check
-// for a split. It is the cluster.Memberships of the transaction.
+// for a split.
 type writer struct {
 	ctx context.Context
 	tx  store.Tx
 	c   *cluster.Clusterer
 	b   *batch
+	m   cluster.Memberships // where the assignments go: tx
 }
 
 func newWriter(ctx context.Context, tx store.Tx, c *cluster.Clusterer) *writer {
-	return &writer{ctx: ctx, tx: tx, c: c, b: newBatch()}
+	return &writer{ctx: ctx, tx: tx, c: c, b: newBatch(), m: store.Memberships(ctx, tx)}
 }
 
 // add clusters one stored entry, analyzed already, and records what that
 // changed.
-func (w *writer) add(x cluster.Analyzed) (cluster.Assignment, error) {
+func (w *writer) add(x cluster.Analyzed) error {
 	a := w.c.AddAnalyzed(x)
 	if a.SplitCheck != 0 {
 		members, err := w.tx.TopicDocs(w.ctx, a.SplitCheck)
 		if err != nil {
-			return a, err
+			return err
 		}
 		a = w.c.CheckSplit(members)
 	}
-	b := w.b
-	for _, m := range a.Merged {
-		delete(b.topics, m)
-	}
+	// The batch holds no topic states of its own (the clusterer's Changed
+	// gives them at saveBatch), so a merge leaves nothing in it to drop.
 	for _, t := range a.DocFreqTerms {
-		b.df[t]++
+		w.b.df[t]++
 	}
-	b.docs++
-	return a, a.Apply(w)
-}
-
-// Merge records a merge (cluster.Memberships).
-func (w *writer) Merge(from, to int64) error { return w.tx.MergeTopic(w.ctx, from, to) }
-
-// Join records a story's membership (cluster.Memberships).
-func (w *writer) Join(docID string, topic int64) error {
-	id, err := entryID(docID)
-	if err != nil {
-		return err
-	}
-	return w.tx.Join(w.ctx, id, topic)
-}
-
-// Move records a split's moves (cluster.Memberships).
-func (w *writer) Move(docIDs []string, to int64) error {
-	ids := make([]int64, len(docIDs))
-	for i, d := range docIDs {
-		id, err := entryID(d)
-		if err != nil {
-			return err
-		}
-		ids[i] = id
-	}
-	return w.tx.MoveEntries(w.ctx, ids, to)
-}
-
-// entryID is the entry of a story (see store.Tx).
-func entryID(docID string) (int64, error) {
-	id, err := strconv.ParseInt(docID, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("story %q is not an entry ID", docID)
-	}
-	return id, nil
+	w.b.docs++
+	return a.Apply(w.m)
 }
 
 // clusterChunk is how many pending stories ClusterPending clusters per
@@ -144,10 +108,10 @@ func (p *Pipeline) clusterPendingChunk(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if _, err := w.add(an); err != nil {
+			if err := w.add(an); err != nil {
 				return err
 			}
-			id, err := entryID(doc.ID)
+			id, err := store.EntryID(doc.ID)
 			if err != nil {
 				return err
 			}
@@ -248,36 +212,36 @@ func rebuildTopicsOf(ctx context.Context, tx store.Tx, c *cluster.Clusterer, b *
 		}
 	}
 	slices.Sort(topics)
-	return rebuildTopics(ctx, tx, c, b, topics)
+	_, err := rebuildTopics(ctx, tx, c, b, topics)
+	return err
 }
 
 // rebuildTopics rebuilds each topic from its stories as stored now
 // (cluster.Rebuild) into b, keeping its ID, and deletes a topic that has no
-// stories left.
-func rebuildTopics(ctx context.Context, tx store.Tx, c *cluster.Clusterer, b *batch, topics []int64) error {
+// stories left. It returns how many it deleted.
+func rebuildTopics(ctx context.Context, tx store.Tx, c *cluster.Clusterer, b *batch, topics []int64) (deleted int, err error) {
 	for _, tid := range topics {
 		docs, err := tx.TopicDocs(ctx, tid)
 		if err != nil {
-			return err
+			return deleted, err
 		}
 		ts, ok := c.Rebuild(tid, docs)
 		if !ok {
 			if err := tx.DeleteTopic(ctx, tid); err != nil {
-				return err
+				return deleted, err
 			}
+			deleted++
 			continue
 		}
 		b.topics[tid] = ts
 	}
-	return nil
+	return deleted, nil
 }
 
-// saveBatch writes a batch and bumps the generation. The clusterer is set
-// aside until the transaction commits (see write): if it rolls back
-// instead, the next write reloads the state from the database.
+// saveBatch writes a batch and bumps the generation, which the clusterer
+// then matches (if the transaction rolls back instead, write drops it).
 func (p *Pipeline) saveBatch(ctx context.Context, tx store.Tx, b *batch) error {
 	c := p.clusterer
-	p.clusterer = nil
 	if err := tx.AddDocFreqs(ctx, b.df); err != nil {
 		return err
 	}
@@ -311,7 +275,6 @@ func (p *Pipeline) saveBatch(ctx context.Context, tx store.Tx, b *batch) error {
 	if err != nil {
 		return err
 	}
-	p.pending = c
-	p.pendingGen = gen
+	p.clusterGen = gen
 	return nil
 }

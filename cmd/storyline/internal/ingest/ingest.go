@@ -47,9 +47,6 @@ type Pipeline struct {
 	clusterGen int64
 	// analyzer analyzes stories ahead of the clusterer (analyzeAhead).
 	analyzer *cluster.Analyzer
-	// pending is the clusterer of a transaction not yet committed.
-	pending    *cluster.Clusterer
-	pendingGen int64
 	// failRecluster, set by tests, makes Recluster fail after n stories.
 	failRecluster int
 }
@@ -66,20 +63,15 @@ func New(db Store, cfg cluster.Config) *Pipeline {
 
 // write runs fn in a write transaction whose outcome decides the
 // clusterer's: after a commit, the clusterer that produced the committed
-// state is current; after a failure, the next write reloads the state
-// from the database. The caller holds mu.
+// state is current; after a failure it may hold what was rolled back, so
+// it is dropped and the next write reloads the state from the database.
+// The caller holds mu.
 func (p *Pipeline) write(ctx context.Context, fn func(store.Tx) error) error {
 	err := p.db.WriteTx(ctx, fn)
 	if err != nil {
-		p.pending = nil
 		p.clusterer = nil
-		return err
 	}
-	if p.pending != nil {
-		p.clusterer, p.clusterGen = p.pending, p.pendingGen
-	}
-	p.pending = nil
-	return nil
+	return err
 }
 
 // ensureClusterer makes p.clusterer current with the database, inside the

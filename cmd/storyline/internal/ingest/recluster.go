@@ -65,14 +65,13 @@ func (p *Pipeline) recluster(ctx context.Context, tx store.Tx) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := w.add(an); err != nil {
+		if err := w.add(an); err != nil {
 			return 0, err
 		}
 		if w.b.docs == size || i == len(docs)-1 {
 			if err := p.saveBatch(ctx, tx, w.b); err != nil {
 				return 0, err
 			}
-			p.clusterer, p.pending = p.pending, nil
 			w.b = newBatch()
 		}
 	}
@@ -87,6 +86,5 @@ func (p *Pipeline) recluster(ctx context.Context, tx store.Tx) (int, error) {
 		p.clusterer = nil
 		return 0, nil
 	}
-	p.pending = p.clusterer
 	return len(docs), nil
 }

@@ -20,7 +20,8 @@ func (p *Pipeline) RemoveFeed(ctx context.Context, idOrURL string) (store.Feed, 
 		if f, err = tx.Feed(ctx, idOrURL); err != nil {
 			return err
 		}
-		return p.forget(ctx, tx, func() (store.Removed, error) { return tx.DeleteFeed(ctx, f.ID) })
+		_, err = p.forget(ctx, tx, func() (store.Removed, error) { return tx.DeleteFeed(ctx, f.ID) })
+		return err
 	})
 	if err != nil {
 		return store.Feed{}, fmt.Errorf("ingest: remove feed %s: %w", idOrURL, err)
@@ -40,7 +41,7 @@ const pruneChunk = 2000
 // where the database allows it, else to later writes.
 func (p *Pipeline) Prune(ctx context.Context, r store.Retention) (store.PruneStats, error) {
 	var st store.PruneStats
-	if r.MaxAge <= 0 && r.MaxPerFeed <= 0 {
+	if r.KeepsAll() {
 		return st, nil
 	}
 	ids, err := p.db.PruneCandidates(ctx, r)
@@ -74,15 +75,8 @@ func (p *Pipeline) pruneEntries(ctx context.Context, ids []int64) (int, error) {
 	defer p.mu.Unlock()
 	var removed int
 	err := p.write(ctx, func(tx store.Tx) error {
-		before, err := tx.TopicCount(ctx)
-		if err != nil {
-			return err
-		}
-		if err := p.forget(ctx, tx, func() (store.Removed, error) { return tx.DeleteEntries(ctx, ids) }); err != nil {
-			return err
-		}
-		after, err := tx.TopicCount(ctx)
-		removed = before - after
+		var err error
+		removed, err = p.forget(ctx, tx, func() (store.Removed, error) { return tx.DeleteEntries(ctx, ids) })
 		return err
 	})
 	if err != nil {
@@ -94,14 +88,15 @@ func (p *Pipeline) pruneEntries(ctx context.Context, ids []int64) (int, error) {
 // forget deletes entries with del, and brings the clustering up to date:
 // the stories leave the document frequencies, and each topic they belonged
 // to is rebuilt from the stories that remain (its name, headline and
-// centroid no longer show the removed ones), or deleted when none do.
-func (p *Pipeline) forget(ctx context.Context, tx store.Tx, del func() (store.Removed, error)) error {
+// centroid no longer show the removed ones), or deleted when none do. It
+// returns how many topics it deleted.
+func (p *Pipeline) forget(ctx context.Context, tx store.Tx, del func() (store.Removed, error)) (int, error) {
 	if err := p.ensureClusterer(ctx, tx); err != nil {
-		return err
+		return 0, err
 	}
 	r, err := del()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	c := p.clusterer
 	b := newBatch()
@@ -111,10 +106,10 @@ func (p *Pipeline) forget(ctx context.Context, tx store.Tx, del func() (store.Re
 		}
 		b.docs--
 	}
-	if err := rebuildTopics(ctx, tx, c, b, r.Topics); err != nil {
-		return err
+	deleted, err := rebuildTopics(ctx, tx, c, b, r.Topics)
+	if err != nil {
+		return 0, err
 	}
-	// Written as a batch of polls is, which also sets the clusterer aside
-	// until the commit.
-	return p.saveBatch(ctx, tx, b)
+	// Written as a batch of polls is.
+	return deleted, p.saveBatch(ctx, tx, b)
 }
