@@ -23,7 +23,7 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// Store is what the pipeline needs of the database; *store.DB is one.
+// Store is what the pipeline needs of the database; *sqlite.DB is one.
 type Store interface {
 	// WriteTx runs fn in one write transaction, committed when fn returns
 	// nil.

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // clockDB opens the database at path with a clock the test moves.
@@ -24,8 +25,8 @@ func clockDB(t *testing.T, path string, now *time.Time) *DB {
 }
 
 // newsPoll is a poll of feed with one new story, n.
-func newsPoll(feed int64, n int) PollResult {
-	return PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+func newsPoll(feed int64, n int) store.PollResult {
+	return store.PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
 		ID: fmt.Sprint("n", n), Link: fmt.Sprintf("https://a.example/%d", n),
 		Title: fmt.Sprintf("Story number %d", n), Text: "Some text.", Published: t0}}}
 }
@@ -63,7 +64,7 @@ func TestDataVersionInMemory(t *testing.T) {
 	}
 	// Clustering the story gives it a storyline: that shows at once too.
 	clusterStories(t, db, false)
-	if es, err := db.Entries(ctx, EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
+	if es, err := db.Entries(ctx, store.EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
 		t.Fatalf("after clustering: %+v, %v; want the story in a storyline", es, err)
 	}
 	if v, err := db.DataVersion(cancelled); err != nil || v.Version <= v1.Version {

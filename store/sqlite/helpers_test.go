@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/store"
 )
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
@@ -17,9 +18,9 @@ func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o64
 // savePolls saves polls in one write transaction, as the ingest pipeline
 // does, and clusters nothing: new stories stay pending. An edit to a
 // clustered story is refused, since only the pipeline can follow it.
-func savePolls(ctx context.Context, db *DB, rs []PollResult) ([]SaveStats, error) {
-	out := make([]SaveStats, len(rs))
-	err := db.WriteTx(ctx, func(tx Tx) error {
+func savePolls(ctx context.Context, db *DB, rs []store.PollResult) ([]store.SaveStats, error) {
+	out := make([]store.SaveStats, len(rs))
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
 		for i, r := range rs {
 			st, edits, err := tx.SavePoll(ctx, r)
 			if err != nil {
@@ -39,19 +40,19 @@ func savePolls(ctx context.Context, db *DB, rs []PollResult) ([]SaveStats, error
 }
 
 // savePoll is savePolls of one poll.
-func savePoll(ctx context.Context, db *DB, r PollResult) (SaveStats, error) {
-	st, err := savePolls(ctx, db, []PollResult{r})
+func savePoll(ctx context.Context, db *DB, r store.PollResult) (store.SaveStats, error) {
+	st, err := savePolls(ctx, db, []store.PollResult{r})
 	if err != nil {
-		return SaveStats{}, err
+		return store.SaveStats{}, err
 	}
 	return st[0], nil
 }
 
 // removeFeed deletes a feed, given its ID or URL, with its entries, as
 // the pipeline's RemoveFeed does before it rebuilds their storylines.
-func removeFeed(ctx context.Context, db *DB, idOrURL string) (Feed, error) {
-	var f Feed
-	err := db.WriteTx(ctx, func(tx Tx) error {
+func removeFeed(ctx context.Context, db *DB, idOrURL string) (store.Feed, error) {
+	var f store.Feed
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
 		var err error
 		if f, err = tx.Feed(ctx, idOrURL); err != nil {
 			return err
@@ -71,7 +72,7 @@ func clusterStories(t *testing.T, db *DB, all bool) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := cluster.DefaultConfig()
-	err := db.WriteTx(ctx, func(tx Tx) error {
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
 		var c *cluster.Clusterer
 		var docs []cluster.Document
 		if all {
@@ -93,7 +94,7 @@ func clusterStories(t *testing.T, db *DB, all bool) {
 				return err
 			}
 		}
-		m := Memberships(ctx, tx)
+		m := store.Memberships(ctx, tx)
 		df := map[string]int64{}
 		for _, d := range docs {
 			a := c.Add(d)
@@ -127,7 +128,7 @@ func clusterStories(t *testing.T, db *DB, all bool) {
 		}); err != nil {
 			return err
 		}
-		if _, err := tx.SaveClusterCounters(ctx, ClusterCounters{Docs: int64(len(docs)), LastTopicID: c.LastTopicID(), Clock: clock}); err != nil {
+		if _, err := tx.SaveClusterCounters(ctx, store.ClusterCounters{Docs: int64(len(docs)), LastTopicID: c.LastTopicID(), Clock: clock}); err != nil {
 			return err
 		}
 		if all {

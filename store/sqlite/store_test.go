@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -29,9 +30,9 @@ func openTest(t *testing.T) *DB {
 	return db
 }
 
-func addFeed(t *testing.T, db *DB, url string) Feed {
+func addFeed(t *testing.T, db *DB, url string) store.Feed {
 	t.Helper()
-	f, err := db.AddFeed(context.Background(), NewFeed{URL: url})
+	f, err := db.AddFeed(context.Background(), store.NewFeed{URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestOpenRecordsMigrations(t *testing.T) {
 	}
 	db.Close()
 	_, err = Open(ctx, path)
-	if !errors.Is(err, ErrSchemaTooNew) {
+	if !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("opening a newer schema: err = %v, want ErrSchemaTooNew", err)
 	}
 	if !strings.Contains(err.Error(), "999") || !strings.Contains(err.Error(), path) {
@@ -94,24 +95,24 @@ func TestAddRemoveFeed(t *testing.T) {
 	if f.ID == 0 || !f.NextPollAt.Equal(t0) {
 		t.Fatalf("new feed = %+v; want an ID and due now", f)
 	}
-	if _, err := db.AddFeed(ctx, NewFeed{URL: "https://a.example/feed"}); !errors.Is(err, ErrExists) {
+	if _, err := db.AddFeed(ctx, store.NewFeed{URL: "https://a.example/feed"}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second add: %v, want ErrExists", err)
 	}
-	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
+	if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NextPollAt: t0.Add(time.Hour),
 		Entries: []feeds.Entry{{ID: "1", Title: "One", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := removeFeed(ctx, db, "https://a.example/feed"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Feed(ctx, "1"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.Feed(ctx, "1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("feed after remove: %v, want ErrNotFound", err)
 	}
-	es, _ := db.Entries(ctx, EntryQuery{})
+	es, _ := db.Entries(ctx, store.EntryQuery{})
 	if len(es) != 0 {
 		t.Errorf("%d entries left after removing their feed", len(es))
 	}
-	if _, err := removeFeed(ctx, db, "42"); !errors.Is(err, ErrNotFound) {
+	if _, err := removeFeed(ctx, db, "42"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("remove missing: %v, want ErrNotFound", err)
 	}
 }
@@ -128,7 +129,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
-	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, ETag: `"v1"`, NextPollAt: t0.Add(time.Hour), Entries: sampleEntries()}
+	r := store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, ETag: `"v1"`, NextPollAt: t0.Add(time.Hour), Entries: sampleEntries()}
 	st, err := savePoll(ctx, db, r)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	if st.New != 3 || st.Updated != 0 {
 		t.Fatalf("first save: %+v, want 3 new", st)
 	}
-	before, _ := db.Entries(ctx, EntryQuery{})
+	before, _ := db.Entries(ctx, store.EntryQuery{})
 
 	// The same document, an hour later: the undated entry gets a new
 	// made-up time from the parser but must not count as changed.
@@ -151,7 +152,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	if st.New != 0 || st.Updated != 0 || st.Unchanged != 3 {
 		t.Fatalf("re-save: %+v, want 3 unchanged", st)
 	}
-	after, _ := db.Entries(ctx, EntryQuery{})
+	after, _ := db.Entries(ctx, store.EntryQuery{})
 	if len(after) != len(before) {
 		t.Fatalf("rows: %d then %d", len(before), len(after))
 	}
@@ -173,7 +174,7 @@ func TestSavePollIdempotent(t *testing.T) {
 	if st.New != 0 || st.Updated != 1 || st.Unchanged != 2 {
 		t.Fatalf("edit: %+v, want 1 updated, 2 unchanged", st)
 	}
-	edited, _ := db.Entries(ctx, EntryQuery{})
+	edited, _ := db.Entries(ctx, store.EntryQuery{})
 	if len(edited) != 3 {
 		t.Fatalf("%d rows after edit", len(edited))
 	}
@@ -198,11 +199,11 @@ func TestSavePollDuplicateIDsInOneDocument(t *testing.T) {
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
 	es := []feeds.Entry{{ID: "x", Title: "old", Published: t0}, {ID: "x", Title: "new", Published: t0}}
-	st, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
+	st, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es})
 	if err != nil || st.New != 1 {
 		t.Fatalf("save = %+v, %v; want 1 new", st, err)
 	}
-	got, _ := db.Entries(ctx, EntryQuery{})
+	got, _ := db.Entries(ctx, store.EntryQuery{})
 	if len(got) != 1 || got[0].Entry.Title != "new" {
 		t.Errorf("entries = %+v", got)
 	}
@@ -215,19 +216,19 @@ func TestSavePollFeedState(t *testing.T) {
 	other := addFeed(t, db, "http://a.example/taken")
 
 	// A permanent redirect moves the feed.
-	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new", NextPollAt: t0.Add(time.Hour)}); err != nil {
+	if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new", NextPollAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Feed(ctx, "1"); got.URL != "https://a.example/new" {
 		t.Errorf("URL after permanent redirect = %q", got.URL)
 	}
 	// ...unless another subscription has that URL already.
-	st, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: other.URL})
+	st, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: other.URL})
 	if err != nil || !st.URLConflict {
 		t.Fatalf("redirect onto a taken URL: %+v, %v", st, err)
 	}
 	// Errors are recorded and disable with a reason.
-	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 410, Err: "gone", Errors: 1,
+	if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 410, Err: "gone", Errors: 1,
 		DisableReason: "410 Gone", NextPollAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestDataVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Title: "A", Entries: sampleEntries()}
+	r := store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Title: "A", Entries: sampleEntries()}
 	savePoll(ctx, db, r)
 	v1, _ := db.DataVersion(ctx)
 	if v1.Version == v0.Version || !v1.Changed.Equal(t0) {
@@ -259,7 +260,7 @@ func TestDataVersion(t *testing.T) {
 	}
 	// The same document again, or a 304, changes nothing a reader sees.
 	savePoll(ctx, db, r)
-	savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
+	savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true})
 	if v2, _ := db.DataVersion(ctx); v2.Version != v1.Version {
 		t.Errorf("unchanged polls moved the data version %d -> %d", v1.Version, v2.Version)
 	}
@@ -282,11 +283,11 @@ func TestAddFeedAfterRedirect(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	f := addFeed(t, db, "http://a.example/old")
-	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+	if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.AddFeed(ctx, NewFeed{URL: "http://a.example/old"})
-	if !errors.Is(err, ErrExists) || got.ID != f.ID || got.URL != "https://a.example/new" {
+	got, err := db.AddFeed(ctx, store.NewFeed{URL: "http://a.example/old"})
+	if !errors.Is(err, store.ErrExists) || got.ID != f.ID || got.URL != "https://a.example/new" {
 		t.Fatalf("re-adding the old URL: %+v, %v", got, err)
 	}
 	if fl, _ := db.Feeds(ctx); len(fl) != 1 {
@@ -304,7 +305,7 @@ func TestSavePollsFeedRemoved(t *testing.T) {
 	if _, err := removeFeed(ctx, db, fmt.Sprint(a.ID)); err != nil {
 		t.Fatal(err)
 	}
-	st, err := savePolls(ctx, db, []PollResult{
+	st, err := savePolls(ctx, db, []store.PollResult{
 		{FeedID: a.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
 		{FeedID: b.ID, PolledAt: t0, Status: 200, Entries: sampleEntries()},
 	})
@@ -319,12 +320,12 @@ func TestSavePollsFeedRemoved(t *testing.T) {
 func TestSyncFeeds(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	cfg := []NewFeed{{URL: "http://a.example/old", Title: "A"}, {URL: "https://b.example/feed", Interval: time.Hour}}
+	cfg := []store.NewFeed{{URL: "http://a.example/old", Title: "A"}, {URL: "https://b.example/feed", Interval: time.Hour}}
 	if n, err := db.SyncFeeds(ctx, cfg); err != nil || n != 2 {
 		t.Fatalf("first sync: %d, %v", n, err)
 	}
 	// The first feed moves (301); the config still names the old URL.
-	if _, err := savePoll(ctx, db, PollResult{FeedID: 1, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
+	if _, err := savePoll(ctx, db, store.PollResult{FeedID: 1, PolledAt: t0, Status: 200, NewURL: "https://a.example/new"}); err != nil {
 		t.Fatal(err)
 	}
 	v0, _ := db.DataVersion(ctx)
@@ -422,7 +423,7 @@ func TestTopicsSchemaFromEitherPast(t *testing.T) {
 				t.Errorf("counters docs %d generation %d after the upgrade, want 3 and 5", docs, gen)
 			}
 			f := addFeed(t, db, "https://past.example/feed")
-			if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{
+			if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{
 				{ID: "a", Title: "Harbour bridge closed after ship collision", Published: t0},
 			}}); err != nil {
 				t.Fatalf("save: %v", err)

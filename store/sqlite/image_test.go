@@ -1,10 +1,11 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"testing"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // TestEntryImageStored: a story's picture is stored and read back, and one
@@ -15,9 +16,9 @@ func TestEntryImageStored(t *testing.T) {
 	db := openTest(t)
 	f := addFeed(t, db, "https://pics.example/feed")
 	e := feeds.Entry{ID: "a", Link: "https://pics.example/a", Title: "Harbour reopens", Published: t0}
-	poll := func(e feeds.Entry) SaveStats {
+	poll := func(e feeds.Entry) store.SaveStats {
 		t.Helper()
-		st, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}})
+		st, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: []feeds.Entry{e}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestEntryImageStored(t *testing.T) {
 	if st := poll(e); st.Unchanged != 1 {
 		t.Fatalf("the entry with the same image: %+v", st)
 	}
-	es, err := db.Entries(ctx, EntryQuery{})
+	es, err := db.Entries(ctx, store.EntryQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/storyline/storyline/store"
 )
 
 // TestFeedCredentialsKeptApart: a feed added with credentials is listed,
@@ -14,7 +16,7 @@ import (
 func TestFeedCredentialsKeptApart(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	f, err := db.AddFeed(ctx, NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=old-token"})
+	f, err := db.AddFeed(ctx, store.NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=old-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +24,7 @@ func TestFeedCredentialsKeptApart(t *testing.T) {
 		t.Fatalf("URL %q, FetchURL %q", f.URL, f.FetchURL())
 	}
 	// The same subscription with a new token: not a second feed.
-	if _, err := db.AddFeed(ctx, NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=new-token"}); !errors.Is(err, ErrExists) {
+	if _, err := db.AddFeed(ctx, store.NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=new-token"}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second add: %v, want ErrExists", err)
 	}
 	got, err := db.Feed(ctx, "https://example.org/feed?lang=en&token=typed-again")
@@ -34,7 +36,7 @@ func TestFeedCredentialsKeptApart(t *testing.T) {
 	}
 	// A permanent redirect on the same host keeps them; the error of a
 	// poll is stored without them.
-	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 500,
+	if _, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 500,
 		NewURL: "https://example.org/v2/feed?lang=en",
 		Err:    "fetch https://bob:hunter22@example.org/feed?lang=en&token=new-token: 500", Errors: 1}}); err != nil {
 		t.Fatal(err)
@@ -47,7 +49,7 @@ func TestFeedCredentialsKeptApart(t *testing.T) {
 		t.Errorf("stored error %q", got.LastError)
 	}
 	// To another host they are not handed on.
-	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 200,
+	if _, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 200,
 		NewURL: "https://cdn.example.net/feed"}}); err != nil {
 		t.Fatal(err)
 	}
