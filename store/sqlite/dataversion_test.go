@@ -10,6 +10,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // clockDB opens the database at path with a clock the test moves.
@@ -52,7 +53,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("second read: %+v, %v; want %+v from memory", v, err, v0)
 	}
 
-	if _, err := savePoll(ctx, db, newsPoll(f.ID, 1)); err != nil {
+	if _, err := storetest.SavePoll(ctx, db, newsPoll(f.ID, 1)); err != nil {
 		t.Fatal(err)
 	}
 	v1, err := db.DataVersion(cancelled)
@@ -63,7 +64,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("stored %+v, %v; published %+v", stored, err, v1)
 	}
 	// Clustering the story gives it a storyline: that shows at once too.
-	clusterStories(t, db, false)
+	storetest.ClusterStories(t, db, false)
 	if es, err := db.Entries(ctx, store.EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
 		t.Fatalf("after clustering: %+v, %v; want the story in a storyline", es, err)
 	}
@@ -74,7 +75,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := savePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
+	if _, err := storetest.SavePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(dataVersionTTL / 2)
@@ -139,7 +140,7 @@ func TestDataVersionConcurrent(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range 30 {
-			if _, err := savePoll(ctx, db, newsPoll(f.ID, i)); err != nil {
+			if _, err := storetest.SavePoll(ctx, db, newsPoll(f.ID, i)); err != nil {
 				t.Error(err)
 				return
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // TestCloseDoesNotWaitForAnotherWriter: a command that read next to a
@@ -128,7 +129,7 @@ func TestDamageShowsInTheHealthRead(t *testing.T) {
 		es = append(es, feeds.Entry{ID: fmt.Sprint(i), Title: fmt.Sprintf("Story number %d about the harbour", i),
 			Text: strings.Repeat("The harbour authority met again. ", 8), Published: t0.Add(time.Duration(i) * time.Minute)})
 	}
-	if _, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
+	if _, err := storetest.SavePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 		t.Fatal(err)
 	}
 	var root, pageSize int64

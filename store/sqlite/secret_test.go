@@ -2,61 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/storyline/storyline/store"
 )
-
-// TestFeedCredentialsKeptApart: a feed added with credentials is listed,
-// found and moved by its public URL, fetched with the credentials, and a
-// token given again later replaces the stored one.
-func TestFeedCredentialsKeptApart(t *testing.T) {
-	ctx := context.Background()
-	db := openTest(t)
-	f, err := db.AddFeed(ctx, store.NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=old-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.URL != "https://example.org/feed?lang=en" || f.FetchURL() != "https://bob:hunter22@example.org/feed?lang=en&token=old-token" {
-		t.Fatalf("URL %q, FetchURL %q", f.URL, f.FetchURL())
-	}
-	// The same subscription with a new token: not a second feed.
-	if _, err := db.AddFeed(ctx, store.NewFeed{URL: "https://bob:hunter22@example.org/feed?lang=en&token=new-token"}); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("second add: %v, want ErrExists", err)
-	}
-	got, err := db.Feed(ctx, "https://example.org/feed?lang=en&token=typed-again")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.FetchURL() != "https://bob:hunter22@example.org/feed?lang=en&token=new-token" {
-		t.Errorf("after a second add the fetch URL is %q", got.FetchURL())
-	}
-	// A permanent redirect on the same host keeps them; the error of a
-	// poll is stored without them.
-	if _, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 500,
-		NewURL: "https://example.org/v2/feed?lang=en",
-		Err:    "fetch https://bob:hunter22@example.org/feed?lang=en&token=new-token: 500", Errors: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = db.Feed(ctx, "1")
-	if got.URL != "https://example.org/v2/feed?lang=en" || got.FetchURL() != "https://bob:hunter22@example.org/v2/feed?lang=en&token=new-token" {
-		t.Errorf("after a redirect: URL %q, FetchURL %q", got.URL, got.FetchURL())
-	}
-	if got.LastError != "fetch https://example.org/feed?lang=en: 500" {
-		t.Errorf("stored error %q", got.LastError)
-	}
-	// To another host they are not handed on.
-	if _, err := savePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: time.Now(), Status: 200,
-		NewURL: "https://cdn.example.net/feed"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ = db.Feed(ctx, "1"); got.FetchURL() != "https://cdn.example.net/feed" {
-		t.Errorf("after a redirect to another host the fetch URL is %q", got.FetchURL())
-	}
-}
 
 // TestMigrationSplitsStoredCredentials: feeds subscribed before the
 // credentials were kept apart lose them from their URLs on upgrade, and

@@ -7,6 +7,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // TestTxDeferredWriteFails: a deferred write that fails is the error of
@@ -19,7 +20,7 @@ func TestTxDeferredWriteFails(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
-	if _, err := savePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
+	if _, err := storetest.SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
 		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
