@@ -39,7 +39,10 @@ type Tx interface {
 
 	// ClusterGeneration is the number every clustering write bumps (see
 	// SaveClusterCounters): a clusterer loaded at another generation is
-	// stale.
+	// stale. A transaction that clusters calls it before it reads or
+	// writes any clustering state; a backend that several processes write
+	// at once makes such a transaction, from that call on, the only one
+	// clustering until it ends, so that the generation read stays true.
 	ClusterGeneration(ctx context.Context) (int64, error)
 	// LoadClusterState returns the counters, the document frequencies and
 	// the topics a story joined within span of the clock: the clusterer's

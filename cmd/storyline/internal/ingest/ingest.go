@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/store"
@@ -49,6 +50,10 @@ type Pipeline struct {
 	analyzer *cluster.Analyzer
 	// failRecluster, set by tests, makes Recluster fail after n stories.
 	failRecluster int
+
+	// shared is set by Lead: the database is shared with other instances,
+	// and ClusterPending clusters only while leading.
+	shared, leading atomic.Bool
 }
 
 // New returns the pipeline that writes to db and clusters with cfg (the
