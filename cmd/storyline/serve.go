@@ -66,7 +66,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			defer os.RemoveAll(dir)
 			e.dbPath = filepath.Join(dir, "demo.db")
 		}
-		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", e.dbPath)
+		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", shownDSN(e.dbPath))
 	}
 
 	db, err := openDB(ctx, e)
@@ -108,7 +108,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", e.dbPath)
+	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", shownDSN(e.dbPath))
 	if stored, stale, err := db.AnalyzerStale(ctx); err != nil {
 		return err
 	} else if stale {
