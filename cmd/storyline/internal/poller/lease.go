@@ -12,8 +12,8 @@ import (
 // the lease.
 type Claimer interface {
 	// ClaimDueFeeds claims for owner, until now+lease, up to limit enabled
-	// feeds due by now (all: due or not) that no other owner's lease
-	// holds, most overdue first.
+	// feeds (0: no limit) due by now (all: due or not) that no other
+	// owner's lease holds, most overdue first.
 	ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner string, lease time.Duration, limit int) ([]store.Feed, error)
 	// NextPollAt is the earliest time a feed is due and not leased.
 	NextPollAt(ctx context.Context) (time.Time, error)
