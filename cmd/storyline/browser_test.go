@@ -16,6 +16,7 @@ import (
 
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // beacon records the paths requested of it: a script that runs in the
@@ -89,7 +90,7 @@ func TestBrowserRunsNoScript(t *testing.T) {
 	if out := mustRun(t, "--db", dbPath, "poll", "--all"); !strings.Contains(out, "2 new") {
 		t.Fatalf("poll: %s", out)
 	}
-	db, err := store.OpenExisting(context.Background(), dbPath)
+	db, err := sqlite.OpenExisting(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

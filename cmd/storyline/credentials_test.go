@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
-	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // The credentials of the feeds in TestCredentialsNeverShown: distinctive
@@ -132,7 +132,7 @@ func TestCredentialsNeverShown(t *testing.T) {
 	}
 	shown.WriteString(log)
 
-	db, err := store.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

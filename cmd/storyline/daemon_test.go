@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // TestMain lets a test run this test binary as the storyline command, so the
@@ -260,7 +261,7 @@ feeds:
 		t.Error("no poll log line")
 	}
 
-	db, err := store.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ feeds:
 func TestMoveDemoFeeds(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "demo.db")
-	db, err := store.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -51,7 +52,7 @@ func demoLabels(t *testing.T) map[string]string {
 func TestDemoStorylines(t *testing.T) {
 	srv := startDemo(t)
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

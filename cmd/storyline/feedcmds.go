@@ -21,18 +21,18 @@ import (
 // needed, and subscribes to the feeds listed in the configuration. Feeds
 // missing from the configuration are kept: removing a subscription (and
 // its entries) takes an explicit `storyline remove`.
-func openDB(ctx context.Context, e *env) (*store.DB, error) {
-	return openWith(ctx, e, store.Open)
+func openDB(ctx context.Context, e *env) (database, error) {
+	return openWith(ctx, e, false)
 }
 
 // openDBRead is openDB for a command that only reads: a missing database
 // is an error naming the path, not a new empty one.
-func openDBRead(ctx context.Context, e *env) (*store.DB, error) {
-	return openWith(ctx, e, store.OpenExisting)
+func openDBRead(ctx context.Context, e *env) (database, error) {
+	return openWith(ctx, e, true)
 }
 
-func openWith(ctx context.Context, e *env, open func(context.Context, string) (*store.DB, error)) (*store.DB, error) {
-	db, err := open(ctx, e.dbPath)
+func openWith(ctx context.Context, e *env, existing bool) (database, error) {
+	db, err := openDatabase(ctx, e.dbPath, existing)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func openWith(ctx context.Context, e *env, open func(context.Context, string) (*
 // newPipeline returns the write path of stories over db, clustering with
 // the configuration's settings. A process makes one and hands it to every
 // writer, so that they share its clusterer.
-func newPipeline(e *env, db *store.DB) *ingest.Pipeline {
+func newPipeline(e *env, db database) *ingest.Pipeline {
 	return ingest.New(db, e.cfg.Cluster.config())
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // TestHostileFeedIsBounded: a feed with a 5 MB title, 10,000 categories
@@ -45,7 +46,7 @@ func TestHostileFeedIsBounded(t *testing.T) {
 		t.Errorf("poll summary:\n%s", out)
 	}
 
-	db, err := store.OpenExisting(context.Background(), dbPath)
+	db, err := sqlite.OpenExisting(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // needTool finds an outside program the interop tests run. Under CI a
@@ -40,7 +41,7 @@ func demoDaemon(t *testing.T) *daemon {
 	d := startDaemon(t, "--db", dbPath, "serve", "--demo", "--listen", "127.0.0.1:0")
 	// Wait until all five feeds are stored (the daemon may save them in
 	// several batches) and clustered, reading the file as the CLI would.
-	db, err := store.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

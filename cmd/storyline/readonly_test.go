@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // runUnprivileged runs this test binary as `storyline ARGS` under a user
@@ -88,7 +89,7 @@ func TestReadOnlyDatabaseFailsFirst(t *testing.T) {
 	// A read-only database file in a writable directory.
 	dir := openDir(t)
 	path := filepath.Join(dir, "ro.db")
-	db, err := store.Open(context.Background(), path)
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

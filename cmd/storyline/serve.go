@@ -193,7 +193,7 @@ func logOutcome(log *slog.Logger, m *web.Metrics, o poller.Outcome) {
 
 // moveDemoFeeds points the demo feeds of an earlier run (same file on
 // 127.0.0.1, another port) at this run's demo server.
-func moveDemoFeeds(ctx context.Context, db *store.DB, urls []string) error {
+func moveDemoFeeds(ctx context.Context, db database, urls []string) error {
 	fl, err := db.Feeds(ctx)
 	if err != nil {
 		return err

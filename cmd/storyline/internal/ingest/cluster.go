@@ -73,8 +73,16 @@ const clusterChunk = 4096
 // transactions of clusterChunk stories. It returns how many it clustered.
 // When ctx ends, the transaction in progress is rolled back: what it and
 // the rest would have clustered stays pending for the next call, and what
-// earlier transactions committed stays.
+// earlier transactions committed stays. On a database shared with other
+// instances (see Lead), it does nothing unless this one leads.
 func (p *Pipeline) ClusterPending(ctx context.Context) (int, error) {
+	if p.shared.Load() && !p.leading.Load() {
+		return 0, nil
+	}
+	return p.clusterPending(ctx)
+}
+
+func (p *Pipeline) clusterPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n, err := p.clusterPendingChunk(ctx)

@@ -10,6 +10,7 @@ import (
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -19,7 +20,7 @@ var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 // of its own to the file, for the checks that read (or break) the tables
 // themselves.
 type testDB struct {
-	*store.DB
+	*sqlite.DB
 	*Pipeline
 	raw *sql.DB
 }
@@ -28,7 +29,7 @@ type testDB struct {
 // (the default when none is given).
 func openAt(t testing.TB, path string, cfg ...cluster.Config) *testDB {
 	t.Helper()
-	db, err := store.Open(context.Background(), path)
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/store"
 )
 
-// Store is what the pipeline needs of the database; *store.DB is one.
+// Store is what the pipeline needs of the database; *sqlite.DB is one.
 type Store interface {
 	// WriteTx runs fn in one write transaction, committed when fn returns
 	// nil.
@@ -49,6 +50,10 @@ type Pipeline struct {
 	analyzer *cluster.Analyzer
 	// failRecluster, set by tests, makes Recluster fail after n stories.
 	failRecluster int
+
+	// shared is set by Lead: the database is shared with other instances,
+	// and ClusterPending clusters only while leading.
+	shared, leading atomic.Bool
 }
 
 // New returns the pipeline that writes to db and clusters with cfg (the

@@ -15,6 +15,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // syntheticFeeds returns nFeeds RSS documents of perFeed items each. Items
@@ -94,7 +95,7 @@ func BenchmarkIngest(b *testing.B) {
 			items := 0
 			for range b.N {
 				b.StopTimer()
-				db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+				db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 				if err != nil {
 					b.Fatal(err)
 				}

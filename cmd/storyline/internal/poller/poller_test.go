@@ -19,13 +19,14 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-func newTest(t *testing.T) (*store.DB, *Poller) {
+func newTest(t *testing.T) (*sqlite.DB, *Poller) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func newTest(t *testing.T) (*store.DB, *Poller) {
 	return db, p
 }
 
-func pollURL(t *testing.T, db *store.DB, p *Poller, url string) (Outcome, store.Feed) {
+func pollURL(t *testing.T, db *sqlite.DB, p *Poller, url string) (Outcome, store.Feed) {
 	t.Helper()
 	ctx := context.Background()
 	f, err := db.Feed(ctx, url)

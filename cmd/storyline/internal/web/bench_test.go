@@ -17,14 +17,15 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // outletStore is an empty store, its clock at t0, with n outlets
 // subscribed, and the pipeline that writes to it.
-func outletStore(b *testing.B, n int) (*store.DB, *ingest.Pipeline, []int64) {
+func outletStore(b *testing.B, n int) (*sqlite.DB, *ingest.Pipeline, []int64) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func outletStore(b *testing.B, n int) (*store.DB, *ingest.Pipeline, []int64) {
 // benchStore fills a store with n entries from 20 outlets: 400 made-up
 // events reported in varied words, some articles syndicated by two outlets,
 // saved in time order as the poller would, so that they cluster.
-func benchStore(b *testing.B, n int) *store.DB {
+func benchStore(b *testing.B, n int) *sqlite.DB {
 	b.Helper()
 	ctx := context.Background()
 	const outlets = 20
@@ -151,7 +152,7 @@ func BenchmarkFeedAtom(b *testing.B) {
 // each from 20 outlets over the last three days: every event has names of
 // its own (made-up words), as real events have, so that each is a
 // storyline; benchStore's events share so many words that they gather.
-func storylineStore(b *testing.B, events int) *store.DB {
+func storylineStore(b *testing.B, events int) *sqlite.DB {
 	b.Helper()
 	ctx := context.Background()
 	syl := []string{"ka", "lo", "mi", "ren", "sa", "tor", "vel", "zu", "bri", "dan", "ost", "quin", "har", "pel", "wyn", "gor"}

@@ -11,6 +11,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // lateStory is a poll of the fixture's second outlet with one new story.
@@ -56,7 +57,7 @@ func TestNotModifiedFromMemory(t *testing.T) {
 	}
 	etag = rec.Header().Get("ETag")
 
-	other, err := store.Open(context.Background(), f.path)
+	other, err := sqlite.Open(context.Background(), f.path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden pages under testdata/golden")
@@ -29,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden pages under testdata
 func demoServer(t testing.TB) *Server {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/sqlite"
 )
 
 // t0 is "now" for the store and the server: the stories below happen in
@@ -39,7 +40,7 @@ const (
 // collision, a chess final), one article carried by two outlets, and one
 // hostile headline.
 type fixture struct {
-	db      *store.DB
+	db      *sqlite.DB
 	path    string // of the database file
 	feedIDs []int64
 	srv     *Server
@@ -75,7 +76,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "web.db")
-	db, err := store.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

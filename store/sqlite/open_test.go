@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // TestCloseDoesNotWaitForAnotherWriter: a command that read next to a
@@ -117,7 +119,7 @@ func TestDamageShowsInTheHealthRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Entries(ctx, EntryQuery{Limit: 1}); err != nil {
+	if _, err := db.Entries(ctx, store.EntryQuery{Limit: 1}); err != nil {
 		t.Fatalf("read of a sound database: %v", err)
 	}
 	// Enough entries that the table spans pages beyond the schema's.
@@ -127,7 +129,7 @@ func TestDamageShowsInTheHealthRead(t *testing.T) {
 		es = append(es, feeds.Entry{ID: fmt.Sprint(i), Title: fmt.Sprintf("Story number %d about the harbour", i),
 			Text: strings.Repeat("The harbour authority met again. ", 8), Published: t0.Add(time.Duration(i) * time.Minute)})
 	}
-	if _, err := savePolls(ctx, db, []PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
+	if _, err := storetest.SavePolls(ctx, db, []store.PollResult{{FeedID: f.ID, PolledAt: t0, Status: 200, Entries: es}}); err != nil {
 		t.Fatal(err)
 	}
 	var root, pageSize int64
@@ -156,7 +158,7 @@ func TestDamageShowsInTheHealthRead(t *testing.T) {
 	if err := db.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		t.Fatalf("SELECT 1 on the damaged file: %v", err)
 	}
-	if _, err := db.Entries(ctx, EntryQuery{Limit: 1}); err == nil {
+	if _, err := db.Entries(ctx, store.EntryQuery{Limit: 1}); err == nil {
 		t.Error("the newest entry of a database with damaged tables was read")
 	}
 }

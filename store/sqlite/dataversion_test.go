@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // clockDB opens the database at path with a clock the test moves.
@@ -24,8 +26,8 @@ func clockDB(t *testing.T, path string, now *time.Time) *DB {
 }
 
 // newsPoll is a poll of feed with one new story, n.
-func newsPoll(feed int64, n int) PollResult {
-	return PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
+func newsPoll(feed int64, n int) store.PollResult {
+	return store.PollResult{FeedID: feed, PolledAt: t0, Status: 200, Entries: []feeds.Entry{{
 		ID: fmt.Sprint("n", n), Link: fmt.Sprintf("https://a.example/%d", n),
 		Title: fmt.Sprintf("Story number %d", n), Text: "Some text.", Published: t0}}}
 }
@@ -51,7 +53,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("second read: %+v, %v; want %+v from memory", v, err, v0)
 	}
 
-	if _, err := savePoll(ctx, db, newsPoll(f.ID, 1)); err != nil {
+	if _, err := storetest.SavePoll(ctx, db, newsPoll(f.ID, 1)); err != nil {
 		t.Fatal(err)
 	}
 	v1, err := db.DataVersion(cancelled)
@@ -62,8 +64,8 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatalf("stored %+v, %v; published %+v", stored, err, v1)
 	}
 	// Clustering the story gives it a storyline: that shows at once too.
-	clusterStories(t, db, false)
-	if es, err := db.Entries(ctx, EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
+	storetest.ClusterStories(t, db, false)
+	if es, err := db.Entries(ctx, store.EntryQuery{}); err != nil || len(es) != 1 || es[0].TopicID == 0 {
 		t.Fatalf("after clustering: %+v, %v; want the story in a storyline", es, err)
 	}
 	if v, err := db.DataVersion(cancelled); err != nil || v.Version <= v1.Version {
@@ -73,7 +75,7 @@ func TestDataVersionInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := savePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
+	if _, err := storetest.SavePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(dataVersionTTL / 2)
@@ -138,7 +140,7 @@ func TestDataVersionConcurrent(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range 30 {
-			if _, err := savePoll(ctx, db, newsPoll(f.ID, i)); err != nil {
+			if _, err := storetest.SavePoll(ctx, db, newsPoll(f.ID, i)); err != nil {
 				t.Error(err)
 				return
 			}

@@ -1,4 +1,8 @@
-package store
+// Package codec holds the encodings every storage backend shares, so that
+// a database copied from one backend to another (storyline migrate) keeps
+// its meaning: the binary form of a topic's state and the hash that tells
+// an edited entry from an unchanged one.
+package codec
 
 import (
 	"encoding/binary"
@@ -23,8 +27,8 @@ import (
 // topicStateBinary leads the binary form; a JSON state starts with '{'.
 const topicStateBinary = 0x01
 
-// appendTopicState appends ts in the binary form to b.
-func appendTopicState(b []byte, ts cluster.TopicState) []byte {
+// AppendTopicState appends ts in the binary form to b.
+func AppendTopicState(b []byte, ts cluster.TopicState) []byte {
 	e := stateEncoder{b: append(b, topicStateBinary)}
 	e.varint(ts.ID)
 	e.varint(int64(ts.Size))
@@ -59,8 +63,8 @@ func appendTopicState(b []byte, ts cluster.TopicState) []byte {
 	return e.b
 }
 
-// decodeTopicState reads a state in either form.
-func decodeTopicState(b []byte) (cluster.TopicState, error) {
+// DecodeTopicState reads a state in either form.
+func DecodeTopicState(b []byte) (cluster.TopicState, error) {
 	var ts cluster.TopicState
 	if len(b) > 0 && b[0] == '{' {
 		err := json.Unmarshal(b, &ts)

@@ -1,4 +1,4 @@
-package store
+package codec
 
 import (
 	"encoding/json"
@@ -46,8 +46,8 @@ func TestTopicStateRoundTrip(t *testing.T) {
 	seed := 0
 	filled(reflect.ValueOf(&ts).Elem(), &seed)
 	ts.Size = 7 // an int the encoder writes as is, whatever its sign
-	b := appendTopicState(nil, ts)
-	got, err := decodeTopicState(b)
+	b := AppendTopicState(nil, ts)
+	got, err := DecodeTopicState(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,12 +55,12 @@ func TestTopicStateRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed the state:\n got %+v\nwant %+v", got, ts)
 	}
 	// The zero state, with zero times and no terms.
-	if got, err := decodeTopicState(appendTopicState(nil, cluster.TopicState{})); err != nil || !reflect.DeepEqual(got, cluster.TopicState{}) {
+	if got, err := DecodeTopicState(AppendTopicState(nil, cluster.TopicState{})); err != nil || !reflect.DeepEqual(got, cluster.TopicState{}) {
 		t.Errorf("zero state: %+v, %v", got, err)
 	}
 	// A state stored as JSON by an earlier version reads the same.
 	js, _ := json.Marshal(ts)
-	if got, err := decodeTopicState(js); err != nil || !reflect.DeepEqual(got, ts) {
+	if got, err := DecodeTopicState(js); err != nil || !reflect.DeepEqual(got, ts) {
 		t.Errorf("JSON state: %v\n got %+v", err, got)
 	}
 	if len(b)*2 > len(js) {
@@ -68,7 +68,7 @@ func TestTopicStateRoundTrip(t *testing.T) {
 	}
 	// Every truncation is an error, never a panic or a silent cut.
 	for n := 1; n < len(b); n++ {
-		if _, err := decodeTopicState(b[:n]); err == nil {
+		if _, err := DecodeTopicState(b[:n]); err == nil {
 			t.Fatalf("state cut to %d of %d bytes decoded without an error", n, len(b))
 		}
 	}
@@ -78,19 +78,19 @@ func FuzzDecodeTopicState(f *testing.F) {
 	var ts cluster.TopicState
 	seed := 0
 	filled(reflect.ValueOf(&ts).Elem(), &seed)
-	f.Add(appendTopicState(nil, ts))
-	f.Add(appendTopicState(nil, cluster.TopicState{}))
+	f.Add(AppendTopicState(nil, ts))
+	f.Add(AppendTopicState(nil, cluster.TopicState{}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := decodeTopicState(b)
+		got, err := DecodeTopicState(b)
 		if err != nil || len(b) == 0 || b[0] != topicStateBinary {
 			return
 		}
 		// What decodes encodes into a form that decodes the same (the
 		// input's bytes may differ: a number can be written in more than
 		// one way). Compared encoded, since a NaN is not equal to itself.
-		canon := appendTopicState(nil, got)
-		again, err := decodeTopicState(canon)
-		if err != nil || string(appendTopicState(nil, again)) != string(canon) {
+		canon := AppendTopicState(nil, got)
+		again, err := DecodeTopicState(canon)
+		if err != nil || string(AppendTopicState(nil, again)) != string(canon) {
 			t.Fatalf("%x: decoded %+v, re-encoded and decoded %+v (%v)", b, got, again, err)
 		}
 	})

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
 )
 
 // loadClusterState loads the statistics and the topics a story joined
@@ -52,7 +54,7 @@ func loadClusterState(ctx context.Context, tx *sql.Tx, span time.Duration) (*clu
 		if err := rows.Scan(&id, &b); err != nil {
 			return nil, fmt.Errorf("load open topics: %w", err)
 		}
-		ts, err := decodeTopicState(b)
+		ts, err := codec.DecodeTopicState(b)
 		if err != nil {
 			return nil, fmt.Errorf("topic %d: corrupt state: %w", id, err)
 		}
@@ -99,12 +101,12 @@ func upsertTermStats(ctx context.Context, tx *sql.Tx, df map[string]int64) error
 // deleteEntries deletes, with del (args are cond's), the entries matching
 // cond (on entries e), and returns what of them the clustering counted:
 // the stories not pending, and the topics of the entries.
-func (t *writeTx) deleteEntries(ctx context.Context, cond string, args []any, del string) (Removed, error) {
+func (t *writeTx) deleteEntries(ctx context.Context, cond string, args []any, del string) (store.Removed, error) {
 	if err := t.sync(); err != nil {
-		return Removed{}, err
+		return store.Removed{}, err
 	}
 	t.changed = true
-	var r Removed
+	var r store.Removed
 	// Pending stories were never counted: they leave without a trace.
 	gone, err := queryDocs(ctx, t.tx, "SELECT "+docColumns+` FROM entries e WHERE `+cond+`
 		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, args...)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/storetest"
 )
 
 // TestTxDeferredWriteFails: a deferred write that fails is the error of
@@ -18,7 +20,7 @@ func TestTxDeferredWriteFails(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	f := addFeed(t, db, "https://a.example/feed")
-	if _, err := savePoll(ctx, db, PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
+	if _, err := storetest.SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 200,
 		Entries: []feeds.Entry{{ID: "1", Title: "Harbour bridge closed", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestTxDeferredWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	var joinErr, readErr error
-	err = db.WriteTx(ctx, func(tx Tx) error {
+	err = db.WriteTx(ctx, func(tx store.Tx) error {
 		docs, err := tx.PendingDocs(ctx, 10)
 		if err != nil || len(docs) != 1 {
 			t.Fatalf("pending: %v, %v", docs, err)

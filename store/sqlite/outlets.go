@@ -1,24 +1,19 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"fmt"
 	"strings"
-)
 
-// OutletCount is how many stories of a topic one outlet (feed) carried.
-type OutletCount struct {
-	FeedID  int64
-	Title   string
-	Stories int
-}
+	"github.com/storyline/storyline/store"
+)
 
 // TopicOutlets returns, for each of the given topics, its outlets with
 // their number of stories, most stories first (then by title). It is one
 // query for all of them: a page of storylines shows every topic's
 // outlets.
-func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]OutletCount, error) {
-	out := make(map[int64][]OutletCount, len(topicIDs))
+func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]store.OutletCount, error) {
+	out := make(map[int64][]store.OutletCount, len(topicIDs))
 	if len(topicIDs) == 0 {
 		return out, nil
 	}
@@ -37,7 +32,7 @@ func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]Ou
 	defer rows.Close()
 	for rows.Next() {
 		var topic int64
-		var oc OutletCount
+		var oc store.OutletCount
 		if err := rows.Scan(&topic, &oc.FeedID, &oc.Title, &oc.Stories); err != nil {
 			return nil, fmt.Errorf("store: topic outlets: %w", err)
 		}

@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	neturl "net/url"
+	"strings"
+	"time"
+
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
+)
+
+// movedSecret is what credentials a feed keeps when a permanent redirect
+// moves it: those of the new URL when it has some (a redirect that keeps
+// the query keeps the token), else the old ones if the host stayed the
+// same, else none: credentials are not handed to another host.
+func movedSecret(oldURL, newURL, oldSecret, newSecret string) string {
+	if newSecret != "" || oldSecret == "" {
+		return newSecret
+	}
+	o, err1 := neturl.Parse(oldURL)
+	n, err2 := neturl.Parse(newURL)
+	if err1 != nil || err2 != nil || !strings.EqualFold(o.Host, n.Host) {
+		return ""
+	}
+	return oldSecret
+}
+
+// recordPoll saves one poll's feed state and entries and returns the
+// edits the clustering must follow (see saveEntries).
+func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.SaveStats) ([]store.Edit, error) {
+	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Removed while it was being polled: nothing to save, and no
+		// reason to fail the other feeds of the batch.
+		st.FeedGone = true
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	url, secret := f.URL, f.Secret
+	if newURL, newSecret := feeds.SplitSecrets(r.NewURL); newURL != "" && newURL != f.URL {
+		if _, err := findFeed(ctx, tx, "f.url = ?", newURL); err == nil {
+			st.URLConflict = true
+		} else if errors.Is(err, store.ErrNotFound) {
+			url, secret = newURL, movedSecret(f.URL, newURL, f.Secret, newSecret)
+		} else {
+			return nil, err
+		}
+	}
+	set := []string{"url = ?", "secret = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
+		"last_error = ?", "next_poll_at = ?"}
+	// The poller redacts its errors; this is the guard for any other caller.
+	args := []any{url, secret, ms(r.PolledAt), r.Status, r.Errors, feeds.Redact(r.Err, f.URL, f.Secret), ms(r.NextPollAt)}
+	if r.Err == "" && !r.NotModified {
+		// A validator the server stops sending must be forgotten too.
+		set = append(set, "etag = ?", "last_modified = ?", "ttl_ms = ?")
+		args = append(args, r.ETag, r.LastModified, r.TTL.Milliseconds())
+		if r.Title != "" {
+			set, args = append(set, "title = ?"), append(args, r.Title)
+			st.TitleChanged = st.TitleChanged || (f.UserTitle == "" && r.Title != f.Title)
+		}
+		if r.SiteLink != "" {
+			set, args = append(set, "site_link = ?"), append(args, r.SiteLink)
+		}
+		if r.Language != "" {
+			set, args = append(set, "language = ?"), append(args, r.Language)
+		}
+	}
+	if r.DisableReason != "" {
+		set, args = append(set, "disabled = 1", "disabled_reason = ?"), append(args, r.DisableReason)
+	}
+	args = append(args, r.FeedID)
+	if _, err := tx.ExecContext(ctx, "UPDATE feeds SET "+strings.Join(set, ", ")+" WHERE id = ?", args...); err != nil {
+		return nil, fmt.Errorf("update feed: %w", err)
+	}
+	if r.Err != "" || r.NotModified || len(r.Entries) == 0 {
+		return nil, nil
+	}
+	lang := r.Language
+	if lang == "" {
+		lang = f.Language
+	}
+	return saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
+}
+
+type existingEntry struct {
+	id        int64
+	hash      []byte
+	published int64
+}
+
+// saveEntries upserts a poll's entries with one lookup query for the whole
+// batch, then one prepared statement execution per new or changed entry.
+// The new ones are indexed for search and listed as pending, for the
+// clustering (Tx.PendingDocs); it returns the edited ones that were
+// clustered already, with their earlier version.
+func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *store.SaveStats) ([]store.Edit, error) {
+	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
+	seen := make(map[string]int, len(es))
+	uniq := es[:0:0]
+	for _, e := range es {
+		if i, ok := seen[e.ID]; ok {
+			uniq[i] = e
+			continue
+		}
+		seen[e.ID] = len(uniq)
+		uniq = append(uniq, e)
+	}
+	existing, err := lookupEntries(ctx, tx, feedID, uniq)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO entries (feed_id, guid, link, title, summary, content, text,
+		author, categories, language, published_at, updated_at, first_seen_at, content_hash, image)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, `UPDATE entries SET link = ?, title = ?, summary = ?, content = ?, text = ?,
+		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?, image = ?
+		WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer upd.Close()
+	before, err := tx.PrepareContext(ctx, `SELECT title, text, link, language,
+		EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = entries.id) FROM entries WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer before.Close()
+	nowMS := ms(now)
+	var edits []store.Edit
+	var firstNew int64 // the ID of the first entry inserted; later ones are larger
+	for _, e := range uniq {
+		lang := e.Language
+		if lang == "" {
+			lang = feedLang
+		}
+		cats, _ := json.Marshal(nonNil(e.Categories))
+		h := codec.EntryHash(e, lang)
+		pub := ms(e.Published)
+		if e.Published.IsZero() {
+			pub = nowMS
+		}
+		old, ok := existing[e.ID]
+		switch {
+		case !ok:
+			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
+				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h, e.Image)
+			if err != nil {
+				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+			}
+			if firstNew == 0 {
+				if firstNew, err = res.LastInsertId(); err != nil {
+					return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+				}
+			}
+			st.New++
+		case string(old.hash) == string(h):
+			st.Unchanged++
+		default:
+			if e.Published.IsZero() || e.Undated {
+				// An undated entry keeps the time we first saw it.
+				pub = old.published
+			}
+			var was cluster.Document
+			var pending bool
+			if err := before.QueryRowContext(ctx, old.id).Scan(&was.Title, &was.Text, &was.Link, &was.Language, &pending); err != nil {
+				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
+			}
+			if !pending && (was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang) {
+				// The words the clustering counted changed.
+				was.ID = fmt.Sprint(old.id)
+				edits = append(edits, store.Edit{EntryID: old.id, Was: was, Now: cluster.Document{
+					ID: was.ID, Title: e.Title, Text: e.Text, Link: e.Link, Language: lang, Time: fromMS(pub)}})
+			}
+			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
+				e.Author, string(cats), lang, pub, ms(e.Updated), h, e.Image, old.id); err != nil {
+				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
+			}
+			st.Updated++
+		}
+	}
+	if firstNew != 0 {
+		// The new entries enter the full-text index (see migration 0009)
+		// and the pending list in one statement each, rather than one per
+		// row, and before a later poll of the same batch could edit them.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
+			SELECT id, title, text FROM entries WHERE id >= ?`, firstNew); err != nil {
+			return nil, fmt.Errorf("index new entries for search: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO pending_entries (entry_id) SELECT id FROM entries WHERE id >= ?", firstNew); err != nil {
+			return nil, fmt.Errorf("queue new entries for clustering: %w", err)
+		}
+	}
+	return edits, nil
+}
+
+func lookupEntries(ctx context.Context, tx *sql.Tx, feedID int64, es []feeds.Entry) (map[string]existingEntry, error) {
+	out := make(map[string]existingEntry, len(es))
+	// SQLite allows 32766 parameters; stay far below in chunks.
+	const chunk = 500
+	for start := 0; start < len(es); start += chunk {
+		end := min(start+chunk, len(es))
+		args := make([]any, 0, end-start+1)
+		args = append(args, feedID)
+		for _, e := range es[start:end] {
+			args = append(args, e.ID)
+		}
+		q := "SELECT guid, id, content_hash, published_at FROM entries WHERE feed_id = ? AND guid IN (?" +
+			strings.Repeat(", ?", end-start-1) + ")"
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up entries: %w", err)
+		}
+		for rows.Next() {
+			var guid string
+			var x existingEntry
+			if err := rows.Scan(&guid, &x.id, &x.hash, &x.published); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up entries: %w", err)
+			}
+			out[guid] = x
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("look up entries: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,532 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/storyline/storyline/cluster"
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+)
+
+// A story's picture is stored and read back, and one that appears later
+// (as after the upgrade that began reading them) updates the entry once.
+func testEntryImageStored(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	f := addFeed(t, db, "https://pics.example/feed")
+	e := feeds.Entry{ID: "a", Link: "https://pics.example/a", Title: "Harbour reopens", Published: T0}
+	poll := func(e feeds.Entry) store.SaveStats {
+		t.Helper()
+		st, err := SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: T0, Status: 200, Entries: []feeds.Entry{e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	poll(e)
+	if st := poll(e); st.Unchanged != 1 {
+		t.Fatalf("the same entry again: %+v", st)
+	}
+	e.Image = "https://img.example/a.jpg"
+	if st := poll(e); st.Updated != 1 {
+		t.Fatalf("the entry with an image: %+v, want it updated", st)
+	}
+	if st := poll(e); st.Unchanged != 1 {
+		t.Fatalf("the entry with the same image: %+v", st)
+	}
+	es, err := db.Entries(ctx, store.EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Entry.Image != e.Image {
+		t.Fatalf("stored %+v", es)
+	}
+}
+
+// news is a handful of outlets' stories about two events and one apart,
+// published an hour apart each, newest last.
+func news(feedIDs []int64) []store.PollResult {
+	stories := []struct {
+		feed  int
+		title string
+		text  string
+	}{
+		{0, "Harbour bridge closed after storm damage", "The harbour bridge was closed after the storm damaged its cables."},
+		{1, "Storm damage closes harbour bridge", "Engineers closed the harbour bridge after storm damage to its cables."},
+		{2, "Harbour bridge stays closed after storm", "The harbour bridge stays closed while engineers inspect the storm damage."},
+		{0, "Central bank raises interest rates again", "The central bank raised its interest rates for the third time this year."},
+		{1, "Interest rates raised by central bank", "The central bank raised interest rates again to fight inflation."},
+		{2, "Local choir wins national singing contest", "A village choir won the national contest with a folk song."},
+	}
+	rs := make([]store.PollResult, len(feedIDs))
+	for i, id := range feedIDs {
+		rs[i] = store.PollResult{FeedID: id, PolledAt: T0, Status: 200, Title: fmt.Sprint("Outlet ", i)}
+	}
+	for i, s := range stories {
+		rs[s.feed].Entries = append(rs[s.feed].Entries, feeds.Entry{
+			ID: fmt.Sprint("s", i), Link: fmt.Sprintf("https://news.example/%d", i),
+			Title: s.title, Text: s.text, Language: "en",
+			Published: T0.Add(time.Duration(i-len(stories)) * time.Hour)})
+	}
+	return rs
+}
+
+// storylines adds three outlets, saves the news of each and clusters it.
+func storylines(t *testing.T, db Store) []int64 {
+	t.Helper()
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, addFeed(t, db, fmt.Sprintf("https://outlet%d.example/feed", i)).ID)
+	}
+	if _, err := SavePolls(context.Background(), db, news(ids)); err != nil {
+		t.Fatal(err)
+	}
+	ClusterStories(t, db, false)
+	return ids
+}
+
+func testEntriesQuery(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	ids := storylines(t, db)
+	all, err := db.Entries(ctx, store.EntryQuery{})
+	if err != nil || len(all) != 6 {
+		t.Fatalf("entries: %d, %v", len(all), err)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Entry.Published.After(all[i-1].Entry.Published) {
+			t.Errorf("entries not newest first: %v after %v", all[i].Entry.Published, all[i-1].Entry.Published)
+		}
+	}
+	e := all[0]
+	if e.FeedID != ids[2] || e.FeedTitle != "Outlet 2" || e.FeedURL != "https://outlet2.example/feed" || e.Entry.ID != "s5" ||
+		e.Entry.Link != "https://news.example/5" || e.Entry.Language != "en" || e.TopicID == 0 || e.TopicName == "" || !e.FirstSeen.Equal(T0) {
+		t.Errorf("newest entry: %+v", e)
+	}
+	if got, err := db.Entry(ctx, e.ID); err != nil || !reflect.DeepEqual(got, e) {
+		t.Errorf("Entry(%d) = %+v, %v; want %+v", e.ID, got, err, e)
+	}
+	byFeed, _ := db.Entries(ctx, store.EntryQuery{FeedID: ids[1]})
+	since, _ := db.Entries(ctx, store.EntryQuery{Since: T0.Add(-2 * time.Hour)})
+	limited, _ := db.Entries(ctx, store.EntryQuery{Limit: 4})
+	byTopic, _ := db.Entries(ctx, store.EntryQuery{TopicID: all[5].TopicID})
+	if len(byFeed) != 2 || len(since) != 2 || len(limited) != 4 || limited[3].ID != all[3].ID {
+		t.Errorf("by feed %d, since %d, limited %d (last %d, want %d)", len(byFeed), len(since), len(limited), limited[3].ID, all[3].ID)
+	}
+	if len(byTopic) != 3 {
+		t.Errorf("stories of the bridge storyline: %d, want 3", len(byTopic))
+	}
+}
+
+func testSearch(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	storylines(t, db)
+	for _, tc := range []struct {
+		query string
+		want  []string // entry IDs, in any order
+	}{
+		{"harbour", []string{"s0", "s1", "s2"}},
+		{"HARBOUR bridge", []string{"s0", "s1", "s2"}},
+		{"engineers", []string{"s1", "s2"}},
+		{"choir folk", []string{"s5"}},
+		{"choir harbour", nil},
+		{`"bridge" AND OR NEAR( * inflation`, nil},
+		{"inflation", []string{"s4"}},
+	} {
+		got, err := db.Search(ctx, tc.query, 0)
+		if err != nil {
+			t.Errorf("search %q: %v", tc.query, err)
+			continue
+		}
+		var ids []string
+		for _, e := range got {
+			ids = append(ids, e.Entry.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("search %q = %v, want %v", tc.query, ids, tc.want)
+		}
+	}
+	// A match in the title ranks above one in the text alone.
+	got, _ := db.Search(ctx, "closed", 0)
+	if len(got) != 3 || got[2].Entry.ID != "s1" {
+		t.Errorf("search closed: %d results, the last %+v; want s1, whose title does not say it, last", len(got), got[len(got)-1].Entry)
+	}
+	if got, _ := db.Search(ctx, "harbour", 2); len(got) != 2 {
+		t.Errorf("limit 2: %d results", len(got))
+	}
+	if _, err := db.Search(ctx, "a\x00b", 0); err != nil {
+		t.Errorf("search with a NUL: %v", err)
+	}
+	if _, err := db.Search(ctx, ` "" ,. `, 0); err == nil {
+		t.Error("a search with no words did not fail")
+	}
+}
+
+// A write transaction whose function fails keeps nothing of it, and the
+// data version does not move.
+func testWriteTxRollsBack(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	f := addFeed(t, db, "https://a.example/feed")
+	v0, _ := db.DataVersion(ctx)
+	refused := errors.New("refused by test")
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		if _, _, err := tx.SavePoll(ctx, store.PollResult{FeedID: f.ID, PolledAt: T0, Status: 200, Title: "New title", Entries: sampleEntries()}); err != nil {
+			return err
+		}
+		docs, err := tx.PendingDocs(ctx, 10)
+		if err != nil || len(docs) != 3 {
+			return fmt.Errorf("pending inside the transaction: %d, %v", len(docs), err)
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("WriteTx = %v, want the function's error", err)
+	}
+	if es, _ := db.Entries(ctx, store.EntryQuery{}); len(es) != 0 {
+		t.Errorf("%d entries kept from a failed transaction", len(es))
+	}
+	if got, _ := db.Feed(ctx, fmt.Sprint(f.ID)); got.Title != "" || !got.LastPolledAt.IsZero() {
+		t.Errorf("feed after a failed transaction: %+v", got)
+	}
+	if v, _ := db.DataVersion(ctx); v != v0 {
+		t.Errorf("data version %+v after a failed transaction, want %+v", v, v0)
+	}
+}
+
+// The clustering's writes make storylines that the reads show whole: every
+// story in one, sizes equal to their members, outlets counted.
+func testStorylines(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	ids := storylines(t, db)
+	all, _ := db.Entries(ctx, store.EntryQuery{})
+	topicOf := map[string]int64{}
+	for _, e := range all {
+		if e.TopicID == 0 {
+			t.Fatalf("story %s in no storyline", e.Entry.ID)
+		}
+		topicOf[e.Entry.ID] = e.TopicID
+	}
+	if topicOf["s0"] != topicOf["s1"] || topicOf["s0"] != topicOf["s2"] || topicOf["s3"] != topicOf["s4"] ||
+		topicOf["s0"] == topicOf["s3"] || topicOf["s5"] == topicOf["s0"] || topicOf["s5"] == topicOf["s3"] {
+		t.Fatalf("storylines %v; want the bridge, the rates and the choir apart", topicOf)
+	}
+	ts, err := db.Topics(ctx, store.TopicQuery{})
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("topics: %+v, %v", ts, err)
+	}
+	var tids []int64
+	for _, tp := range ts {
+		members, _ := db.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
+		feedsOf := map[int64]bool{}
+		first, last := members[0].Entry.Published, members[0].Entry.Published
+		for _, m := range members {
+			feedsOf[m.FeedID] = true
+			first, last = minTime(first, m.Entry.Published), maxTime(last, m.Entry.Published)
+		}
+		if tp.Size != len(members) || tp.Outlets != len(feedsOf) || tp.Name == "" || tp.Headline == "" ||
+			!tp.First.Equal(first) || !tp.Last.Equal(last) {
+			t.Errorf("topic %+v; its %d members from %d outlets span %v to %v", tp, len(members), len(feedsOf), first, last)
+		}
+		if one, err := db.Topic(ctx, tp.ID); err != nil || one != tp {
+			t.Errorf("Topic(%d) = %+v, %v; want %+v", tp.ID, one, err, tp)
+		}
+		tids = append(tids, tp.ID)
+	}
+	if big, _ := db.Topics(ctx, store.TopicQuery{MinSize: 2}); len(big) != 2 {
+		t.Errorf("topics of 2 stories or more: %d, want 2", len(big))
+	}
+	if recent, _ := db.Topics(ctx, store.TopicQuery{Since: T0.Add(-90 * time.Minute)}); len(recent) != 1 {
+		t.Errorf("topics with a story in the last 90 min: %d, want 1", len(recent))
+	}
+	if one, _ := db.Topics(ctx, store.TopicQuery{Limit: 1}); len(one) != 1 || one[0] != ts[0] {
+		t.Errorf("the first topic: %+v, want %+v", one, ts[0])
+	}
+	if n, err := db.CountTopics(ctx, time.Time{}, 2); err != nil || n != 2 {
+		t.Errorf("CountTopics(2) = %d, %v", n, err)
+	}
+	outlets, err := db.TopicOutlets(ctx, tids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridge := outlets[topicOf["s0"]]
+	if len(bridge) != 3 || bridge[0].Stories != 1 || bridge[0].FeedID != ids[0] || bridge[0].Title != "Outlet 0" {
+		t.Errorf("outlets of the bridge storyline: %+v", bridge)
+	}
+	if _, err := db.Topic(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing topic: %v, want ErrNotFound", err)
+	}
+	if stored, stale, err := db.AnalyzerStale(ctx); err != nil || stale || stored != cluster.AnalyzerVersion {
+		t.Errorf("AnalyzerStale = %d, %v, %v; want the current analyzer, not stale", stored, stale, err)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// What the clustering saved is what it loads again: counters, document
+// frequencies, topic states; and each clustering write moves the
+// generation on.
+func testClusterStateRoundTrip(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	var gen0 int64
+	db.WriteTx(ctx, func(tx store.Tx) error {
+		var err error
+		gen0, err = tx.ClusterGeneration(ctx)
+		return err
+	})
+	storylines(t, db)
+	cfg := cluster.DefaultConfig()
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		gen, err := tx.ClusterGeneration(ctx)
+		if err != nil {
+			return err
+		}
+		if gen == gen0 {
+			t.Errorf("generation %d did not move with a clustering", gen)
+		}
+		st, err := tx.LoadClusterState(ctx, cfg.Window+cfg.History)
+		if err != nil {
+			return err
+		}
+		if st.Docs != 6 || st.LastTopicID < 3 || len(st.Topics) != 3 || !st.Clock.Equal(T0.Add(-time.Hour)) {
+			t.Errorf("state: %d docs, last topic %d, %d topics, clock %v", st.Docs, st.LastTopicID, len(st.Topics), st.Clock)
+		}
+		if st.DocFreq["harbour"] != 3 && st.DocFreq["harbor"] != 3 {
+			// The analyzer's stem of "harbour", whichever it is, was
+			// counted in three stories.
+			n := 0
+			for _, c := range st.DocFreq {
+				if c == 3 {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("no term counted in the three bridge stories: %v", st.DocFreq)
+			}
+		}
+		for _, ts := range st.Topics {
+			docs, err := tx.TopicDocs(ctx, ts.ID)
+			if err != nil {
+				return err
+			}
+			if len(docs) != ts.Size || len(ts.Terms) == 0 {
+				t.Errorf("topic %d: size %d, %d stories, %d terms", ts.ID, ts.Size, len(docs), len(ts.Terms))
+			}
+			for _, d := range docs {
+				id, _ := strconv.ParseInt(d.ID, 10, 64)
+				if got, ok, err := tx.TopicOf(ctx, id); err != nil || !ok || got != ts.ID {
+					t.Errorf("TopicOf(%d) = %d, %v, %v; want %d", id, got, ok, err, ts.ID)
+				}
+			}
+		}
+		if n, err := tx.TopicCount(ctx); err != nil || n != 3 {
+			t.Errorf("TopicCount = %d, %v", n, err)
+		}
+		if docs, err := tx.PendingDocs(ctx, math.MaxInt32); err != nil || len(docs) != 0 {
+			t.Errorf("pending after clustering: %d, %v", len(docs), err)
+		}
+		if docs, err := tx.AllDocs(ctx); err != nil || len(docs) != 6 {
+			t.Errorf("all docs: %d, %v", len(docs), err)
+		}
+		// A merge moves the members and leaves the old ID leading on.
+		from, to := st.Topics[0].ID, st.Topics[1].ID
+		if err := tx.MergeTopic(ctx, from, to); err != nil {
+			return err
+		}
+		ts := st.Topics[1]
+		ts.Size += st.Topics[0].Size
+		if err := tx.SaveTopic(ctx, ts); err != nil {
+			return err
+		}
+		_, err = tx.SaveClusterCounters(ctx, store.ClusterCounters{LastTopicID: st.LastTopicID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := db.Topics(ctx, store.TopicQuery{})
+	if len(ts) != 2 {
+		t.Fatalf("%d topics after a merge, want 2", len(ts))
+	}
+	for _, tp := range ts {
+		members, _ := db.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
+		if tp.Size != len(members) {
+			t.Errorf("topic %d: size %d, %d members", tp.ID, tp.Size, len(members))
+		}
+	}
+}
+
+// A recluster from scratch numbers its topics after the old ones, and
+// every old ID leads to the new topic holding most of its stories.
+func testReclusterKeepsTopicIDs(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	storylines(t, db)
+	before, _ := db.Entries(ctx, store.EntryQuery{})
+	ClusterStories(t, db, true)
+	after, _ := db.Entries(ctx, store.EntryQuery{})
+	if len(after) != len(before) {
+		t.Fatalf("%d stories after a recluster, %d before", len(after), len(before))
+	}
+	for i := range after {
+		old, now := before[i].TopicID, after[i].TopicID
+		if now <= old {
+			t.Errorf("story %s: topic %d after a recluster, %d before; want a new ID", after[i].Entry.ID, now, old)
+		}
+		if to, err := db.TopicMovedTo(ctx, old); err != nil || to != now {
+			t.Errorf("TopicMovedTo(%d) = %d, %v; want %d", old, to, err, now)
+		}
+		if _, err := db.Topic(ctx, old); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("old topic %d still there: %v", old, err)
+		}
+	}
+	if _, err := db.TopicMovedTo(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TopicMovedTo of an ID never handed out: %v, want ErrNotFound", err)
+	}
+}
+
+// An edit to a clustered story is handed back by SavePoll with the words
+// the clustering counted and the ones stored now, so that the pipeline
+// can take the one out and put the other in.
+func testEditOfAClusteredStory(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	ids := storylines(t, db)
+	rs := news(ids)
+	r := rs[2]
+	r.Entries[0].Title = "Harbour bridge reopens after storm repairs"
+	var edits []store.Edit
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		st, e, err := tx.SavePoll(ctx, r)
+		if err != nil {
+			return err
+		}
+		if st.Updated != 1 || st.Unchanged != 1 {
+			t.Errorf("stats %+v", st)
+		}
+		edits = e
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edits) != 1 {
+		t.Fatalf("edits %+v, want one", edits)
+	}
+	e := edits[0]
+	if e.Was.Title != "Harbour bridge stays closed after storm" || e.Now.Title != "Harbour bridge reopens after storm repairs" ||
+		e.Was.ID != strconv.FormatInt(e.EntryID, 10) || e.Now.ID != e.Was.ID {
+		t.Errorf("edit %+v", e)
+	}
+	// A title-only change of the feed, and an unchanged story, hand back
+	// nothing.
+	r.Title = "Outlet 2, renamed"
+	err = db.WriteTx(ctx, func(tx store.Tx) error {
+		_, e, err := tx.SavePoll(ctx, r)
+		if len(e) != 0 {
+			t.Errorf("edits for an unchanged document: %+v", e)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Deleting entries hands back the clustered ones with their topics, for
+// the pipeline to take them out of the clustering.
+func testDeleteEntries(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	ids := storylines(t, db)
+	all, _ := db.Entries(ctx, store.EntryQuery{})
+	// One more story, not clustered yet.
+	extra := store.PollResult{FeedID: ids[0], PolledAt: T0, Status: 200, Entries: []feeds.Entry{
+		{ID: "late", Title: "Ferry timetable changes", Published: T0}}}
+	if _, err := SavePoll(ctx, db, extra); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := db.Entries(ctx, store.EntryQuery{Limit: 1})
+	var removed store.Removed
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		var err error
+		removed, err = tx.DeleteEntries(ctx, []int64{all[0].ID, all[1].ID, fresh[0].ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed.Stories) != 2 || removed.Stories[0].ID != strconv.FormatInt(all[1].ID, 10) {
+		t.Errorf("removed stories %+v; want the two clustered ones, oldest first", removed.Stories)
+	}
+	wantTopics := []int64{all[0].TopicID, all[1].TopicID}
+	slices.Sort(wantTopics)
+	wantTopics = slices.Compact(wantTopics)
+	got := slices.Clone(removed.Topics)
+	slices.Sort(got)
+	if !slices.Equal(got, wantTopics) {
+		t.Errorf("removed topics %v, want %v", got, wantTopics)
+	}
+	if left, _ := db.Entries(ctx, store.EntryQuery{}); len(left) != 4 {
+		t.Errorf("%d entries left, want 4", len(left))
+	}
+}
+
+// Retention picks stories older than its age, and beyond the newest of
+// each feed.
+func testPruneCandidates(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	storylines(t, db)
+	all, _ := db.Entries(ctx, store.EntryQuery{})
+	idOf := map[string]int64{}
+	for _, e := range all {
+		idOf[e.Entry.ID] = e.ID
+	}
+	for _, tc := range []struct {
+		r    store.Retention
+		want []string
+	}{
+		{store.Retention{}, nil},
+		{store.Retention{MaxAge: 4*time.Hour + time.Minute}, []string{"s0", "s1"}},
+		{store.Retention{MaxPerFeed: 1}, []string{"s0", "s1", "s2"}},
+		{store.Retention{MaxAge: 5*time.Hour + 30*time.Minute, MaxPerFeed: 1}, []string{"s0", "s1", "s2"}},
+	} {
+		got, err := db.PruneCandidates(ctx, tc.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for _, s := range tc.want {
+			want = append(want, idOf[s])
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("PruneCandidates(%+v) = %v, want %v (%v)", tc.r, got, want, tc.want)
+		}
+	}
+}
