@@ -13,12 +13,13 @@ import (
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
 )
 
 // recordPoll saves one poll's feed state and entries, and ends the feed's
-// lease. It reports whether the feed's title as served changed, and
-// returns the edits the clustering must follow (see saveEntries).
-func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.SaveStats) (visible bool, _ []store.Edit, _ error) {
+// lease. It returns the edits the clustering must follow (see
+// saveEntries).
+func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.SaveStats) ([]store.Edit, error) {
 	// The row stays locked to the end of the transaction: another
 	// instance's save of the same feed (a lease that ran out during a
 	// slow poll) waits, then finds the state this one left.
@@ -27,19 +28,19 @@ func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.Sa
 		// Removed while it was being polled: nothing to save, and no
 		// reason to fail the other feeds of the batch.
 		st.FeedGone = true
-		return false, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, nil, err
+		return nil, err
 	}
 	url, secret := f.URL, f.Secret
 	if newURL, newSecret := feeds.SplitSecrets(r.NewURL); newURL != "" && newURL != f.URL {
 		if _, err := findFeed(ctx, tx, "f.url = $1", newURL); err == nil {
 			st.URLConflict = true
 		} else if errors.Is(err, store.ErrNotFound) {
-			url, secret = newURL, store.MovedSecret(f.URL, newURL, f.Secret, newSecret)
+			url, secret = newURL, codec.MovedSecret(f.URL, newURL, f.Secret, newSecret)
 		} else {
-			return false, nil, err
+			return nil, err
 		}
 	}
 	var c conds
@@ -59,7 +60,7 @@ func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.Sa
 		c.add("ttl_ms = %s", r.TTL.Milliseconds())
 		if r.Title != "" {
 			c.add("title = %s", r.Title)
-			visible = f.UserTitle == "" && r.Title != f.Title
+			st.TitleChanged = f.UserTitle == "" && r.Title != f.Title
 		}
 		if r.SiteLink != "" {
 			c.add("site_link = %s", r.SiteLink)
@@ -74,17 +75,16 @@ func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.Sa
 	}
 	c.args = append(c.args, r.FeedID)
 	if _, err := tx.Exec(ctx, fmt.Sprintf("UPDATE feeds SET %s WHERE id = $%d", strings.Join(c.list, ", "), len(c.args)), c.args...); err != nil {
-		return false, nil, fmt.Errorf("update feed: %w", err)
+		return nil, fmt.Errorf("update feed: %w", err)
 	}
 	if r.Err != "" || r.NotModified || len(r.Entries) == 0 {
-		return visible, nil, nil
+		return nil, nil
 	}
 	lang := r.Language
 	if lang == "" {
 		lang = f.Language
 	}
-	edits, err := saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
-	return visible, edits, err
+	return saveEntries(ctx, tx, r.FeedID, lang, r.PolledAt, r.Entries, st)
 }
 
 // existingEntry is what saveEntries needs of a stored entry.
@@ -154,7 +154,7 @@ func saveEntries(ctx context.Context, tx pgx.Tx, feedID int64, feedLang string, 
 		}
 		catsJSON, _ := json.Marshal(nonNil(e.Categories))
 		cats := string(catsJSON)
-		h := store.EntryHash(e, lang)
+		h := codec.EntryHash(e, lang)
 		pub := ms(e.Published)
 		if e.Published.IsZero() {
 			pub = nowMS

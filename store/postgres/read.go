@@ -112,9 +112,10 @@ func (d *DB) Entry(ctx context.Context, id int64) (store.StoredEntry, error) {
 
 // Search returns the entries whose title or text contain all the words of
 // query, in any order, best match first (a match in the title counts
-// three times one in the text, as in SQLite), then newest first. Words
-// are compared as the entry's language's stemmer reduces them, so
-// "bridges" also finds "bridge" in English entries; query syntax (quotes,
+// three times one in the text, as in SQLite, and a word as typed more than
+// another form of it), then newest first. Words also match as the
+// entry's language's stemmer reduces them, so "closed" finds "closes" in
+// English entries, which SQLite's search does not; query syntax (quotes,
 // AND, -) is text.
 func (d *DB) Search(ctx context.Context, query string, limit int) ([]store.StoredEntry, error) {
 	// PostgreSQL text cannot hold a NUL, and no one searches for control
@@ -133,7 +134,7 @@ func (d *DB) Search(ctx context.Context, query string, limit int) ([]store.Store
 	}
 	out, err := collectEntries(d.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries e`+entryJoins+`
 		WHERE e.search @@ storyline_tsquery($1)
-		ORDER BY ts_rank('{0, 0, 0.3333, 1}', e.search, storyline_tsquery($1)) DESC, e.published_at DESC, e.id DESC
+		ORDER BY ts_rank('{0.1, 0.3, 0.3333, 1}', e.search, storyline_tsquery($1)) DESC, e.published_at DESC, e.id DESC
 		LIMIT $2`, words, limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: search %q: %w", query, err)
@@ -265,10 +266,10 @@ func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]st
 	if len(topicIDs) == 0 {
 		return out, nil
 	}
-	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, f.id, `+feedTitle+` AS title, COUNT(*) AS n
+	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, f.id, `+feedTitle+`, COUNT(*) AS n
 		FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
 		WHERE te.topic_id = ANY($1)
-		GROUP BY te.topic_id, f.id ORDER BY te.topic_id, n DESC, title COLLATE "C"`, topicIDs)
+		GROUP BY te.topic_id, f.id ORDER BY te.topic_id, n DESC, `+feedTitle+` COLLATE "C"`, topicIDs)
 	if err != nil {
 		return nil, fmt.Errorf("store: topic outlets: %w", err)
 	}

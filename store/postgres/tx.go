@@ -12,6 +12,7 @@ import (
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
 )
 
 // WriteTx runs fn in a write transaction of this process's one write
@@ -154,11 +155,11 @@ func (t *writeTx) SavePoll(ctx context.Context, r store.PollResult) (store.SaveS
 	if err := t.flush(); err != nil {
 		return st, nil, err
 	}
-	visible, edits, err := recordPoll(ctx, t.tx, r, &st)
+	edits, err := recordPoll(ctx, t.tx, r, &st)
 	if err != nil {
 		return st, nil, err
 	}
-	if visible || st.New > 0 || st.Updated > 0 {
+	if st.Changed() {
 		t.changed = true
 	}
 	return st, edits, nil
@@ -252,7 +253,7 @@ func (t *writeTx) LoadClusterState(ctx context.Context, span time.Duration) (*cl
 	var id int64
 	var b []byte
 	if _, err := pgx.ForEachRow(rows, []any{&id, &b}, func() error {
-		ts, err := store.DecodeTopicState(b)
+		ts, err := codec.DecodeTopicState(b)
 		if err != nil {
 			return fmt.Errorf("topic %d: corrupt state: %w", id, err)
 		}
@@ -351,13 +352,12 @@ func (t *writeTx) MergeTopic(ctx context.Context, from, to int64) error {
 		"UPDATE topic_entries SET topic_id = $1 WHERE topic_id = $2",
 		"UPDATE topic_aliases SET topic_id = $1 WHERE topic_id = $2",
 		"INSERT INTO topic_aliases (id, topic_id) VALUES ($2, $1)",
-		"DELETE FROM topics WHERE id = $2",
 	} {
 		if err := t.later(label, q, to, from); err != nil {
 			return err
 		}
 	}
-	return nil
+	return t.later(label, "DELETE FROM topics WHERE id = $1", from)
 }
 
 func (t *writeTx) MoveEntries(ctx context.Context, entries []int64, to int64) error {
@@ -409,7 +409,7 @@ const saveTopicQuery = `INSERT INTO topics (id, name, headline, first_seen_at, l
 func (t *writeTx) SaveTopic(ctx context.Context, ts cluster.TopicState) error {
 	t.changed = true
 	// A state of its own: the batch holds it until it is sent.
-	state := store.AppendTopicState(nil, ts)
+	state := codec.AppendTopicState(nil, ts)
 	return t.later(deferredLabel{"save topic %d", ts.ID, 0}, saveTopicQuery,
 		ts.ID, ts.Label, ts.Headline, ms(ts.First), ms(ts.Last), max(ms(ts.Kept), ms(ts.Last)), state)
 }

@@ -70,9 +70,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- storyline_tsquery is what a search for words matches: all of them, as
--- the stemmer of each language would reduce them (an entry's vector is
--- made with its own language's), or as they are. One query for every
--- language keeps the search an index scan.
+-- they are or as the stemmer of one language reduces them (an entry's
+-- vector holds its words both ways, see entries.search). One query for
+-- every language keeps the search an index scan.
 CREATE FUNCTION storyline_tsquery(words TEXT) RETURNS tsquery
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT plainto_tsquery('simple', words) || plainto_tsquery('arabic', words)
@@ -107,10 +107,14 @@ CREATE TABLE entries (
     first_seen_at BIGINT NOT NULL,
     -- hash of everything the feed said about the entry (see entryHash)
     content_hash  BYTEA  NOT NULL,
-    -- the words of title (weighing more) and text, for Search
+    -- the words of title and text, for Search: as they are (weights A
+    -- and B), which ranks an exact match first, and as the language's
+    -- stemmer reduces them (C and D), which finds "closes" for "closed"
     search        tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector(storyline_ts_config(language), title), 'A') ||
-        setweight(to_tsvector(storyline_ts_config(language), text), 'B')) STORED,
+        setweight(to_tsvector('simple', title), 'A') ||
+        setweight(to_tsvector('simple', text), 'B') ||
+        setweight(to_tsvector(storyline_ts_config(language), title), 'C') ||
+        setweight(to_tsvector(storyline_ts_config(language), text), 'D')) STORED,
     UNIQUE (feed_id, guid)
 );
 
