@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"strings"
 	"time"
 
@@ -15,22 +14,6 @@ import (
 	"github.com/storyline/storyline/store"
 	"github.com/storyline/storyline/store/internal/codec"
 )
-
-// movedSecret is what credentials a feed keeps when a permanent redirect
-// moves it: those of the new URL when it has some (a redirect that keeps
-// the query keeps the token), else the old ones if the host stayed the
-// same, else none: credentials are not handed to another host.
-func movedSecret(oldURL, newURL, oldSecret, newSecret string) string {
-	if newSecret != "" || oldSecret == "" {
-		return newSecret
-	}
-	o, err1 := neturl.Parse(oldURL)
-	n, err2 := neturl.Parse(newURL)
-	if err1 != nil || err2 != nil || !strings.EqualFold(o.Host, n.Host) {
-		return ""
-	}
-	return oldSecret
-}
 
 // recordPoll saves one poll's feed state and entries and returns the
 // edits the clustering must follow (see saveEntries).
@@ -50,7 +33,7 @@ func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.S
 		if _, err := findFeed(ctx, tx, "f.url = ?", newURL); err == nil {
 			st.URLConflict = true
 		} else if errors.Is(err, store.ErrNotFound) {
-			url, secret = newURL, movedSecret(f.URL, newURL, f.Secret, newSecret)
+			url, secret = newURL, codec.MovedSecret(f.URL, newURL, f.Secret, newSecret)
 		} else {
 			return nil, err
 		}

@@ -1,0 +1,386 @@
+// Package postgres keeps storyline's state in PostgreSQL, for installs that
+// outgrow one machine: several storyline instances share one database,
+// lease due feeds to one another (ClaimDueFeeds), elect one clusterer
+// (TryClusterLock) and serve the same feeds. It has the methods and the
+// behaviour of the SQLite store (store/sqlite), which one conformance
+// suite checks, with the domain types of package store.
+//
+// Times are stored as Unix milliseconds, as in SQLite. Full-text search
+// uses a tsvector made with the entry's language's configuration
+// ('simple' for languages PostgreSQL has no stemmer for) and a GIN index.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storyline/storyline/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Advisory lock keys: any two numbers that no other application sharing
+// the database uses; these spell "storyline" plus a purpose.
+const (
+	migrateLockKey   int64 = 0x73746f72_79000001 // schema migrations, at Open
+	clusterLockKey   int64 = 0x73746f72_79000002 // the one clusterer (TryClusterLock)
+	clusterTxLockKey int64 = 0x73746f72_79000003 // one clustering transaction at a time
+)
+
+// DB is an open storyline database on a PostgreSQL server.
+type DB struct {
+	pool *pgxpool.Pool
+	name string // the database and server, for errors (never the password)
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	// writeMu serializes this process's write transactions, as the
+	// SQLite store does: the ingest pipeline is the one writer of a
+	// process, and the published data version needs no per-transaction
+	// bookkeeping.
+	writeMu sync.Mutex
+	version dataVersionCache
+}
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string) and brings its schema up to date; several instances
+// may open one database at once.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
+	}
+	return d, nil
+}
+
+// OpenExisting opens a database that storyline has set up before, for
+// commands that only read: a database without storyline's schema is an
+// error (a mistyped --db must not answer with an empty store).
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	d, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	var have bool
+	if err := d.pool.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&have); err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
+	}
+	if !have {
+		d.pool.Close()
+		return nil, fmt.Errorf("store: no storyline database in %s (check --db or database: in the config; `storyline add` or `serve` creates one)", d.name)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
+	}
+	return d, nil
+}
+
+func connect(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message quotes no password; the DSN itself is not repeated.
+		return nil, fmt.Errorf("store: PostgreSQL connection string: %w", err)
+	}
+	cc := cfg.ConnConfig
+	name := fmt.Sprintf("database %q on %s:%d", cc.Database, cc.Host, cc.Port)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	// Fail now, naming the server, rather than at the first query.
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	return &DB{pool: pool, name: name, Now: time.Now}, nil
+}
+
+// Close closes the connections. Leases and the cluster lock of this
+// process end with them.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// IntegrityCheck reads a row of every table and checks the schema version:
+// PostgreSQL keeps its own storage sound (checksums, WAL), so what is left
+// to check is that the database is reachable, readable by this user and
+// of this storyline's schema. It returns "ok" or what is wrong.
+func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var problems []string
+	for _, table := range []string{"feeds", "entries", "topics", "topic_entries", "topic_aliases",
+		"pending_entries", "term_stats", "cluster_meta", "data_version", "schema_migrations"} {
+		if _, err := d.pool.Exec(ctx, "SELECT 1 FROM "+table+" LIMIT 1"); err != nil {
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("store: integrity check: %w", err)
+			}
+			problems = append(problems, fmt.Sprintf("%s: %v", table, err))
+		}
+	}
+	for _, row := range []string{"cluster_meta", "data_version"} {
+		var n int
+		if err := d.pool.QueryRow(ctx, "SELECT COUNT(*) FROM "+row).Scan(&n); err == nil && n != 1 {
+			problems = append(problems, fmt.Sprintf("%s has %d rows, want 1", row, n))
+		}
+	}
+	if len(problems) > 0 {
+		return strings.Join(problems, "\n"), nil
+	}
+	return "ok", nil
+}
+
+// ReclaimSpace does nothing: PostgreSQL's autovacuum makes the space of
+// deleted rows reusable, and giving it back to the file system takes a
+// VACUUM FULL, which locks the tables and is an administrator's decision.
+func (d *DB) ReclaimSpace(ctx context.Context) (int64, error) { return 0, nil }
+
+// ErrBackupUnsupported is returned by Backup: a PostgreSQL database is
+// backed up with PostgreSQL's tools.
+var ErrBackupUnsupported = errors.New("store: backup: storyline backs up SQLite files only; back up a PostgreSQL database with pg_dump (pg_dump -Fc -f storyline.dump DSN) or the server's own backups")
+
+// Backup refuses with ErrBackupUnsupported: pg_dump makes a consistent copy
+// while the instances go on writing, and restores with pg_restore.
+func (d *DB) Backup(ctx context.Context, path string) error { return ErrBackupUnsupported }
+
+// migration is one embedded migration file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range ents {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations are not numbered 1..n: %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the embedded migrations that the database has not seen,
+// each in a transaction with its record, under an advisory lock: several
+// instances started together must not apply one twice, and the ones that
+// wait find it applied.
+func (d *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+		return fmt.Errorf("wait for other instances' migrations: %w", err)
+	}
+	defer func() {
+		// A session lock outlives a failed unlock only until the session
+		// ends: close the connection rather than return it locked.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey); err != nil {
+			conn.Hijack().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at BIGINT  NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var have int
+	if err := conn.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(ms) {
+		return fmt.Errorf("%w: database is at schema version %d, this binary knows up to %d; upgrade storyline", store.ErrSchemaTooNew, have, len(ms))
+	}
+	for _, m := range ms[have:] {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			// The simple protocol runs a file of several statements.
+			if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+				m.version, m.name, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// dataVersionTTL bounds how late DataVersion learns of another instance's
+// writes: the stored version is read again at most this often. This
+// instance's own writes are known at once.
+const dataVersionTTL = time.Second
+
+// DataVersion returns the current data version. It is answered from memory
+// (a server asks it on every request): this DB's own writes show at once,
+// another instance's within about a second (dataVersionTTL, by the Now
+// clock, plus one query).
+func (d *DB) DataVersion(ctx context.Context) (store.DataVersion, error) {
+	now := d.Now()
+	snap := d.version.cur.Load()
+	if snap == nil {
+		return d.readDataVersion(ctx, now)
+	}
+	if age := now.Sub(snap.checked); age >= 0 && age < dataVersionTTL {
+		return snap.v, nil
+	}
+	// One caller reads; the others keep the known version meanwhile.
+	if !d.version.reading.CompareAndSwap(false, true) {
+		return snap.v, nil
+	}
+	defer d.version.reading.Store(false)
+	return d.readDataVersion(ctx, now)
+}
+
+// dataVersionCache is the in-memory copy of the stored data version.
+type dataVersionCache struct {
+	cur     atomic.Pointer[dataVersionSnap]
+	reading atomic.Bool // a caller is reading the stored version
+
+	// mu orders reads of the stored version with publications, so that a
+	// read begun before a commit cannot replace the version published
+	// after it.
+	mu        sync.Mutex
+	published int64 // publications so far, under mu
+}
+
+// dataVersionSnap is a known version and when the database said so.
+type dataVersionSnap struct {
+	v       store.DataVersion
+	checked time.Time
+}
+
+func (d *DB) readDataVersion(ctx context.Context, now time.Time) (store.DataVersion, error) {
+	d.version.mu.Lock()
+	seen := d.version.published
+	d.version.mu.Unlock()
+	var v store.DataVersion
+	var changed int64
+	if err := d.pool.QueryRow(ctx, "SELECT version, changed_at FROM data_version WHERE id = 1").
+		Scan(&v.Version, &changed); err != nil {
+		return store.DataVersion{}, fmt.Errorf("store: data version: %w", err)
+	}
+	v.Changed = fromMS(changed)
+	d.version.mu.Lock()
+	defer d.version.mu.Unlock()
+	if d.version.published != seen {
+		// A commit of ours was published while we read: our row may
+		// predate it, and the published version is as fresh as a read.
+		return d.version.cur.Load().v, nil
+	}
+	d.version.cur.Store(&dataVersionSnap{v: v, checked: now})
+	return v, nil
+}
+
+// bumpDataVersion marks, inside tx, that what is served changed. The row
+// stays locked until tx ends, so the version it returns is the stored one
+// as of the commit; publishDataVersion makes it current after the commit
+// (a reader that saw it earlier could read the old rows under it).
+func (d *DB) bumpDataVersion(ctx context.Context, tx pgx.Tx) (store.DataVersion, error) {
+	var v store.DataVersion
+	var changed int64
+	if err := tx.QueryRow(ctx, "UPDATE data_version SET version = version + 1, changed_at = $1 WHERE id = 1 RETURNING version, changed_at",
+		ms(d.Now())).Scan(&v.Version, &changed); err != nil {
+		return v, fmt.Errorf("bump the data version: %w", err)
+	}
+	v.Changed = fromMS(changed)
+	return v, nil
+}
+
+// publishDataVersion makes v, committed, the current version.
+func (d *DB) publishDataVersion(v store.DataVersion) {
+	d.version.mu.Lock()
+	defer d.version.mu.Unlock()
+	d.version.published++
+	d.version.cur.Store(&dataVersionSnap{v: v, checked: d.Now()})
+}
+
+// writeFunc runs fn in a transaction of this process's write path, bumping
+// and publishing the data version when fn reports that what is served
+// changed.
+func (d *DB) writeFunc(ctx context.Context, fn func(tx pgx.Tx) (changed bool, err error)) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	changed, err := fn(tx)
+	if err != nil {
+		return err
+	}
+	var v store.DataVersion
+	if changed {
+		if v, err = d.bumpDataVersion(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if changed {
+		d.publishDataVersion(v)
+	}
+	return nil
+}
+
+// ms converts a time to the Unix milliseconds stored; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
