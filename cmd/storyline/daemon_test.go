@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/postgres/pgtest"
 	"github.com/storyline/storyline/store/sqlite"
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/storyline/storyline/cmd/storyline/internal/poller"
 	"github.com/storyline/storyline/cmd/storyline/internal/web"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/postgres"
 	"github.com/storyline/storyline/store/sqlite"
 )
 
@@ -92,8 +93,37 @@ func isPostgres(dsn string) bool {
 // SQLite file. existing refuses to create a SQLite file (or an empty
 // PostgreSQL schema) for a command that only reads.
 func openDatabase(ctx context.Context, dsn string, existing bool) (database, error) {
+	if isPostgres(dsn) {
+		open := postgres.Open
+		if existing {
+			open = postgres.OpenExisting
+		}
+		db, err := open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return pgDatabase{db}, nil
+	}
 	if existing {
 		return sqlite.OpenExisting(ctx, dsn)
 	}
 	return sqlite.Open(ctx, dsn)
+}
+
+// pgDatabase is the PostgreSQL backend as the commands use it: a shared
+// database, whose cluster lock the pipeline takes as an ingest.Locker.
+type pgDatabase struct{ *postgres.DB }
+
+func (d pgDatabase) TryClusterLock(ctx context.Context) (ingest.ClusterLock, bool, error) {
+	l, ok, err := d.DB.TryClusterLock(ctx)
+	if !ok {
+		return nil, false, err
+	}
+	return l, true, nil
+}
+
+var _ sharedDatabase = pgDatabase{}
+
+func (d pgDatabase) ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner string, lease time.Duration, limit int) ([]store.Feed, error) {
+	return d.DB.ClaimDueFeeds(ctx, now, owner, lease, limit)
 }
