@@ -22,7 +22,8 @@ import (
 
 // Config is the whole configuration: defaults, with the YAML file laid over.
 type Config struct {
-	// Database is the SQLite file; --db overrides it.
+	// Database is the SQLite file, or a postgres:// URL; --db overrides
+	// it.
 	Database  string          `yaml:"database"`
 	LogFormat string          `yaml:"log_format"`
 	Poll      PollConfig      `yaml:"poll"`
@@ -258,6 +259,7 @@ func (c *Config) validate(doc *yaml.Node) error {
 		{"poll.min_interval", c.Poll.MinInterval},
 		{"poll.max_interval", c.Poll.MaxInterval},
 		{"poll.max_backoff", c.Poll.MaxBackoff},
+		{"poll.lease", c.Poll.Lease},
 		{"fetch.timeout", c.Fetch.Timeout},
 		{"fetch.connect_timeout", c.Fetch.ConnectTimeout},
 	}

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"iter"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +37,49 @@ type database interface {
 	IntegrityCheck(ctx context.Context) (string, error)
 	Backup(ctx context.Context, path string) error
 	Close() error
+}
+
+// sharedDatabase is a backend that several instances use at once
+// (PostgreSQL): they claim the feeds they poll, and one at a time
+// clusters.
+type sharedDatabase interface {
+	poller.Claimer
+	ingest.Locker
+}
+
+const (
+	// leaseBatch times poll.workers is how many feeds an instance sharing
+	// its database claims per round: a few rounds of its workers, so that
+	// the round ends well within the lease.
+	leaseBatch = 4
+	// leadEvery is how often an instance sharing its database tries to
+	// take the lead of the clustering, and how often the leader clusters
+	// what the others stored: a dead leader is replaced within about it.
+	leadEvery = 2 * time.Second
+)
+
+// instanceName tells instances apart in leases and logs: host, process
+// and a random part, since a restarted process may get the same ID.
+func instanceName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
+}
+
+// shownDSN is the database setting as logs may show it: a PostgreSQL
+// URL without its password.
+func shownDSN(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // isPostgres reports whether the database setting names a PostgreSQL

@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("storyline", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.configPath, "config", "", "configuration `FILE` (YAML)")
-	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` (overrides the config; default storyline.db)")
+	fs.StringVar(&e.dbPath, "db", "", "SQLite database `FILE` or postgres:// URL (overrides the config; default storyline.db)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the command to `FILE` (for go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` when the command ends (for go tool pprof)")
 	fs.Usage = func() { usage(stderr, fs) }

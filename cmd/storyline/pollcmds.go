@@ -46,7 +46,13 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	pipe := newPipeline(e, db)
-	due, err := db.DueFeeds(ctx, time.Now(), *all)
+	var due []store.Feed
+	if shared, ok := db.(sharedDatabase); ok {
+		// Instances polling the same database must not poll these too.
+		due, err = shared.ClaimDueFeeds(ctx, time.Now(), *all, instanceName(), e.cfg.Poll.Lease, 0)
+	} else {
+		due, err = db.DueFeeds(ctx, time.Now(), *all)
+	}
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			defer os.RemoveAll(dir)
 			e.dbPath = filepath.Join(dir, "demo.db")
 		}
-		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", e.dbPath)
+		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", shownDSN(e.dbPath))
 	}
 
 	db, err := openDB(ctx, e)
@@ -108,7 +108,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", e.dbPath)
+	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", shownDSN(e.dbPath))
 	if stored, stale, err := db.AnalyzerStale(ctx); err != nil {
 		return err
 	} else if stale {
@@ -134,9 +134,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// fetched) on a signal and also when the HTTP server fails.
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
+	var queue poller.Queue = db
+	if shared, ok := db.(sharedDatabase); ok {
+		// Other instances may poll and cluster the same database: claim
+		// the feeds polled, and cluster only while leading.
+		owner := instanceName()
+		queue = poller.LeasedQueue(shared, owner, e.cfg.Poll.Lease, leaseBatch*e.cfg.Poll.Workers)
+		waitLead := pipe.Lead(pollCtx, shared, leadEvery, func(leading bool, err error) {
+			switch {
+			case err != nil:
+				log.Error("cluster leadership", "instance", owner, "err", err)
+			case leading:
+				log.Info("clustering: this instance leads", "instance", owner)
+			default:
+				log.Warn("clustering: this instance lost the lead", "instance", owner)
+			}
+		})
+		defer waitLead()
+	}
 	pollDone := make(chan error, 1)
 	go func() {
-		pollDone <- p.Run(pollCtx, db, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
+		pollDone <- p.Run(pollCtx, queue, 15*time.Second, func(err error) { log.Error("scheduler", "err", err) })
 	}()
 	pruneDone := make(chan struct{})
 	go func() {

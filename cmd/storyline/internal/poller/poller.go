@@ -56,6 +56,11 @@ type Config struct {
 	PerHost int `yaml:"per_host"`
 	// MaxItems is how many entries of one document are kept, the newest.
 	MaxItems int `yaml:"max_items"`
+	// Lease is, on a database shared by several instances, how long the
+	// due feeds one instance claimed stay its own: the others poll a dead
+	// instance's feeds once it has passed. It must be longer than a round
+	// of polls (a round claims at most LeasedQueue's limit of feeds).
+	Lease time.Duration `yaml:"lease"`
 	// MaxAge, when set, skips entries published longer ago: the retention
 	// that prunes them would otherwise see them come back at every poll
 	// of a feed that still lists them. It is set from retention.max_age.
@@ -72,6 +77,7 @@ func DefaultConfig() Config {
 		Workers:     8,
 		PerHost:     2,
 		MaxItems:    feeds.DefaultMaxItems,
+		Lease:       5 * time.Minute,
 	}
 }
 
@@ -79,7 +85,7 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	for _, f := range []struct{ v, def *time.Duration }{
 		{&c.Interval, &d.Interval}, {&c.MinInterval, &d.MinInterval},
-		{&c.MaxInterval, &d.MaxInterval}, {&c.MaxBackoff, &d.MaxBackoff},
+		{&c.MaxInterval, &d.MaxInterval}, {&c.MaxBackoff, &d.MaxBackoff}, {&c.Lease, &d.Lease},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def
