@@ -330,11 +330,13 @@ func (d *DB) DueFeeds(ctx context.Context, now time.Time, all bool) ([]store.Fee
 	return out, nil
 }
 
-// NextPollAt returns the earliest next poll time of the enabled feeds, or
-// the zero time when there are none.
+// NextPollAt returns the earliest time an enabled feed is due and not
+// leased (see ClaimDueFeeds), or the zero time when there are none: a
+// scheduler sleeps until then rather than asking again for feeds that
+// another instance is polling.
 func (d *DB) NextPollAt(ctx context.Context) (time.Time, error) {
 	var v *int64
-	if err := d.pool.QueryRow(ctx, "SELECT MIN(next_poll_at) FROM feeds WHERE NOT disabled").Scan(&v); err != nil {
+	if err := d.pool.QueryRow(ctx, "SELECT MIN(GREATEST(next_poll_at, lease_until)) FROM feeds WHERE NOT disabled").Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("store: next poll time: %w", err)
 	}
 	if v == nil {

@@ -33,8 +33,8 @@ func instances(t *testing.T, n int) []*DB {
 	return dbs
 }
 
-// Two instances claiming the due feeds at once never get the same feed,
-// and between them get all of them.
+// Two instances claiming and polling the due feeds at once never get the
+// same feed, and between them poll all of them once.
 func TestClaimDueFeedsConcurrent(t *testing.T) {
 	ctx := context.Background()
 	dbs := instances(t, 2)
@@ -50,7 +50,7 @@ func TestClaimDueFeedsConcurrent(t *testing.T) {
 		claimed[i] = map[int64]bool{}
 		wg.Go(func() {
 			for {
-				fs, err := db.ClaimDueFeeds(ctx, t0, fmt.Sprint("instance", i), time.Minute, 7)
+				fs, err := db.ClaimDueFeeds(ctx, t0, false, fmt.Sprint("instance", i), time.Minute, 7)
 				if err != nil {
 					t.Error(err)
 					return
@@ -58,8 +58,15 @@ func TestClaimDueFeedsConcurrent(t *testing.T) {
 				if len(fs) == 0 {
 					return
 				}
-				for _, f := range fs {
+				// Polled: due again in an hour.
+				rs := make([]store.PollResult, len(fs))
+				for k, f := range fs {
 					claimed[i][f.ID] = true
+					rs[k] = store.PollResult{FeedID: f.ID, PolledAt: t0, Status: 304, NotModified: true, NextPollAt: t0.Add(time.Hour)}
+				}
+				if _, err := storetest.SavePolls(ctx, db, rs); err != nil {
+					t.Error(err)
+					return
 				}
 			}
 		})
@@ -94,11 +101,11 @@ func TestClaimDueFeedsLease(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := a.ClaimDueFeeds(ctx, t0, "a", time.Minute, 0)
+	got, err := a.ClaimDueFeeds(ctx, t0, false, "a", time.Minute, 0)
 	if err != nil || len(got) != 2 || got[0].ID != f2.ID || got[1].ID != f1.ID {
 		t.Fatalf("claim = %+v, %v; want feeds %d and %d, most overdue first", got, err, f2.ID, f1.ID)
 	}
-	if got, err := b.ClaimDueFeeds(ctx, t0.Add(30*time.Second), "b", time.Minute, 0); err != nil || len(got) != 0 {
+	if got, err := b.ClaimDueFeeds(ctx, t0.Add(30*time.Second), false, "b", time.Minute, 0); err != nil || len(got) != 0 {
 		t.Fatalf("claim during the lease = %+v, %v; want none", got, err)
 	}
 	// a saves its poll of f1, then dies holding f2's lease.
@@ -106,13 +113,26 @@ func TestClaimDueFeedsLease(t *testing.T) {
 		NextPollAt: t0.Add(30 * time.Second), Entries: []feeds.Entry{{ID: "x", Title: "x", Published: t0}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = b.ClaimDueFeeds(ctx, t0.Add(30*time.Second), "b", time.Minute, 0)
+	got, err = b.ClaimDueFeeds(ctx, t0.Add(30*time.Second), false, "b", time.Minute, 0)
 	if err != nil || len(got) != 1 || got[0].ID != f1.ID {
 		t.Fatalf("claim after a saved poll = %+v, %v; want feed %d again, due and no longer leased", got, err, f1.ID)
 	}
-	got, err = b.ClaimDueFeeds(ctx, t0.Add(time.Minute), "b", time.Minute, 0)
-	if err != nil || len(got) != 1 || got[0].ID != f2.ID {
-		t.Fatalf("claim after the lease ran out = %+v, %v; want the dead instance's feed %d", got, err, f2.ID)
+	if next, err := b.NextPollAt(ctx); err != nil || !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("next poll = %v, %v; want %v, when the dead instance's lease ends", next, err, t0.Add(time.Minute))
+	}
+	// b's own lease on f1 does not keep f1 from b.
+	got, err = b.ClaimDueFeeds(ctx, t0.Add(time.Minute), false, "b", time.Minute, 0)
+	if err != nil || len(got) != 2 || got[0].ID != f2.ID || got[1].ID != f1.ID {
+		t.Fatalf("claim after the lease ran out = %+v, %v; want the dead instance's feed %d, then %d", got, err, f2.ID, f1.ID)
+	}
+	// all: every feed no other instance holds, due or not; an owner's own
+	// leases do not keep its feeds from it.
+	got, err = b.ClaimDueFeeds(ctx, t0.Add(time.Minute), true, "b", time.Minute, 0)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("claim all by the holder = %+v, %v; want all 3 feeds", got, err)
+	}
+	if got, err := a.ClaimDueFeeds(ctx, t0.Add(time.Minute), true, "a", time.Minute, 0); err != nil || len(got) != 0 {
+		t.Fatalf("claim all while another holds them = %+v, %v; want none", got, err)
 	}
 }
 
