@@ -56,14 +56,16 @@ func findFeed(ctx context.Context, q querier, cond string, args ...any) (store.F
 }
 
 // findFeedByIDOrURL treats an all-digit argument as an ID: feed URLs always
-// have a scheme, so the two cannot be confused.
-func findFeedByIDOrURL(ctx context.Context, q querier, idOrURL string) (store.Feed, error) {
+// have a scheme, so the two cannot be confused. lock, if set, is a
+// locking clause for the row.
+func findFeedByIDOrURL(ctx context.Context, q querier, idOrURL string, lock ...string) (store.Feed, error) {
+	suffix := " " + strings.Join(lock, " ")
 	if id, err := strconv.ParseInt(idOrURL, 10, 64); err == nil && !strings.Contains(idOrURL, ":") {
-		return findFeed(ctx, q, "f.id = $1", id)
+		return findFeed(ctx, q, "f.id = $1"+suffix, id)
 	}
 	// A URL typed with its credentials names the feed it subscribed.
 	public, _ := feeds.SplitSecrets(idOrURL)
-	return findFeed(ctx, q, "f.url = $1", public)
+	return findFeed(ctx, q, "f.url = $1"+suffix, public)
 }
 
 // insertFeed subscribes a feed ($1 URL, $2 title, $3 interval, $4 now, $5
