@@ -144,6 +144,7 @@ const addFeedsBatch = 256
 // none. Feeds already subscribed (by their URL or the URL they were added
 // with) are counted, not changed. Memory does not grow with the stream.
 func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) (added, existing int, err error) {
+	var streamErr error // the stream's own error, returned as it is
 	err = d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
 		now := ms(d.Now())
 		var b pgx.Batch
@@ -169,6 +170,7 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) 
 		}
 		for nf, err := range nfs {
 			if err != nil {
+				streamErr = err
 				return false, err
 			}
 			public, secret := feeds.SplitSecrets(nf.URL)
@@ -189,13 +191,13 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) 
 		}
 		return false, nil
 	})
-	if err != nil {
-		if !strings.HasPrefix(err.Error(), "store: ") {
-			err = fmt.Errorf("store: add feeds: %w", err)
-		}
+	switch {
+	case err == nil:
+		return added, existing, nil
+	case err == streamErr || strings.HasPrefix(err.Error(), "store: "):
 		return 0, 0, err
 	}
-	return added, existing, nil
+	return 0, 0, fmt.Errorf("store: add feeds: %w", err)
 }
 
 // SyncFeeds makes sure the given feeds are subscribed with the given titles
