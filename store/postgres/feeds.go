@@ -56,14 +56,16 @@ func findFeed(ctx context.Context, q querier, cond string, args ...any) (store.F
 }
 
 // findFeedByIDOrURL treats an all-digit argument as an ID: feed URLs always
-// have a scheme, so the two cannot be confused.
-func findFeedByIDOrURL(ctx context.Context, q querier, idOrURL string) (store.Feed, error) {
+// have a scheme, so the two cannot be confused. lock, if set, is a
+// locking clause for the row.
+func findFeedByIDOrURL(ctx context.Context, q querier, idOrURL string, lock ...string) (store.Feed, error) {
+	suffix := " " + strings.Join(lock, " ")
 	if id, err := strconv.ParseInt(idOrURL, 10, 64); err == nil && !strings.Contains(idOrURL, ":") {
-		return findFeed(ctx, q, "f.id = $1", id)
+		return findFeed(ctx, q, "f.id = $1"+suffix, id)
 	}
 	// A URL typed with its credentials names the feed it subscribed.
 	public, _ := feeds.SplitSecrets(idOrURL)
-	return findFeed(ctx, q, "f.url = $1", public)
+	return findFeed(ctx, q, "f.url = $1"+suffix, public)
 }
 
 // insertFeed subscribes a feed ($1 URL, $2 title, $3 interval, $4 now, $5
@@ -142,6 +144,7 @@ const addFeedsBatch = 256
 // none. Feeds already subscribed (by their URL or the URL they were added
 // with) are counted, not changed. Memory does not grow with the stream.
 func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) (added, existing int, err error) {
+	var streamErr error // the stream's own error, returned as it is
 	err = d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
 		now := ms(d.Now())
 		var b pgx.Batch
@@ -167,6 +170,7 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) 
 		}
 		for nf, err := range nfs {
 			if err != nil {
+				streamErr = err
 				return false, err
 			}
 			public, secret := feeds.SplitSecrets(nf.URL)
@@ -187,13 +191,13 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) 
 		}
 		return false, nil
 	})
-	if err != nil {
-		if !strings.HasPrefix(err.Error(), "store: ") {
-			err = fmt.Errorf("store: add feeds: %w", err)
-		}
+	switch {
+	case err == nil:
+		return added, existing, nil
+	case err == streamErr || strings.HasPrefix(err.Error(), "store: "):
 		return 0, 0, err
 	}
-	return added, existing, nil
+	return 0, 0, fmt.Errorf("store: add feeds: %w", err)
 }
 
 // SyncFeeds makes sure the given feeds are subscribed with the given titles
@@ -330,11 +334,13 @@ func (d *DB) DueFeeds(ctx context.Context, now time.Time, all bool) ([]store.Fee
 	return out, nil
 }
 
-// NextPollAt returns the earliest next poll time of the enabled feeds, or
-// the zero time when there are none.
+// NextPollAt returns the earliest time an enabled feed is due and not
+// leased (see ClaimDueFeeds), or the zero time when there are none: a
+// scheduler sleeps until then rather than asking again for feeds that
+// another instance is polling.
 func (d *DB) NextPollAt(ctx context.Context) (time.Time, error) {
 	var v *int64
-	if err := d.pool.QueryRow(ctx, "SELECT MIN(next_poll_at) FROM feeds WHERE NOT disabled").Scan(&v); err != nil {
+	if err := d.pool.QueryRow(ctx, "SELECT MIN(GREATEST(next_poll_at, lease_until)) FROM feeds WHERE NOT disabled").Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("store: next poll time: %w", err)
 	}
 	if v == nil {

@@ -12,30 +12,31 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// ClaimDueFeeds leases to owner up to limit enabled feeds that are due at
-// now and not leased to anyone until after now, most overdue first (limit
-// <= 0 claims all). A claimed feed is not claimed again until its lease
-// ends at now+lease or a saved poll of it (SavePoll) ends the lease, so two
-// instances never poll one feed at once, and the feeds of an instance that
-// died are claimed by another once their leases run out. Rows another
-// claimer has locked are skipped, not waited for.
+// ClaimDueFeeds leases to owner, until now+lease, up to limit enabled
+// feeds (limit <= 0: no limit) that are due at now (all: due or not) and
+// that no other owner's lease holds, most overdue first. A claimed feed
+// is not claimed by another owner until its lease ends at now+lease or a
+// saved poll of it (SavePoll) ends the lease, so two instances never poll
+// one feed at once, and the feeds of an instance that died are claimed by
+// another once their leases run out. Rows another claimer has locked are
+// skipped, not waited for.
 //
 // now is the caller's clock, as for DueFeeds: the instances' clocks should
 // agree to well within the lease.
-func (d *DB) ClaimDueFeeds(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]store.Feed, error) {
+func (d *DB) ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner string, lease time.Duration, limit int) ([]store.Feed, error) {
 	var lim *int
 	if limit > 0 {
 		lim = &limit
 	}
 	rows, err := d.pool.Query(ctx, `WITH due AS (
 			SELECT id FROM feeds
-			WHERE NOT disabled AND next_poll_at <= $1 AND lease_until <= $1
+			WHERE NOT disabled AND ($5 OR next_poll_at <= $1) AND (lease_until <= $1 OR lease_owner = $3)
 			ORDER BY next_poll_at, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED)
 		UPDATE feeds f SET lease_owner = $3, lease_until = $4
 		FROM due WHERE f.id = due.id
-		RETURNING `+feedColumns, ms(now), lim, owner, ms(now.Add(lease)))
+		RETURNING `+feedColumns, ms(now), lim, owner, ms(now.Add(lease)), all)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim due feeds: %w", err)
 	}

@@ -8,6 +8,10 @@
 // Times are stored as Unix milliseconds, as in SQLite. Full-text search
 // uses a tsvector made with the entry's language's configuration
 // ('simple' for languages PostgreSQL has no stemmer for) and a GIN index.
+//
+// The connection pool is pgxpool's, configured by the DSN
+// (pool_max_conns=N and the like); a ClusterLock takes one connection
+// out of it for as long as it is held.
 package postgres
 
 import (
@@ -114,8 +118,9 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{pool: pool, name: name, Now: time.Now}, nil
 }
 
-// Close closes the connections. Leases and the cluster lock of this
-// process end with them.
+// Close closes the pooled connections. A ClusterLock has a connection of
+// its own, which its Release closes; leases outlive the process until
+// they run out.
 func (d *DB) Close() error {
 	d.pool.Close()
 	return nil

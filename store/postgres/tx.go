@@ -165,11 +165,15 @@ func (t *writeTx) SavePoll(ctx context.Context, r store.PollResult) (store.SaveS
 	return st, edits, nil
 }
 
+// Feed locks the feed's row to the end of the transaction: a transaction
+// that reads a feed to remove it then takes the feed before the
+// clustering lock, in the order a poll's save with edits does, and the
+// two wait for each other instead of deadlocking.
 func (t *writeTx) Feed(ctx context.Context, idOrURL string) (store.Feed, error) {
 	if err := t.flush(); err != nil {
 		return store.Feed{}, err
 	}
-	return findFeedByIDOrURL(ctx, t.tx, idOrURL)
+	return findFeedByIDOrURL(ctx, t.tx, idOrURL, "FOR UPDATE")
 }
 
 func (t *writeTx) DeleteFeed(ctx context.Context, id int64) (store.Removed, error) {
