@@ -123,7 +123,3 @@ func (d pgDatabase) TryClusterLock(ctx context.Context) (ingest.ClusterLock, boo
 }
 
 var _ sharedDatabase = pgDatabase{}
-
-func (d pgDatabase) ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner string, lease time.Duration, limit int) ([]store.Feed, error) {
-	return d.DB.ClaimDueFeeds(ctx, now, owner, lease, limit)
-}

@@ -152,12 +152,12 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 func (fl *fleet) checkStorylines(t *testing.T) int64 {
 	t.Helper()
 	for what, q := range map[string]string{
-		"entries pending":                        `SELECT COUNT(*) FROM pending_entries`,
-		"entries in no storyline":                `SELECT COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM topic_entries te WHERE te.entry_id = e.id)`,
-		"entries in more than one storyline":     `SELECT COUNT(*) FROM (SELECT entry_id FROM topic_entries GROUP BY entry_id HAVING COUNT(*) > 1) x`,
+		"entries pending":                          `SELECT COUNT(*) FROM pending_entries`,
+		"entries in no storyline":                  `SELECT COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM topic_entries te WHERE te.entry_id = e.id)`,
+		"entries in more than one storyline":       `SELECT COUNT(*) FROM (SELECT entry_id FROM topic_entries GROUP BY entry_id HAVING COUNT(*) > 1) x`,
 		"storylines whose size is not their count": `SELECT COUNT(*) FROM topics t WHERE t.size <> (SELECT COUNT(*) FROM topic_entries te WHERE te.topic_id = t.id)`,
-		"empty storylines":                       `SELECT COUNT(*) FROM topics t WHERE NOT EXISTS (SELECT 1 FROM topic_entries te WHERE te.topic_id = t.id)`,
-		"entries stored twice":                   `SELECT COUNT(*) FROM (SELECT feed_id, guid FROM entries GROUP BY feed_id, guid HAVING COUNT(*) > 1) x`,
+		"empty storylines":                         `SELECT COUNT(*) FROM topics t WHERE NOT EXISTS (SELECT 1 FROM topic_entries te WHERE te.topic_id = t.id)`,
+		"entries stored twice":                     `SELECT COUNT(*) FROM (SELECT feed_id, guid FROM entries GROUP BY feed_id, guid HAVING COUNT(*) > 1) x`,
 	} {
 		if n := fl.query(t, q); n != 0 {
 			t.Errorf("%d %s", n, what)
@@ -258,27 +258,7 @@ func TestInstancesSurviveKills(t *testing.T) {
 	<-leader.exited
 	killed := time.Now()
 	t.Logf("killed the leader with %d stories stored, %d of them pending", stored, pending)
-	// The feeds the dead instance held a lease on (it cannot claim more
-	// now): the others must poll those not polled yet once the lease has
-	// run out, and no others.
-	owner := fmt.Sprintf("/%d/", leader.cmd.Process.Pid)
-	rows, err := fl.conn.Query(context.Background(), `SELECT url, lease_until FROM feeds WHERE lease_owner LIKE '%' || $1 || '%'`, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leased := map[int]time.Time{}
-	fetchedBefore := map[int]int{}
-	for rows.Next() {
-		var u string
-		var until int64
-		if err := rows.Scan(&u, &until); err != nil {
-			t.Fatal(err)
-		}
-		i, _ := strconv.Atoi(strings.TrimSuffix(u[strings.LastIndex(u, "/")+1:], ".xml"))
-		leased[i] = time.UnixMilli(until)
-		fetchedBefore[i] = fl.feeds.count(i)
-	}
-	rows.Close()
+	leased := fl.leasesOf(t, leader)
 
 	waitFor(t, 30*time.Second, "another instance to take the lead", func() bool {
 		for _, d := range ds {
@@ -293,20 +273,27 @@ func TestInstancesSurviveKills(t *testing.T) {
 	} else {
 		t.Logf("the lead was taken %v after the leader died; it held leases on %d feeds", took.Round(time.Millisecond), len(leased))
 	}
-	for i, until := range leased {
-		if !hang[i] {
-			continue
-		}
-		waitFor(t, lease+time.Minute, fmt.Sprintf("feed %d, leased by the dead instance, to be polled by another", i), func() bool {
-			return fl.feeds.count(i) > fetchedBefore[i]
-		})
-		fl.feeds.mu.Lock()
-		next := fl.feeds.fetches[i][fetchedBefore[i]]
-		fl.feeds.mu.Unlock()
-		if next.Before(until) {
-			t.Errorf("feed %d polled by another instance at %v, before the dead instance's lease ended at %v", i, next, until)
+	fl.checkPolledAfterLease(t, leased, lease)
+
+	// Then an instance that only polls: the last one polls what it held.
+	var poller *daemon
+	for _, d := range ds {
+		if d != leader && !strings.Contains(d.logText(), "this instance leads") {
+			poller = d
 		}
 	}
+	waitFor(t, 30*time.Second, "the polling instance to hold leases", func() bool {
+		return fl.query(t, fmt.Sprintf(`SELECT COUNT(*) FROM feeds WHERE lease_owner LIKE '%%/%d/%%'`, poller.cmd.Process.Pid)) > 0
+	})
+	poller.cmd.Process.Kill()
+	<-poller.exited
+	leased2 := fl.leasesOf(t, poller)
+	t.Logf("killed a polling instance holding leases on %d feeds", len(leased2))
+	fl.checkPolledAfterLease(t, leased2, lease)
+	for i, l := range leased2 {
+		leased[i] = l
+	}
+
 	want := int64((n - len(hang)) * perFeed)
 	waitFor(t, 2*time.Minute, "every story stored and clustered", func() bool {
 		return fl.query(t, `SELECT COUNT(*) FROM entries`) == want && fl.query(t, `SELECT COUNT(*) FROM pending_entries`) == 0
@@ -319,8 +306,56 @@ func TestInstancesSurviveKills(t *testing.T) {
 			t.Errorf("feed %d never polled", i)
 		} else if c > 1 && !hang[i] {
 			if _, ok := leased[i]; !ok {
-				t.Errorf("feed %d, not leased by the dead instance, polled %d times", i, c)
+				t.Errorf("feed %d, not leased by a dead instance, polled %d times", i, c)
 			}
+		}
+	}
+}
+
+// deadLease is a feed a killed instance held a lease on: until when, and
+// how often the feed had been fetched then.
+type deadLease struct {
+	until   time.Time
+	fetched int
+}
+
+// leasesOf lists the feeds the killed instance d still holds leases on,
+// by index.
+func (fl *fleet) leasesOf(t *testing.T, d *daemon) map[int]deadLease {
+	t.Helper()
+	rows, err := fl.conn.Query(context.Background(), `SELECT url, lease_until FROM feeds WHERE lease_owner LIKE '%/' || $1 || '/%'`,
+		strconv.Itoa(d.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int]deadLease{}
+	for rows.Next() {
+		var u string
+		var until int64
+		if err := rows.Scan(&u, &until); err != nil {
+			t.Fatal(err)
+		}
+		i, _ := strconv.Atoi(strings.TrimSuffix(u[strings.LastIndex(u, "/")+1:], ".xml"))
+		out[i] = deadLease{time.UnixMilli(until), fl.feeds.count(i)}
+	}
+	return out
+}
+
+// checkPolledAfterLease waits until the other instances have polled each
+// feed a dead instance held (it never saved those polls), and checks that
+// none did before the lease ended.
+func (fl *fleet) checkPolledAfterLease(t *testing.T, leased map[int]deadLease, lease time.Duration) {
+	t.Helper()
+	for i, l := range leased {
+		waitFor(t, lease+time.Minute, fmt.Sprintf("feed %d, leased by a dead instance, to be polled by another", i), func() bool {
+			return fl.feeds.count(i) > l.fetched
+		})
+		fl.feeds.mu.Lock()
+		next := fl.feeds.fetches[i][l.fetched]
+		fl.feeds.mu.Unlock()
+		if next.Before(l.until) {
+			t.Errorf("feed %d polled by another instance at %v, before the dead instance's lease ended at %v", i, next, l.until)
 		}
 	}
 }
