@@ -10,6 +10,13 @@
 #                                          one 72 h window, polled into one
 #                                          database: cost per story, round 1
 #                                          against round 2
+#   bench/ingest.sh pg N [FEEDS [ITEMS]]   the cold load into PostgreSQL (a
+#                                          throwaway server with the stock
+#                                          settings of initdb) by N `serve`
+#                                          instances sharing it, timed until
+#                                          every item is stored and clustered;
+#                                          prints the instances' peak RSS and
+#                                          the CPU time PostgreSQL used
 #
 # Needs python3 and the feed generator of the shared benchmark files
 # (GEN, default ../shared/perf/gen_feeds.py, which reads ../shared/bench).
@@ -21,6 +28,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-cold}
+if [ "$mode" = pg ]; then
+	instances=${2:-1}
+	shift
+fi
 feeds=${2:-1000}
 items=${3:-50}
 gen=${GEN:-../shared/perf/gen_feeds.py}
@@ -31,16 +42,76 @@ work=$(mktemp -d)
 chmod 755 "$work" # nginx workers run as another user
 server=""
 cleanup() {
+	for pid in ${instance_pids:-}; do kill "$pid" 2>/dev/null || true; done
+	if [ -n "${pgbin:-}" ] && [ -f "$work/pg/postmaster.pid" ]; then
+		$asPostgres "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+	fi
 	if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
 	if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
+# pg_run starts a throwaway PostgreSQL, imports the feeds, runs the
+# instances until every item is stored and clustered, and reports.
+pg_run() {
+	pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
+	asPostgres=""
+	if [ "$(id -u)" = 0 ]; then
+		asPostgres="runuser -u postgres --"
+		mkdir -p "$work/pg" && chown postgres "$work/pg"
+	fi
+	$asPostgres "$pgbin/initdb" -D "$work/pg" -A trust -U storyline >/dev/null
+	pgport=$((port + 1))
+	$asPostgres "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+		-o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
+	"$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U storyline storyline 2>/dev/null || psql -h 127.0.0.1 -p "$pgport" -U storyline -d postgres -qc 'CREATE DATABASE storyline'
+	dsn="postgres://storyline@127.0.0.1:$pgport/storyline?sslmode=disable"
+	psqlq() { psql -h 127.0.0.1 -p "$pgport" -U storyline -d storyline -tAc "$1"; }
+	printf 'database: %s\nserve:\n  listen: 127.0.0.1:0\npoll:\n  interval: 24h\n' "$dsn" >"$work/pg.yaml"
+	"$work/storyline" --config "$work/pg.yaml" import "$work/www/r0/feeds.opml" >/dev/null
+	total=$(grep -c '<item>' "$work"/www/r0/*.xml | awk -F: '{s += $2} END {print s}')
+	# PostgreSQL's CPU so far: the postmaster and its children, living and
+	# exited (the exited ones' time is in the postmaster's cutime/cstime).
+	pgcpu() {
+		local pm
+		pm=$(head -1 "$work/pg/postmaster.pid")
+		{ awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+			for c in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null; done; } |
+			awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.1f", s / hz}'
+	}
+	cpu0=$(pgcpu)
+	start=$(date +%s.%N)
+	instance_pids=""
+	for i in $(seq "$instances"); do
+		"$work/storyline" --config "$work/pg.yaml" serve >"$work/serve$i.log" 2>&1 &
+		instance_pids="$instance_pids $!"
+	done
+	while :; do
+		n=$(psqlq 'SELECT (SELECT COUNT(*) FROM entries) * (1 - LEAST(1, (SELECT COUNT(*) FROM pending_entries)))')
+		[ "$n" -ge "$total" ] && break
+		sleep 0.2
+	done
+	end=$(date +%s.%N)
+	cpu1=$(pgcpu)
+	rss=""
+	for pid in $instance_pids; do
+		rss="$rss $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") MiB"
+	done
+	awk -v n="$total" -v a="$start" -v b="$end" -v k="$instances" -v rss="$rss" -v c0="$cpu0" -v c1="$cpu1" 'BEGIN {
+		t = b - a
+		printf "postgres, %d instance(s): %d items stored and clustered in %.1f s: %.0f items/s; peak RSS%s; PostgreSQL CPU %.1f s (%.0f%% of one core)\n",
+			k, n, t, n / t, rss, c1 - c0, 100 * (c1 - c0) / t
+	}'
+	echo "stored: $(psqlq 'SELECT COUNT(*) FROM entries') entries, $(psqlq 'SELECT COUNT(*) FROM topics') storylines," \
+		"database $(psqlq "SELECT pg_database_size('storyline') / 1048576") MiB;" \
+		"poll errors: $(cat "$work"/serve*.log | grep -c '"level":"WARN","msg":"poll"\|level=WARN msg=poll' || true)"
+}
+
 go build -o "$work/storyline" ./cmd/storyline
 base="http://127.0.0.1:$port"
 case "$mode" in
-cold)
+cold | pg)
 	python3 "$gen" "$feeds" "$items" "$work/www/r0" "$base/r0" >/dev/null
 	sets="r0"
 	;;
@@ -50,7 +121,7 @@ rounds)
 	sets="r1 r2"
 	;;
 *)
-	echo "ingest.sh: mode must be cold or rounds, not $mode" >&2
+	echo "ingest.sh: mode must be cold, rounds or pg, not $mode" >&2
 	exit 2
 	;;
 esac
@@ -79,6 +150,11 @@ for _ in $(seq 50); do
 	curl -fs -o /dev/null "$base/${sets%% *}/f0.xml" && break
 	sleep 0.1
 done
+
+if [ "$mode" = pg ]; then
+	pg_run
+	exit 0
+fi
 
 db="$work/bench.db"
 for s in $sets; do
