@@ -16,7 +16,10 @@
 #                                          instances sharing it, timed until
 #                                          every item is stored and clustered;
 #                                          prints the instances' peak RSS and
-#                                          the CPU time PostgreSQL used
+#                                          the CPU time PostgreSQL used;
+#                                          PGCMD=poll runs `poll --all`
+#                                          instead of serve (N=1: the path
+#                                          of the SQLite figures)
 #
 # Needs python3 and the feed generator of the shared benchmark files
 # (GEN, default ../shared/perf/gen_feeds.py, which reads ../shared/bench).
@@ -70,7 +73,7 @@ pg_run() {
 	psqlq() { psql -h 127.0.0.1 -p "$pgport" -U storyline -d storyline -tAc "$1"; }
 	printf 'database: %s\nserve:\n  listen: 127.0.0.1:0\npoll:\n  interval: 24h\n' "$dsn" >"$work/pg.yaml"
 	"$work/storyline" --config "$work/pg.yaml" import "$work/www/r0/feeds.opml" >/dev/null
-	total=$(grep -c '<item>' "$work"/www/r0/*.xml | awk -F: '{s += $2} END {print s}')
+	total=$(cat "$work"/www/r0/*.xml | grep -o '<item>' | wc -l)
 	# PostgreSQL's CPU so far: the postmaster and its children, living and
 	# exited (the exited ones' time is in the postmaster's cutime/cstime).
 	pgcpu() {
@@ -84,7 +87,12 @@ pg_run() {
 	start=$(date +%s.%N)
 	instance_pids=""
 	for i in $(seq "$instances"); do
-		"$work/storyline" --config "$work/pg.yaml" serve >"$work/serve$i.log" 2>&1 &
+		if [ "${PGCMD:-serve}" = poll ]; then
+			# The path of the SQLite figures: one poll --all.
+			/usr/bin/time -f "%M" -o "$work/rss$i" "$work/storyline" --config "$work/pg.yaml" poll --all >"$work/serve$i.log" 2>&1 &
+		else
+			"$work/storyline" --config "$work/pg.yaml" serve >"$work/serve$i.log" 2>&1 &
+		fi
 		instance_pids="$instance_pids $!"
 	done
 	while :; do
@@ -95,8 +103,15 @@ pg_run() {
 	end=$(date +%s.%N)
 	cpu1=$(pgcpu)
 	rss=""
+	i=0
 	for pid in $instance_pids; do
-		rss="$rss $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") MiB"
+		i=$((i + 1))
+		if [ "${PGCMD:-serve}" = poll ]; then
+			wait "$pid"
+			rss="$rss $(awk '{printf "%.0f", $1 / 1024}' "$work/rss$i") MiB"
+		else
+			rss="$rss $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") MiB"
+		fi
 	done
 	awk -v n="$total" -v a="$start" -v b="$end" -v k="$instances" -v rss="$rss" -v c0="$cpu0" -v c1="$cpu1" 'BEGIN {
 		t = b - a

@@ -45,7 +45,7 @@ type database interface {
 // clusters.
 type sharedDatabase interface {
 	poller.Claimer
-	ingest.Locker
+	ingest.Fleet
 }
 
 const (
@@ -54,9 +54,13 @@ const (
 	// the round ends well within the lease.
 	leaseBatch = 4
 	// leadEvery is how often an instance sharing its database tries to
-	// take the lead of the clustering, and how often the leader clusters
-	// what the others stored: a dead leader is replaced within about it.
+	// take the lead of the clustering, and how often the leader looks for
+	// stories to cluster: a dead leader is replaced within about it.
 	leadEvery = 2 * time.Second
+	// leadMaxWait bounds how long the leader lets new stories wait for a
+	// wave of polls to end, so that a fleet that is never idle still has
+	// its stories clustered within about this.
+	leadMaxWait = 30 * time.Second
 )
 
 // instanceName tells instances apart in leases and logs: host, process
@@ -111,7 +115,7 @@ func openDatabase(ctx context.Context, dsn string, existing bool) (database, err
 }
 
 // pgDatabase is the PostgreSQL backend as the commands use it: a shared
-// database, whose cluster lock the pipeline takes as an ingest.Locker.
+// database, whose cluster lock the pipeline takes as an ingest.Fleet's.
 type pgDatabase struct{ *postgres.DB }
 
 func (d pgDatabase) TryClusterLock(ctx context.Context) (ingest.ClusterLock, bool, error) {

@@ -140,7 +140,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// the feeds polled, and cluster only while leading.
 		owner := instanceName()
 		queue = poller.LeasedQueue(shared, owner, e.cfg.Poll.Lease, leaseBatch*e.cfg.Poll.Workers)
-		waitLead := pipe.Lead(pollCtx, shared, leadEvery, func(leading bool, err error) {
+		waitLead := pipe.Lead(pollCtx, shared, leadEvery, leadMaxWait, func(leading bool, err error) {
 			switch {
 			case err != nil:
 				log.Error("cluster leadership", "instance", owner, "err", err)

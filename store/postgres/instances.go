@@ -147,3 +147,24 @@ func (l *ClusterLock) Release(ctx context.Context) error {
 	})
 	return err
 }
+
+// PollingBacklog tells the instance that clusters whether to wait: busy is
+// true while a feed is due and not claimed, or claimed and not saved yet
+// (a lease still running), and oldestPending is when the oldest story not
+// clustered yet was stored (zero when there is none). Stories of one wave
+// of polls, clustered together, are clustered in their time order; a
+// wave clustered piecemeal as each instance saves a part of it would put
+// older stories after newer ones.
+func (d *DB) PollingBacklog(ctx context.Context, now time.Time) (busy bool, oldestPending time.Time, err error) {
+	var oldest *int64
+	err = d.pool.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM feeds WHERE NOT disabled AND (next_poll_at <= $1 OR (lease_owner <> '' AND lease_until > $1))),
+			(SELECT MIN(e.first_seen_at) FROM pending_entries p JOIN entries e ON e.id = p.entry_id)`, ms(now)).Scan(&busy, &oldest)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("store: polling backlog: %w", err)
+	}
+	if oldest != nil {
+		oldestPending = fromMS(*oldest)
+	}
+	return busy, oldestPending, nil
+}

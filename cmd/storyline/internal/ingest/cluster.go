@@ -74,9 +74,9 @@ const clusterChunk = 4096
 // When ctx ends, the transaction in progress is rolled back: what it and
 // the rest would have clustered stays pending for the next call, and what
 // earlier transactions committed stays. On a database shared with other
-// instances (see Lead), it does nothing unless this one leads.
+// instances (see Lead) it does nothing: the leader clusters.
 func (p *Pipeline) ClusterPending(ctx context.Context) (int, error) {
-	if p.shared.Load() && !p.leading.Load() {
+	if p.shared.Load() {
 		return 0, nil
 	}
 	return p.clusterPending(ctx)

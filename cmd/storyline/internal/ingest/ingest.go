@@ -52,8 +52,8 @@ type Pipeline struct {
 	failRecluster int
 
 	// shared is set by Lead: the database is shared with other instances,
-	// and ClusterPending clusters only while leading.
-	shared, leading atomic.Bool
+	// and only the leader's loop clusters new stories.
+	shared atomic.Bool
 }
 
 // New returns the pipeline that writes to db and clusters with cfg (the

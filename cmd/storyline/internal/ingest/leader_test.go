@@ -13,11 +13,26 @@ import (
 
 // fakeLocker is a cluster lock shared by the pipelines of one test, as a
 // database's advisory lock is by instances: held by one at a time, and
-// lost (then free) when its holder dies.
+// lost (then free) when its holder dies. Polling is busy while busy is
+// set, and the oldest pending story is as old as the test says.
 type fakeLocker struct {
 	mu     sync.Mutex
 	holder *fakeLock
 	tries  int
+	busy   bool
+	oldest time.Time
+}
+
+func (l *fakeLocker) PollingBacklog(ctx context.Context, now time.Time) (bool, time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.busy, l.oldest, nil
+}
+
+func (l *fakeLocker) set(busy bool, oldest time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.busy, l.oldest = busy, oldest
 }
 
 type fakeLock struct {
@@ -83,7 +98,7 @@ func TestLeadOneClusterer(t *testing.T) {
 	var mu sync.Mutex
 	leading := map[*testDB]bool{}
 	lead := func(ctx context.Context, x *testDB) func() {
-		return x.Lead(ctx, locker, 10*time.Millisecond, func(l bool, err error) {
+		return x.Lead(ctx, locker, 10*time.Millisecond, time.Minute, func(l bool, err error) {
 			if err != nil {
 				t.Errorf("lead: %v", err)
 			}
@@ -117,10 +132,23 @@ func TestLeadOneClusterer(t *testing.T) {
 			}
 		}
 	}
+	// While polls are in progress and the stories are fresh, nobody
+	// clusters them: a wave of polls is clustered together.
+	locker.set(true, time.Now())
 	save(b, 0, 3)
 	if n, err := b.ClusterPending(context.Background()); err != nil || n != 0 {
 		t.Errorf("a follower clustered %d stories (%v)", n, err)
 	}
+	if n, err := a.ClusterPending(context.Background()); err != nil || n != 0 {
+		t.Errorf("the leader's ClusterPending clustered %d stories (%v); only its loop should", n, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if pending() == 0 {
+		t.Fatal("the leader clustered in the middle of a wave of polls")
+	}
+	// Once the oldest story has waited long enough, the leader clusters
+	// even though polls go on.
+	locker.set(true, time.Now().Add(-time.Hour))
 	waitFor(t, "the leader to cluster what the follower stored", func() bool { return pending() == 0 })
 	if isLeading(b) {
 		t.Fatal("two leaders")
@@ -131,7 +159,14 @@ func TestLeadOneClusterer(t *testing.T) {
 	waitA()
 	locker.kill()
 	waitFor(t, "b to lead", func() bool { return isLeading(b) })
+	locker.set(true, time.Now())
 	save(b, 3, 7)
+	time.Sleep(100 * time.Millisecond)
+	if pending() == 0 {
+		t.Fatal("the new leader clustered in the middle of a wave of polls")
+	}
+	// The wave ends: the new leader clusters at its next tick.
+	locker.set(false, time.Now())
 	waitFor(t, "the new leader to cluster", func() bool { return pending() == 0 })
 	checkConsistent(t, b)
 
