@@ -89,14 +89,16 @@ pg_run() {
 	for i in $(seq "$instances"); do
 		if [ "${PGCMD:-serve}" = poll ]; then
 			# The path of the SQLite figures: one poll --all.
-			/usr/bin/time -f "%M" -o "$work/rss$i" "$work/storyline" --config "$work/pg.yaml" poll --all >"$work/serve$i.log" 2>&1 &
+			prof=()
+			[ -n "${CPUPROFILE:-}" ] && prof=(--cpuprofile "$CPUPROFILE")
+			/usr/bin/time -f "%M" -o "$work/rss$i" "$work/storyline" --config "$work/pg.yaml" "${prof[@]}" poll --all >"$work/serve$i.log" 2>&1 &
 		else
 			"$work/storyline" --config "$work/pg.yaml" serve >"$work/serve$i.log" 2>&1 &
 		fi
 		instance_pids="$instance_pids $!"
 	done
 	while :; do
-		n=$(psqlq 'SELECT (SELECT COUNT(*) FROM entries) * (1 - LEAST(1, (SELECT COUNT(*) FROM pending_entries)))')
+		n=$(psqlq 'SELECT (SELECT COUNT(*) FROM entries) * (1 - LEAST(1, (SELECT COUNT(*) FROM pending_entries)))' 2>/dev/null || echo 0)
 		[ "$n" -ge "$total" ] && break
 		sleep 0.2
 	done
