@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -154,10 +152,7 @@ func scanTopic(sc pgx.Row) (store.Topic, error) {
 	return t, nil
 }
 
-// Topics returns topics ordered by recent activity and size: a topic's
-// score is its number of stories discounted by the hours between its
-// latest one and the newest topic's, so a big story of this morning ranks
-// above a small one of this minute, and a big one of last week below both.
+// Topics returns the topics q selects, ranked by store.RankTopics.
 func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error) {
 	var c conds
 	c.add("size >= %s", max(q.MinSize, 1))
@@ -172,13 +167,7 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	if err != nil {
 		return nil, fmt.Errorf("store: list topics: %w", err)
 	}
-	if len(out) > 0 {
-		newest := out[0].Last
-		score := func(t store.Topic) float64 {
-			return float64(t.Size) / math.Pow(newest.Sub(t.Last).Hours()+2, 1.5)
-		}
-		sort.SliceStable(out, func(i, j int) bool { return score(out[i]) > score(out[j]) })
-	}
+	store.RankTopics(out)
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

@@ -17,15 +17,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/migration"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -424,39 +423,8 @@ func reconcileTopicsSchema(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range ents {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", name)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations are not numbered 1..n: %s", m.name)
-		}
-	}
-	return ms, nil
-}
+// loadMigrations reads the embedded migrations, in order.
+func loadMigrations() ([]migration.File, error) { return migration.Load(migrationFS, "migrations") }
 
 // migrate applies the embedded migrations that the database has not seen,
 // each in its own transaction together with its record in schema_migrations.
@@ -480,13 +448,13 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms[have:] {
 		if err := d.apply(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-func (d *DB) apply(ctx context.Context, m migration) error {
+func (d *DB) apply(ctx context.Context, m migration.File) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -494,22 +462,22 @@ func (d *DB) apply(ctx context.Context, m migration) error {
 	defer tx.Rollback()
 	// Another process may have applied it while we waited for the lock.
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
-	if step := migrationCode[m.version]; step != nil {
+	if step := migrationCode[m.Version]; step != nil {
 		if err := step(ctx, tx); err != nil {
 			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
 		return err
 	}
 	return tx.Commit()

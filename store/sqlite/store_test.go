@@ -126,8 +126,8 @@ func TestTopicsSchemaFromEitherPast(t *testing.T) {
 		name    string
 		applied []string // SQL of migrations 1..n as that past applied them
 	}{
-		{"skeleton", []string{ms[0].sql, ms[1].sql}},
-		{"edited", []string{ms[0].sql, string(edited), ms[2].sql, ms[3].sql, ms[4].sql}},
+		{"skeleton", []string{ms[0].SQL, ms[1].SQL}},
+		{"edited", []string{ms[0].SQL, string(edited), ms[2].SQL, ms[3].SQL, ms[4].SQL}},
 	} {
 		t.Run(past.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "past.db")
@@ -144,7 +144,7 @@ func TestTopicsSchemaFromEitherPast(t *testing.T) {
 				if _, err := raw.Exec(q); err != nil {
 					t.Fatalf("migration %d: %v", i+1, err)
 				}
-				raw.Exec("INSERT INTO schema_migrations VALUES (?, ?, 0)", i+1, ms[i].name)
+				raw.Exec("INSERT INTO schema_migrations VALUES (?, ?, 0)", i+1, ms[i].Name)
 			}
 			raw.Exec("UPDATE cluster_meta SET docs = 3, generation = 5")
 			raw.Close()

@@ -5,18 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/storyline/storyline/store"
 )
 
-// Topics returns topics ordered by recent activity and size: a topic's
-// score is its number of stories discounted by the hours since its latest
-// one, so a big story of this morning ranks above a small one of this
-// minute, and a big one of last week below both.
+// Topics returns the topics q selects, ranked by store.RankTopics.
 func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, error) {
 	conds, args := []string{"size >= ?"}, []any{max(q.MinSize, 1)}
 	if !q.Since.IsZero() {
@@ -39,16 +34,7 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list topics: %w", err)
 	}
-	// Scores are relative to the newest topic, not the wall clock, so that
-	// an archive (or the demo corpus) ranks the same whenever it is read.
-	if len(out) > 0 {
-		newest := out[0].Last
-		score := func(t store.Topic) float64 {
-			hours := newest.Sub(t.Last).Hours()
-			return float64(t.Size) / math.Pow(hours+2, 1.5)
-		}
-		sort.SliceStable(out, func(i, j int) bool { return score(out[i]) > score(out[j]) })
-	}
+	store.RankTopics(out)
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
