@@ -39,6 +39,7 @@ func RunMigrate(t *testing.T, from, to Open) {
 
 // URLs of Populate's feeds that a test looks up.
 const (
+	privateURL   = "https://reader:pw@private.example/feed?token=s3cret"
 	movedFromURL = "https://old.example/feed"
 	movedToURL   = "https://new.example/feed"
 )
@@ -50,7 +51,7 @@ const (
 func Populate(t *testing.T, db Store) {
 	t.Helper()
 	ctx := context.Background()
-	storylines(t, db)
+	outlets := storylines(t, db)
 	ClusterStories(t, db, true)
 	err := db.WriteTx(ctx, func(tx store.Tx) error {
 		cfg := cluster.DefaultConfig()
@@ -75,14 +76,25 @@ func Populate(t *testing.T, db Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A late story: the clock stays ahead of it, so its storyline was
+	// last joined (Kept) after its latest story, which decides how long
+	// the clusterer keeps it.
+	if _, err := SavePoll(ctx, db, store.PollResult{FeedID: outlets[0], PolledAt: T0, Status: 200, Entries: []feeds.Entry{
+		{ID: "s6", Link: "https://news.example/6", Title: "Harbour bridge cables inspected after storm",
+			Text: "Engineers inspected the cables of the harbour bridge.", Language: "en", Published: T0.Add(-270 * time.Minute)}}}); err != nil {
+		t.Fatal(err)
+	}
+	ClusterStories(t, db, false)
 
-	if _, err := db.AddFeed(ctx, store.NewFeed{URL: "https://reader:pw@private.example/feed?token=s3cret",
-		Title: "Private", Interval: 30 * time.Minute}); err != nil {
+	private, err := db.AddFeed(ctx, store.NewFeed{URL: privateURL, Title: "Private", Interval: 30 * time.Minute})
+	if err != nil {
 		t.Fatal(err)
 	}
 	gone := addFeed(t, db, "https://gone.example/feed")
 	moved := addFeed(t, db, movedFromURL)
 	_, err = SavePolls(ctx, db, []store.PollResult{
+		// Its own title, which the user's hides.
+		{FeedID: private.ID, PolledAt: T0, Status: 200, Title: "Members' news", NextPollAt: T0.Add(30 * time.Minute)},
 		{FeedID: gone.ID, PolledAt: T0, Status: 410, Err: "410 Gone", Errors: 3,
 			NextPollAt: T0.Add(time.Hour), DisableReason: "gone for good (410)"},
 		movedPoll(moved.ID),
@@ -112,6 +124,17 @@ func testMigrateRoundTrip(t *testing.T, from, to Open) {
 	clock := func() time.Time { return now }
 	src, mid, back := from(t, clock), to(t, clock), from(t, clock)
 	Populate(t, src)
+	late := false
+	err := src.WriteTx(ctx, func(tx store.Tx) error {
+		st, err := tx.LoadClusterState(ctx, math.MaxInt64/2)
+		for _, ts := range st.Topics {
+			late = late || ts.Kept.After(ts.Last)
+		}
+		return err
+	})
+	if err != nil || !late {
+		t.Fatalf("no storyline joined after its latest story (%v): the copy of that time is not tested", err)
+	}
 	v0, err := mid.DataVersion(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +145,7 @@ func testMigrateRoundTrip(t *testing.T, from, to Open) {
 			t.Fatal(err)
 		}
 		wantCounts := sourceCounts(t, src)
-		if counts != wantCounts || counts.Feeds != 6 || counts.Pending != 2 || counts.Aliases == 0 || counts.Memberships != 6 {
+		if counts != wantCounts || counts.Feeds != 6 || counts.Pending != 2 || counts.Aliases == 0 || counts.Memberships != 7 {
 			t.Errorf("copied %+v, want %+v", counts, wantCounts)
 		}
 	}
@@ -161,6 +184,10 @@ func testMigrateRoundTrip(t *testing.T, from, to Open) {
 				Text: "The natural history museum opened a hall of dinosaur skeletons.", Language: "en", Published: now},
 		}}}
 		rs[0].NewURL = ""
+		// Without the user's title, the feed's own shows.
+		if _, err := db.SyncFeeds(ctx, []store.NewFeed{{URL: privateURL, Interval: 30 * time.Minute}}); err != nil {
+			t.Fatal(err)
+		}
 		st, err := SavePolls(ctx, db, rs)
 		if err != nil {
 			t.Fatal(err)
@@ -264,7 +291,7 @@ func SameInstall(t *testing.T, want, got Store) {
 			}
 			// Spans that take in none, some and all of the topics: which
 			// are resident depends on the time a story last joined each.
-			for _, span := range []time.Duration{0, 3 * time.Hour, cfg.Window + cfg.History, math.MaxInt64 / 2} {
+			for _, span := range []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour, cfg.Window + cfg.History, math.MaxInt64 / 2} {
 				st, err := tx.LoadClusterState(ctx, span)
 				if err != nil {
 					return err
