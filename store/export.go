@@ -161,7 +161,7 @@ func CheckEmpty(c Counts) error {
 			held = append(held, fmt.Sprintf("%d %s", n, name))
 		}
 	}
-	return fmt.Errorf("%w (it holds %s); copy into a new database", ErrNotEmpty, strings.Join(held, ", "))
+	return fmt.Errorf("%w (it holds %s); a copy goes into an empty database only", ErrNotEmpty, strings.Join(held, ", "))
 }
 
 // CheckCopy compares the counts of a copy with those of its source.
