@@ -50,6 +50,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	}
 	var copied store.Counts
 	err = source.Export(ctx, func(x *store.Export) error {
+		var err error
 		copied, err = target.Import(ctx, x)
 		return err
 	})
