@@ -100,6 +100,7 @@ func commands() []command {
 		{"recluster", "", "rebuild all storylines from the stored entries with the current settings", cmdRecluster},
 		{"prune", "", "remove the stories the retention settings do not keep (serve does it every hour)", cmdPrune},
 		{"backup", "FILE", "write a consistent copy of the database to FILE, also next to a running daemon", cmdBackup},
+		{"migrate", "--from DB --to DB", "copy a whole install into an empty database, SQLite file or postgres:// URL, verified by counts", cmdMigrate},
 		{"eval", "--input FILE.jsonl [--shuffle SEED [--orders N]] [--assignments OUT.tsv] [--json]", "score the clustering on a labelled file", cmdEval},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -45,6 +45,9 @@ type Store interface {
 	WriteTx(ctx context.Context, fn func(store.Tx) error) error
 	PruneCandidates(ctx context.Context, r store.Retention) ([]int64, error)
 	AnalyzerStale(ctx context.Context) (stored int, stale bool, err error)
+
+	Export(ctx context.Context, fn func(*store.Export) error) error
+	Import(ctx context.Context, x *store.Export) (store.Counts, error)
 }
 
 // Open opens a new, empty database of the backend under test whose clock
@@ -82,6 +85,7 @@ func Run(t *testing.T, open Open) {
 		{"EditOfAClusteredStory", testEditOfAClusteredStory},
 		{"DeleteEntries", testDeleteEntries},
 		{"PruneCandidates", testPruneCandidates},
+		{"Migrate", func(t *testing.T, open Open) { RunMigrate(t, open, open) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

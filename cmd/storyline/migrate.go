@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/storyline/storyline/store"
+)
+
+// exporter and importer are what migrate needs of the backends: each
+// backend reads and writes its own tables, and the records between them
+// are package store's.
+type exporter interface {
+	Export(ctx context.Context, fn func(*store.Export) error) error
+}
+
+type importer interface {
+	Import(ctx context.Context, x *store.Export) (store.Counts, error)
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "migrate")
+	from := fs.String("from", "", "the database to copy, which is only read: a SQLite `FILE` or a postgres:// URL")
+	to := fs.String("to", "", "the empty database to copy into: a SQLite `FILE` (created when missing) or a postgres:// URL")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0 || *from == "" || *to == "":
+		return usageError("migrate takes --from DATABASE and --to DATABASE")
+	case *from == *to:
+		return usageError("migrate: --from and --to name the same database")
+	}
+	src, err := openDatabase(ctx, *from, true)
+	if err != nil {
+		return fmt.Errorf("migrate: source: %w", err)
+	}
+	defer src.Close()
+	dst, err := openDatabase(ctx, *to, false)
+	if err != nil {
+		return fmt.Errorf("migrate: destination: %w", err)
+	}
+	defer dst.Close()
+	source, ok := src.(exporter)
+	target, ok2 := dst.(importer)
+	if !ok || !ok2 {
+		return errors.New("migrate: this backend cannot be copied")
+	}
+	var copied store.Counts
+	err = source.Export(ctx, func(x *store.Export) error {
+		var err error
+		copied, err = target.Import(ctx, x)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotEmpty):
+		return fmt.Errorf("migrate: destination %s: %w", shownDSN(*to), err)
+	case err != nil:
+		return fmt.Errorf("migrate %s to %s: nothing was copied: %w", shownDSN(*from), shownDSN(*to), err)
+	}
+	// Import checked these against the source's before it committed.
+	fmt.Fprintf(e.stdout, "copied %s to %s, every count as in the source:\n", shownDSN(*from), shownDSN(*to))
+	for name, n := range copied.All() {
+		fmt.Fprintf(e.stdout, "  %-12s %10d\n", name, n)
+	}
+	return nil
+}
