@@ -37,6 +37,11 @@ type database interface {
 	AnalyzerStale(ctx context.Context) (stored int, stale bool, err error)
 	IntegrityCheck(ctx context.Context) (string, error)
 	Backup(ctx context.Context, path string) error
+	// Export and Import copy a whole install from one backend to another
+	// (storyline migrate): each backend reads and writes its own tables,
+	// and the records between them are package store's.
+	Export(ctx context.Context, fn func(*store.Export) error) error
+	Import(ctx context.Context, x *store.Export) (store.Counts, error)
 	Close() error
 }
 

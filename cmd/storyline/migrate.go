@@ -8,17 +8,6 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// exporter and importer are what migrate needs of the backends: each
-// backend reads and writes its own tables, and the records between them
-// are package store's.
-type exporter interface {
-	Export(ctx context.Context, fn func(*store.Export) error) error
-}
-
-type importer interface {
-	Import(ctx context.Context, x *store.Export) (store.Counts, error)
-}
-
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "migrate")
 	from := fs.String("from", "", "the database to copy, which is only read: a SQLite `FILE` or a postgres:// URL")
@@ -43,15 +32,10 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("migrate: destination: %w", err)
 	}
 	defer dst.Close()
-	source, ok := src.(exporter)
-	target, ok2 := dst.(importer)
-	if !ok || !ok2 {
-		return errors.New("migrate: this backend cannot be copied")
-	}
 	var copied store.Counts
-	err = source.Export(ctx, func(x *store.Export) error {
+	err = src.Export(ctx, func(x *store.Export) error {
 		var err error
-		copied, err = target.Import(ctx, x)
+		copied, err = dst.Import(ctx, x)
 		return err
 	})
 	switch {
