@@ -39,9 +39,26 @@ const (
 // took 623 MB to store and cluster at once.
 const DefaultMaxItems = 1000
 
-// limitEntry cuts e's fields to the limits above and returns how many it
-// cut.
+// storable is s without NUL characters and with invalid UTF-8 replaced:
+// neither is text anyone wrote, and PostgreSQL refuses both, so a JSON
+// feed with "\u0000" in a title would otherwise fail every save of its
+// polls there.
+func storable(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+}
+
+// limitEntry makes e's fields storable and cuts them to the limits above,
+// and returns how many it cut.
 func limitEntry(e *Entry) int {
+	for _, s := range []*string{&e.ID, &e.Link, &e.Title, &e.Summary, &e.Content, &e.Text, &e.Author, &e.Language, &e.Image} {
+		*s = storable(*s)
+	}
+	for i := range e.Categories {
+		e.Categories[i] = storable(e.Categories[i])
+	}
 	n := 0
 	cut := func(s *string, max int) {
 		if len(*s) > max {

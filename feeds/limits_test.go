@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -119,5 +120,31 @@ func TestLimitItemsKeepsTheNewest(t *testing.T) {
 	}
 	if LimitItems(doc, 1000) != 0 || LimitItems(doc, 0) != 0 {
 		t.Error("a document within the limit lost entries")
+	}
+}
+
+// TestParseKeepsNoNULs: a JSON feed may escape a NUL or a lone surrogate
+// into any string; neither reaches an entry, since PostgreSQL would refuse
+// to store it (and with it the whole poll).
+func TestParseKeepsNoNULs(t *testing.T) {
+	body := `{"version":"https://jsonfeed.org/version/1.1","title":"Nul\u0000 News","home_page_url":"https://nul.example/\u0000",
+		"items":[{"id":"a\u0000b","url":"https://nul.example/1","title":"Harbour\u0000 bridge \ud800closed",
+		"content_text":"Text\u0000 here","authors":[{"name":"Ann\u0000"}],"tags":["x\u0000y"],"date_published":"2026-11-26T10:00:00Z"}]}`
+	doc, err := Parse([]byte(body), "https://nul.example/feed.json", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Entries) != 1 {
+		t.Fatalf("%d entries", len(doc.Entries))
+	}
+	e := doc.Entries[0]
+	for name, s := range map[string]string{"feed title": doc.Title, "site link": doc.SiteLink, "id": e.ID, "title": e.Title,
+		"text": e.Text, "content": e.Content, "author": e.Author, "category": strings.Join(e.Categories, ",")} {
+		if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			t.Errorf("%s %q keeps a NUL or invalid UTF-8", name, s)
+		}
+	}
+	if !strings.Contains(e.Title, "Harbour bridge") {
+		t.Errorf("title %q lost its words", e.Title)
 	}
 }
