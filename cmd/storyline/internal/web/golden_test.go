@@ -29,14 +29,28 @@ var update = flag.Bool("update", false, "rewrite the golden pages under testdata
 // the same at every run.
 func demoServer(t testing.TB) *Server {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "demo.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return demo.Newest.Add(2 * time.Hour) }
+	return demoServerOn(t, db)
+}
+
+// demoDB is what demoServerOn needs of a backend.
+type demoDB interface {
+	Store
+	ingest.Store
+	AddFeed(ctx context.Context, nf store.NewFeed) (store.Feed, error)
+}
+
+// demoServerOn is demoServer on a database of any backend, whose clock
+// stands two hours after the demo's newest story.
+func demoServerOn(t testing.TB, db demoDB) *Server {
+	t.Helper()
+	ctx := context.Background()
 	now := demo.Newest.Add(2 * time.Hour)
-	db.Now = func() time.Time { return now }
 	files, err := fs.ReadDir(demo.Files(), ".")
 	if err != nil {
 		t.Fatal(err)
