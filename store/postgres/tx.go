@@ -76,6 +76,33 @@ type writeTx struct {
 	changed bool
 	// clusterLocked is set once the transaction holds clusterTxLockKey.
 	clusterLocked bool
+
+	// joins and clustered hold the memberships (entry, topic) and pending
+	// marks to end that Join and MarkClustered queued, one of each per
+	// story: they go to the batch as one set-based statement each, before
+	// any other deferred write (which may move the members they add) and
+	// at a flush. Thousands of one-row statements cost more than the
+	// clustering they record.
+	joinEntries, joinTopics, clustered []int64
+}
+
+// queueStories moves the queued memberships and pending marks into the
+// batch.
+func (t *writeTx) queueStories() {
+	if n := len(t.joinEntries); n > 0 {
+		label := deferredLabel{"add entry %d to topic %d", t.joinEntries[0], t.joinTopics[0]}
+		if n > 1 {
+			label = deferredLabel{format: fmt.Sprintf("add %d entries to their topics, from entry %d to topic %d", n, t.joinEntries[0], t.joinTopics[0])}
+		}
+		t.batch.Queue("INSERT INTO topic_entries (entry_id, topic_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])", t.joinEntries, t.joinTopics)
+		t.labels = append(t.labels, label)
+		t.joinEntries, t.joinTopics = nil, nil
+	}
+	if len(t.clustered) > 0 {
+		t.batch.Queue("DELETE FROM pending_entries WHERE entry_id = ANY($1)", t.clustered)
+		t.labels = append(t.labels, deferredLabel{format: "take clustered entries off the pending list"})
+		t.clustered = nil
+	}
 }
 
 // deferredLabel names a deferred write in its error, formatted only when
@@ -101,6 +128,7 @@ func (t *writeTx) later(label deferredLabel, sql string, args ...any) error {
 	if t.err != nil {
 		return t.err
 	}
+	t.queueStories()
 	t.batch.Queue(sql, args...)
 	t.labels = append(t.labels, label)
 	if t.batch.Len() >= maxDeferred {
@@ -113,6 +141,9 @@ func (t *writeTx) later(label deferredLabel, sql string, args ...any) error {
 // failure among them (then and at every later call), wrapped in what the
 // write did.
 func (t *writeTx) flush() error {
+	if t.err == nil {
+		t.queueStories()
+	}
 	if t.err != nil || t.batch.Len() == 0 {
 		return t.err
 	}
@@ -342,8 +373,14 @@ func (t *writeTx) TopicCount(ctx context.Context) (int, error) {
 
 func (t *writeTx) Join(ctx context.Context, entry, topic int64) error {
 	t.changed = true
-	return t.later(deferredLabel{"add entry %d to topic %d", entry, topic},
-		"INSERT INTO topic_entries (entry_id, topic_id) VALUES ($1, $2)", entry, topic)
+	if t.err != nil {
+		return t.err
+	}
+	t.joinEntries, t.joinTopics = append(t.joinEntries, entry), append(t.joinTopics, topic)
+	if len(t.joinEntries) >= maxDeferred {
+		return t.flush()
+	}
+	return nil
 }
 
 func (t *writeTx) MergeTopic(ctx context.Context, from, to int64) error {
@@ -371,7 +408,14 @@ func (t *writeTx) MoveEntries(ctx context.Context, entries []int64, to int64) er
 }
 
 func (t *writeTx) MarkClustered(ctx context.Context, entry int64) error {
-	return t.later(deferredLabel{}, "DELETE FROM pending_entries WHERE entry_id = $1", entry)
+	if t.err != nil {
+		return t.err
+	}
+	t.clustered = append(t.clustered, entry)
+	if len(t.clustered) >= maxDeferred {
+		return t.flush()
+	}
+	return nil
 }
 
 func (t *writeTx) AddDocFreqs(ctx context.Context, df map[string]int64) error {
