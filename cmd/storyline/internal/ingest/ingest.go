@@ -11,7 +11,8 @@
 // generation changes with every clustering write: a pipeline whose
 // generation differs from the database's (another process clustered, or
 // a transaction of its own rolled back after the clusterer had moved on)
-// reloads the state before clustering again.
+// reloads the state before clustering again. On a database several
+// instances share, Lead makes one of them at a time the clusterer.
 package ingest
 
 import (
@@ -24,7 +25,8 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// Store is what the pipeline needs of the database; *sqlite.DB is one.
+// Store is what the pipeline needs of the database; both backends' DB
+// (store/sqlite, store/postgres) are one.
 type Store interface {
 	// WriteTx runs fn in one write transaction, committed when fn returns
 	// nil.

@@ -7,7 +7,8 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// Queue is where the scheduler finds due feeds; *sqlite.DB is one. It is
+// Queue is where the scheduler finds due feeds: a backend's DB, or a
+// LeasedQueue over one that several instances share. It is
 // asked again on every round, so feeds added by another process (a
 // `storyline add` next to the daemon) are picked up without a restart.
 type Queue interface {

@@ -16,7 +16,7 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-// Store is what the handlers read; *sqlite.DB satisfies it. It is declared
+// Store is what the handlers read; each backend's DB satisfies it. It is declared
 // here, by its consumer, so that another backend or a test double needs only
 // these methods.
 type Store interface {
@@ -28,7 +28,7 @@ type Store interface {
 	TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]store.OutletCount, error)
 	// DataVersion changes whenever what the feeds show may have changed;
 	// rendered responses are reused while it stays the same. It is asked
-	// on every feed request, so it must be cheap: *sqlite.DB answers from
+	// on every feed request, so it must be cheap: both backends answer from
 	// memory.
 	DataVersion(ctx context.Context) (store.DataVersion, error)
 }
