@@ -76,17 +76,33 @@ type ClusterLock struct {
 // false when another does; err is set when the database could not be
 // asked.
 func (d *DB) TryClusterLock(ctx context.Context) (lock *ClusterLock, ok bool, err error) {
-	pc, err := d.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: cluster lock: %w", err)
-	}
-	// Out of the pool for good: the lock lives as long as this session,
-	// which no other query may borrow.
-	conn := pc.Hijack()
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", clusterLockKey).Scan(&ok); err != nil || !ok {
-		conn.Close(context.WithoutCancel(ctx))
+	// A follower tries every few seconds: the session of a failed try is
+	// kept for the next one rather than a new one started each time.
+	d.lockMu.Lock()
+	conn := d.lockConn
+	d.lockConn = nil
+	d.lockMu.Unlock()
+	if conn == nil {
+		pc, err := d.pool.Acquire(ctx)
 		if err != nil {
 			return nil, false, fmt.Errorf("store: cluster lock: %w", err)
+		}
+		// Out of the pool for good: the lock lives as long as this
+		// session, which no other query may borrow.
+		conn = pc.Hijack()
+	}
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", clusterLockKey).Scan(&ok); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, false, fmt.Errorf("store: cluster lock: %w", err)
+	}
+	if !ok {
+		d.lockMu.Lock()
+		if d.lockConn == nil && !d.closed {
+			d.lockConn, conn = conn, nil
+		}
+		d.lockMu.Unlock()
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
 		}
 		return nil, false, nil
 	}

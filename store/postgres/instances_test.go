@@ -153,6 +153,23 @@ func TestClusterLock(t *testing.T) {
 	if _, ok, _ := a.TryClusterLock(ctx); ok {
 		t.Fatal("the holder's own instance took the lock a second time")
 	}
+	// A follower's tries reuse one session rather than start one each.
+	sessions := func() (n int) {
+		a.pool.QueryRow(ctx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()").Scan(&n)
+		return n
+	}
+	before := sessions()
+	for range 5 {
+		if _, ok, err := b.TryClusterLock(ctx); err != nil || ok {
+			t.Fatalf("a follower's try: %v, %v", ok, err)
+		}
+	}
+	if after := sessions(); after > before {
+		t.Errorf("%d sessions after five tries of a follower, %d before", after, before)
+	}
+	if b.lockConn == nil {
+		t.Error("the follower keeps no session for its next try")
+	}
 	// The holder's process dies: its session goes, as when killed.
 	if _, err := b.pool.Exec(ctx, "SELECT pg_terminate_backend($1)", la.conn.PgConn().PID()); err != nil {
 		t.Fatal(err)

@@ -55,6 +55,12 @@ type DB struct {
 	// bookkeeping.
 	writeMu sync.Mutex
 	version dataVersionCache
+
+	// lockConn is the session of TryClusterLock's last failed try, kept
+	// for the next; closed is set by Close, after which none is kept.
+	lockMu   sync.Mutex
+	lockConn *pgx.Conn
+	closed   bool
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -120,6 +126,13 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 // its own, which its Release closes; leases outlive the process until
 // they run out.
 func (d *DB) Close() error {
+	d.lockMu.Lock()
+	conn := d.lockConn
+	d.lockConn, d.closed = nil, true
+	d.lockMu.Unlock()
+	if conn != nil {
+		conn.Close(context.Background())
+	}
 	d.pool.Close()
 	return nil
 }
