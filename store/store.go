@@ -14,6 +14,11 @@ import (
 // ErrNotFound is returned when a looked-up feed, entry or topic does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrNoDatabase is returned by a backend's OpenExisting when there is no
+// storyline database where it was told to look: the caller, which knows
+// where that setting came from, says what to check.
+var ErrNoDatabase = errors.New("no storyline database there")
+
 // ErrSchemaTooNew is returned by Open when the database was written by a newer
 // storyline than this one: using it could silently lose data.
 var ErrSchemaTooNew = errors.New("store: database schema is newer than this storyline binary")

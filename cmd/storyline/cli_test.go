@@ -184,9 +184,9 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--db", db, "entries", "--since", "3x"}, `"3x" is not a period such as 90m, 24h, 3d or 2w`},
 		{[]string{"--db", db, "topics", "--since", "-2d"}, "not a period"},
 		// A mistyped --db: read commands do not create an empty database.
-		{[]string{"--db", db + ".typo", "topics"}, "no database at " + db + ".typo"},
-		{[]string{"--db", db + ".typo", "feeds"}, "no database at " + db + ".typo"},
-		{[]string{"--db", db + ".typo", "search", "talks"}, "no database at " + db + ".typo"},
+		{[]string{"--db", db + ".typo", "topics"}, db + ".typo: no storyline database there (check --db"},
+		{[]string{"--db", db + ".typo", "feeds"}, db + ".typo: no storyline database there (check --db"},
+		{[]string{"--db", db + ".typo", "search", "talks"}, db + ".typo: no storyline database there (check --db"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)

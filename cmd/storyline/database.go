@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -75,15 +76,18 @@ func instanceName() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }
 
-// shownDSN is the database setting as logs may show it: a PostgreSQL
-// URL without its password.
+// shownDSN is the database setting as logs and errors may show it: a URL
+// or a keyword string without its password.
 func shownDSN(dsn string) string {
-	if !isPostgres(dsn) {
-		return dsn
+	switch {
+	case pgKeywords(dsn):
+		return keywordPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	case !urlScheme.MatchString(dsn):
+		return dsn // a file path
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "postgres://(unparsable URL)"
+		return "(an unparsable URL)"
 	}
 	if q := u.Query(); q.Has("password") {
 		q.Set("password", "xxxxx")
@@ -92,16 +96,43 @@ func shownDSN(dsn string) string {
 	return u.Redacted()
 }
 
+// keywordPassword finds the password of a keyword connection string,
+// quoted or not.
+var keywordPassword = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
 // isPostgres reports whether the database setting names a PostgreSQL
-// database (a postgres:// or postgresql:// URL) rather than a SQLite file.
+// database: a postgres:// or postgresql:// URL, or a keyword string as
+// libpq and pg_dump take it ("host=db dbname=storyline user=news"),
+// rather than a SQLite file.
 func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") || pgKeywords(dsn)
 }
+
+// pgKeywords reports whether dsn is a keyword connection string: it
+// starts with one of libpq's keys naming the server, database or user.
+func pgKeywords(dsn string) bool {
+	key, _, ok := strings.Cut(strings.TrimSpace(dsn), "=")
+	if !ok {
+		return false
+	}
+	switch key {
+	case "host", "hostaddr", "port", "dbname", "user", "service", "password", "sslmode":
+		return true
+	}
+	return false
+}
+
+// urlScheme matches a setting that is a URL of some kind.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
 // openDatabase opens the backend the setting names: a PostgreSQL URL or a
 // SQLite file. existing refuses to create a SQLite file (or an empty
 // PostgreSQL schema) for a command that only reads.
 func openDatabase(ctx context.Context, dsn string, existing bool) (database, error) {
+	if !isPostgres(dsn) && urlScheme.MatchString(dsn) {
+		// Taken as a file name it would create a file named like it.
+		return nil, fmt.Errorf("database %s: not a postgres:// or postgresql:// URL (a SQLite database is a file path)", shownDSN(dsn))
+	}
 	if isPostgres(dsn) {
 		open := postgres.Open
 		if existing {

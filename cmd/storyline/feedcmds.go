@@ -33,6 +33,9 @@ func openDBRead(ctx context.Context, e *env) (database, error) {
 
 func openWith(ctx context.Context, e *env, existing bool) (database, error) {
 	db, err := openDatabase(ctx, e.dbPath, existing)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w (check --db or database: in the config; `storyline add` or `serve` creates one)", err)
+	}
 	if err != nil {
 		return nil, err
 	}

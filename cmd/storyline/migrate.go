@@ -23,6 +23,9 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 		return usageError("migrate: --from and --to name the same database")
 	}
 	src, err := openDatabase(ctx, *from, true)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return fmt.Errorf("migrate: source: %w (check --from)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("migrate: source: %w", err)
 	}

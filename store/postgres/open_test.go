@@ -20,7 +20,7 @@ import (
 func TestOpenMigrations(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
-	if _, err := OpenExisting(ctx, dsn); err == nil || !strings.Contains(err.Error(), "no storyline database") {
+	if _, err := OpenExisting(ctx, dsn); err == nil || !errors.Is(err, store.ErrNoDatabase) {
 		t.Fatalf("OpenExisting of an empty database: %v", err)
 	}
 	var wg sync.WaitGroup

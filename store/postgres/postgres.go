@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storyline/storyline/store"
@@ -93,7 +94,7 @@ func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if !have {
 		d.pool.Close()
-		return nil, fmt.Errorf("store: no storyline database in %s (check --db or database: in the config; `storyline add` or `serve` creates one)", d.name)
+		return nil, fmt.Errorf("store: %s: %w", d.name, store.ErrNoDatabase)
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.pool.Close()
@@ -117,10 +118,40 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 	// Fail now, naming the server, rather than at the first query.
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: open %s: %w", name, err)
+		return nil, fmt.Errorf("store: open %s: %w", name, connectError(err))
 	}
 	return &DB{pool: pool, name: name, Now: time.Now}, nil
 }
+
+// connectError is what a failed connection says to a person. pgx tries
+// each address with TLS and then without (sslmode=prefer), and its error
+// lists every attempt, so a wrong password read "tls error: server
+// refused TLS connection" first; when the server answered, its answer is
+// the error, with a hint for the usual mistakes. The original stays in
+// the chain for errors.Is and errors.As.
+func connectError(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	hint := ""
+	switch pgErr.Code {
+	case "28P01", "28000": // invalid_password, invalid_authorization_specification
+		hint = " (give the password in PGPASSWORD, a PGPASSFILE, or the URL)"
+	case "3D000": // invalid_catalog_name
+		hint = " (create it first: createdb -O USER NAME)"
+	}
+	return &serverError{msg: pgErr.Message + " (SQLSTATE " + pgErr.Code + ")" + hint, err: err}
+}
+
+// serverError is a connection error told as the server's answer.
+type serverError struct {
+	msg string
+	err error
+}
+
+func (e *serverError) Error() string { return e.msg }
+func (e *serverError) Unwrap() error { return e.err }
 
 // Close closes the pooled connections. A ClusterLock has a connection of
 // its own, which its Release closes; leases outlive the process until
@@ -208,6 +239,10 @@ func (d *DB) migrate(ctx context.Context) error {
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
 		applied_at BIGINT  NOT NULL)`); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+			return fmt.Errorf("create schema_migrations: %w (storyline's user must own the database: createdb -O USER NAME, or ALTER DATABASE NAME OWNER TO USER)", err)
+		}
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var have int

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,7 +94,7 @@ func TestOpenErrorsNameTheProblem(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "typo.db")
-	if _, err := OpenExisting(ctx, missing); err == nil || !strings.Contains(err.Error(), "no database at "+missing) {
+	if _, err := OpenExisting(ctx, missing); err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, store.ErrNoDatabase) {
 		t.Errorf("OpenExisting of a missing file: %v", err)
 	}
 	if _, err := os.Stat(missing); err == nil {

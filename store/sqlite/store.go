@@ -61,7 +61,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	if path != ":memory:" {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("store: no database at %s (check --db or database: in the config; `storyline add` or `serve` creates one)", path)
+			return nil, fmt.Errorf("store: %s: %w", path, store.ErrNoDatabase)
 		} else if err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}

@@ -205,12 +205,17 @@ func (s *Server) base(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// fail answers a store error with 500 and logs it, once, here.
+// fail answers a store error and logs it, once, here. The answer is 503
+// with Retry-After, as /healthz says: a database that cannot be read (a
+// PostgreSQL server restarting, a disk full) is, for a feed reader, a
+// server that is down for now, and readers back off on 503 and retry,
+// where a 500 says the request itself went wrong.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		// The client went away; nobody is left to answer.
 		return
 	}
 	s.log.Error("serving request failed", "url", r.URL.String(), "err", err)
-	http.Error(w, "internal error", http.StatusInternalServerError)
+	w.Header().Set("Retry-After", "30")
+	http.Error(w, "store unavailable; try again shortly", http.StatusServiceUnavailable)
 }
