@@ -222,18 +222,33 @@ func saveEntries(ctx context.Context, tx pgx.Tx, feedID int64, feedLang string, 
 		pending bool
 	}
 	befores := make(map[int64]before, len(updates))
-	rows, err = tx.Query(ctx, `SELECT id, title, text, link, language,
-		EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = entries.id) FROM entries WHERE id = ANY($1)`, ids)
+	// Which of them are still pending, locking those marks: the instance
+	// clustering holds the marks of the stories it is clustering, so this
+	// waits for it, then finds the story clustered and reports the edit.
+	rows, err = tx.Query(ctx, `SELECT entry_id FROM pending_entries WHERE entry_id = ANY($1) FOR SHARE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("update entries: %w", err)
+	}
+	pending, err := collect(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("update entries: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT id, title, text, link, language FROM entries WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("update entries: %w", err)
 	}
 	var id int64
 	var b before
-	if _, err := pgx.ForEachRow(rows, []any{&id, &b.was.Title, &b.was.Text, &b.was.Link, &b.was.Language, &b.pending}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&id, &b.was.Title, &b.was.Text, &b.was.Link, &b.was.Language}, func() error {
 		befores[id] = b
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("update entries: %w", err)
+	}
+	for _, id := range pending {
+		b := befores[id]
+		b.pending = true
+		befores[id] = b
 	}
 	var edits []store.Edit
 	var batch pgx.Batch

@@ -68,6 +68,16 @@ func (p *Pipeline) recluster(ctx context.Context, tx store.Tx) (int, error) {
 		if err := w.add(an); err != nil {
 			return 0, err
 		}
+		// ResetClustering ended every pending mark, but on a database
+		// other instances write, a story saved since then is both in
+		// docs and pending: it must not be clustered twice.
+		id, err := store.EntryID(docs[i].ID)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.MarkClustered(ctx, id); err != nil {
+			return 0, err
+		}
 		if w.b.docs == size || i == len(docs)-1 {
 			if err := p.saveBatch(ctx, tx, w.b); err != nil {
 				return 0, err

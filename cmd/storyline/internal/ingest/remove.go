@@ -91,11 +91,16 @@ func (p *Pipeline) pruneEntries(ctx context.Context, ids []int64) (int, error) {
 // centroid no longer show the removed ones), or deleted when none do. It
 // returns how many topics it deleted.
 func (p *Pipeline) forget(ctx context.Context, tx store.Tx, del func() (store.Removed, error)) (int, error) {
-	if err := p.ensureClusterer(ctx, tx); err != nil {
-		return 0, err
-	}
+	// The deletion first: it takes the entries' rows before the
+	// clustering, as a poll editing one of them does, so that on a
+	// database several instances write the two wait for each other
+	// rather than deadlock. The stored clustering state it leaves is the
+	// one before it, which the clusterer then takes the stories out of.
 	r, err := del()
 	if err != nil {
+		return 0, err
+	}
+	if err := p.ensureClusterer(ctx, tx); err != nil {
 		return 0, err
 	}
 	c := p.clusterer
