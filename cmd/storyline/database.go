@@ -52,13 +52,15 @@ type database interface {
 type sharedDatabase interface {
 	poller.Claimer
 	ingest.Fleet
+	// ReleaseLeases ends an instance's leases as it stops.
+	ReleaseLeases(ctx context.Context, owner string) error
 }
 
 const (
 	// leaseBatch times poll.workers is how many feeds an instance sharing
-	// its database claims per round: a few rounds of its workers, so that
-	// the round ends well within the lease.
-	leaseBatch = 4
+	// its database claims per round: two rounds of its workers, so that
+	// the round ends within the lease (see checkLease).
+	leaseBatch = 2
 	// leadEvery is how often an instance sharing its database tries to
 	// take the lead of the clustering, and how often the leader looks for
 	// stories to cluster: a dead leader is replaced within about it.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestShownDSNHidesThePassword(t *testing.T) {
@@ -43,5 +44,18 @@ func TestDatabaseSettingKinds(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("a mistyped scheme created %v", ents)
+	}
+}
+
+// TestLeaseOutlastsARound: a lease shorter than a round of polls can take
+// is refused, naming the settings to change.
+func TestLeaseOutlastsARound(t *testing.T) {
+	c := DefaultConfig()
+	if err := checkLease(c); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+	c.Poll.Lease = time.Minute
+	if err := checkLease(c); err == nil || !strings.Contains(err.Error(), "poll.lease 1m0s is shorter") || !strings.Contains(err.Error(), "fetch.timeout") {
+		t.Errorf("a 1 min lease with 30 s fetches: %v", err)
 	}
 }

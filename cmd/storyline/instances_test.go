@@ -356,3 +356,29 @@ func (fl *fleet) checkPolledAfterLease(t *testing.T, leased map[int]deadLease, l
 		}
 	}
 }
+
+// TestPollOnPostgresInRounds: `storyline poll --all` on a shared database
+// claims the feeds a few rounds of workers at a time, polls each once,
+// clusters what it stored, and leaves no lease behind; run again, it
+// polls each once more.
+func TestPollOnPostgresInRounds(t *testing.T) {
+	const n, perFeed = 50, 3
+	fl := newFleet(t, &fleetFeeds{n: n, perFeed: perFeed}, "")
+	for round := 1; round <= 2; round++ {
+		var out strings.Builder
+		if err := run(context.Background(), []string{"--config", fl.cfg, "poll", "--all"}, &out, &out); err != nil {
+			t.Fatalf("poll --all: %v\n%s", err, out.String())
+		}
+		for i := range n {
+			if c := fl.feeds.count(i); c != round {
+				t.Errorf("round %d: feed %d fetched %d times", round, i, c)
+			}
+		}
+		if leased := fl.query(t, `SELECT COUNT(*) FROM feeds WHERE lease_owner <> ''`); leased != 0 {
+			t.Errorf("round %d: %d leases left", round, leased)
+		}
+	}
+	if got := fl.checkStorylines(t); got != n*perFeed {
+		t.Errorf("%d entries, want %d", got, n*perFeed)
+	}
+}

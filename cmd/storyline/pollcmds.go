@@ -17,7 +17,7 @@ import (
 	"github.com/storyline/storyline/store"
 )
 
-func newPoller(cfg Config, pipe *ingest.Pipeline) *poller.Poller {
+func newPoller(cfg Config, pipe poller.Ingest) *poller.Poller {
 	pc := cfg.Poll
 	pc.MaxAge = time.Duration(cfg.Retention.MaxAge)
 	return &poller.Poller{
@@ -25,6 +25,74 @@ func newPoller(cfg Config, pipe *ingest.Pipeline) *poller.Poller {
 		Fetcher: newFetcher(cfg),
 		Config:  pc,
 	}
+}
+
+// pollShared polls on a database other instances share: it claims the
+// feeds a few rounds of workers at a time, so that each lease outlasts the
+// round that polls its feeds, until no feed is left to claim, and clusters
+// what it stored once every round is saved, all together in time order.
+// Its leases end when it returns.
+func pollShared(ctx context.Context, e *env, shared sharedDatabase, pipe *ingest.Pipeline, all bool, onOutcome func(poller.Outcome)) (due []store.Feed, out []poller.Outcome, err error) {
+	if err := checkLease(e.cfg); err != nil {
+		return nil, nil, err
+	}
+	owner := instanceName()
+	defer func() {
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := shared.ReleaseLeases(release, owner); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	p := newPoller(e.cfg, savesOnly{pipe})
+	p.OnOutcome = onOutcome
+	polled := map[int64]bool{}
+	for ctx.Err() == nil {
+		claimed, err := shared.ClaimDueFeeds(ctx, time.Now(), all, owner, e.cfg.Poll.Lease, leaseBatch*e.cfg.Poll.Workers)
+		if err != nil {
+			return due, out, err
+		}
+		var fresh []store.Feed
+		for _, f := range claimed {
+			if !polled[f.ID] {
+				polled[f.ID] = true
+				fresh = append(fresh, f)
+			}
+		}
+		if len(fresh) == 0 {
+			break
+		}
+		o, err := p.Poll(ctx, fresh)
+		due, out = append(due, fresh...), append(out, o...)
+		if err != nil {
+			return due, out, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return due, out, err
+	}
+	_, err = pipe.ClusterPending(ctx)
+	return due, out, err
+}
+
+// savesOnly is the pipeline with its clustering left to the caller.
+type savesOnly struct{ *ingest.Pipeline }
+
+func (savesOnly) ClusterPending(context.Context) (int, error) { return 0, nil }
+
+// checkLease refuses, on a shared database, a poll.lease shorter than a
+// round of polls may take: leaseBatch rounds of workers, all of one host,
+// per_host at a time, each taking up to fetch.timeout. Another instance
+// would poll the feeds of a round still in progress.
+func checkLease(c Config) error {
+	n := leaseBatch * c.Poll.Workers
+	par := min(c.Poll.PerHost, c.Poll.Workers)
+	round := time.Duration((n+par-1)/par) * c.Fetch.Timeout
+	if c.Poll.Lease < round {
+		return fmt.Errorf("poll.lease %v is shorter than a round of polls may take on a shared database (%d feeds of one host, poll.per_host %d at a time, up to fetch.timeout %v each: %v): raise poll.lease, or lower poll.workers or fetch.timeout",
+			c.Poll.Lease, n, par, c.Fetch.Timeout, round)
+	}
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -46,32 +114,36 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	pipe := newPipeline(e, db)
-	var due []store.Feed
-	if shared, ok := db.(sharedDatabase); ok {
-		// Instances polling the same database must not poll these too.
-		due, err = shared.ClaimDueFeeds(ctx, time.Now(), *all, instanceName(), e.cfg.Poll.Lease, 0)
-	} else {
-		due, err = db.DueFeeds(ctx, time.Now(), *all)
-	}
-	if err != nil {
-		return err
-	}
-	if len(due) == 0 {
-		fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
-		// Stories an interrupted poll saved are clustered all the same.
-		_, err := pipe.ClusterPending(ctx)
-		return err
-	}
-	p := newPoller(e.cfg, pipe)
 	progress := isTerminal(e.stderr)
 	done := 0
-	p.OnOutcome = func(poller.Outcome) {
+	onOutcome := func(poller.Outcome) {
 		done++
 		if progress {
-			fmt.Fprintf(e.stderr, "\rpolled %d/%d feeds", done, len(due))
+			fmt.Fprintf(e.stderr, "\rpolled %d feeds", done)
 		}
 	}
-	outcomes, perr := p.Poll(ctx, due)
+	var due []store.Feed
+	var outcomes []poller.Outcome
+	var perr error
+	if shared, ok := db.(sharedDatabase); ok {
+		if due, outcomes, perr = pollShared(ctx, e, shared, pipe, *all, onOutcome); len(due) == 0 && perr == nil {
+			fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
+			return nil
+		}
+	} else {
+		if due, err = db.DueFeeds(ctx, time.Now(), *all); err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
+			// Stories an interrupted poll saved are clustered all the same.
+			_, err := pipe.ClusterPending(ctx)
+			return err
+		}
+		p := newPoller(e.cfg, pipe)
+		p.OnOutcome = onOutcome
+		outcomes, perr = p.Poll(ctx, due)
+	}
 	if progress {
 		fmt.Fprintln(e.stderr)
 	}

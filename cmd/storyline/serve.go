@@ -135,9 +135,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	var queue poller.Queue = db
+	releaseLeases := func() {}
 	if shared, ok := db.(sharedDatabase); ok {
 		// Other instances may poll and cluster the same database: claim
 		// the feeds polled, and cluster only while leading.
+		if err := checkLease(e.cfg); err != nil {
+			return err
+		}
 		owner := instanceName()
 		queue = poller.LeasedQueue(shared, owner, e.cfg.Poll.Lease, leaseBatch*e.cfg.Poll.Workers)
 		waitLead := pipe.Lead(pollCtx, shared, leadEvery, leadMaxWait, func(leading bool, err error) {
@@ -151,6 +155,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}
 		})
 		defer waitLead()
+		releaseLeases = func() {
+			// What this instance claimed and did not poll is the others'.
+			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := shared.ReleaseLeases(release, owner); err != nil {
+				log.Warn("release leases", "err", err)
+			}
+		}
 	}
 	pollDone := make(chan error, 1)
 	go func() {
@@ -178,6 +190,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	<-pollDone
+	releaseLeases()
 	<-pruneDone
 	log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

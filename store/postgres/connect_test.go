@@ -85,3 +85,26 @@ func TestConnectErrorHints(t *testing.T) {
 		t.Error("an error without an answer from the server changed")
 	}
 }
+
+// TestSessionsNoticeAVanishedPeer: storyline's sessions ask the server to
+// notice a peer gone without a word (keepalives) and to end a transaction
+// left idle, unless the DSN says otherwise.
+func TestSessionsNoticeAVanishedPeer(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	for _, tc := range []struct{ dsn, idle string }{{dsn, "10"}, {dsn + "&tcp_keepalives_idle=42", "42"}} {
+		db, err := Open(ctx, tc.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idle, count, tx string
+		if err := db.pool.QueryRow(ctx, "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_count'), current_setting('idle_in_transaction_session_timeout')").Scan(&idle, &count, &tx); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		// The server shows seconds with or without their unit.
+		if strings.TrimSuffix(idle, "s") != tc.idle || count != "3" || tx != "5min" {
+			t.Errorf("%s: keepalives idle %s, count %s, idle transaction timeout %s", tc.dsn, idle, count, tx)
+		}
+	}
+}

@@ -14,7 +14,9 @@ import (
 
 // ClaimDueFeeds leases to owner, until now+lease, up to limit enabled
 // feeds (limit <= 0: no limit) that are due at now (all: due or not) and
-// that no other owner's lease holds, most overdue first. A claimed feed
+// that no other owner's lease holds, most overdue first (with all, the
+// least recently polled first, so that claiming again and again reaches
+// every feed before those polled meanwhile). A claimed feed
 // is not claimed by another owner until its lease ends at now+lease or a
 // saved poll of it (SavePoll) ends the lease, so two instances never poll
 // one feed at once, and the feeds of an instance that died are claimed by
@@ -31,7 +33,7 @@ func (d *DB) ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner s
 	rows, err := d.pool.Query(ctx, `WITH due AS (
 			SELECT id FROM feeds
 			WHERE NOT disabled AND ($5 OR next_poll_at <= $1) AND (lease_until <= $1 OR lease_owner = $3)
-			ORDER BY next_poll_at, id
+			ORDER BY CASE WHEN $5 THEN last_polled_at ELSE next_poll_at END, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED)
 		UPDATE feeds f SET lease_owner = $3, lease_until = $4
@@ -46,8 +48,12 @@ func (d *DB) ClaimDueFeeds(ctx context.Context, now time.Time, all bool, owner s
 	}
 	// RETURNING comes in no particular order.
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].NextPollAt.Equal(out[j].NextPollAt) {
-			return out[i].NextPollAt.Before(out[j].NextPollAt)
+		a, b := out[i].NextPollAt, out[j].NextPollAt
+		if all {
+			a, b = out[i].LastPolledAt, out[j].LastPolledAt
+		}
+		if !a.Equal(b) {
+			return a.Before(b)
 		}
 		return out[i].ID < out[j].ID
 	})
@@ -183,4 +189,14 @@ func (d *DB) PollingBacklog(ctx context.Context, now time.Time) (busy bool, olde
 		oldestPending = fromMS(*oldest)
 	}
 	return busy, oldestPending, nil
+}
+
+// ReleaseLeases ends the leases owner holds, as an instance stops: the
+// feeds it claimed and did not poll are due to the others at once, not
+// when the leases run out.
+func (d *DB) ReleaseLeases(ctx context.Context, owner string) error {
+	if _, err := d.pool.Exec(ctx, "UPDATE feeds SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1", owner); err != nil {
+		return fmt.Errorf("store: release the leases of %s: %w", owner, err)
+	}
+	return nil
 }

@@ -248,3 +248,27 @@ func TestClusteringTransactionsSerialized(t *testing.T) {
 		t.Errorf("the second transaction read generation %d, want 1, the first's", gen)
 	}
 }
+
+// TestReleaseLeases: an instance that stops hands back what it claimed.
+func TestReleaseLeases(t *testing.T) {
+	ctx := context.Background()
+	dbs := instances(t, 2)
+	a, b := dbs[0], dbs[1]
+	for _, u := range []string{"https://a.example/1", "https://a.example/2"} {
+		if _, err := a.AddFeed(ctx, store.NewFeed{URL: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := a.ClaimDueFeeds(ctx, t0, false, "a", time.Hour, 0); err != nil || len(got) != 2 {
+		t.Fatalf("a claims %d, %v", len(got), err)
+	}
+	if got, _ := b.ClaimDueFeeds(ctx, t0, false, "b", time.Hour, 0); len(got) != 0 {
+		t.Fatalf("b claims %d feeds a holds", len(got))
+	}
+	if err := a.ReleaseLeases(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.ClaimDueFeeds(ctx, t0, false, "b", time.Hour, 0); len(got) != 2 {
+		t.Errorf("after a released its leases b claims %d feeds, want 2", len(got))
+	}
+}

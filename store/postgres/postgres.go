@@ -110,6 +110,23 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("store: PostgreSQL connection string: %w", err)
 	}
 	cc := cfg.ConnConfig
+	// A host that vanishes (power cut, partition) without closing its
+	// connections would otherwise keep its sessions, and with them the
+	// cluster lock and a clustering transaction's locks, for the two
+	// hours of the server's default keepalive: every other instance's
+	// clustering would wait that long. These let the server notice
+	// within about half a minute; a transaction left idle is ended after
+	// five. A DSN that sets them wins.
+	for k, v := range map[string]string{
+		"tcp_keepalives_idle":                 "10",
+		"tcp_keepalives_interval":             "5",
+		"tcp_keepalives_count":                "3",
+		"idle_in_transaction_session_timeout": "300000",
+	} {
+		if _, set := cc.RuntimeParams[k]; !set {
+			cc.RuntimeParams[k] = v
+		}
+	}
 	name := fmt.Sprintf("database %q on %s:%d", cc.Database, cc.Host, cc.Port)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -354,6 +371,12 @@ func (d *DB) bumpDataVersion(ctx context.Context, tx pgx.Tx) (store.DataVersion,
 func (d *DB) publishDataVersion(v store.DataVersion) {
 	d.version.mu.Lock()
 	defer d.version.mu.Unlock()
+	// Between this commit and now a reader may have cached a newer
+	// version, another instance's: it stays, or one ETag would stand
+	// for two bodies.
+	if cur := d.version.cur.Load(); cur != nil && cur.v.Version > v.Version {
+		return
+	}
 	d.version.published++
 	d.version.cur.Store(&dataVersionSnap{v: v, checked: d.Now()})
 }

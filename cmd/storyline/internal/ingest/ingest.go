@@ -54,8 +54,9 @@ type Pipeline struct {
 	failRecluster int
 
 	// shared is set by Lead: the database is shared with other instances,
-	// and only the leader's loop clusters new stories.
-	shared atomic.Bool
+	// and only the leader's loop clusters new stories; leading is set
+	// while this instance holds the cluster lock.
+	shared, leading atomic.Bool
 }
 
 // New returns the pipeline that writes to db and clusters with cfg (the

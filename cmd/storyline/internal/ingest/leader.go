@@ -62,7 +62,9 @@ func (p *Pipeline) lead(ctx context.Context, f Fleet, every, maxWait time.Durati
 		}
 		if ok {
 			report(true, nil)
+			p.leading.Store(true)
 			p.whileLeading(ctx, f, lock, t.C, maxWait, report)
+			p.leading.Store(false)
 			if ctx.Err() != nil {
 				release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				err := lock.Release(release)
@@ -86,6 +88,17 @@ func (p *Pipeline) lead(ctx context.Context, f Fleet, every, maxWait time.Durati
 // is quiet or they have waited maxWait, until ctx ends or the lock is
 // lost.
 func (p *Pipeline) whileLeading(ctx context.Context, f Fleet, lock ClusterLock, tick <-chan time.Time, maxWait time.Duration, report func(bool, error)) {
+	// A lost lock stops the clustering in progress too: another instance
+	// may lead by now, and its work would be reloaded over this one's.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lock.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	for {
 		now := time.Now()
 		busy, oldest, err := f.PollingBacklog(ctx, now)

@@ -153,6 +153,10 @@ func TestLeadOneClusterer(t *testing.T) {
 	if isLeading(b) {
 		t.Fatal("two leaders")
 	}
+	// Only the leader prunes.
+	if st, err := b.Prune(context.Background(), store.Retention{MaxPerFeed: 1}); err != nil || st.Entries != 0 {
+		t.Errorf("a follower pruned %d stories (%v)", st.Entries, err)
+	}
 
 	// a dies; b takes over and clusters what comes next.
 	stopA()

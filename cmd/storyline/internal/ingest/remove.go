@@ -41,7 +41,9 @@ const pruneChunk = 2000
 // where the database allows it, else to later writes.
 func (p *Pipeline) Prune(ctx context.Context, r store.Retention) (store.PruneStats, error) {
 	var st store.PruneStats
-	if r.KeepsAll() {
+	// On a database shared with other instances only the leader prunes:
+	// all of them at once would remove the same stories in turn.
+	if r.KeepsAll() || p.shared.Load() && !p.leading.Load() {
 		return st, nil
 	}
 	ids, err := p.db.PruneCandidates(ctx, r)
