@@ -39,11 +39,12 @@ const (
 // took 623 MB to store and cluster at once.
 const DefaultMaxItems = 1000
 
-// storable is s without NUL characters and with invalid UTF-8 replaced:
+// Storable is s without NUL characters and with invalid UTF-8 replaced:
 // neither is text anyone wrote, and PostgreSQL refuses both, so a JSON
 // feed with "\u0000" in a title would otherwise fail every save of its
-// polls there.
-func storable(s string) string {
+// polls there. Parse applies it to every text it returns; storyline
+// migrate to text stored before it did.
+func Storable(s string) string {
 	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
 		return s
 	}
@@ -54,10 +55,10 @@ func storable(s string) string {
 // and returns how many it cut.
 func limitEntry(e *Entry) int {
 	for _, s := range []*string{&e.ID, &e.Link, &e.Title, &e.Summary, &e.Content, &e.Text, &e.Author, &e.Language, &e.Image} {
-		*s = storable(*s)
+		*s = Storable(*s)
 	}
 	for i := range e.Categories {
-		e.Categories[i] = storable(e.Categories[i])
+		e.Categories[i] = Storable(e.Categories[i])
 	}
 	n := 0
 	cut := func(s *string, max int) {

@@ -462,7 +462,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 			out.Entries[i].ID = fallbacks[i].hash
 		}
 	}
-	out.Title, out.SiteLink, out.Language = storable(out.Title), storable(out.SiteLink), storable(out.Language)
+	out.Title, out.SiteLink, out.Language = Storable(out.Title), Storable(out.SiteLink), Storable(out.Language)
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
 
@@ -159,18 +160,26 @@ func (d *DB) Import(ctx context.Context, x *store.Export) (store.Counts, error) 
 		"language", "interval_ms", "ttl_ms", "etag", "last_modified", "last_polled_at", "last_status",
 		"consecutive_errors", "last_error", "next_poll_at", "disabled", "disabled_reason", "created_at"}, x.Feeds,
 		func(f store.FeedRecord) []any {
-			return []any{f.ID, f.URL, f.AddedURL, f.Secret, f.OwnTitle, f.UserTitle, f.SiteLink,
-				f.Language, f.Interval.Milliseconds(), f.TTL.Milliseconds(), f.ETag, f.LastModified, ms(f.LastPolledAt), f.LastStatus,
+			s := feeds.Storable
+			return []any{f.ID, f.URL, f.AddedURL, f.Secret, s(f.OwnTitle), s(f.UserTitle), s(f.SiteLink),
+				s(f.Language), f.Interval.Milliseconds(), f.TTL.Milliseconds(), f.ETag, f.LastModified, ms(f.LastPolledAt), f.LastStatus,
 				f.Errors, f.LastError, ms(f.NextPollAt), f.Disabled, f.DisabledReason, ms(f.CreatedAt)}
 		})
 	if err == nil {
 		err = copyAll(ctx, tx, "entries", []string{"id", "feed_id", "guid", "link", "title", "summary", "content",
 			"text", "author", "categories", "language", "image", "published_at", "updated_at", "first_seen_at", "content_hash"}, x.Entries,
 			func(r store.EntryRecord) []any {
-				e := r.Entry
-				cats, _ := json.Marshal(nonNil(e.Categories))
-				return []any{r.ID, r.FeedID, e.ID, e.Link, e.Title, e.Summary, e.Content,
-					e.Text, e.Author, string(cats), e.Language, e.Image, ms(e.Published), ms(e.Updated), ms(r.FirstSeen), r.Hash}
+				// Text stored before the parser dropped NULs and invalid
+				// UTF-8 (which SQLite took) is cleaned as the parser
+				// cleans it now: PostgreSQL refuses it.
+				e, s := r.Entry, feeds.Storable
+				cats := make([]string, len(e.Categories))
+				for i, c := range e.Categories {
+					cats[i] = s(c)
+				}
+				catsJSON, _ := json.Marshal(cats)
+				return []any{r.ID, r.FeedID, s(e.ID), s(e.Link), s(e.Title), s(e.Summary), s(e.Content),
+					s(e.Text), s(e.Author), string(catsJSON), s(e.Language), s(e.Image), ms(e.Published), ms(e.Updated), ms(r.FirstSeen), r.Hash}
 			})
 	}
 	if err == nil {
@@ -181,7 +190,7 @@ func (d *DB) Import(ctx context.Context, x *store.Export) (store.Counts, error) 
 		err = copyAll(ctx, tx, "topics", []string{"id", "name", "headline", "first_seen_at", "last_seen_at",
 			"kept_at", "size", "state"}, x.Topics,
 			func(t store.TopicRecord) []any {
-				return []any{t.ID, t.Name, t.Headline, ms(t.First), ms(t.Last), ms(t.Kept), t.Size, t.State}
+				return []any{t.ID, feeds.Storable(t.Name), feeds.Storable(t.Headline), ms(t.First), ms(t.Last), ms(t.Kept), t.Size, t.State}
 			})
 	}
 	if err == nil {
