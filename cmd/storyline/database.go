@@ -110,18 +110,34 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") || pgKeywords(dsn)
 }
 
-// pgKeywords reports whether dsn is a keyword connection string: it
-// starts with one of libpq's keys naming the server, database or user.
+// pgKeywords reports whether dsn is a keyword connection string: words
+// that are all key=value (a value may be 'quoted', with spaces), one of
+// whose keys names the server, database or user.
 func pgKeywords(dsn string) bool {
-	key, _, ok := strings.Cut(strings.TrimSpace(dsn), "=")
-	if !ok {
-		return false
+	named := false
+	for rest := strings.TrimSpace(dsn); rest != ""; rest = strings.TrimSpace(rest) {
+		key, value, ok := strings.Cut(rest, "=")
+		if !ok || key == "" || strings.ContainsAny(key, " \t'/") {
+			return false
+		}
+		switch key {
+		case "host", "hostaddr", "port", "dbname", "user", "service":
+			named = true
+		}
+		value = strings.TrimLeft(value, " ")
+		if strings.HasPrefix(value, "'") {
+			end := strings.Index(value[1:], "'")
+			if end < 0 {
+				return false
+			}
+			rest = value[end+2:]
+		} else if i := strings.IndexAny(value, " \t"); i >= 0 {
+			rest = value[i:]
+		} else {
+			rest = ""
+		}
 	}
-	switch key {
-	case "host", "hostaddr", "port", "dbname", "user", "service", "password", "sslmode":
-		return true
-	}
-	return false
+	return named
 }
 
 // urlScheme matches a setting that is a URL of some kind.

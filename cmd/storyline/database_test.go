@@ -31,6 +31,8 @@ func TestDatabaseSettingKinds(t *testing.T) {
 		"storyline.db": false, "/var/lib/storyline/storyline.db": false, "my=odd.db": false,
 		"postgres://db/storyline": true, "postgresql://db/storyline": true,
 		"host=127.0.0.1 port=5432 user=news dbname=storyline": true, "dbname=storyline": true,
+		"connect_timeout=5 host=db.example dbname=storyline": true, "host=db password='a b c' user=news": true,
+		"password=x": false, "a b=c": false, "host='unterminated": false,
 	} {
 		if got := isPostgres(dsn); got != want {
 			t.Errorf("isPostgres(%q) = %v, want %v", dsn, got, want)

@@ -10,7 +10,7 @@ import (
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "migrate")
-	from := fs.String("from", "", "the database to copy, which is only read: a SQLite `FILE` or a postgres:// URL")
+	from := fs.String("from", "", "the database to copy, whose data is only read (an older schema is brought up to date first): a SQLite `FILE` or a postgres:// URL")
 	to := fs.String("to", "", "the empty database to copy into: a SQLite `FILE` (created when missing) or a postgres:// URL")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -84,6 +84,8 @@ func Run(t *testing.T, open Open) {
 		{"ReclusterKeepsTopicIDs", testReclusterKeepsTopicIDs},
 		{"EditOfAClusteredStory", testEditOfAClusteredStory},
 		{"DeleteEntries", testDeleteEntries},
+		{"DeleteFeed", testDeleteFeed},
+		{"WritesInOrder", testWritesInOrder},
 		{"PruneCandidates", testPruneCandidates},
 		{"Migrate", func(t *testing.T, open Open) { RunMigrate(t, open, open) }},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -293,13 +294,16 @@ func testClusterStateRoundTrip(t *testing.T, open Open) {
 	ctx := context.Background()
 	db, _ := openAt(t, open)
 	var gen0 int64
-	db.WriteTx(ctx, func(tx store.Tx) error {
+	if err := db.WriteTx(ctx, func(tx store.Tx) error {
 		var err error
 		gen0, err = tx.ClusterGeneration(ctx)
 		return err
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	storylines(t, db)
 	cfg := cluster.DefaultConfig()
+	var merged [2]int64
 	err := db.WriteTx(ctx, func(tx store.Tx) error {
 		gen, err := tx.ClusterGeneration(ctx)
 		if err != nil {
@@ -315,18 +319,20 @@ func testClusterStateRoundTrip(t *testing.T, open Open) {
 		if st.Docs != 6 || st.LastTopicID < 3 || len(st.Topics) != 3 || !st.Clock.Equal(T0.Add(-time.Hour)) {
 			t.Errorf("state: %d docs, last topic %d, %d topics, clock %v", st.Docs, st.LastTopicID, len(st.Topics), st.Clock)
 		}
-		if st.DocFreq["harbour"] != 3 && st.DocFreq["harbor"] != 3 {
-			// The analyzer's stem of "harbour", whichever it is, was
-			// counted in three stories.
-			n := 0
-			for _, c := range st.DocFreq {
-				if c == 3 {
-					n++
-				}
+		// The document frequencies are those of the six stories, as a
+		// clusterer of its own counts them.
+		all, err := tx.AllDocs(ctx)
+		if err != nil {
+			return err
+		}
+		counter, want := cluster.New(cfg, &cluster.State{}), map[string]int64{}
+		for _, d := range all {
+			for _, term := range counter.Count(d) {
+				want[term]++
 			}
-			if n == 0 {
-				t.Errorf("no term counted in the three bridge stories: %v", st.DocFreq)
-			}
+		}
+		if len(want) == 0 || !maps.Equal(st.DocFreq, want) {
+			t.Errorf("document frequencies %v, want %v", st.DocFreq, want)
 		}
 		for _, ts := range st.Topics {
 			docs, err := tx.TopicDocs(ctx, ts.ID)
@@ -354,6 +360,7 @@ func testClusterStateRoundTrip(t *testing.T, open Open) {
 		}
 		// A merge moves the members and leaves the old ID leading on.
 		from, to := st.Topics[0].ID, st.Topics[1].ID
+		merged = [2]int64{from, to}
 		if err := tx.MergeTopic(ctx, from, to); err != nil {
 			return err
 		}
@@ -371,6 +378,9 @@ func testClusterStateRoundTrip(t *testing.T, open Open) {
 	ts, _ := db.Topics(ctx, store.TopicQuery{})
 	if len(ts) != 2 {
 		t.Fatalf("%d topics after a merge, want 2", len(ts))
+	}
+	if to, err := db.TopicMovedTo(ctx, merged[0]); err != nil || to != merged[1] {
+		t.Errorf("TopicMovedTo(%d) = %d, %v after a merge into %d", merged[0], to, err, merged[1])
 	}
 	for _, tp := range ts {
 		members, _ := db.Entries(ctx, store.EntryQuery{TopicID: tp.ID})
@@ -528,5 +538,98 @@ func testPruneCandidates(t *testing.T, open Open) {
 		if !slices.Equal(got, want) {
 			t.Errorf("PruneCandidates(%+v) = %v, want %v (%v)", tc.r, got, want, tc.want)
 		}
+	}
+}
+
+// The memberships a transaction records apply in the order it records
+// them, however a backend defers them: a story joined to a topic that is
+// then merged, another joined after, and the first moved on again.
+func testWritesInOrder(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	f := addFeed(t, db, "https://a.example/feed")
+	if _, err := SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: T0, Status: 200, Entries: []feeds.Entry{
+		{ID: "1", Title: "one", Published: T0}, {ID: "2", Title: "two", Published: T0.Add(time.Minute)}}}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		docs, err := tx.PendingDocs(ctx, 10)
+		if err != nil || len(docs) != 2 {
+			return fmt.Errorf("pending: %d, %v", len(docs), err)
+		}
+		e1, _ := store.EntryID(docs[0].ID)
+		e2, _ := store.EntryID(docs[1].ID)
+		topic := func(id int64) cluster.TopicState { return cluster.TopicState{ID: id, Size: 1, First: T0, Last: T0} }
+		for _, step := range []func() error{
+			func() error { return tx.Join(ctx, e1, 1) },
+			func() error { return tx.MarkClustered(ctx, e1) },
+			func() error { return tx.SaveTopic(ctx, topic(1)) },
+			func() error { return tx.SaveTopic(ctx, topic(2)) },
+			func() error { return tx.MergeTopic(ctx, 1, 2) },
+			func() error { return tx.Join(ctx, e2, 2) },
+			func() error { return tx.MarkClustered(ctx, e2) },
+			func() error { return tx.SaveTopic(ctx, topic(3)) },
+			func() error { return tx.MoveEntries(ctx, []int64{e1}, 3) },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		if got, ok, err := tx.TopicOf(ctx, e1); err != nil || !ok || got != 3 {
+			return fmt.Errorf("TopicOf(first story) = %d, %v, %v inside the transaction; want 3", got, ok, err)
+		}
+		_, err = tx.SaveClusterCounters(ctx, store.ClusterCounters{Docs: 2, LastTopicID: 3, Clock: T0})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ := db.Entries(ctx, store.EntryQuery{})
+	topics := map[string]int64{}
+	for _, e := range es {
+		topics[e.Entry.ID] = e.TopicID
+	}
+	if topics["1"] != 3 || topics["2"] != 2 {
+		t.Errorf("stories in topics %v; want 1 in 3 and 2 in 2", topics)
+	}
+	if to, err := db.TopicMovedTo(ctx, 1); err != nil || to != 2 {
+		t.Errorf("TopicMovedTo(1) = %d, %v; want 2", to, err)
+	}
+}
+
+// DeleteFeed hands back the feed's clustered stories and their topics,
+// not its pending ones.
+func testDeleteFeed(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	ids := storylines(t, db)
+	if _, err := SavePoll(ctx, db, store.PollResult{FeedID: ids[2], PolledAt: T0, Status: 200, Entries: []feeds.Entry{
+		{ID: "late", Title: "Ferry timetable changes", Published: T0}}}); err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := db.Entries(ctx, store.EntryQuery{FeedID: ids[2]})
+	var removed store.Removed
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		var err error
+		removed, err = tx.DeleteFeed(ctx, ids[2])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantTopics []int64
+	for _, e := range mine {
+		if e.TopicID != 0 {
+			wantTopics = append(wantTopics, e.TopicID)
+		}
+	}
+	slices.Sort(wantTopics)
+	got := slices.Clone(removed.Topics)
+	slices.Sort(got)
+	if len(removed.Stories) != 2 || !slices.Equal(got, slices.Compact(wantTopics)) {
+		t.Errorf("removed %d stories in topics %v; want the feed's 2 clustered ones, in %v", len(removed.Stories), got, wantTopics)
+	}
+	if _, err := db.Feed(ctx, fmt.Sprint(ids[2])); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the feed after DeleteFeed: %v", err)
 	}
 }
