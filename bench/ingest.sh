@@ -80,7 +80,7 @@ pg_run() {
 		local pm
 		pm=$(head -1 "$work/pg/postmaster.pid")
 		{ awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-			for c in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null; done; } |
+			for c in $(pgrep -P "$pm" || true); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done; } |
 			awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.1f", s / hz}'
 	}
 	cpu0=$(pgcpu)
