@@ -233,7 +233,6 @@ func (t *writeTx) deleteEntries(ctx context.Context, cond string, arg any, del s
 	if err := t.clustering(ctx); err != nil {
 		return r, err
 	}
-	t.changed = true
 	// Pending stories were never counted: they leave without a trace.
 	gone, err := queryDocs(ctx, t.tx, "SELECT "+docColumns+` FROM entries e WHERE `+cond+`
 		AND NOT EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = e.id) ORDER BY e.published_at, e.id`, arg)
@@ -249,9 +248,13 @@ func (t *writeTx) deleteEntries(ctx context.Context, cond string, arg any, del s
 	if err != nil {
 		return r, fmt.Errorf("read the entries' topics: %w", err)
 	}
-	if _, err := t.tx.Exec(ctx, del, arg); err != nil {
+	tag, err := t.tx.Exec(ctx, del, arg)
+	if err != nil {
 		return r, err
 	}
+	// A deletion that found nothing (another instance pruned first)
+	// changes nothing a reader sees.
+	t.changed = t.changed || tag.RowsAffected() > 0
 	return r, nil
 }
 
