@@ -346,5 +346,5 @@ func (d *DB) NextPollAt(ctx context.Context) (time.Time, error) {
 	if v == nil {
 		return time.Time{}, nil
 	}
-	return fromMS(*v), nil
+	return time.UnixMilli(*v).UTC(), nil
 }
