@@ -259,6 +259,10 @@ func copyAll[T any](ctx context.Context, tx pgx.Tx, table string, columns []stri
 	switch {
 	case readErr != nil:
 		return readErr
+	case err != nil && ctx.Err() != nil:
+		// pgx closes the connection of a cancelled copy, and its error
+		// may then be the closed connection's: the cancel is the cause.
+		return fmt.Errorf("store: import %s: %w", table, context.Cause(ctx))
 	case err != nil:
 		return fmt.Errorf("store: import %s: %w", table, err)
 	}
