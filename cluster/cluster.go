@@ -428,8 +428,19 @@ func (c *Clusterer) add(d Document, vec docVector) Assignment {
 		c.touch(best)
 		return a
 	}
-	if due(best.size) {
-		best = c.tryMerge(best, &a)
+	var mergeSim float64
+	if due(best.size) && !(a.New && late) {
+		best, mergeSim = c.tryMerge(best, &a)
+	}
+	if a.New && len(a.Merged) == 1 && a.Merged[0] == c.lastID {
+		// The topic the story opened was merged into an older one at
+		// once: to the caller the story joined that one, and the ID is
+		// handed out again.
+		a.New, a.Merged, a.Similarity = false, nil, mergeSim
+		c.lastID--
+		c.touch(best)
+		a.TopicID = best.id
+		return a
 	}
 	a.TopicID = best.id
 	if len(a.Merged) == 0 && c.splitCheckDue(best) {
@@ -544,10 +555,11 @@ func (c *Clusterer) weigh(vec *docVector, stats []*termStat) (w []float64, norm,
 }
 
 // tryMerge merges tp with its most similar converged topic, if any, and
-// returns the surviving topic.
-func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
+// returns the surviving topic and the two centroids' cosine.
+func (c *Clusterer) tryMerge(tp *topic, a *Assignment) (*topic, float64) {
 	best := tp
-	if o, _ := c.mergeCandidate(tp); o != nil {
+	o, sim := c.mergeCandidate(tp)
+	if o != nil {
 		keep, gone := best, o
 		if o.id < best.id {
 			keep, gone = o, best
@@ -556,7 +568,7 @@ func (c *Clusterer) tryMerge(tp *topic, a *Assignment) *topic {
 		a.Merged = append(a.Merged, gone.id)
 		best = keep
 	}
-	return best
+	return best, sim
 }
 
 // bestTopic scores the open topics that share a term with the story and
@@ -665,10 +677,12 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 
 // candidate is a topic that shares a term with the story bestTopic scores.
 type candidate struct {
-	tp     *topic
-	dot    float64 // story · centroid under the current IDF
-	top    float64 // the largest contribution of one term to dot
-	shared int     // shared words that count towards Config.MinShared
+	tp  *topic
+	dot float64 // story · centroid under the current IDF
+	top float64 // the largest contribution of one term to dot
+	// topStat is the term of top (merge candidates only).
+	topStat *termStat
+	shared  int // shared words that count towards Config.MinShared
 	// focus is the largest share of the centroid's squared length carried
 	// by one shared headline word that is a name in the topic (see
 	// Config.FocusShare).

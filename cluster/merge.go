@@ -19,14 +19,31 @@ const (
 	absorbMinSize = 10
 )
 
+// Two topics of at most smallPairSize stories each (a story that has just
+// opened a topic too) are merged at smallPairFactor times the join
+// threshold, below the MergeFactor bar and on one shared word, when the
+// word that carries most of their similarity is held by no other open
+// topic. Outlets paraphrase each other, and a storyline of a few short
+// items ("Smart Elephants" / "Elephants can tell human voices apart")
+// often shares one word across them; a word that two small topics alone
+// hold is their storyline's more often than not, while a word that others
+// hold too ("stocks", "SXSW" once a third topic has it) is no evidence.
+// Figures in docs/clustering.md.
+const (
+	smallPairSize     = 5
+	smallPairFactor   = 2.0
+	smallPairDocShare = 0.1
+)
+
 // mergeCandidate returns the open topic that best clears its merge bar
 // against tp (centroid cosine over the bar), or nil when none does. The bar
 // is set by Config.MergeFactor, or for a small topic against a large one by
 // Config.AbsorbFactor, when they share MinShared words.
 func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
-	// A story that has just opened a topic was found to match no topic:
-	// that decision is revisited later (by absorption), not at once.
-	if c.cfg.MergeFactor < 0 || tp.size < 2 {
+	// A story that has just opened a topic was found to match no topic it
+	// may join; it is checked at once only against other small topics
+	// (smallPairSize) and large ones that absorb it.
+	if c.cfg.MergeFactor < 0 {
 		return nil, 0
 	}
 	c.pass++
@@ -61,7 +78,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			word := strings.IndexByte(x.stat.term, ' ') < 0
 			for _, y := range x.stat.post {
 				if c.seenAt[y.slot] == c.pass && y.slot != tp.slot {
-					c.cands[y.slot].add(x.weight*idf*y.weight*idf, word)
+					c.cands[y.slot].add(x.weight*idf*y.weight*idf, word, x.stat)
 				}
 			}
 		}
@@ -73,7 +90,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			cd := &c.cands[o.slot]
 			for _, y := range o.terms {
 				if s := y.stat; s.mergeAt == c.pass {
-					cd.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0)
+					cd.add(s.mergeW*y.weight*c.idf(s), strings.IndexByte(s.term, ' ') < 0, s)
 				}
 			}
 		}
@@ -90,7 +107,8 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			small, large = large, small
 		}
 		absorb := c.cfg.AbsorbFactor > 0 && small.size <= absorbMaxSize && large.size >= absorbMinSize
-		if o.size < 2 && !absorb {
+		pair := large.size <= smallPairSize
+		if (o.size < 2 || tp.size < 2) && !absorb && !pair {
 			continue
 		}
 		cd := &c.cands[o.slot]
@@ -107,7 +125,12 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 		// As for a headline joining a topic (Config.SupportShare), the
 		// similarity must not rest on one shared word: two storylines that
 		// happened at one place ("SXSW") or to one company are not one.
-		if c.cfg.SupportShare > 0 && (dot-top)/(na*c.topicNorm(o)) < c.cfg.SupportShare*bar {
+		// Unless both are small and no other topic holds that word.
+		support := c.cfg.SupportShare
+		if pb := c.cfg.threshold(n) * smallPairFactor; pair && c.rareBridge(cd.topStat) && pb < bar {
+			bar, support = pb, -1
+		}
+		if support > 0 && (dot-top)/(na*c.topicNorm(o)) < support*bar {
 			continue
 		}
 		if r := sim / bar; sim >= bar && (r > bestRatio || r == bestRatio && o.id < best.id) {
@@ -117,10 +140,21 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 	return best, bestSim
 }
 
+// rareBridge reports whether a term that two small topics share may carry
+// their merge alone (smallPairFactor): no third open topic holds it, and
+// it is in at most one story in smallPairDocShare of all seen (at the
+// start of a stream, before the IDF has seen enough stories to tell a rare
+// word from a common one, every shared word looks rare).
+func (c *Clusterer) rareBridge(s *termStat) bool {
+	return len(s.post) == 2 && float64(s.df) <= float64(c.docs)*smallPairDocShare
+}
+
 // add adds one shared term's product p to a merge candidate's sums.
-func (cd *candidate) add(p float64, word bool) {
+func (cd *candidate) add(p float64, word bool, s *termStat) {
 	cd.dot += p
-	cd.top = max(cd.top, p)
+	if p > cd.top {
+		cd.top, cd.topStat = p, s
+	}
 	if word {
 		cd.shared++
 	}

@@ -256,3 +256,39 @@ func TestMergeNeedsSupport(t *testing.T) {
 		t.Errorf("with SupportShare disabled the storylines do not pass the merge bar (the test no longer exercises the rule)")
 	}
 }
+
+// TestSmallPair: two outlets' headlines of one small storyline that share
+// a single word ("elephants") are gathered once the stream has seen enough
+// stories to know that the word is rare; at the start of a stream, when
+// every shared word looks rare, they are not.
+func TestSmallPair(t *testing.T) {
+	warm := []string{
+		"Budget approved by council", "Oscars winners list announced", "World Cup tickets sold out",
+		"Central bank holds interest rates", "Storm closes mountain highway", "Court blocks new voting law",
+		"Airline cancels hundreds of flights", "Museum returns looted statue", "Vaccine trial shows promise",
+		"Senate passes farm bill", "Wildfire forces evacuations near coast", "Carmaker recalls pickup trucks",
+		"Teachers strike over pay", "Shares of chipmaker surge", "Parliament debates housing reform",
+		"Rocket launch delayed by weather", "Police arrest suspect in robbery", "Heat wave grips southern cities",
+		"Tech giant unveils new phone", "Drought threatens wheat harvest",
+	}
+	for _, tt := range []struct {
+		name     string
+		warm     []string
+		together bool
+	}{
+		{"after twenty stories", warm, true},
+		{"at the start", warm[:2], false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFeed(DefaultConfig())
+			for i, h := range tt.warm {
+				f.add(fmt.Sprint("w", i), h, "")
+			}
+			f.add("a", "Smart elephants", "")
+			f.add("b", "Elephants tell human voices apart", "")
+			if got := f.topic["a"] == f.topic["b"]; got != tt.together {
+				t.Errorf("together: %v, want %v", got, tt.together)
+			}
+		})
+	}
+}
