@@ -31,7 +31,11 @@
 //     Topics that converge (centroid cosine at Config.MergeFactor times the
 //     join threshold) are merged, and small topics opened before the
 //     statistics matured are absorbed into a large one they match
-//     (Config.AbsorbFactor); both are reported as Assignment.Merged.
+//     (Config.AbsorbFactor); two small topics (a story that has just opened
+//     one too) are merged on a single shared word at a lower bar when no
+//     other open topic holds that word (smallPairFactor); all are reported
+//     as Assignment.Merged, or as a plain join when the story's own new
+//     topic is merged at once.
 //  4. label: each topic is represented by the headline closest to its
 //     centroid, and named by the phrase of that headline whose words weigh
 //     most in the centroid (see Clusterer.phrase), or by its most
