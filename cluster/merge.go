@@ -40,22 +40,39 @@ const (
 // is set by Config.MergeFactor, or for a small topic against a large one by
 // Config.AbsorbFactor, when they share MinShared words.
 func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
-	// A story that has just opened a topic was found to match no topic it
-	// may join; it is checked at once only against other small topics
-	// (smallPairSize) and large ones that absorb it.
 	if c.cfg.MergeFactor < 0 {
 		return nil, 0
 	}
 	c.pass++
 	var seen []*topic
 	c.seenAt[tp.slot] = c.pass
-	for _, k := range c.topTerms(tp, mergeTerms) {
-		for _, p := range tp.terms[k].stat.post {
-			if c.seenAt[p.slot] != c.pass {
-				c.seenAt[p.slot] = c.pass
-				seen = append(seen, c.slots[p.slot])
+	if tp.size == 1 {
+		// A story that has just opened a topic was found to match no
+		// topic it may join: it is checked at once only for a small pair
+		// on a word one other topic holds (see smallPairFactor), which
+		// are few to look at.
+		for _, tt := range tp.terms {
+			if post := tt.stat.post; len(post) == 2 {
+				for _, p := range post {
+					if c.seenAt[p.slot] != c.pass && c.slots[p.slot].size <= smallPairSize {
+						c.seenAt[p.slot] = c.pass
+						seen = append(seen, c.slots[p.slot])
+					}
+				}
 			}
 		}
+	} else {
+		for _, k := range c.topTerms(tp, mergeTerms) {
+			for _, p := range tp.terms[k].stat.post {
+				if c.seenAt[p.slot] != c.pass {
+					c.seenAt[p.slot] = c.pass
+					seen = append(seen, c.slots[p.slot])
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil, 0
 	}
 	for _, o := range seen {
 		c.cands[o.slot] = candidate{tp: o}
