@@ -658,7 +658,7 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 	for _, sl := range touched {
 		cd := &c.cands[sl]
 		focal := cd.focus >= c.cfg.FocusShare
-		if cd.skip || cd.dot <= 0 || cd.shared < need && !focal {
+		if cd.skip || cd.dot <= 0 || int(cd.shared) < need && !focal {
 			continue
 		}
 		tn := c.topicNorm(cd.tp)
@@ -682,12 +682,12 @@ type candidate struct {
 	top float64 // the largest contribution of one term to dot
 	// topStat is the term of top (merge candidates only).
 	topStat *termStat
-	shared  int // shared words that count towards Config.MinShared
 	// focus is the largest share of the centroid's squared length carried
 	// by one shared headline word that is a name in the topic (see
 	// Config.FocusShare).
-	focus float64
-	skip  bool // not of a late story's time
+	focus  float64
+	shared int32 // shared words that count towards Config.MinShared
+	skip   bool  // not of a late story's time
 }
 
 // focusMinSize is the least size of a topic that a short story may join

@@ -129,7 +129,7 @@ func (c *Clusterer) mergeCandidate(tp *topic) (*topic, float64) {
 			continue
 		}
 		cd := &c.cands[o.slot]
-		dot, top, shared := cd.dot, cd.top, cd.shared
+		dot, top, shared := cd.dot, cd.top, int(cd.shared)
 		if dot == 0 {
 			continue
 		}
