@@ -10,6 +10,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/dataversion"
 	"github.com/storyline/storyline/store/postgres/pgtest"
 	"github.com/storyline/storyline/store/storetest"
 )
@@ -110,7 +111,7 @@ func TestSearchLanguages(t *testing.T) {
 	}
 }
 
-// Another instance's writes show in DataVersion within dataVersionTTL;
+// Another instance's writes show in DataVersion within dataversion.TTL;
 // this instance's own at once, without a query.
 func TestDataVersionInstances(t *testing.T) {
 	ctx := context.Background()
@@ -138,11 +139,11 @@ func TestDataVersionInstances(t *testing.T) {
 		t.Fatalf("after our write: %+v, %v; want newer than %d, from memory", v1, err, v0.Version)
 	}
 	poll(b, "2")
-	now = now.Add(dataVersionTTL / 2)
+	now = now.Add(dataversion.TTL / 2)
 	if v, err := a.DataVersion(cancelled); err != nil || v != v1 {
 		t.Errorf("within the TTL: %+v, %v; want %+v", v, err, v1)
 	}
-	now = now.Add(dataVersionTTL / 2)
+	now = now.Add(dataversion.TTL / 2)
 	if v, err := a.DataVersion(ctx); err != nil || v.Version <= v1.Version {
 		t.Errorf("after the TTL: %+v, %v; want newer than %d", v, err, v1.Version)
 	}

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/dataversion"
 	"github.com/storyline/storyline/store/internal/migration"
 )
 
@@ -55,7 +55,7 @@ type DB struct {
 	// process, and the published data version needs no per-transaction
 	// bookkeeping.
 	writeMu sync.Mutex
-	version dataVersionCache
+	version dataversion.Cache
 
 	// lockConn is the session of TryClusterLock's last failed try, kept
 	// for the next; closed is set by Close, after which none is kept.
@@ -286,54 +286,15 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// dataVersionTTL bounds how late DataVersion learns of another instance's
-// writes: the stored version is read again at most this often. This
-// instance's own writes are known at once.
-const dataVersionTTL = time.Second
-
 // DataVersion returns the current data version. It is answered from memory
 // (a server asks it on every request): this DB's own writes show at once,
-// another instance's within about a second (dataVersionTTL, by the Now
+// another instance's within about a second (dataversion.TTL, by the Now
 // clock, plus one query).
 func (d *DB) DataVersion(ctx context.Context) (store.DataVersion, error) {
-	now := d.Now()
-	snap := d.version.cur.Load()
-	if snap == nil {
-		return d.readDataVersion(ctx, now)
-	}
-	if age := now.Sub(snap.checked); age >= 0 && age < dataVersionTTL {
-		return snap.v, nil
-	}
-	// One caller reads; the others keep the known version meanwhile.
-	if !d.version.reading.CompareAndSwap(false, true) {
-		return snap.v, nil
-	}
-	defer d.version.reading.Store(false)
-	return d.readDataVersion(ctx, now)
+	return d.version.Get(ctx, d.Now(), d.readDataVersion)
 }
 
-// dataVersionCache is the in-memory copy of the stored data version.
-type dataVersionCache struct {
-	cur     atomic.Pointer[dataVersionSnap]
-	reading atomic.Bool // a caller is reading the stored version
-
-	// mu orders reads of the stored version with publications, so that a
-	// read begun before a commit cannot replace the version published
-	// after it.
-	mu        sync.Mutex
-	published int64 // publications so far, under mu
-}
-
-// dataVersionSnap is a known version and when the database said so.
-type dataVersionSnap struct {
-	v       store.DataVersion
-	checked time.Time
-}
-
-func (d *DB) readDataVersion(ctx context.Context, now time.Time) (store.DataVersion, error) {
-	d.version.mu.Lock()
-	seen := d.version.published
-	d.version.mu.Unlock()
+func (d *DB) readDataVersion(ctx context.Context) (store.DataVersion, error) {
 	var v store.DataVersion
 	var changed int64
 	if err := d.pool.QueryRow(ctx, "SELECT version, changed_at FROM data_version WHERE id = 1").
@@ -341,14 +302,6 @@ func (d *DB) readDataVersion(ctx context.Context, now time.Time) (store.DataVers
 		return store.DataVersion{}, fmt.Errorf("store: data version: %w", err)
 	}
 	v.Changed = fromMS(changed)
-	d.version.mu.Lock()
-	defer d.version.mu.Unlock()
-	if d.version.published != seen {
-		// A commit of ours was published while we read: our row may
-		// predate it, and the published version is as fresh as a read.
-		return d.version.cur.Load().v, nil
-	}
-	d.version.cur.Store(&dataVersionSnap{v: v, checked: now})
 	return v, nil
 }
 
@@ -368,18 +321,7 @@ func (d *DB) bumpDataVersion(ctx context.Context, tx pgx.Tx) (store.DataVersion,
 }
 
 // publishDataVersion makes v, committed, the current version.
-func (d *DB) publishDataVersion(v store.DataVersion) {
-	d.version.mu.Lock()
-	defer d.version.mu.Unlock()
-	// Between this commit and now a reader may have cached a newer
-	// version, another instance's: it stays, or one ETag would stand
-	// for two bodies.
-	if cur := d.version.cur.Load(); cur != nil && cur.v.Version > v.Version {
-		return
-	}
-	d.version.published++
-	d.version.cur.Store(&dataVersionSnap{v: v, checked: d.Now()})
-}
+func (d *DB) publishDataVersion(v store.DataVersion) { d.version.Publish(v, d.Now()) }
 
 // writeFunc runs fn in a transaction of this process's write path, bumping
 // and publishing the data version when fn reports that what is served

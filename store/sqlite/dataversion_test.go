@@ -10,6 +10,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/dataversion"
 	"github.com/storyline/storyline/store/storetest"
 )
 
@@ -32,7 +33,7 @@ func newsPoll(feed int64, n int) store.PollResult {
 		Title: fmt.Sprintf("Story number %d", n), Text: "Some text.", Published: t0}}}
 }
 
-// The data version is answered from memory: within dataVersionTTL no
+// The data version is answered from memory: within dataversion.TTL no
 // query runs (a cancelled context would fail it), this DB's writes show at
 // once, another DB's (another process's) once the TTL has passed.
 func TestDataVersionInMemory(t *testing.T) {
@@ -78,11 +79,11 @@ func TestDataVersionInMemory(t *testing.T) {
 	if _, err := storetest.SavePoll(ctx, other, newsPoll(f.ID, 2)); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(dataVersionTTL / 2)
+	now = now.Add(dataversion.TTL / 2)
 	if v, err := db.DataVersion(cancelled); err != nil || v != v1 {
 		t.Errorf("within the TTL: %+v, %v; want %+v", v, err, v1)
 	}
-	now = now.Add(dataVersionTTL / 2)
+	now = now.Add(dataversion.TTL / 2)
 	v2, err := db.DataVersion(ctx)
 	if err != nil || v2.Version <= v1.Version {
 		t.Errorf("after the TTL: %+v, %v; want newer than %d", v2, err, v1.Version)
@@ -145,7 +146,7 @@ func TestDataVersionConcurrent(t *testing.T) {
 				return
 			}
 			mu.Lock()
-			now = now.Add(dataVersionTTL / 3) // readers also re-read the stored version
+			now = now.Add(dataversion.TTL / 3) // readers also re-read the stored version
 			mu.Unlock()
 		}
 	}()

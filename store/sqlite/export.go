@@ -213,8 +213,8 @@ func (d *DB) Import(ctx context.Context, x *store.Export) (store.Counts, error) 
 		return store.Counts{}, err
 	}
 	// Published once committed, as bumpDataVersion's are.
-	d.version.pending.tx = tx
-	d.version.pending.v = store.DataVersion{Version: m.Version.Version, Changed: fromMS(ms(m.Version.Changed))}
+	d.pendingVersion.tx = tx
+	d.pendingVersion.v = store.DataVersion{Version: m.Version.Version, Changed: fromMS(ms(m.Version.Changed))}
 	if err := tx.Commit(); err != nil {
 		return store.Counts{}, fmt.Errorf("store: import: %w", err)
 	}

@@ -19,11 +19,11 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/dataversion"
 	"github.com/storyline/storyline/store/internal/migration"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -40,7 +40,13 @@ type DB struct {
 	// writeMu serializes this process's writers so that SQLite never has to
 	// arbitrate between them (and never answers "database is locked").
 	writeMu sync.Mutex
-	version dataVersionCache
+	version dataversion.Cache
+	// pendingVersion is the version a write transaction has set and not
+	// yet committed; guarded by writeMu.
+	pendingVersion struct {
+		tx *sql.Tx
+		v  store.DataVersion
+	}
 }
 
 // Open opens (creating if needed) the database at path for reading and
@@ -221,64 +227,16 @@ func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return res, nil
 }
 
-// dataVersionTTL bounds how late DataVersion learns of another process's
-// writes (`storyline poll` next to a running `serve`): the stored version
-// is read again at most this often. This process's own writes are known
-// at once, without a read.
-const dataVersionTTL = time.Second
-
 // DataVersion returns the current data version. It is answered from memory
 // (so a server may ask it on every request): this DB's own writes show at
-// once, another process's within about a second (dataVersionTTL, by the
-// Now clock, plus one query).
+// once, another process's (`storyline poll` next to a running `serve`)
+// within about a second (dataversion.TTL, by the Now clock, plus one
+// query).
 func (d *DB) DataVersion(ctx context.Context) (store.DataVersion, error) {
-	now := d.Now()
-	snap := d.version.cur.Load()
-	if snap == nil {
-		return d.readDataVersion(ctx, now)
-	}
-	if age := now.Sub(snap.checked); age >= 0 && age < dataVersionTTL {
-		return snap.v, nil
-	}
-	// One caller reads; the others meanwhile keep the known version, which
-	// is late by at most that one query.
-	if !d.version.reading.CompareAndSwap(false, true) {
-		return snap.v, nil
-	}
-	defer d.version.reading.Store(false)
-	return d.readDataVersion(ctx, now)
+	return d.version.Get(ctx, d.Now(), d.readDataVersion)
 }
 
-// dataVersionCache is the in-memory copy of the stored data version.
-type dataVersionCache struct {
-	cur     atomic.Pointer[dataVersionSnap]
-	reading atomic.Bool // a caller is reading the stored version
-
-	// mu orders reads of the stored version with publications, so that a
-	// read begun before a commit cannot replace the version published
-	// after it.
-	mu        sync.Mutex
-	published int64 // publications so far, under mu
-
-	// pending is the version a write transaction has set and not yet
-	// committed; guarded by writeMu.
-	pending struct {
-		tx *sql.Tx
-		v  store.DataVersion
-	}
-}
-
-// dataVersionSnap is an immutable known version and when the database
-// said so.
-type dataVersionSnap struct {
-	v       store.DataVersion
-	checked time.Time
-}
-
-func (d *DB) readDataVersion(ctx context.Context, now time.Time) (store.DataVersion, error) {
-	d.version.mu.Lock()
-	seen := d.version.published
-	d.version.mu.Unlock()
+func (d *DB) readDataVersion(ctx context.Context) (store.DataVersion, error) {
 	var v store.DataVersion
 	var changed int64
 	if err := d.db.QueryRowContext(ctx, "SELECT data_version, data_changed_at FROM cluster_meta WHERE id = 1").
@@ -286,14 +244,6 @@ func (d *DB) readDataVersion(ctx context.Context, now time.Time) (store.DataVers
 		return store.DataVersion{}, fmt.Errorf("store: data version: %w", err)
 	}
 	v.Changed = fromMS(changed)
-	d.version.mu.Lock()
-	defer d.version.mu.Unlock()
-	if d.version.published != seen {
-		// A commit of ours was published while we read: our row may
-		// predate it, and the published version is as fresh as a read.
-		return d.version.cur.Load().v, nil
-	}
-	d.version.cur.Store(&dataVersionSnap{v: v, checked: now})
 	return v, nil
 }
 
@@ -309,7 +259,7 @@ func (d *DB) bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	v.Changed = fromMS(changed)
-	d.version.pending.tx, d.version.pending.v = tx, v
+	d.pendingVersion.tx, d.pendingVersion.v = tx, v
 	return nil
 }
 
@@ -320,14 +270,11 @@ func (d *DB) bumpDataVersion(ctx context.Context, tx *sql.Tx) error {
 // the commit (writes of every process are serialized), so it counts as
 // read from the database then.
 func (d *DB) publishDataVersion(tx *sql.Tx) {
-	p := &d.version.pending
+	p := &d.pendingVersion
 	if p.tx != tx || tx == nil {
 		return
 	}
-	d.version.mu.Lock()
-	d.version.published++
-	d.version.cur.Store(&dataVersionSnap{v: p.v, checked: d.Now()})
-	d.version.mu.Unlock()
+	d.version.Publish(p.v, d.Now())
 	p.tx = nil
 }
 
