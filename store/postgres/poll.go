@@ -44,35 +44,10 @@ func recordPoll(ctx context.Context, tx pgx.Tx, r store.PollResult, st *store.Sa
 		}
 	}
 	var c conds
-	c.add("url = %s", url)
-	c.add("secret = %s", secret)
-	c.add("last_polled_at = %s", ms(r.PolledAt))
-	c.add("last_status = %s", r.Status)
-	c.add("consecutive_errors = %s", r.Errors)
-	// The poller redacts its errors; this is the guard for any other caller.
-	c.add("last_error = %s", feeds.Redact(r.Err, f.URL, f.Secret))
-	c.add("next_poll_at = %s", ms(r.NextPollAt))
+	for _, col := range codec.FeedColumns(f, r, url, secret, st) {
+		c.add(col.Name+" = %s", col.Value)
+	}
 	c.list = append(c.list, "lease_owner = ''", "lease_until = 0")
-	if r.Err == "" && !r.NotModified {
-		// A validator the server stops sending must be forgotten too.
-		c.add("etag = %s", r.ETag)
-		c.add("last_modified = %s", r.LastModified)
-		c.add("ttl_ms = %s", r.TTL.Milliseconds())
-		if r.Title != "" {
-			c.add("title = %s", r.Title)
-			st.TitleChanged = f.UserTitle == "" && r.Title != f.Title
-		}
-		if r.SiteLink != "" {
-			c.add("site_link = %s", r.SiteLink)
-		}
-		if r.Language != "" {
-			c.add("language = %s", r.Language)
-		}
-	}
-	if r.DisableReason != "" {
-		c.list = append(c.list, "disabled = TRUE")
-		c.add("disabled_reason = %s", r.DisableReason)
-	}
 	c.args = append(c.args, r.FeedID)
 	if _, err := tx.Exec(ctx, fmt.Sprintf("UPDATE feeds SET %s WHERE id = $%d", strings.Join(c.list, ", "), len(c.args)), c.args...); err != nil {
 		return nil, fmt.Errorf("update feed: %w", err)

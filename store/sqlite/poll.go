@@ -38,27 +38,10 @@ func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.S
 			return nil, err
 		}
 	}
-	set := []string{"url = ?", "secret = ?", "last_polled_at = ?", "last_status = ?", "consecutive_errors = ?",
-		"last_error = ?", "next_poll_at = ?"}
-	// The poller redacts its errors; this is the guard for any other caller.
-	args := []any{url, secret, ms(r.PolledAt), r.Status, r.Errors, feeds.Redact(r.Err, f.URL, f.Secret), ms(r.NextPollAt)}
-	if r.Err == "" && !r.NotModified {
-		// A validator the server stops sending must be forgotten too.
-		set = append(set, "etag = ?", "last_modified = ?", "ttl_ms = ?")
-		args = append(args, r.ETag, r.LastModified, r.TTL.Milliseconds())
-		if r.Title != "" {
-			set, args = append(set, "title = ?"), append(args, r.Title)
-			st.TitleChanged = st.TitleChanged || (f.UserTitle == "" && r.Title != f.Title)
-		}
-		if r.SiteLink != "" {
-			set, args = append(set, "site_link = ?"), append(args, r.SiteLink)
-		}
-		if r.Language != "" {
-			set, args = append(set, "language = ?"), append(args, r.Language)
-		}
-	}
-	if r.DisableReason != "" {
-		set, args = append(set, "disabled = 1", "disabled_reason = ?"), append(args, r.DisableReason)
+	var set []string
+	var args []any
+	for _, c := range codec.FeedColumns(f, r, url, secret, st) {
+		set, args = append(set, c.Name+" = ?"), append(args, c.Value)
 	}
 	args = append(args, r.FeedID)
 	if _, err := tx.ExecContext(ctx, "UPDATE feeds SET "+strings.Join(set, ", ")+" WHERE id = ?", args...); err != nil {
