@@ -144,7 +144,11 @@ const addFeedsBatch = 256
 // none. Feeds already subscribed (by their URL or the URL they were added
 // with) are counted, not changed. Memory does not grow with the stream.
 func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) (added, existing int, err error) {
-	var streamErr error // the stream's own error, returned as it is
+	// failed is the error the function below ends with: the stream's own
+	// or one it already wrapped, returned as it is; an error of the
+	// transaction itself (begin, commit) is wrapped here.
+	var failed error
+	fail := func(err error) (bool, error) { failed = err; return false, err }
 	err = d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
 		now := ms(d.Now())
 		var b pgx.Batch
@@ -170,31 +174,30 @@ func (d *DB) AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) 
 		}
 		for nf, err := range nfs {
 			if err != nil {
-				streamErr = err
-				return false, err
+				return fail(err)
 			}
 			public, secret := feeds.SplitSecrets(nf.URL)
 			if public == "" {
-				return false, errors.New("store: add feeds: empty URL")
+				return fail(errors.New("store: add feeds: empty URL"))
 			}
 			b.Queue(insertFeed+`SELECT $1, $1, $2, $3, $4, $4, $5
 				WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE added_url = $1) ON CONFLICT (url) DO NOTHING`,
 				public, nf.Title, nf.Interval.Milliseconds(), now, secret)
 			if b.Len() >= addFeedsBatch {
 				if err := send(); err != nil {
-					return false, fmt.Errorf("store: add feeds: %w", err)
+					return fail(fmt.Errorf("store: add feeds: %w", err))
 				}
 			}
 		}
 		if err := send(); err != nil {
-			return false, fmt.Errorf("store: add feeds: %w", err)
+			return fail(fmt.Errorf("store: add feeds: %w", err))
 		}
 		return false, nil
 	})
 	switch {
 	case err == nil:
 		return added, existing, nil
-	case err == streamErr || strings.HasPrefix(err.Error(), "store: "):
+	case err == failed:
 		return 0, 0, err
 	}
 	return 0, 0, fmt.Errorf("store: add feeds: %w", err)
