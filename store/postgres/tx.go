@@ -26,33 +26,17 @@ import (
 // connection died a moment ago): the second then finds the generation
 // moved and reloads the state, rather than both adding to one topic.
 func (d *DB) WriteTx(ctx context.Context, fn func(store.Tx) error) error {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	tx, err := d.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	t := &writeTx{tx: tx, ctx: ctx}
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	var v store.DataVersion
-	if t.changed {
-		if v, err = d.bumpDataVersion(ctx, tx); err != nil {
-			return err
+	return d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
+		t := &writeTx{tx: tx, ctx: ctx}
+		if err := fn(t); err != nil {
+			return false, err
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	if t.changed {
-		d.publishDataVersion(v)
-	}
-	return nil
+		// The deferred writes, and the first of them that failed.
+		if err := t.flush(); err != nil {
+			return false, err
+		}
+		return t.changed, nil
+	})
 }
 
 // maxDeferred bounds the deferred writes queued before they are sent: a
