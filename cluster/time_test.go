@@ -64,6 +64,49 @@ func TestLateStoryJoinsItsOwnTime(t *testing.T) {
 	}
 }
 
+// TestLateStoryJoinsARetiredLongStoryline: a retired topic keeps only its
+// retiredTerms heaviest terms in memory, and a late story still finds it
+// by them.
+func TestLateStoryJoinsARetiredLongStoryline(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	bodies := []string{
+		"Delegations from Kyiv and Moscow met in Geneva on Tuesday under Swiss mediation. The negotiators discussed a ceasefire along the front line, the exchange of prisoners, grain shipments through the Black Sea ports and guarantees for the Zaporizhzhia nuclear plant.",
+		"Swiss diplomats hosted the first round at the Palais des Nations. Observers from Turkey, the Vatican and the United Nations attended; humanitarian corridors, sanctions relief, frozen assets and the return of deported children were on the agenda, officials said.",
+		"The Geneva round ended late at night with a joint statement promising working groups on energy infrastructure, demining, reconstruction finance and monitoring by international inspectors, according to spokespeople for both delegations.",
+	}
+	var then int64
+	for i, b := range bodies {
+		a := c.Add(Document{ID: fmt.Sprint("g", i), Title: "Geneva peace talks between Kyiv and Moscow delegations", Text: b, Time: day(float64(i) / 10)})
+		if i == 0 {
+			then = a.TopicID
+		} else if a.TopicID != then {
+			t.Fatalf("story %d of day 0 opened topic %d, not %d", i, a.TopicID, then)
+		}
+	}
+	if ts, _ := c.Topic(then); len(ts.Terms) <= retiredTerms {
+		t.Fatalf("the storyline holds %d terms; the test needs more than %d", len(ts.Terms), retiredTerms)
+	}
+	for i := 1; i <= 8; i++ {
+		c.Add(Document{ID: fmt.Sprint("x", i), Title: fmt.Sprintf("Filler%d event number%d in town%d", i, i, i), Time: day(float64(i))})
+	}
+	var retired *TopicState
+	for _, ts := range c.Topics() {
+		if ts.ID == then {
+			retired = &ts
+		}
+	}
+	if retired == nil {
+		t.Fatal("the storyline of day 0 left memory before History ended")
+	}
+	if _, open := c.Topic(then); open || len(retired.Terms) > retiredTerms {
+		t.Fatalf("storyline of day 0: open %v, %d terms resident; want closed, at most %d", open, len(retired.Terms), retiredTerms)
+	}
+	a := c.Add(Document{ID: "late", Title: "Kyiv and Moscow delegations trade drafts at the Geneva talks", Text: "Negotiators discussed prisoners and the ceasefire.", Time: day(0.5)})
+	if a.TopicID != then {
+		t.Fatalf("late story went to topic %d (new %v), want its own time's storyline %d", a.TopicID, a.New, then)
+	}
+}
+
 // TestLateStoryWithoutItsTimesStoryline: a late story whose time had no
 // storyline of its words opens one at its own time, closed, rather than
 // joining today's or an older one.
