@@ -56,13 +56,6 @@ type Config struct {
 	// BigramWeight multiplies the weight of name bigrams ("marco rubio"),
 	// which match only when both names occur side by side.
 	BigramWeight float64
-	// SlugWeight is how many body occurrences one occurrence in the link's
-	// slug counts for. A slug is the outlet's own keyword line for a story,
-	// often its first headline, in lower case (so its words are never
-	// names): it says what the story is about less than the headline does
-	// and more than a body sentence does. It matters for headline-only
-	// feeds, where the slug is the only text besides the headline.
-	SlugWeight float64
 	// MaxTopicTerms caps the terms a centroid keeps (the heaviest ones); it
 	// bounds memory and the cost of comparing against a long-running topic.
 	// A storyline of hundreds of headlines is told in many words, and a
@@ -143,7 +136,6 @@ func DefaultConfig() Config {
 		TitleWeight:        2,
 		NameWeight:         2,
 		HeadlineNameWeight: 1.25,
-		SlugWeight:         2,
 		BigramWeight:       1,
 		MaxTopicTerms:      200,
 		LabelTerms:         3,
@@ -169,7 +161,6 @@ func (c Config) withDefaults() Config {
 	c.TitleWeight = cmp.Or(c.TitleWeight, d.TitleWeight)
 	c.NameWeight = cmp.Or(c.NameWeight, d.NameWeight)
 	c.HeadlineNameWeight = cmp.Or(c.HeadlineNameWeight, d.HeadlineNameWeight)
-	c.SlugWeight = cmp.Or(c.SlugWeight, d.SlugWeight)
 	c.BigramWeight = cmp.Or(c.BigramWeight, d.BigramWeight)
 	c.MaxTopicTerms = cmp.Or(c.MaxTopicTerms, d.MaxTopicTerms)
 	c.HeadlineThreshold = cmp.Or(c.HeadlineThreshold, d.HeadlineThreshold)

@@ -14,8 +14,8 @@ type Document struct {
 	// Link is the story's URL, or empty. Many outlets put a headline-like
 	// slug in their links ("/2014/03/11/the-cw-unveils-the-flashs-super-suit"),
 	// which often names what a terse or generic headline ("Michael Starr",
-	// "Share this on:") leaves out; its words count between body and
-	// headline words (Config.SlugWeight).
+	// "Share this on:") leaves out; its words count as body words that
+	// are also headline words for MinShared.
 	Link string
 	// Language is a tag such as "en", "fr-CA" or "russian"; empty means
 	// English, an unsupported one disables stemming.

@@ -57,14 +57,13 @@ func vectorize(occ []occurrence, cfg *Config, sc *analysisCache) docVector {
 			m[o.term] = k
 		}
 		a := &accs[k]
-		// A slug's words say what the story is about, like the headline's.
+		// A slug's words say what the story is about, like the headline's,
+		// and count as body words: weighed twice, as an earlier version
+		// did, they earned nothing measurable (docs/clustering.md).
 		a.head = a.head || o.title || o.slug
-		switch {
-		case o.title:
+		if o.title {
 			a.raw += cfg.TitleWeight
-		case o.slug:
-			a.raw += cfg.SlugWeight
-		default:
+		} else {
 			a.raw++
 		}
 		a.name = a.name || o.name

@@ -9,8 +9,7 @@ import (
 // TestStoryWeights pins the relative weights of a story's words: a name
 // counts NameWeight times a common word in a story with body text, but only
 // HeadlineNameWeight times in a headline-only story, where its name bigram
-// falls by the square of that ratio; a slug word counts SlugWeight body
-// occurrences.
+// falls by the square of that ratio; a slug word counts as a body word.
 func TestStoryWeights(t *testing.T) {
 	cfg := DefaultConfig()
 	weight := func(title, text, link, term string) float64 {
@@ -41,10 +40,10 @@ func TestStoryWeights(t *testing.T) {
 			t.Errorf("body %q: bigram weighs %.3f common words, want %.3f", tc.text, got, tc.bi)
 		}
 	}
-	// One slug occurrence against one body occurrence, both sublinear.
+	// One slug occurrence against one body occurrence.
 	link := "https://a.example/world/2026/11/24/envoys-arrive-for-new-round"
 	slug, common := weight(title, body, link, "envoy"), weight(title, body, link, "offici")
-	if want := 1 + math.Log(cfg.SlugWeight); !near(slug/common, want) {
-		t.Errorf("slug word weighs %.3f body words, want %.3f", slug/common, want)
+	if !near(slug/common, 1) {
+		t.Errorf("slug word weighs %.3f body words, want 1", slug/common)
 	}
 }

@@ -47,7 +47,6 @@ func configKnobs() []Knob[cluster.Config] {
 		f("NameWeight", func(c *cluster.Config) *float64 { return &c.NameWeight }, 0.5),
 		f("HeadlineNameWeight", func(c *cluster.Config) *float64 { return &c.HeadlineNameWeight }, 0.25),
 		f("BigramWeight", func(c *cluster.Config) *float64 { return &c.BigramWeight }, 0.5),
-		f("SlugWeight", func(c *cluster.Config) *float64 { return &c.SlugWeight }, 0.5),
 		f("MergeFactor", func(c *cluster.Config) *float64 { return &c.MergeFactor }, 0.4),
 		f("AbsorbFactor", func(c *cluster.Config) *float64 { return &c.AbsorbFactor }, 0.2),
 		f("SplitFactor", func(c *cluster.Config) *float64 { return &c.SplitFactor }, 0.2),
