@@ -1014,7 +1014,6 @@ const retiredTerms = 50
 func (c *Clusterer) retire(tp *topic) {
 	heap.Remove(&c.byLast, tp.heapIdx)
 	c.pruneTo(tp, retiredTerms)
-	tp.terms = slices.Clip(tp.terms)
 	for _, tt := range tp.terms {
 		tp.unpost(tt)
 	}
