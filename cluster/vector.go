@@ -20,17 +20,42 @@ type docVector struct {
 	name  []bool      // the term was a proper name somewhere, parallel to terms
 }
 
+// surface is one spelling of a term in a story and how often it occurs
+// there. The case folding and the test of its first letter are made here,
+// in the analysis, which runs ahead of the clusterer on another core, and
+// once per spelling rather than once per occurrence.
 type surface struct {
-	text  string
-	cased bool
+	text, lower string
+	cased       bool  // the capitalization is informative (see occurrence)
+	upper       bool  // the first letter is upper or title case
+	n           int32 // occurrences
 }
+
+// maxSurfaces is how many occurrences of a term per story count towards
+// its forms: a term repeated all through an article says no more about
+// its spelling than eight times.
+const maxSurfaces = 8
 
 // termAcc is what vectorize sums up for one term of a story.
 type termAcc struct {
 	raw         float64
 	name, bigra bool
 	head        bool
+	nSurfaces   int32 // occurrences counted in forms, up to maxSurfaces
 	forms       []surface
+}
+
+// addSurface counts one occurrence of a spelling in forms, which keep the
+// order of their first occurrence (addForm relies on it).
+func addSurface(forms []surface, text string, cased bool) []surface {
+	for i := range forms {
+		if forms[i].text == text && forms[i].cased == cased {
+			forms[i].n++
+			return forms
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(text)
+	return append(forms, surface{text: text, lower: strings.ToLower(text), cased: cased, upper: unicode.IsUpper(r) || unicode.IsTitle(r), n: 1})
 }
 
 // vectorize makes a story's vector of its occurrences, with the scratch
@@ -68,8 +93,9 @@ func vectorize(occ []occurrence, cfg *Config, sc *analysisCache) docVector {
 		}
 		a.name = a.name || o.name
 		a.bigra = a.bigra || o.bigram
-		if len(a.forms) < 8 {
-			a.forms = append(a.forms, surface{o.surface, o.cased})
+		if a.nSurfaces < maxSurfaces {
+			a.nSurfaces++
+			a.forms = addSurface(a.forms, o.surface, o.cased)
 		}
 	}
 	v := docVector{terms: make([]string, 0, len(m))}
@@ -182,10 +208,13 @@ func (s *termStat) forms(tfs []termForm) []Form {
 	return out
 }
 
-// addForm records one spelling of s's term in a topic's form list. The list
-// is capped: a term rarely has more than a few spellings worth showing.
+// addForm records the occurrences of one spelling of s's term in a topic's
+// form list. The list is capped: a term rarely has more than a few
+// spellings worth showing. A story's spellings are added in the order of
+// their first occurrence, so the list is the same as if each occurrence
+// were added on its own.
 func addForm(s *termStat, forms []termForm, sf surface) []termForm {
-	lower := strings.ToLower(sf.text)
+	lower := sf.lower
 	k := -1
 	if low := s.findSpelling(lower); low >= 0 {
 		for i := range forms {
@@ -203,16 +232,15 @@ func addForm(s *termStat, forms []termForm, sf surface) []termForm {
 		k = len(forms) - 1
 	}
 	f := &forms[k]
-	f.count++
+	f.count += sf.n
 	if sf.cased {
-		r, _ := utf8.DecodeRuneInString(sf.text)
-		if unicode.IsUpper(r) || unicode.IsTitle(r) {
-			f.cased++
+		if sf.upper {
+			f.cased += sf.n
 			if f.casedText == 0 {
 				f.casedText = s.spelling(sf.text) + 1
 			}
 		} else {
-			f.lower++
+			f.lower += sf.n
 		}
 	}
 	return forms
