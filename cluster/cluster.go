@@ -783,7 +783,12 @@ func findTerm(terms []*topicTerm, term string) *topicTerm {
 // appended ones are a sorted run of their own.
 func (c *Clusterer) settleTerms(tp *topic, n0 int) {
 	tp.terms = mergeRuns(tp.terms, n0)
-	if len(tp.terms) > c.cfg.MaxTopicTerms+c.cfg.MaxTopicTerms/4 {
+	switch {
+	case tp.retired:
+		// Cut at once, as a restart would cut it (New retires it again):
+		// late stories are few, so there is nothing to amortize.
+		c.pruneTo(tp, retiredTerms)
+	case len(tp.terms) > c.cfg.MaxTopicTerms+c.cfg.MaxTopicTerms/4:
 		c.prune(tp)
 	}
 }
@@ -1005,7 +1010,8 @@ func (c *Clusterer) expire() []int64 {
 // term kept, the retired ones held more than half of the clusterer's
 // memory (bench/ingest.sh cold 1000 50: 837 retired and 676 open topics at
 // the end). The heaviest 50 terms carry most of a centroid's length, so a
-// late story still finds its storyline (TestLateStoryJoinsItsOwnTime).
+// late story still finds its storyline (TestLateStoryJoinsARetiredLongStoryline).
+// A late story's join cuts the centroid back to them (settleTerms).
 const retiredTerms = 50
 
 // retire moves an open topic to the retired ones: out of the candidates of

@@ -15,7 +15,7 @@
 //     Capitals are not: "Kyiv" is where strikes happen as often as the
 //     government that negotiates.
 //  2. weigh: sublinear term frequency with the title counted several times
-//     and the link's slug twice, names boosted (less in a headline-only
+//     and the link's slug as body words, names boosted (less in a headline-only
 //     story), and IDF from the documents seen so far. Topic centroids
 //     keep IDF-free sums, so they are re-weighted with the current IDF each
 //     time they are compared; early documents are not stuck with cold-start

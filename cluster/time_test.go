@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -101,9 +102,22 @@ func TestLateStoryJoinsARetiredLongStoryline(t *testing.T) {
 	if _, open := c.Topic(then); open || len(retired.Terms) > retiredTerms {
 		t.Fatalf("storyline of day 0: open %v, %d terms resident; want closed, at most %d", open, len(retired.Terms), retiredTerms)
 	}
-	a := c.Add(Document{ID: "late", Title: "Kyiv and Moscow delegations trade drafts at the Geneva talks", Text: "Negotiators discussed prisoners and the ceasefire.", Time: day(0.5)})
+	a := c.Add(Document{ID: "late", Title: "Kyiv and Moscow delegations trade drafts at the Geneva talks",
+		Text: "Negotiators discussed prisoners and the ceasefire, then argued over pipelines, fisheries, visas, railways, pensions, monuments, textbooks, broadcasters, orchestras, vineyards and lighthouses.", Time: day(0.5)})
 	if a.TopicID != then {
 		t.Fatalf("late story went to topic %d (new %v), want its own time's storyline %d", a.TopicID, a.New, then)
+	}
+	// The late story's new words do not grow the retired centroid past the
+	// cut, so that a restart, which cuts it again, continues identically.
+	for _, ts := range c.Topics() {
+		if ts.ID == then && len(ts.Terms) > retiredTerms {
+			t.Errorf("after the late story the storyline holds %d terms, want at most %d", len(ts.Terms), retiredTerms)
+		}
+	}
+	checkInvariants(t, c)
+	st := jsonRoundTrip(c.Snapshot())
+	if again := New(DefaultConfig(), &st); !reflect.DeepEqual(jsonRoundTrip(again.Snapshot()), st) {
+		t.Error("a Clusterer restored from the snapshot differs from the one that made it")
 	}
 }
 
