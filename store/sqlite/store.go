@@ -184,12 +184,15 @@ func dataSourceName(path string) (string, error) {
 		"foreign_keys(1)",
 		"journal_mode(WAL)",
 		"synchronous(NORMAL)",
-		// An 8 MiB page cache per connection (SQLite's default is 2 MiB).
-		// 32 MiB made no measurable difference to ingest on news-like
-		// load (bench/ingest.sh cold, 4 interleaved runs each: medians
-		// 1,850 and 1,840 items/s) and cost 46 MiB of peak RSS, since the
-		// poll fills two connections' caches.
-		"cache_size(-8192)",
+		// A 4 MiB page cache per connection (SQLite's default is 2 MiB).
+		// On news-like load (bench/ingest.sh cold 1000 50, three runs
+		// alternating) 8 MiB peaked at 118-123 MiB of RSS, 4 MiB at
+		// 109-117 and 2 MiB at 105-111, since the poll fills two
+		// connections' caches; 4 and 8 took the same CPU, 2 a few percent
+		// more in system time (more reads of the file). 32 MiB made no
+		// difference to speed either (medians 1,850 and 1,840 items/s
+		// against 8 MiB, in an earlier version).
+		"cache_size(-4096)",
 		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
