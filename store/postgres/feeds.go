@@ -14,6 +14,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
 )
 
 // querier is what a pool and a transaction both answer.
@@ -212,59 +213,44 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []store.NewFeed) (int, error) {
 	if len(nfs) == 0 {
 		return 0, nil
 	}
-	type known struct {
-		id       int64
-		title    string
-		interval int64
-		secret   string
-	}
-	have := make(map[string]known)
+	var have []codec.SubscribedFeed
 	rows, err := d.pool.Query(ctx, "SELECT id, url, added_url, user_title, interval_ms, secret FROM feeds")
 	if err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
 	for rows.Next() {
-		var k known
-		var u, added string
-		if err := rows.Scan(&k.id, &u, &added, &k.title, &k.interval, &k.secret); err != nil {
+		var f codec.SubscribedFeed
+		if err := rows.Scan(&f.ID, &f.URL, &f.AddedURL, &f.Title, &f.IntervalMS, &f.Secret); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("store: sync feeds: %w", err)
 		}
-		have[added] = k
-		have[u] = k // the current URL wins over the one a moved feed was added with
+		have = append(have, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
-	var b pgx.Batch
-	added, updated := 0, false
-	for _, nf := range nfs {
-		var secret string
-		nf.URL, secret = feeds.SplitSecrets(nf.URL)
-		k, ok := have[nf.URL]
-		switch {
-		case !ok:
-			b.Queue(insertFeed+`VALUES ($1, $1, $2, $3, $4, $4, $5) ON CONFLICT (url) DO NOTHING`,
-				nf.URL, nf.Title, nf.Interval.Milliseconds(), ms(d.Now()), secret)
-			added++
-		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds() || secret != k.secret:
-			b.Queue("UPDATE feeds SET user_title = $1, interval_ms = $2, secret = $3 WHERE id = $4",
-				nf.Title, nf.Interval.Milliseconds(), secret, k.id)
-			updated = true
-		}
-	}
-	if b.Len() == 0 {
+	add, update := codec.PlanFeedSync(have, nfs)
+	if len(add) == 0 && len(update) == 0 {
 		return 0, nil
+	}
+	var b pgx.Batch
+	for _, f := range add {
+		b.Queue(insertFeed+`VALUES ($1, $1, $2, $3, $4, $4, $5) ON CONFLICT (url) DO NOTHING`,
+			f.URL, f.Title, f.IntervalMS, ms(d.Now()), f.Secret)
+	}
+	for _, f := range update {
+		b.Queue("UPDATE feeds SET user_title = $1, interval_ms = $2, secret = $3 WHERE id = $4",
+			f.Title, f.IntervalMS, f.Secret, f.ID)
 	}
 	err = d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
 		// A title is the outlet's name in everything served.
-		return updated, tx.SendBatch(ctx, &b).Close()
+		return len(update) > 0, tx.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
-	return added, nil
+	return len(add), nil
 }
 
 // MoveFeed changes a feed's URL, keeping its entries and history. It fails

@@ -12,6 +12,7 @@ import (
 
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/codec"
 )
 
 // insertFeed begins the statements that subscribe a feed: the URL it was
@@ -141,48 +142,23 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []store.NewFeed) (int, error) {
 	if len(nfs) == 0 {
 		return 0, nil
 	}
-	type known struct {
-		id       int64
-		title    string
-		interval int64
-		secret   string
-	}
-	have := make(map[string]known)
+	var have []codec.SubscribedFeed
 	rows, err := d.db.QueryContext(ctx, "SELECT id, url, added_url, user_title, interval_ms, secret FROM feeds")
 	if err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
 	for rows.Next() {
-		var k known
-		var u, added string
-		if err := rows.Scan(&k.id, &u, &added, &k.title, &k.interval, &k.secret); err != nil {
+		var f codec.SubscribedFeed
+		if err := rows.Scan(&f.ID, &f.URL, &f.AddedURL, &f.Title, &f.IntervalMS, &f.Secret); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("store: sync feeds: %w", err)
 		}
-		have[added] = k
-		have[u] = k // the current URL wins over the one a moved feed was added with
+		have = append(have, f)
 	}
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("store: sync feeds: %w", err)
 	}
-	type newFeed struct {
-		store.NewFeed
-
-		secret string
-	}
-	var add []newFeed
-	var update []known
-	for _, nf := range nfs {
-		var secret string
-		nf.URL, secret = feeds.SplitSecrets(nf.URL)
-		k, ok := have[nf.URL]
-		switch {
-		case !ok:
-			add = append(add, newFeed{nf, secret})
-		case k.title != nf.Title || k.interval != nf.Interval.Milliseconds() || secret != k.secret:
-			update = append(update, known{id: k.id, title: nf.Title, interval: nf.Interval.Milliseconds(), secret: secret})
-		}
-	}
+	add, update := codec.PlanFeedSync(have, nfs)
 	if len(add) == 0 && len(update) == 0 {
 		return 0, nil
 	}
@@ -194,16 +170,16 @@ func (d *DB) SyncFeeds(ctx context.Context, nfs []store.NewFeed) (int, error) {
 	}
 	defer tx.Rollback()
 	now := ms(d.Now())
-	for _, nf := range add {
+	for _, f := range add {
 		if _, err := tx.ExecContext(ctx, insertFeed+`VALUES (?1, ?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (url) DO NOTHING`,
-			nf.URL, nf.Title, nf.Interval.Milliseconds(), now, nf.secret); err != nil {
-			return 0, fmt.Errorf("store: sync feeds: add %s: %w", nf.URL, err)
+			f.URL, f.Title, f.IntervalMS, now, f.Secret); err != nil {
+			return 0, fmt.Errorf("store: sync feeds: add %s: %w", f.URL, err)
 		}
 	}
-	for _, k := range update {
+	for _, f := range update {
 		if _, err := tx.ExecContext(ctx, "UPDATE feeds SET user_title = ?, interval_ms = ?, secret = ? WHERE id = ?",
-			k.title, k.interval, k.secret, k.id); err != nil {
-			return 0, fmt.Errorf("store: sync feeds: update feed %d: %w", k.id, err)
+			f.Title, f.IntervalMS, f.Secret, f.ID); err != nil {
+			return 0, fmt.Errorf("store: sync feeds: update feed %d: %w", f.ID, err)
 		}
 	}
 	if len(update) > 0 {
