@@ -39,11 +39,13 @@ type termStat struct {
 // has an entry for nearly every open topic: with the weight in the entry
 // and the per-topic sums and scratch in the Clusterer's slot arrays, such a
 // walk reads memory in order instead of following two pointers per entry.
+// It holds no pointer (unpost finds a moved entry's centroid term through
+// its slot): there are hundreds of thousands, and the garbage collector
+// does not scan pointer-free arrays.
 type posting struct {
 	weight float64
 	slot   int32
 	name   bool // isName of the term's forms in the topic
-	tt     *topicTerm
 }
 
 // topicTerm is one term of a centroid. There are hundreds of thousands of
@@ -842,15 +844,19 @@ func (c *Clusterer) pruneTo(tp *topic, n int) {
 		keep[i] = true
 	}
 	kept := tp.terms[:0]
+	var dropped []*topicTerm
 	for i, tt := range tp.terms {
 		if keep[i] {
 			kept = append(kept, tt)
 		} else {
-			tp.unpost(tt)
+			dropped = append(dropped, tt)
 		}
 	}
 	clear(tp.terms[len(kept):])
 	tp.terms = kept
+	for _, tt := range dropped {
+		c.unpost(tp, tt)
+	}
 	c.resum(tp)
 }
 
@@ -936,7 +942,7 @@ func (c *Clusterer) open(tp *topic) {
 // clusterer out of the posting lists and its heap, and frees its slot.
 func (c *Clusterer) release(tp *topic) {
 	for _, tt := range tp.terms {
-		tp.unpost(tt)
+		c.unpost(tp, tt)
 	}
 	heap.Remove(c.heapOf(tp), tp.heapIdx)
 	c.slots[tp.slot], c.cands[tp.slot] = nil, candidate{}
@@ -957,17 +963,24 @@ func (c *Clusterer) heapOf(tp *topic) heap.Interface {
 func (tp *topic) post(tt *topicTerm) {
 	list := tp.postings(tt)
 	tt.pos = int32(len(*list))
-	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: isName(tt.forms), tt: tt})
+	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: isName(tt.forms)})
 }
 
 // unpost takes tp's centroid entry tt out of its posting list, moving the
-// last entry into its place.
-func (tp *topic) unpost(tt *topicTerm) {
+// last entry into its place. That entry is another topic's (a topic holds
+// a term once), whose terms are in order: only tp's may be mid-join.
+func (c *Clusterer) unpost(tp *topic, tt *topicTerm) {
 	list := tp.postings(tt)
 	last := int32(len(*list) - 1)
-	(*list)[tt.pos] = (*list)[last]
-	(*list)[tt.pos].tt.pos = tt.pos
-	(*list)[last] = posting{}
+	if tt.pos != last {
+		moved := (*list)[last]
+		(*list)[tt.pos] = moved
+		mt := c.slots[moved.slot].find(tt.stat.term)
+		if mt == nil {
+			panic("cluster: posting list out of step with its centroids")
+		}
+		mt.pos = tt.pos
+	}
 	*list = (*list)[:last]
 	if last == 0 {
 		*list = nil
@@ -1021,7 +1034,7 @@ func (c *Clusterer) retire(tp *topic) {
 	heap.Remove(&c.byLast, tp.heapIdx)
 	c.pruneTo(tp, retiredTerms)
 	for _, tt := range tp.terms {
-		tp.unpost(tt)
+		c.unpost(tp, tt)
 	}
 	tp.retired = true
 	for _, tt := range tp.terms {

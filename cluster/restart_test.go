@@ -27,7 +27,7 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 		}
 		for _, tt := range tp.terms {
 			list := *tp.postings(tt)
-			if int(tt.pos) >= len(list) || list[tt.pos].tt != tt {
+			if int(tt.pos) >= len(list) || list[tt.pos].slot != tp.slot {
 				t.Fatalf("topic %d term %q: posting index %d wrong", id, tt.stat.term, tt.pos)
 			}
 			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != isName(tt.forms) {
@@ -45,13 +45,13 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 		}
 	}
 	for _, s := range c.stats {
-		for _, p := range s.post {
-			if tp := c.slots[p.slot]; tp == nil || tp.retired || tp.find(s.term) != p.tt {
+		for i, p := range s.post {
+			if tp := c.slots[p.slot]; tp == nil || tp.retired || tp.find(s.term) == nil || tp.find(s.term).pos != int32(i) {
 				t.Fatalf("term %q: stale posting in the open list", s.term)
 			}
 		}
-		for _, p := range s.old {
-			if tp := c.slots[p.slot]; tp == nil || !tp.retired || tp.find(s.term) != p.tt {
+		for i, p := range s.old {
+			if tp := c.slots[p.slot]; tp == nil || !tp.retired || tp.find(s.term) == nil || tp.find(s.term).pos != int32(i) {
 				t.Fatalf("term %q: stale posting in the retired list", s.term)
 			}
 		}
