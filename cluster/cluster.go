@@ -50,12 +50,17 @@ type posting struct {
 
 // topicTerm is one term of a centroid. There are hundreds of thousands of
 // them: it has no pointer to its topic, which every caller has at hand,
-// and fits 48 bytes.
+// and fits 48 bytes with its first form inline (most terms have one
+// spelling in a topic; a list of its own for every term was a tenth of
+// the heap). See the methods in vector.go for the forms.
 type topicTerm struct {
 	stat   *termStat
 	weight float64
-	forms  []termForm
-	pos    int32 // index in its posting list (topic.postings)
+	pos    int32    // index in its posting list (topic.postings)
+	form   termForm // the first form; none when its count is 0
+	// more holds the other forms, in order, up to maxForms in all; an
+	// entry of count 0 is unused.
+	more *[maxForms - 1]termForm
 }
 
 // setWeight sets the weight of tp's centroid term tt and its posting's copy.
@@ -67,7 +72,7 @@ func (tp *topic) setWeight(tt *topicTerm, w float64) {
 // noteForms updates the posting's name flag after the forms of tp's
 // centroid term tt changed.
 func (tp *topic) noteForms(tt *topicTerm) {
-	(*tp.postings(tt))[tt.pos].name = isName(tt.forms)
+	(*tp.postings(tt))[tt.pos].name = tt.isName()
 }
 
 // postings returns the posting list that holds tp's centroid term tt: its
@@ -190,11 +195,13 @@ func New(cfg Config, st *State) *Clusterer {
 		sort.Slice(terms, func(i, j int) bool { return terms[i].Term < terms[j].Term })
 		for _, tt := range terms {
 			s := c.stat(tt.Term)
-			forms := make([]termForm, len(tt.Forms))
-			for i, f := range tt.Forms {
-				forms[i] = s.termForm(f)
+			x := &topicTerm{stat: s, weight: tt.Weight}
+			for _, f := range tt.Forms {
+				if f.Count > 0 { // a form never counted (not saved by state) says nothing
+					x.mergeForm(s.termForm(f))
+				}
 			}
-			tp.terms = append(tp.terms, &topicTerm{stat: s, weight: tt.Weight, forms: forms})
+			tp.terms = append(tp.terms, x)
 		}
 		if tp.id > c.lastID {
 			c.lastID = tp.id
@@ -699,12 +706,8 @@ const focusMinSize = 10
 
 // isName reports whether a centroid term was mostly capitalized where case
 // is informative, i.e. is a proper name.
-func isName(forms []termForm) bool {
-	var cased, lower int64
-	for _, f := range forms {
-		cased += int64(f.cased)
-		lower += int64(f.lower)
-	}
+func (tt *topicTerm) isName() bool {
+	cased, lower := tt.caseCounts()
 	return cased > lower
 }
 
@@ -741,7 +744,7 @@ func (c *Clusterer) join(tp *topic, d Document, t time.Time, vec *docVector, sta
 		tt := c.termOf(tp, stats[i], n0)
 		c.addWeight(tp, tt, vec.u[i])
 		for _, s := range vec.forms[i] {
-			tt.forms = addForm(tt.stat, tt.forms, s)
+			tt.addForm(s)
 		}
 		tp.noteForms(tt)
 	}
@@ -963,7 +966,7 @@ func (c *Clusterer) heapOf(tp *topic) heap.Interface {
 func (tp *topic) post(tt *topicTerm) {
 	list := tp.postings(tt)
 	tt.pos = int32(len(*list))
-	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: isName(tt.forms)})
+	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: tt.isName()})
 }
 
 // unpost takes tp's centroid entry tt out of its posting list, moving the
@@ -1098,7 +1101,7 @@ func (tp *topic) state() TopicState {
 		Terms:         make([]TopicTerm, len(tp.terms)),
 	}
 	for i, tt := range tp.terms {
-		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: tt.stat.forms(tt.forms)}
+		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: tt.stat.forms(tt.formList())}
 	}
 	return ts
 }

@@ -193,8 +193,8 @@ func (c *Clusterer) merge(a, b *topic) {
 	for _, bt := range b.terms {
 		at := c.termOf(a, bt.stat, n0)
 		a.setWeight(at, at.weight+bt.weight)
-		for _, f := range bt.forms {
-			at.forms = mergeForm(at.forms, f)
+		for i := range bt.nForms() {
+			at.mergeForm(*bt.formAt(i))
 		}
 		a.noteForms(at)
 	}
@@ -225,23 +225,21 @@ func (c *Clusterer) merge(a, b *topic) {
 }
 
 // mergeForm adds the counts of f, a form of the same term in another
-// topic, to forms.
-func mergeForm(forms []termForm, f termForm) []termForm {
-	for i := range forms {
-		if forms[i].text == f.text {
-			forms[i].count += f.count
-			forms[i].cased += f.cased
-			forms[i].lower += f.lower
-			if forms[i].casedText == 0 {
-				forms[i].casedText = f.casedText
+// topic (count > 0), to tt's forms.
+func (tt *topicTerm) mergeForm(f termForm) {
+	n := tt.nForms()
+	for i := range n {
+		if g := tt.formAt(i); g.text == f.text {
+			g.count += f.count
+			g.cased += f.cased
+			g.lower += f.lower
+			if g.casedText == 0 {
+				g.casedText = f.casedText
 			}
-			return forms
+			return
 		}
 	}
-	if len(forms) >= 4 {
-		return forms
-	}
-	return append(forms, f)
+	tt.appendForm(n, f)
 }
 
 // headSim is the cosine between a stored story vector and tp's centroid.

@@ -30,7 +30,7 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 			if int(tt.pos) >= len(list) || list[tt.pos].slot != tp.slot {
 				t.Fatalf("topic %d term %q: posting index %d wrong", id, tt.stat.term, tt.pos)
 			}
-			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != isName(tt.forms) {
+			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != tt.isName() {
 				t.Fatalf("topic %d term %q: posting %+v, term weight %v", id, tt.stat.term, p, tt.weight)
 			}
 		}

@@ -208,31 +208,97 @@ func (s *termStat) forms(tfs []termForm) []Form {
 	return out
 }
 
-// addForm records the occurrences of one spelling of s's term in a topic's
-// form list. The list is capped: a term rarely has more than a few
-// spellings worth showing. A story's spellings are added in the order of
+// maxForms caps a centroid term's forms: a term rarely has more than a
+// few spellings worth showing.
+const maxForms = 4
+
+// nForms returns how many forms tt has.
+func (tt *topicTerm) nForms() int {
+	if tt.form.count == 0 {
+		return 0
+	}
+	n := 1
+	if tt.more != nil {
+		for _, f := range tt.more {
+			if f.count == 0 {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// formAt returns tt's form i (i < nForms), in place.
+func (tt *topicTerm) formAt(i int) *termForm {
+	if i == 0 {
+		return &tt.form
+	}
+	return &tt.more[i-1]
+}
+
+// appendForm adds f (count > 0) as the form after the n that tt has,
+// unless it has maxForms already.
+func (tt *topicTerm) appendForm(n int, f termForm) {
+	switch {
+	case n == 0:
+		tt.form = f
+	case n < maxForms:
+		if tt.more == nil {
+			tt.more = new([maxForms - 1]termForm)
+		}
+		tt.more[n-1] = f
+	}
+}
+
+// formList returns a copy of tt's forms.
+func (tt *topicTerm) formList() []termForm {
+	n := tt.nForms()
+	out := make([]termForm, n)
+	for i := range out {
+		out[i] = *tt.formAt(i)
+	}
+	return out
+}
+
+// caseCounts sums the capitalized and the lower-case occurrences of tt's
+// forms where case is informative.
+func (tt *topicTerm) caseCounts() (cased, lower int64) {
+	for i := range tt.nForms() {
+		f := tt.formAt(i)
+		cased += int64(f.cased)
+		lower += int64(f.lower)
+	}
+	return cased, lower
+}
+
+// addForm records the occurrences of one spelling of tt's term in its
+// forms (up to maxForms). A story's spellings are added in the order of
 // their first occurrence, so the list is the same as if each occurrence
 // were added on its own.
-func addForm(s *termStat, forms []termForm, sf surface) []termForm {
+func (tt *topicTerm) addForm(sf surface) {
+	s := tt.stat
 	lower := sf.lower
+	n := tt.nForms()
 	k := -1
 	if low := s.findSpelling(lower); low >= 0 {
-		for i := range forms {
-			if forms[i].text == uint32(low) {
+		for i := range n {
+			if tt.formAt(i).text == uint32(low) {
 				k = i
 				break
 			}
 		}
 	}
 	if k < 0 {
-		if len(forms) >= 4 {
-			return forms // a spelling no form keeps is not listed
+		if n >= maxForms {
+			return // a spelling no form keeps is not listed
 		}
-		forms = append(forms, termForm{text: s.spelling(lower)})
-		k = len(forms) - 1
+		tt.appendForm(n, termForm{text: s.spelling(lower), count: sf.n})
+		k = n
+	} else {
+		tt.formAt(k).count += sf.n
 	}
-	f := &forms[k]
-	f.count += sf.n
+	f := tt.formAt(k)
 	if sf.cased {
 		if sf.upper {
 			f.cased += sf.n
@@ -243,7 +309,6 @@ func addForm(s *termStat, forms []termForm, sf surface) []termForm {
 			f.lower += sf.n
 		}
 	}
-	return forms
 }
 
 // bestForm returns the spelling to show for a term: its most frequent
