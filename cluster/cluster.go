@@ -1036,6 +1036,9 @@ const retiredTerms = 50
 func (c *Clusterer) retire(tp *topic) {
 	heap.Remove(&c.byLast, tp.heapIdx)
 	c.pruneTo(tp, retiredTerms)
+	// The list had room for a quarter over MaxTopicTerms; a retired topic
+	// grows only by late stories.
+	tp.terms = slices.Clone(tp.terms)
 	for _, tt := range tp.terms {
 		c.unpost(tp, tt)
 	}
