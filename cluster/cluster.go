@@ -39,14 +39,33 @@ type termStat struct {
 // has an entry for nearly every open topic: with the weight in the entry
 // and the per-topic sums and scratch in the Clusterer's slot arrays, such a
 // walk reads memory in order instead of following two pointers per entry.
-// It holds no pointer (unpost finds a moved entry's centroid term through
-// its slot): there are hundreds of thousands, and the garbage collector
-// does not scan pointer-free arrays.
+// It holds no pointer, and packs the index of its centroid term in the
+// topic's terms (which unpost needs to follow an entry it moves) with the
+// term's name flag: there are hundreds of thousands, at 16 bytes, and the
+// garbage collector does not scan pointer-free arrays.
 type posting struct {
 	weight float64
 	slot   int32
-	name   bool // isName of the term's forms in the topic
+	ref    uint32 // the term's index in topic.terms | nameBit when a name
 }
+
+// nameBit marks a posting whose term is a name in its topic (isName).
+const nameBit = 1 << 31
+
+// name reports the term's isName in the topic.
+func (p posting) name() bool { return p.ref&nameBit != 0 }
+
+// term returns the index of the posting's centroid term in topic.terms.
+func (p posting) term() int { return int(p.ref &^ nameBit) }
+
+func (p *posting) setName(name bool) {
+	p.ref &^= nameBit
+	if name {
+		p.ref |= nameBit
+	}
+}
+
+func (p *posting) setTerm(i int) { p.ref = p.ref&nameBit | uint32(i) }
 
 // topicTerm is one term of a centroid. There are hundreds of thousands of
 // them: it has no pointer to its topic, which every caller has at hand,
@@ -72,7 +91,7 @@ func (tp *topic) setWeight(tt *topicTerm, w float64) {
 // noteForms updates the posting's name flag after the forms of tp's
 // centroid term tt changed.
 func (tp *topic) noteForms(tt *topicTerm) {
-	(*tp.postings(tt))[tt.pos].name = tt.isName()
+	(*tp.postings(tt))[tt.pos].setName(tt.isName())
 }
 
 // postings returns the posting list that holds tp's centroid term tt: its
@@ -650,7 +669,7 @@ func (c *Clusterer) bestTopic(vec *docVector, stats []*termStat, w []float64, no
 				cd.top = max(cd.top, w[i]*x)
 				if counts {
 					cd.shared++
-					if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && p.name {
+					if titleOnly && c.cfg.FocusShare < 1 && cd.tp.size >= focusMinSize && p.name() {
 						if tn := c.topicNorm(cd.tp); tn > 0 {
 							cd.focus = max(cd.focus, x*x/(tn*tn))
 						}
@@ -767,7 +786,7 @@ func (c *Clusterer) termOf(tp *topic, s *termStat, n0 int) *topicTerm {
 	}
 	tt := &topicTerm{stat: s}
 	tp.terms = append(tp.terms, tt)
-	tp.post(tt)
+	tp.post(tt, len(tp.terms)-1)
 	return tt
 }
 
@@ -787,7 +806,9 @@ func findTerm(terms []*topicTerm, term string) *topicTerm {
 // prunes them when over the cap. Callers add terms in term order, so the
 // appended ones are a sorted run of their own.
 func (c *Clusterer) settleTerms(tp *topic, n0 int) {
-	tp.terms = mergeRuns(tp.terms, n0)
+	if k := mergeRuns(tp.terms, n0); k >= 0 {
+		tp.reindex(k)
+	}
 	switch {
 	case tp.retired:
 		// Cut at once, as a restart would cut it (New retires it again):
@@ -800,10 +821,11 @@ func (c *Clusterer) settleTerms(tp *topic, n0 int) {
 
 // mergeRuns merges the sorted runs terms[:n0] and terms[n0:] (which hold no
 // term twice) into one sorted list (by term), in place: from the back, so
-// that only the short new run is copied aside, not a large centroid.
-func mergeRuns(terms []*topicTerm, n0 int) []*topicTerm {
+// that only the short new run is copied aside, not a large centroid. It
+// returns the first index whose entry changed, or -1 when none did.
+func mergeRuns(terms []*topicTerm, n0 int) int {
 	if n0 == 0 || n0 == len(terms) || terms[n0-1].stat.term < terms[n0].stat.term {
-		return terms
+		return -1
 	}
 	run := slices.Clone(terms[n0:])
 	i, k := n0-1, len(terms)-1
@@ -816,7 +838,16 @@ func mergeRuns(terms []*topicTerm, n0 int) []*topicTerm {
 			j--
 		}
 	}
-	return terms
+	return k + 1
+}
+
+// reindex records in their postings where tp's terms from index from on
+// now are (see posting.ref).
+func (tp *topic) reindex(from int) {
+	for i := from; i < len(tp.terms); i++ {
+		tt := tp.terms[i]
+		(*tp.postings(tt))[tt.pos].setTerm(i)
+	}
 }
 
 // prune keeps the MaxTopicTerms heaviest terms of a centroid. It runs when
@@ -848,15 +879,20 @@ func (c *Clusterer) pruneTo(tp *topic, n int) {
 	}
 	kept := tp.terms[:0]
 	var dropped []*topicTerm
+	first := -1
 	for i, tt := range tp.terms {
 		if keep[i] {
 			kept = append(kept, tt)
 		} else {
 			dropped = append(dropped, tt)
+			if first < 0 {
+				first = i
+			}
 		}
 	}
 	clear(tp.terms[len(kept):])
 	tp.terms = kept
+	tp.reindex(first)
 	for _, tt := range dropped {
 		c.unpost(tp, tt)
 	}
@@ -936,8 +972,8 @@ func (c *Clusterer) open(tp *topic) {
 	c.candAt[tp.slot], c.seenAt[tp.slot], c.summedAt[tp.slot] = 0, 0, 0
 	c.topics[tp.id] = tp
 	heap.Push(&c.byLast, tp)
-	for _, tt := range tp.terms {
-		tp.post(tt)
+	for i, tt := range tp.terms {
+		tp.post(tt, i)
 	}
 }
 
@@ -962,27 +998,25 @@ func (c *Clusterer) heapOf(tp *topic) heap.Interface {
 }
 
 // post adds tp's centroid entry tt to its term's posting list of open or
-// of retired topics; tp is resident.
-func (tp *topic) post(tt *topicTerm) {
+// of retired topics, as its term number i (in tp.terms); tp is resident.
+func (tp *topic) post(tt *topicTerm, i int) {
 	list := tp.postings(tt)
 	tt.pos = int32(len(*list))
-	*list = append(*list, posting{weight: tt.weight, slot: tp.slot, name: tt.isName()})
+	p := posting{weight: tt.weight, slot: tp.slot}
+	p.setTerm(i)
+	p.setName(tt.isName())
+	*list = append(*list, p)
 }
 
 // unpost takes tp's centroid entry tt out of its posting list, moving the
-// last entry into its place. That entry is another topic's (a topic holds
-// a term once), whose terms are in order: only tp's may be mid-join.
+// last entry into its place (another topic's: a topic holds a term once).
 func (c *Clusterer) unpost(tp *topic, tt *topicTerm) {
 	list := tp.postings(tt)
 	last := int32(len(*list) - 1)
 	if tt.pos != last {
 		moved := (*list)[last]
 		(*list)[tt.pos] = moved
-		mt := c.slots[moved.slot].find(tt.stat.term)
-		if mt == nil {
-			panic("cluster: posting list out of step with its centroids")
-		}
-		mt.pos = tt.pos
+		c.slots[moved.slot].terms[moved.term()].pos = tt.pos
 	}
 	*list = (*list)[:last]
 	if last == 0 {
@@ -1043,8 +1077,8 @@ func (c *Clusterer) retire(tp *topic) {
 		c.unpost(tp, tt)
 	}
 	tp.retired = true
-	for _, tt := range tp.terms {
-		tp.post(tt)
+	for i, tt := range tp.terms {
+		tp.post(tt, i)
 	}
 	heap.Push(&c.retired, tp)
 }

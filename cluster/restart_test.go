@@ -25,12 +25,12 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 		if tp.heapIdx < 0 || tp.heapIdx >= len(h) || h[tp.heapIdx] != tp {
 			t.Fatalf("topic %d (retired %v): heap index %d wrong", id, tp.retired, tp.heapIdx)
 		}
-		for _, tt := range tp.terms {
+		for i, tt := range tp.terms {
 			list := *tp.postings(tt)
 			if int(tt.pos) >= len(list) || list[tt.pos].slot != tp.slot {
 				t.Fatalf("topic %d term %q: posting index %d wrong", id, tt.stat.term, tt.pos)
 			}
-			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name != tt.isName() {
+			if p := list[tt.pos]; p.weight != tt.weight || p.slot != tp.slot || p.name() != tt.isName() || p.term() != i {
 				t.Fatalf("topic %d term %q: posting %+v, term weight %v", id, tt.stat.term, p, tt.weight)
 			}
 		}
@@ -46,12 +46,12 @@ func checkInvariants(t *testing.T, c *Clusterer) {
 	}
 	for _, s := range c.stats {
 		for i, p := range s.post {
-			if tp := c.slots[p.slot]; tp == nil || tp.retired || tp.find(s.term) == nil || tp.find(s.term).pos != int32(i) {
+			if tp := c.slots[p.slot]; tp == nil || tp.retired || p.term() >= len(tp.terms) || tp.terms[p.term()].stat != s || tp.terms[p.term()].pos != int32(i) {
 				t.Fatalf("term %q: stale posting in the open list", s.term)
 			}
 		}
 		for i, p := range s.old {
-			if tp := c.slots[p.slot]; tp == nil || !tp.retired || tp.find(s.term) == nil || tp.find(s.term).pos != int32(i) {
+			if tp := c.slots[p.slot]; tp == nil || !tp.retired || p.term() >= len(tp.terms) || tp.terms[p.term()].stat != s || tp.terms[p.term()].pos != int32(i) {
 				t.Fatalf("term %q: stale posting in the retired list", s.term)
 			}
 		}
