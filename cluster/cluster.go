@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"container/heap"
 	"maps"
 	"math"
@@ -862,20 +863,25 @@ func (c *Clusterer) pruneTo(tp *topic, n int) {
 	if len(tp.terms) <= n {
 		return
 	}
-	order := make([]int, len(tp.terms))
-	for i := range order {
-		order[i] = i
+	// The weights copied next to their indexes: the sort compares floats
+	// in one array, and reaches the terms only on a tie.
+	type ranked struct {
+		w float64
+		i int
 	}
-	sort.Slice(order, func(a, b int) bool {
-		x, y := tp.terms[order[a]], tp.terms[order[b]]
-		if x.weight != y.weight {
-			return x.weight > y.weight
+	order := make([]ranked, len(tp.terms))
+	for i, tt := range tp.terms {
+		order[i] = ranked{tt.weight, i}
+	}
+	slices.SortFunc(order, func(a, b ranked) int {
+		if a.w != b.w {
+			return cmp.Compare(b.w, a.w)
 		}
-		return x.stat.term < y.stat.term
+		return strings.Compare(tp.terms[a.i].stat.term, tp.terms[b.i].stat.term)
 	})
 	keep := make([]bool, len(tp.terms))
-	for _, i := range order[:n] {
-		keep[i] = true
+	for _, r := range order[:n] {
+		keep[r.i] = true
 	}
 	kept := tp.terms[:0]
 	var dropped []*topicTerm
