@@ -36,6 +36,8 @@ func TestForgetUndoesAdd(t *testing.T) {
 			lowered = append(lowered, c.Forget(d)...)
 		}
 	}
+	c.settle()
+	checkInvariants(t, c)
 	got, want := c.Snapshot(), without.Snapshot()
 	if got.Docs != want.Docs || !reflect.DeepEqual(got.DocFreq, want.DocFreq) {
 		t.Errorf("after Forget: %d docs, frequencies %v; want %d, %v", got.Docs, got.DocFreq, want.Docs, want.DocFreq)
@@ -92,6 +94,7 @@ func TestRebuildDropsRemovedStories(t *testing.T) {
 		if ts.Size >= before.Size {
 			t.Errorf("topic %d: %d stories before, %d after", id, before.Size, ts.Size)
 		}
+		checkInvariants(t, c)
 	}
 	// "entered" (c1) and "checks" (a1) occur in removed stories only.
 	for _, ts := range c.Topics() {
