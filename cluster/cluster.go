@@ -1022,7 +1022,12 @@ func (c *Clusterer) unpost(tp *topic, tt *topicTerm) {
 	if tt.pos != last {
 		moved := (*list)[last]
 		(*list)[tt.pos] = moved
-		c.slots[moved.slot].terms[moved.term()].pos = tt.pos
+		mt := c.slots[moved.slot].terms[moved.term()]
+		if mt.stat != tt.stat {
+			// A bookkeeping bug would otherwise corrupt another topic quietly.
+			panic("cluster: a posting list is out of step with its centroids")
+		}
+		mt.pos = tt.pos
 	}
 	*list = (*list)[:last]
 	if last == 0 {
