@@ -187,3 +187,28 @@ func TestRebuildIntoWindow(t *testing.T) {
 	}
 	checkInvariants(t, c)
 }
+
+// TestRestartWithSmallerCap: a State saved with a larger MaxTopicTerms
+// loads over the cap, and the joins and merges that prune it back keep
+// the posting lists in step with the centroids.
+func TestRestartWithSmallerCap(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Window, cfg.History = 6*time.Hour, 12*time.Hour
+	cfg.MaxTopicTerms = 300
+	docs := lateMix(3, 1500, 5)
+	c := New(cfg, nil)
+	for _, d := range docs[:1000] {
+		c.Add(d)
+	}
+	st := jsonRoundTrip(c.Snapshot())
+	cfg.MaxTopicTerms = 20
+	c = New(cfg, &st)
+	checkInvariants(t, c)
+	for i, d := range docs[1000:] {
+		c.Add(d)
+		if i%25 == 0 {
+			checkInvariants(t, c)
+		}
+	}
+	checkInvariants(t, c)
+}
