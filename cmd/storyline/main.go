@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -30,22 +29,13 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
 
-// gcPercent is the garbage collector's target unless GOGC says otherwise:
-// heap growth between collections as a percentage of the live heap. Most of
-// storyline's live heap is the clusterer's index, large and long-lived, so
-// Go's default of 100 doubles the peak for little gain: on the cold import
-// of bench/ingest.sh (1,000 feeds x 50 items) 50 lowered the peak RSS from
-// about 150 to 130 MiB for a few percent more CPU (25 saved 10 MiB more
-// for a fifth more CPU).
-const gcPercent = 50
-
 // defaultMemProfileRate is Go's default runtime.MemProfileRate, which main
 // sets to 0 and --memprofile restores.
 const defaultMemProfileRate = 512 * 1024
 
 func main() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		paceGC()
 	}
 	if !strings.Contains(os.Getenv("GODEBUG"), "memprofilerate") {
 		// Go samples allocations for a heap profile even when nobody asks
