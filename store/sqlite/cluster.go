@@ -105,6 +105,9 @@ func (t *writeTx) deleteEntries(ctx context.Context, cond string, args []any, de
 	if err := t.sync(); err != nil {
 		return store.Removed{}, err
 	}
+	if err := t.indexNew(ctx); err != nil { // the index's delete trigger reads it
+		return store.Removed{}, err
+	}
 	t.changed = true
 	var r store.Removed
 	// Pending stories were never counted: they leave without a trace.

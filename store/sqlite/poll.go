@@ -16,17 +16,18 @@ import (
 )
 
 // recordPoll saves one poll's feed state and entries and returns the
-// edits the clustering must follow (see saveEntries).
-func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.SaveStats) ([]store.Edit, error) {
+// edits the clustering must follow and the first new entry's ID (see
+// saveEntries).
+func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.SaveStats) ([]store.Edit, int64, error) {
 	f, err := findFeed(ctx, tx, "f.id = ?", r.FeedID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Removed while it was being polled: nothing to save, and no
 		// reason to fail the other feeds of the batch.
 		st.FeedGone = true
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	url, secret := f.URL, f.Secret
 	if newURL, newSecret := feeds.SplitSecrets(r.NewURL); newURL != "" && newURL != f.URL {
@@ -35,7 +36,7 @@ func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.S
 		} else if errors.Is(err, store.ErrNotFound) {
 			url, secret = newURL, codec.MovedSecret(f.URL, newURL, f.Secret, newSecret)
 		} else {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	var set []string
@@ -45,10 +46,10 @@ func recordPoll(ctx context.Context, tx *sql.Tx, r store.PollResult, st *store.S
 	}
 	args = append(args, r.FeedID)
 	if _, err := tx.ExecContext(ctx, "UPDATE feeds SET "+strings.Join(set, ", ")+" WHERE id = ?", args...); err != nil {
-		return nil, fmt.Errorf("update feed: %w", err)
+		return nil, 0, fmt.Errorf("update feed: %w", err)
 	}
 	if r.Err != "" || r.NotModified || len(r.Entries) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	lang := r.Language
 	if lang == "" {
@@ -68,7 +69,7 @@ type existingEntry struct {
 // The new ones are indexed for search and listed as pending, for the
 // clustering (Tx.PendingDocs); it returns the edited ones that were
 // clustered already, with their earlier version.
-func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *store.SaveStats) ([]store.Edit, error) {
+func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *store.SaveStats) ([]store.Edit, int64, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
 	uniq := es[:0:0]
@@ -82,26 +83,26 @@ func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string,
 	}
 	existing, err := lookupEntries(ctx, tx, feedID, uniq)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO entries (feed_id, guid, link, title, summary, content, text,
 		author, categories, language, published_at, updated_at, first_seen_at, content_hash, image)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer ins.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE entries SET link = ?, title = ?, summary = ?, content = ?, text = ?,
 		author = ?, categories = ?, language = ?, published_at = ?, updated_at = ?, content_hash = ?, image = ?
 		WHERE id = ?`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer upd.Close()
 	before, err := tx.PrepareContext(ctx, `SELECT title, text, link, language,
 		EXISTS (SELECT 1 FROM pending_entries p WHERE p.entry_id = entries.id) FROM entries WHERE id = ?`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer before.Close()
 	nowMS := ms(now)
@@ -124,11 +125,11 @@ func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string,
 			res, err := ins.ExecContext(ctx, feedID, e.ID, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), nowMS, h, e.Image)
 			if err != nil {
-				return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+				return nil, 0, fmt.Errorf("insert entry %q: %w", e.ID, err)
 			}
 			if firstNew == 0 {
 				if firstNew, err = res.LastInsertId(); err != nil {
-					return nil, fmt.Errorf("insert entry %q: %w", e.ID, err)
+					return nil, 0, fmt.Errorf("insert entry %q: %w", e.ID, err)
 				}
 			}
 			st.New++
@@ -142,7 +143,7 @@ func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string,
 			var was cluster.Document
 			var pending bool
 			if err := before.QueryRowContext(ctx, old.id).Scan(&was.Title, &was.Text, &was.Link, &was.Language, &pending); err != nil {
-				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
+				return nil, 0, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			if !pending && (was.Title != e.Title || was.Text != e.Text || was.Link != e.Link || was.Language != lang) {
 				// The words the clustering counted changed.
@@ -152,24 +153,20 @@ func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string,
 			}
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
 				e.Author, string(cats), lang, pub, ms(e.Updated), h, e.Image, old.id); err != nil {
-				return nil, fmt.Errorf("update entry %q: %w", e.ID, err)
+				return nil, 0, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			st.Updated++
 		}
 	}
 	if firstNew != 0 {
-		// The new entries enter the full-text index (see migration 0009)
-		// and the pending list in one statement each, rather than one per
-		// row, and before a later poll of the same batch could edit them.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
-			SELECT id, title, text FROM entries WHERE id >= ?`, firstNew); err != nil {
-			return nil, fmt.Errorf("index new entries for search: %w", err)
-		}
+		// The new entries enter the pending list in one statement rather
+		// than one per row; the full-text index takes them later
+		// (writeTx.indexNew).
 		if _, err := tx.ExecContext(ctx, "INSERT INTO pending_entries (entry_id) SELECT id FROM entries WHERE id >= ?", firstNew); err != nil {
-			return nil, fmt.Errorf("queue new entries for clustering: %w", err)
+			return nil, 0, fmt.Errorf("queue new entries for clustering: %w", err)
 		}
 	}
-	return edits, nil
+	return edits, firstNew, nil
 }
 
 func lookupEntries(ctx context.Context, tx *sql.Tx, feedID int64, es []feeds.Entry) (map[string]existingEntry, error) {

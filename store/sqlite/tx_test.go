@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,5 +63,65 @@ func TestTxDeferredWriteFails(t *testing.T) {
 	}
 	if v, err := db.DataVersion(ctx); err != nil || v != v0 {
 		t.Errorf("data version %+v, %v; want %+v", v, err, v0)
+	}
+}
+
+// TestSearchIndexGathered: the entries a transaction's polls insert enter
+// the full-text index a batch at a time (indexNew), and the index stays
+// right when the same transaction edits or deletes an entry not indexed
+// yet: a second poll of the feed, a deletion of its feed.
+func TestSearchIndexGathered(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	a := addFeed(t, db, "https://a.example/feed")
+	b := addFeed(t, db, "https://b.example/feed")
+	c := addFeed(t, db, "https://c.example/feed")
+	d := addFeed(t, db, "https://d.example/feed")
+	poll := func(feed int64, title string) store.PollResult {
+		return store.PollResult{FeedID: feed, PolledAt: t0, Status: 200,
+			Entries: []feeds.Entry{{ID: "1", Title: title, Published: t0}}}
+	}
+	many := store.PollResult{FeedID: d.ID, PolledAt: t0, Status: 200} // a batch of its own
+	for i := range indexBatch + 10 {
+		many.Entries = append(many.Entries, feeds.Entry{ID: fmt.Sprint(i), Title: fmt.Sprintf("Ferry timetable %d", i), Published: t0})
+	}
+	err := db.WriteTx(ctx, func(tx store.Tx) error {
+		for _, r := range []store.PollResult{
+			poll(a.ID, "Harbour bridge closed"),
+			poll(b.ID, "Tramway strike ends"),
+			poll(c.ID, "Lighthouse keeper retires"),
+			poll(a.ID, "Harbour bridge reopened"), // edits a's entry, not indexed yet
+		} {
+			if _, _, err := tx.SavePoll(ctx, r); err != nil {
+				return err
+			}
+		}
+		_, err := tx.DeleteFeed(ctx, c.ID) // deletes c's entry, not indexed yet
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A poll of more than a batch is indexed before the transaction ends.
+	if err := db.WriteTx(ctx, func(tx store.Tx) error {
+		_, _, err := tx.SavePoll(ctx, many)
+		if w := tx.(*writeTx); w.indexFrom != 0 {
+			t.Errorf("%d entries wait for the index after a poll of %d", w.indexCount, len(many.Entries))
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.Exec("INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 1)"); err != nil {
+		t.Fatalf("full-text index out of step with the entries: %v", err)
+	}
+	for q, want := range map[string]int{"reopened": 1, "closed": 0, "tramway": 1, "lighthouse": 0, "harbour": 1, "ferry": indexBatch + 10} {
+		got, err := db.Search(ctx, q, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != want {
+			t.Errorf("search %q: %d entries, want %d", q, len(got), want)
+		}
 	}
 }
