@@ -25,33 +25,36 @@ func TestGCPercentFor(t *testing.T) {
 	}
 }
 
-// TestPaceGC: after each collection the target follows the live heap:
-// high while it is small, gcPercent once it is large.
+// TestPaceGC: after each collection the target follows the live heap
+// (gcPercentFor), whatever the rest of the package's tests hold, and
+// falls to gcPercent once 64 MiB more are live.
 func TestPaceGC(t *testing.T) {
 	paceGC()
-	gogc := func() int {
-		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	read := func() (gogc int, live uint64) {
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/heap/live:bytes"}}
 		metrics.Read(s)
-		return int(s[0].Value.Uint64())
+		return int(s[0].Value.Uint64()), s[1].Value.Uint64()
 	}
-	waitFor := func(ok func(int) bool, what string) {
+	settled := func(what string, ok func(gogc int) bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			runtime.GC()
-			if p := gogc(); ok(p) {
+			time.Sleep(10 * time.Millisecond) // the cleanup runs after the collection
+			p, live := read()
+			if p == gcPercentFor(live) && ok(p) {
 				return
-			} else if time.Now().After(deadline) {
-				t.Fatalf("GOGC %d, want %s", p, what)
 			}
-			time.Sleep(10 * time.Millisecond)
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: GOGC %d with %d bytes live, want %d", what, p, live, gcPercentFor(live))
+			}
 		}
 	}
-	waitFor(func(p int) bool { return p > 2*gcPercent }, "above gcPercent with a small heap")
-	big := make([]*[1 << 20]byte, 64) // 64 MiB live, in pointers so it is scanned as live
+	settled("as the tests left the heap", func(int) bool { return true })
+	big := make([]*[1 << 20]byte, 64)
 	for i := range big {
 		big[i] = new([1 << 20]byte)
 	}
-	waitFor(func(p int) bool { return p == gcPercent }, "gcPercent with 64 MiB live")
+	settled("with 64 MiB more live", func(p int) bool { return p == gcPercent })
 	runtime.KeepAlive(big)
 }
