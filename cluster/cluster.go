@@ -1149,7 +1149,7 @@ func (tp *topic) state() TopicState {
 		Terms:         make([]TopicTerm, len(tp.terms)),
 	}
 	for i, tt := range tp.terms {
-		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: tt.stat.forms(tt.formList())}
+		ts.Terms[i] = TopicTerm{Term: tt.stat.term, Weight: tt.weight, Forms: tt.forms()}
 	}
 	return ts
 }

@@ -99,7 +99,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if titleCase || shouting {
 			// Lowered only on evidence: written in lower case where case
 			// is informative more often than capitalized.
-			name[i] = !isLowerForms(tt)
+			name[i] = !tt.isLower()
 		} else {
 			name[i] = t.cap && !t.sentStart
 		}
@@ -284,7 +284,7 @@ func (c *Clusterer) termLabel(tp *topic) string {
 	var names, words []string
 	for _, cd := range picked {
 		tt := tp.terms[cd.k]
-		if f := labelForm(tt.stat.forms(tt.formList()), cd.term, tp.headline); f != strings.ToLower(f) {
+		if f := labelForm(tt.forms(), cd.term, tp.headline); f != strings.ToLower(f) {
 			names = append(names, f)
 		} else {
 			words = append(words, f)
@@ -336,9 +336,9 @@ func labelForm(forms []Form, term, headline string) string {
 	return f
 }
 
-// isLowerForms reports whether a centroid term was written in lower case
-// more often than capitalized where case is informative.
-func isLowerForms(tt *topicTerm) bool {
+// isLower reports whether a centroid term was written in lower case more
+// often than capitalized where case is informative.
+func (tt *topicTerm) isLower() bool {
 	cased, lower := tt.caseCounts()
 	return lower > cased
 }

@@ -193,13 +193,16 @@ func (s *termStat) termForm(f Form) termForm {
 	return tf
 }
 
-// forms returns the Forms that a centroid's forms of s's term number.
-func (s *termStat) forms(tfs []termForm) []Form {
-	if len(tfs) == 0 {
+// forms returns tt's forms with their spellings (nil when it has none).
+func (tt *topicTerm) forms() []Form {
+	n := tt.nForms()
+	if n == 0 {
 		return nil
 	}
-	out := make([]Form, len(tfs))
-	for i, tf := range tfs {
+	s := tt.stat
+	out := make([]Form, n)
+	for i := range out {
+		tf := tt.formAt(i)
 		out[i] = Form{Text: s.spellings[tf.text], Count: tf.count, Cased: tf.cased, Lower: tf.lower}
 		if tf.casedText > 0 {
 			out[i].CasedText = s.spellings[tf.casedText-1]
@@ -249,16 +252,6 @@ func (tt *topicTerm) appendForm(n int, f termForm) {
 		}
 		tt.more[n-1] = f
 	}
-}
-
-// formList returns a copy of tt's forms.
-func (tt *topicTerm) formList() []termForm {
-	n := tt.nForms()
-	out := make([]termForm, n)
-	for i := range out {
-		out[i] = *tt.formAt(i)
-	}
-	return out
 }
 
 // caseCounts sums the capitalized and the lower-case occurrences of tt's

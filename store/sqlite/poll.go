@@ -66,9 +66,10 @@ type existingEntry struct {
 
 // saveEntries upserts a poll's entries with one lookup query for the whole
 // batch, then one prepared statement execution per new or changed entry.
-// The new ones are indexed for search and listed as pending, for the
-// clustering (Tx.PendingDocs); it returns the edited ones that were
-// clustered already, with their earlier version.
+// The new ones are listed as pending, for the clustering (Tx.PendingDocs).
+// It returns the edited ones that were clustered already, with their
+// earlier version, and the first new entry's ID, from which the
+// transaction indexes them for search (writeTx.indexNew).
 func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string, now time.Time, es []feeds.Entry, st *store.SaveStats) ([]store.Edit, int64, error) {
 	// A feed may repeat an id; the last occurrence wins, as a reader would show it.
 	seen := make(map[string]int, len(es))
