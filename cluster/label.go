@@ -13,8 +13,9 @@ type cand struct {
 }
 
 // label names a topic: by a phrase of its representative headline
-// (phrase), or, when the headline has none worth the name, by its most
-// distinctive terms (termLabel).
+// (phrase), or, when the headline holds none of the topic's heaviest
+// terms (a columnist's name, a dateline), by its most distinctive terms
+// (termLabel).
 func (c *Clusterer) label(tp *topic) string {
 	if p := c.phrase(tp); p != "" {
 		return p
@@ -38,10 +39,10 @@ const (
 )
 
 // phrase returns the best-scoring phrase of tp's representative headline,
-// as written there (an initial lower-case letter raised), or "" when no
-// span of two words or more scores above zero and holds one of the
-// topic's phraseTopTerms heaviest terms (a headline that says little about
-// its storyline, such as a columnist's name, gives none). A span runs between
+// as written there (an initial lower-case letter raised), or "" when the
+// headline says little about its storyline: no span of two words or more
+// scores above zero and holds one of the topic's phraseTopTerms heaviest
+// terms, and none of them is a name in the headline. A span runs between
 // punctuation marks, starts and ends with a content word, never ends
 // inside a hyphenated word, and starts either where a clause does, after
 // a stopword or with a name: a lower-case word right after a content word
@@ -80,6 +81,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		heavy[tp.terms[k].stat] = true
 	}
 	score := make([]float64, len(toks))
+	terms := make([]*topicTerm, len(toks))
 	name, isTop := make([]bool, len(toks)), make([]bool, len(toks))
 	for i := range toks {
 		t := &toks[i]
@@ -94,6 +96,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if tt == nil {
 			continue
 		}
+		terms[i] = tt
 		score[i] = tt.weight * c.idf(tt.stat) / top
 		isTop[i] = heavy[tt.stat]
 		if titleCase || shouting {
@@ -149,6 +152,46 @@ func (c *Clusterer) phrase(tp *topic) string {
 		for i = max(k, i+1); i < len(toks) && linked(i-1); i++ {
 		}
 	}
+	// The best span, first among those that stop before a verb; a
+	// headline that has none (its subject is one word, or what looks like
+	// a verb is a noun: "European shares close mixed", "Bond default") is
+	// named by a span that runs on past it; and one whose spans hold none
+	// of the heaviest terms, by its heaviest name alone ("Herbalife",
+	// "Titanfall"). Any of them is a phrase of the headline, which the
+	// storyline's terms in a row are not.
+	for _, acrossVerbs := range []bool{false, true} {
+		if i, j := bestSpan(toks, stop, score, name, isTop, verb, acrossVerbs, linked, hyphen); i >= 0 {
+			return phraseText(h, toks[i:j+1], name[i:j+1], titleCase || shouting)
+		}
+	}
+	// A name written with a capital inside a sentence is one on better
+	// evidence than a headline's first word ("Addicted to 'Titanfall'").
+	k, midK := -1, false
+	for i := range toks {
+		if !isTop[i] || !name[i] || hyphen(i) || i > 0 && hyphen(i-1) {
+			continue
+		}
+		mid := toks[i].cap && !toks[i].sentStart
+		if k < 0 || mid && !midK || mid == midK && score[i] > score[k] {
+			k, midK = i, mid
+		}
+	}
+	switch {
+	case k < 0:
+		return ""
+	case shouting:
+		return labelForm(terms[k].forms(), terms[k].stat.term, "")
+	}
+	return phraseText(h, toks[k:k+1], name[k:k+1], titleCase)
+}
+
+// bestSpan returns the first and last token of the best-scoring phrase
+// (see phrase), or -1: a span of 2 to maxPhraseWords words that starts
+// where a phrase may start, runs between punctuation marks, ends on a
+// content word and holds one of the heaviest terms. Unless acrossVerbs, it
+// stops before a verb.
+func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bool, acrossVerbs bool,
+	linked, hyphen func(int) bool) (int, int) {
 	bestI, bestJ, best := -1, -1, 0.0
 	for i := range toks {
 		if stop[i] || score[i] == 0 {
@@ -166,7 +209,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		}
 		sum, holdsTop, words := 0.0, false, 0
 		for j := i; j < len(toks); j++ {
-			if j > i && (!linked(j-1) || verb[j]) {
+			if j > i && (!linked(j-1) || verb[j] && !acrossVerbs) {
 				break
 			}
 			if j == i || !hyphen(j-1) {
@@ -180,15 +223,15 @@ func (c *Clusterer) phrase(tp *topic) string {
 			if words < 2 || stop[j] || score[j] == 0 || hyphen(j) || !holdsTop {
 				continue
 			}
+			if acrossVerbs && !name[j] && stop[j-1] && toks[j-1].lower == "to" {
+				continue // "game plan to win": most often a verb
+			}
 			if sum > best+1e-9 {
 				bestI, bestJ, best = i, j, sum
 			}
 		}
 	}
-	if bestI < 0 {
-		return ""
-	}
-	return phraseText(h, toks[bestI:bestJ+1], name[bestI:bestJ+1], titleCase || shouting)
+	return bestI, bestJ
 }
 
 // phraseText cuts a phrase from the headline h as written: from its first

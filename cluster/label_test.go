@@ -138,6 +138,31 @@ func TestPhraseOfOneHeadline(t *testing.T) {
 	}
 }
 
+// TestNameIsAPhraseOfTheHeadline: when no span of a headline stops before
+// what looks like its verb, the name runs on past it ("Microsoft releases
+// emergency patch", "Cowan confessions": a noun after the subject reads
+// like a verb), and when no span holds a heavy term, the heaviest name
+// alone names the storyline, rather than a bag of terms in an order no
+// headline has.
+func TestNameIsAPhraseOfTheHeadline(t *testing.T) {
+	tests := []struct{ head, want string }{
+		{"Microsoft releases emergency patch for IE", ""},
+		{"Cowan confessions are 'so powerful'", ""},
+		{"Why Herbalife (HLF) Is Up Today", "Herbalife"},
+		{"Addicted to 'Titanfall'", "Titanfall"}, // a capital inside the sentence
+	}
+	for _, tt := range tests {
+		label, _ := labelOf(t, []string{tt.head}, unrelatedHeads[:3])
+		words := strings.Fields(label)
+		if len(words) == 0 || len(words) > maxPhraseWords || !strings.Contains(strings.ToLower(tt.head), strings.ToLower(label)) {
+			t.Errorf("%q: label %q is not a phrase of the headline", tt.head, label)
+		}
+		if tt.want != "" && label != tt.want {
+			t.Errorf("%q: label %q, want %q", tt.head, label, tt.want)
+		}
+	}
+}
+
 // TestPhraseTitleCase: in a Title Case headline capitals say nothing, so a
 // word is lowered in the name only where the storyline's stories write it
 // in lower case; names keep their capitals.

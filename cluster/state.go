@@ -104,7 +104,7 @@ type TopicState struct {
 	EffectiveTerms float64
 	// Label is the topic's name: a phrase of its representative headline
 	// made of the words its stories share most ("Geneva talks"), or, for a
-	// headline without one, its most distinctive terms.
+	// headline that holds none of those words, its most distinctive terms.
 	Label string
 	// HeadlineID and Headline are the ID and title of the story closest to
 	// the centroid, and HeadlineLanguage that story's Document.Language
