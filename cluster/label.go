@@ -294,7 +294,7 @@ func findText(raw, text string) (from, to int, ok bool) {
 // not "Marco Rubio Rubio"). Names come first.
 func (c *Clusterer) termLabel(tp *topic) string {
 	var picked []cand
-	covered := make(map[string]bool)
+	covered, inBigram := make(map[string]bool), make(map[string]bool)
 	// A bigram can stand in for two picked names, so look a little deeper
 	// than LabelTerms.
 	for _, k := range c.topTerms(tp, 4*c.cfg.LabelTerms) {
@@ -303,9 +303,13 @@ func (c *Clusterer) termLabel(tp *topic) string {
 		}
 		cd := cand{tp.terms[k].stat.term, k}
 		if first, second, bigram := strings.Cut(cd.term, " "); bigram {
-			if covered[first] && covered[second] {
+			// A bigram whose words are both picked says nothing new, and
+			// one that shares a word with a bigram picked before says it
+			// twice ("Kansas City City Chiefs").
+			if covered[first] && covered[second] || inBigram[first] || inBigram[second] {
 				continue
 			}
+			inBigram[first], inBigram[second] = true, true
 			// Replace the single names the bigram covers.
 			kept := picked[:0]
 			for _, p := range picked {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -210,6 +211,36 @@ func TestPhraseFallsBackToTerms(t *testing.T) {
 	}
 	if l := c.label(tp); l == "" || strings.Contains(l, "Michael") {
 		t.Errorf("label %q, want the topic's terms", l)
+	}
+}
+
+// TestTermLabelSaysEachWordOnce: name bigrams that overlap ("Kansas City",
+// "City Chiefs") do not both go into a label made of terms, which would
+// read "Kansas City City Chiefs".
+func TestTermLabelSaysEachWordOnce(t *testing.T) {
+	c := New(DefaultConfig(), nil)
+	tp := &topic{id: 1}
+	c.open(tp)
+	// The two bigrams weigh most, as in a storyline whose stories all
+	// name the team in full.
+	terms := []string{"chief", "citi", "citi chief", "kansa", "kansa citi", "reggi", "reggi wayn", "wayn"}
+	weight := map[string]float64{"kansa citi": 4, "citi chief": 3.5, "reggi wayn": 3}
+	vec := docVector{terms: terms, u: make([]float64, len(terms)), forms: make([][]surface, len(terms)),
+		head: make([]bool, len(terms)), name: make([]bool, len(terms))}
+	stats := make([]*termStat, len(terms))
+	for i, term := range terms {
+		vec.u[i], vec.name[i] = cmp.Or(weight[term], 1), true
+		stats[i] = c.stat(term)
+		c.setDF(stats[i], 1)
+	}
+	c.join(tp, Document{ID: "1", Time: t0}, t0, &vec, stats)
+	label := c.termLabel(tp)
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(label) {
+		if seen[w] {
+			t.Errorf("label %q says %q twice", label, w)
+		}
+		seen[w] = true
 	}
 }
 
