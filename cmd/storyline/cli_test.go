@@ -170,7 +170,11 @@ func TestCLIOPMLRoundTrip(t *testing.T) {
 }
 
 func TestCLIErrors(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "x.db")
+	dir := t.TempDir()
+	db, existing := filepath.Join(dir, "x.db"), filepath.Join(dir, "existing.db")
+	mustRun(t, "--db", existing, "add", startDemo(t).URLs()[0])
+	notOPML := filepath.Join(dir, "page.opml")
+	os.WriteFile(notOPML, []byte("<html><body>not a subscription list</body></html>"), 0o644)
 	tests := []struct {
 		args []string
 		want string
@@ -178,7 +182,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"--db", db, "add"}, "one URL"},
 		{[]string{"--db", db, "add", "ftp://x.example/"}, "http"},
-		{[]string{"--db", db, "remove", "99"}, "no feed with ID or URL 99"},
+		{[]string{"--db", existing, "remove", "99"}, "no feed with ID or URL 99"},
 		{[]string{"--db", db, "import", "testdata/nope.opml"}, "no such file"},
 		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
 		{[]string{"--db", db, "entries", "--since", "3x"}, `"3x" is not a period such as 90m, 24h, 3d or 2w`},
@@ -187,6 +191,14 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--db", db + ".typo", "topics"}, db + ".typo: no storyline database there (check --db"},
 		{[]string{"--db", db + ".typo", "feeds"}, db + ".typo: no storyline database there (check --db"},
 		{[]string{"--db", db + ".typo", "search", "talks"}, db + ".typo: no storyline database there (check --db"},
+		// Nor do commands that change what is stored, with nothing stored.
+		{[]string{"--db", db + ".typo", "poll", "--all"}, db + ".typo: no storyline database there (check --db"},
+		{[]string{"--db", db + ".typo", "remove", "1"}, db + ".typo: no storyline database there (check --db"},
+		{[]string{"--db", db + ".typo", "recluster"}, db + ".typo: no storyline database there (check --db"},
+		// A first import that is not OPML leaves no database either.
+		{[]string{"--db", db + ".typo", "import", notOPML}, "not <opml>"},
+		// A global flag after the command, without its value.
+		{[]string{"topics", "--db"}, "flag needs an argument: --db"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)
@@ -199,7 +211,7 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat(db + ".typo"); err == nil {
-		t.Error("a read command created the mistyped database")
+		t.Error("a command created the mistyped database")
 	}
 }
 
@@ -247,7 +259,7 @@ func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 		{[]string{"search", "--", "--db"}, []string{"search", "--", "--db"}},
 	}
 	for _, tt := range tests {
-		if got := hoistGlobalFlags(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+		if got, err := hoistGlobalFlags(tt.in); err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
 			t.Errorf("hoistGlobalFlags(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -396,11 +408,18 @@ func TestCLIImportLargeOrBroken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "broken.opml") || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("import of a broken OPML: %v", err)
 	}
-	if out := mustRun(t, "--db", db, "feeds"); strings.Contains(out, "example") {
-		t.Errorf("a broken import subscribed feeds:\n%.300s", out)
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a broken first import left a database behind: %v", err)
 	}
 	if out := mustRun(t, "--db", db, "import", filepath.Join(dir, "whole.opml")); !strings.Contains(out, "imported 20000 feeds (0 already subscribed, 0 skipped)") {
 		t.Errorf("import: %q", out)
+	}
+	os.WriteFile(filepath.Join(dir, "broken.opml"), []byte(strings.ReplaceAll(broken, "https://f", "https://g")), 0o644)
+	if _, _, err := runCLI(t, "--db", db, "import", filepath.Join(dir, "broken.opml")); err == nil {
+		t.Error("a broken import into a database was not refused")
+	}
+	if out := mustRun(t, "--db", db, "feeds"); strings.Contains(out, "g1.example") {
+		t.Errorf("a broken import subscribed feeds:\n%.300s", out)
 	}
 	if out := mustRun(t, "--db", db, "import", filepath.Join(dir, "whole.opml")); !strings.Contains(out, "imported 0 feeds (20000 already subscribed") {
 		t.Errorf("re-import: %q", out)
@@ -434,7 +453,7 @@ func TestCLIPruneAndBackup(t *testing.T) {
 	}
 	// A poll does not store what the retention would prune.
 	os.WriteFile(cfg, []byte("retention:\n  max_age: 90d\n"), 0o644)
-	if out := mustRun(t, "--config", cfg, "--db", db, "poll", "--all"); !strings.Contains(out, "3 new") || !strings.Contains(out, "1 items older than retention.max_age skipped") {
+	if out := mustRun(t, "--config", cfg, "--db", db, "poll", "--all"); !strings.Contains(out, "3 new") || !strings.Contains(out, "1 item older than retention.max_age skipped") {
 		t.Errorf("poll: %q", out)
 	}
 	os.WriteFile(cfg, []byte("retention:\n  max_age: 30d\n"), 0o644)
@@ -458,5 +477,25 @@ func TestCLIPruneAndBackup(t *testing.T) {
 	os.WriteFile(cfg, []byte("retention:\n  max_per_feed: 50\n"), 0o644)
 	if _, _, err := runCLI(t, "--config", cfg, "--db", db, "prune"); err == nil || !strings.Contains(err.Error(), "retention.max_per_feed: must be 0 (no limit) or at least poll.max_items (1000)") {
 		t.Errorf("a max_per_feed below max_items: %v", err)
+	}
+}
+
+// TestCommandHelp: "help CMD" (and "CMD --help") shows each command's
+// arguments, what it does and its flags, on standard output, as a success.
+func TestCommandHelp(t *testing.T) {
+	for _, c := range commands() {
+		out, stderr, err := runCLI(t, "help", c.name)
+		var ee exitError
+		if err != nil && (!errors.As(err, &ee) || ee.code != 0) {
+			t.Errorf("help %s: %v (%s)", c.name, err, stderr)
+		}
+		want := strings.TrimSpace("Usage: storyline " + c.name + " " + c.args)
+		if !strings.Contains(out, want) || !strings.Contains(out, c.help) {
+			t.Errorf("help %s printed %q, want %q and %q", c.name, out, want, c.help)
+		}
+	}
+	_, stderr, _ := runCLI(t, "poll", "--help")
+	if !strings.Contains(stderr, "Usage: storyline poll [--all]") || !strings.Contains(stderr, "-all") {
+		t.Errorf("poll --help printed %q", stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -25,16 +26,35 @@ func openDB(ctx context.Context, e *env) (database, error) {
 	return openWith(ctx, e, false)
 }
 
-// openDBRead is openDB for a command that only reads: a missing database
-// is an error naming the path, not a new empty one.
-func openDBRead(ctx context.Context, e *env) (database, error) {
+// openDBExisting is openDB for a command that only reads: a missing
+// database is an error naming the path, not a new empty one, which is what
+// a mistyped --db would otherwise leave behind.
+func openDBExisting(ctx context.Context, e *env) (database, error) {
 	return openWith(ctx, e, true)
+}
+
+// openDBToChange is openDB for a command that changes what is stored
+// (polls, removes, reclusters) and so has nothing to do in a new database:
+// a missing one is an error as for openDBExisting, and one that cannot be
+// written is an error before any work, as for openDB.
+func openDBToChange(ctx context.Context, e *env) (database, error) {
+	if !isPostgres(e.dbPath) && e.dbPath != ":memory:" {
+		if _, err := os.Stat(e.dbPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, noDatabase(fmt.Errorf("store: %s: %w", e.dbPath, store.ErrNoDatabase))
+		}
+	}
+	return openDB(ctx, e)
+}
+
+// noDatabase adds to a missing database's error what to check.
+func noDatabase(err error) error {
+	return fmt.Errorf("%w (check --db or database: in the config; `storyline add`, `import` or `serve` creates one)", err)
 }
 
 func openWith(ctx context.Context, e *env, existing bool) (database, error) {
 	db, err := openDatabase(ctx, e.dbPath, existing)
 	if errors.Is(err, store.ErrNoDatabase) {
-		return nil, fmt.Errorf("%w (check --db or database: in the config; `storyline add` or `serve` creates one)", err)
+		return nil, noDatabase(err)
 	}
 	if err != nil {
 		return nil, err
@@ -196,7 +216,7 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError("remove takes one feed URL or ID")
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBToChange(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -284,7 +304,7 @@ func cmdFeeds(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("feeds takes no arguments")
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -371,6 +391,16 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
+	// Read through once first, so that a file that is not OPML leaves no
+	// new empty database behind (a first import creates it).
+	for _, err := range feeds.ScanOPML(f) {
+		if err != nil {
+			return fmt.Errorf("import %s: %w", pos[0], err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	db, err := openDB(ctx, e)
 	if err != nil {
 		return err
@@ -413,7 +443,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("export takes no arguments")
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func cmdPrune(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "nothing to prune: retention.max_age and retention.max_per_feed are both 0 (keep everything)")
 		return nil
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBToChange(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError("backup takes one FILE to write")
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func commands() []command {
 		{"remove", "URL|ID", "unsubscribe from a feed and delete its entries", cmdRemove},
 		{"feeds", "[--json]", "list feeds with their polling status", cmdFeeds},
 		{"import", "FILE.opml", "subscribe to every feed in an OPML file", cmdImport},
-		{"export", "", "write the subscriptions as OPML to stdout", cmdExport},
+		{"export", "[--with-credentials]", "write the subscriptions as OPML to stdout", cmdExport},
 		{"poll", "[--all]", "poll the due feeds (every feed with --all) once", cmdPoll},
 		{"entries", "[--feed ID] [--since D] [--limit N] [--json]", "list stored entries, newest first", cmdEntries},
 		{"topics", "[--since D] [--limit N] [--min-size N] [--json]", "list storylines by recent activity and size", cmdTopics},
@@ -130,7 +130,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the command to `FILE` (for go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` when the command ends (for go tool pprof)")
 	fs.Usage = func() { usage(stderr, fs) }
-	if err := fs.Parse(hoistGlobalFlags(args)); err != nil {
+	hoisted, err := hoistGlobalFlags(args)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := fs.Parse(hoisted); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -142,8 +146,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	if name == "help" {
-		usage(stdout, fs)
-		return nil
+		if len(rest) == 0 {
+			usage(stdout, fs)
+			return nil
+		}
+		// "help poll" is "poll --help", on stdout: asked for, not an error.
+		name, rest, e.stderr = rest[0], []string{"--help"}, stdout
 	}
 	var cmd *command
 	for _, c := range commands() {
@@ -203,7 +211,7 @@ var globalFlags = []string{"config", "db", "cpuprofile", "memprofile"}
 // hoistGlobalFlags moves the global flags to the front, so that they may
 // also follow the command ("storyline serve --demo --db demo.db"), where
 // people put them.
-func hoistGlobalFlags(args []string) []string {
+func hoistGlobalFlags(args []string) ([]string, error) {
 	var global, rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -222,15 +230,15 @@ func hoistGlobalFlags(args []string) []string {
 			rest = append(rest, a)
 		case inline:
 			global = append(global, a)
+		case i+1 == len(args):
+			// Left last, it would take the command for its value.
+			return nil, fmt.Errorf("flag needs an argument: %s", a)
 		default:
-			global = append(global, a)
-			if i+1 < len(args) {
-				global = append(global, args[i+1])
-				i++
-			}
+			global = append(global, a, args[i+1])
+			i++
 		}
 	}
-	return append(global, rest...)
+	return append(global, rest...), nil
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
@@ -267,6 +275,20 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("storyline "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		for _, c := range commands() {
+			if c.name == name {
+				fmt.Fprintf(w, "Usage: %s\n\n%s.\n", strings.TrimSpace("storyline "+c.name+" "+c.args), c.help)
+			}
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
 	return fs
 }
 
@@ -287,6 +309,11 @@ func ageFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {
+	if pos, err := parseFlags(newFlagSet(e, "version"), args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("version takes no arguments")
+	}
 	fmt.Fprintln(e.stdout, "storyline", version)
 	return nil
 }

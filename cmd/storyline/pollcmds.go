@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -108,7 +109,14 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("poll takes no arguments")
 	}
-	db, err := openDB(ctx, e)
+	// A first poll makes the database only for the feeds the config
+	// lists: without them it would make an empty one where --db was
+	// mistyped.
+	open := openDBToChange
+	if len(e.cfg.Feeds) > 0 {
+		open = openDB
+	}
+	db, err := open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -127,7 +135,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	var perr error
 	if shared, ok := db.(sharedDatabase); ok {
 		if due, outcomes, perr = pollShared(ctx, e, shared, pipe, *all, onOutcome); len(due) == 0 && perr == nil {
-			fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
+			fmt.Fprintln(e.stdout, nothingDue(*all))
 			return nil
 		}
 	} else {
@@ -135,7 +143,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if len(due) == 0 {
-			fmt.Fprintln(e.stdout, "no feeds due (use --all to poll every feed)")
+			fmt.Fprintln(e.stdout, nothingDue(*all))
 			// Stories an interrupted poll saved are clustered all the same.
 			_, err := pipe.ClusterPending(ctx)
 			return err
@@ -161,6 +169,22 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// counted is n and the noun in the number n calls for ("1 field", "2 fields").
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// nothingDue says why a poll found no feed to poll.
+func nothingDue(all bool) string {
+	if all {
+		return "no enabled feeds to poll (storyline add URL or storyline import FILE.opml subscribes to some)"
+	}
+	return "no feeds due (use --all to poll every feed)"
+}
+
 // printPollSummary prints one line per feed and a total, and returns how
 // many feeds failed and how many saves the database refused.
 func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFailed int) {
@@ -178,13 +202,13 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 		case poller.KindNew, poller.KindUpdated, poller.KindUnchanged:
 			detail = fmt.Sprintf("%d new, %d updated", o.Stats.New, o.Stats.Updated)
 			if o.Truncated > 0 {
-				detail += fmt.Sprintf(", %d fields truncated", o.Truncated)
+				detail += ", " + counted(o.Truncated, "field", "fields") + " truncated"
 			}
 			if o.Dropped > 0 {
-				detail += fmt.Sprintf(", %d oldest items beyond poll.max_items skipped", o.Dropped)
+				detail += ", " + counted(o.Dropped, "oldest item", "oldest items") + " beyond poll.max_items skipped"
 			}
 			if o.TooOld > 0 {
-				detail += fmt.Sprintf(", %d items older than retention.max_age skipped", o.TooOld)
+				detail += ", " + counted(o.TooOld, "item", "items") + " older than retention.max_age skipped"
 			}
 		}
 		nCut += o.Truncated
@@ -203,7 +227,7 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 	fmt.Fprintf(w, "total: %d feeds, %d new entries, %d updated, %d not modified, %d unchanged, %d errors",
 		len(outcomes), nNew, nUpd, nNotMod, nSame, failed)
 	if nCut > 0 || nDropped > 0 {
-		fmt.Fprintf(w, ", %d fields truncated, %d items skipped", nCut, nDropped)
+		fmt.Fprintf(w, ", %s truncated, %s skipped", counted(nCut, "field", "fields"), counted(nDropped, "item", "items"))
 	}
 	fmt.Fprintln(w)
 	return failed, saveFailed
@@ -267,7 +291,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 || *since < 0 {
 		return usageError("--limit and --since must not be negative")
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 || *since < 0 || *minSize < 0 {
 		return usageError("--limit, --since and --min-size must not be negative")
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	if err != nil || id <= 0 {
 		return usageError("%q is not a topic ID", pos[0])
 	}
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		return usageError("search takes a query")
 	}
 	query := strings.Join(pos, " ")
-	db, err := openDBRead(ctx, e)
+	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func cmdRecluster(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("recluster takes no arguments")
 	}
-	db, err := openDB(ctx, e)
+	db, err := openDBToChange(ctx, e)
 	if err != nil {
 		return err
 	}
