@@ -48,3 +48,18 @@ func Parse(s string) (time.Duration, error) {
 	}
 	return d + rest, nil
 }
+
+// Format writes a positive period in the largest unit that divides it
+// ("3d" for 72h, "2w", "90m", "36h"), else as Duration.String does: the
+// form a person types, which Parse reads back.
+func Format(d time.Duration) string {
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if d > 0 && d%u.unit == 0 {
+			return strconv.FormatInt(int64(d/u.unit), 10) + u.suffix
+		}
+	}
+	return d.String()
+}

@@ -23,6 +23,22 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestFormat(t *testing.T) {
+	day := 24 * time.Hour
+	for d, want := range map[time.Duration]string{
+		3 * day: "3d", 14 * day: "2w", 90 * time.Minute: "90m", 36 * time.Hour: "36h",
+		time.Hour: "1h", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s",
+	} {
+		got := Format(d)
+		if got != want {
+			t.Errorf("Format(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := Parse(got); err != nil || back != d {
+			t.Errorf("Parse(Format(%v)) = %v, %v", d, back, err)
+		}
+	}
+}
+
 // FuzzParsePeriod checks Parse against time.ParseDuration: a plain Go
 // duration means what it means there; days and weeks add exactly, never
 // wrapping past the largest duration; and the result, written by

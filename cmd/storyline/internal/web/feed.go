@@ -59,7 +59,7 @@ func (p params) query() string {
 		v.Set("limit", strconv.Itoa(p.limit))
 	}
 	if p.since > 0 {
-		v.Set("since", p.since.String())
+		v.Set("since", period.Format(p.since))
 	}
 	if p.q != "" {
 		v.Set("q", p.q)

@@ -107,7 +107,7 @@ var pageTemplates = template.Must(template.New("frame").Funcs(pageFuncs).Parse(`
 </footer>
 </body>
 </html>
-{{define "story"}}<a href="{{.Link}}">{{.Title}}</a> <span class="src">{{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
+{{define "story"}}{{if .Link}}<a href="{{.Link}}">{{.Title}}</a>{{else}}{{.Title}}{{end}} <span class="src">{{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
 {{define "image"}}{{with .}}<img src="{{.URL}}" alt="{{.Alt}}" width="160" height="90" loading="lazy" referrerpolicy="no-referrer">{{end}}{{end}}
 `))
 

@@ -438,6 +438,10 @@ func TestFeedParams(t *testing.T) {
 			t.Errorf("%s: %d entries, want %d", tc.target, got, tc.want)
 		}
 	}
+	// The feed's id and self link keep the period as a person writes it.
+	if body := f.get(t, "/feed.atom?since=1d").Body.String(); !strings.Contains(body, "since=1d") || strings.Contains(body, "24h0m0s") {
+		t.Errorf("since=1d: the feed's links do not say since=1d:\n%s", body[:min(len(body), 600)])
+	}
 	for _, target := range []string{
 		"/feed.atom?limit=0", "/feed.atom?limit=-3", "/feed.atom?limit=ten", "/feed.rss?since=yesterday",
 		"/feed.rss?since=-1h", "/feed.json?feed=abc", "/feed.json?feed=0", "/feed.atom?q=%22%22%21",
@@ -865,5 +869,41 @@ func TestJSONFeedImage(t *testing.T) {
 	}
 	if with != 1 {
 		t.Errorf("%d items with an image, want 1", with)
+	}
+}
+
+// TestStoryWithoutLink: a story whose link was dropped (a javascript: URL,
+// say) is shown as text, not as a link to the page itself.
+func TestStoryWithoutLink(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "nolink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fd, err := db.AddFeed(ctx, store.NewFeed{URL: "https://outlet.example/feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := ingest.New(db, cluster.DefaultConfig())
+	if _, err := pipe.SavePoll(ctx, store.PollResult{FeedID: fd.ID, PolledAt: t0, Status: 200, Title: "Outlet",
+		Entries: []feeds.Entry{{ID: "x1", Title: "Harbour bridge reopens after repairs", Published: t0.Add(-time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipe.ClusterPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Options{Store: db, BaseURL: "https://storyline.example", Now: func() time.Time { return t0 },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for _, target := range []string{"/", "/topics/1", "/search?q=bridge"} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || !strings.Contains(body, "Harbour bridge reopens") {
+			t.Fatalf("%s: status %d, story missing:\n%s", target, rec.Code, body)
+		}
+		if strings.Contains(body, `href=""`) {
+			t.Errorf("%s: a story without a link links to the page itself", target)
+		}
 	}
 }
