@@ -199,6 +199,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--db", db + ".typo", "import", notOPML}, "not <opml>"},
 		// A global flag after the command, without its value.
 		{[]string{"topics", "--db"}, "flag needs an argument: --db"},
+		// A plain-HTTP server named without a scheme, so tried with https.
+		{[]string{"--db", db, "add", strings.TrimPrefix(startDemo(t).URLs()[0], "http://")}, "write http://127.0.0.1:"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)

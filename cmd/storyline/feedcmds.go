@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,6 +140,13 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		// URL. Subscribe; the poller retries politely (Retry-After, backoff).
 		fmt.Fprintf(e.stderr, "warning: could not check %s now (%v); subscribing anyway\n", public, err)
 		feedURL, err = raw, nil
+	}
+	// A plain-HTTP server answers a TLS handshake with a record that is
+	// not TLS (net/http words it as below when it looks like HTTP).
+	var plain tls.RecordHeaderError
+	if err != nil && !strings.Contains(pos[0], "://") &&
+		(errors.As(err, &plain) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")) {
+		return fmt.Errorf("%w (with no scheme given https was tried; for a server that speaks plain HTTP write http://%s)", err, pos[0])
 	}
 	if err != nil {
 		return err

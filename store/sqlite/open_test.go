@@ -108,6 +108,24 @@ func TestOpenErrorsNameTheProblem(t *testing.T) {
 	if _, err := Open(ctx, filepath.Join(dir, "nope", "x.db")); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "nope")) {
 		t.Errorf("Open in a missing directory: %v", err)
 	}
+	// A directory given for the file (it was "unable to open database
+	// file (14)").
+	for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenExisting": OpenExisting} {
+		if _, err := open(ctx, dir); err == nil || !strings.Contains(err.Error(), dir+" is a directory, not a database file") {
+			t.Errorf("%s of a directory: %v", name, err)
+		}
+	}
+	// A backup into a missing directory names that directory, not the
+	// temporary file it would have written there.
+	db, err := Open(ctx, filepath.Join(dir, "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, filepath.Join(dir, "nope", "copy.db")); err == nil || !strings.Contains(err.Error(), "directory "+filepath.Join(dir, "nope")) ||
+		strings.Contains(err.Error(), "partial") {
+		t.Errorf("Backup into a missing directory: %v", err)
+	}
 }
 
 // TestDamageShowsInTheHealthRead: a file whose tables are damaged fails

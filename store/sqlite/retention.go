@@ -84,9 +84,15 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: backup: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("store: backup to %s: directory %s: %w", path, dir, err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("store: backup to %s: %s is not a directory", path, dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
 	if err != nil {
-		return fmt.Errorf("store: backup: %w", err)
+		return fmt.Errorf("store: backup to %s: %w", path, err)
 	}
 	tmpPath := tmp.Name()
 	tmp.Close()

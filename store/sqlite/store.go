@@ -66,10 +66,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // answer with an empty, newly created database).
 func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	if path != ":memory:" {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("store: %s: %w", path, store.ErrNoDatabase)
 		} else if err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		} else if st.IsDir() {
+			return nil, fmt.Errorf("store: %s is a directory, not a database file", path)
 		}
 	}
 	return open(ctx, path)
@@ -146,7 +148,9 @@ func checkWritable(path string) error {
 		return nil
 	}
 	dir := filepath.Dir(path)
-	if _, err := os.Stat(path); err != nil {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("store: %s is a directory, not a database file", path)
+	} else if err != nil {
 		st, derr := os.Stat(dir)
 		switch {
 		case derr != nil:
