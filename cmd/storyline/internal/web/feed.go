@@ -168,6 +168,13 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 		s.fail(w, r, err)
 		return nil
 	}
+	if len(f.Items) == 0 && f.Updated.IsZero() {
+		// No item dates an empty feed (a search without hits, a quiet
+		// outlet); it is as of the last change of the data, not of 1970.
+		if dv, err := s.store.DataVersion(r.Context()); err == nil {
+			f.Updated = dv.Changed
+		}
+	}
 	fm := formats[ext]
 	var buf bytes.Buffer
 	if err := fm.write(&buf, f); err != nil {

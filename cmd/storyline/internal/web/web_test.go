@@ -438,6 +438,12 @@ func TestFeedParams(t *testing.T) {
 			t.Errorf("%s: %d entries, want %d", tc.target, got, tc.want)
 		}
 	}
+	// An empty feed is dated by the data, not by 1970.
+	for _, target := range []string{"/feed.atom?q=zzyzx", "/feed.rss?q=zzyzx", "/feed.json?q=zzyzx"} {
+		if body := f.get(t, target).Body.String(); strings.Contains(body, "1970") {
+			t.Errorf("%s: an empty feed dated 1970:\n%s", target, body)
+		}
+	}
 	// The feed's id and self link keep the period as a person writes it.
 	if body := f.get(t, "/feed.atom?since=1d").Body.String(); !strings.Contains(body, "since=1d") || strings.Contains(body, "24h0m0s") {
 		t.Errorf("since=1d: the feed's links do not say since=1d:\n%s", body[:min(len(body), 600)])
