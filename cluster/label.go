@@ -1,15 +1,19 @@
 package cluster
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// cand is a label candidate: a centroid term and its index in tp.terms.
+// cand is a term picked for a label made of terms: a single term, or a
+// name made of bigrams that run on from one another. words are its
+// words, as terms, in order; ks the indexes in tp.terms of the term or
+// of the bigrams, in order.
 type cand struct {
-	term string
-	k    int
+	words []string
+	ks    []int
 }
 
 // label names a topic: by a phrase of its representative headline
@@ -291,47 +295,59 @@ func findText(raw, text string) (from, to int, ok bool) {
 // termLabel names a topic by its most distinctive terms: the heaviest
 // centroid terms under the current IDF, shown in their usual spelling. A
 // name bigram stands in for the single names it contains ("Marco Rubio",
-// not "Marco Rubio Rubio"). Names come first.
+// not "Marco Rubio Rubio"), and bigrams that run on from one another make
+// one name ("Hennepin County" and "County Medical": "Hennepin County
+// Medical", not "Hennepin County County Medical"). Names come first.
 func (c *Clusterer) termLabel(tp *topic) string {
 	var picked []cand
-	covered, inBigram := make(map[string]bool), make(map[string]bool)
+	covered := make(map[string]bool) // the words of picked terms and names
 	// A bigram can stand in for two picked names, so look a little deeper
 	// than LabelTerms.
+	terms := 0 // picked, a bigram run on counting as one more
 	for _, k := range c.topTerms(tp, 4*c.cfg.LabelTerms) {
-		if len(picked) == c.cfg.LabelTerms {
+		if terms == c.cfg.LabelTerms {
 			break
 		}
-		cd := cand{tp.terms[k].stat.term, k}
-		if first, second, bigram := strings.Cut(cd.term, " "); bigram {
-			// A bigram whose words are both picked says nothing new, and
-			// one that shares a word with a bigram picked before says it
-			// twice ("Kansas City City Chiefs").
-			if covered[first] && covered[second] || inBigram[first] || inBigram[second] {
-				continue
+		term := tp.terms[k].stat.term
+		first, second, bigram := strings.Cut(term, " ")
+		if !bigram {
+			if !covered[term] && !sameWord(term, picked) {
+				covered[term] = true
+				picked = append(picked, cand{words: []string{term}, ks: []int{k}})
+				terms++
 			}
-			inBigram[first], inBigram[second] = true, true
-			// Replace the single names the bigram covers.
-			kept := picked[:0]
-			for _, p := range picked {
-				if p.term != first && p.term != second {
-					kept = append(kept, p)
-				}
-			}
-			picked = append(kept, cd)
-			covered[first], covered[second] = true, true
 			continue
 		}
-		if covered[cd.term] || sameWord(cd.term, picked) {
+		if covered[first] && covered[second] || inName(picked, first, second) && nameEndingAt(picked, first, second) < 0 {
+			// It says nothing new, or it would repeat a word in the
+			// middle of a name.
 			continue
 		}
-		covered[cd.term] = true
-		picked = append(picked, cd)
+		// Replace the single terms the bigram covers, then run a name on
+		// or start one.
+		picked = slices.DeleteFunc(picked, func(p cand) bool {
+			replaced := len(p.words) == 1 && (p.words[0] == first || p.words[0] == second)
+			if replaced {
+				terms--
+			}
+			return replaced
+		})
+		terms++
+		switch i := nameEndingAt(picked, first, second); {
+		case i < 0:
+			picked = append(picked, cand{words: []string{first, second}, ks: []int{k}})
+		case picked[i].words[len(picked[i].words)-1] == first:
+			picked[i].words, picked[i].ks = append(picked[i].words, second), append(picked[i].ks, k)
+		default:
+			picked[i].words, picked[i].ks = append([]string{first}, picked[i].words...), append([]int{k}, picked[i].ks...)
+		}
+		covered[first], covered[second] = true, true
 	}
 	// Names first, otherwise in the order picked.
 	var names, words []string
 	for _, cd := range picked {
-		tt := tp.terms[cd.k]
-		if f := labelForm(tt.forms(), cd.term, tp.headline); f != strings.ToLower(f) {
+		f := cd.text(tp)
+		if f != strings.ToLower(f) {
 			names = append(names, f)
 		} else {
 			words = append(words, f)
@@ -340,12 +356,49 @@ func (c *Clusterer) termLabel(tp *topic) string {
 	return strings.Join(append(names, words...), " ")
 }
 
+// inName reports whether either word is in a name (a bigram or a run of
+// them) picked for a label.
+func inName(picked []cand, a, b string) bool {
+	for _, p := range picked {
+		if len(p.words) > 1 && (slices.Contains(p.words, a) || slices.Contains(p.words, b)) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameEndingAt returns the index of the picked name that the bigram (a, b)
+// runs on from: one that ends with a or starts with b, or -1.
+func nameEndingAt(picked []cand, a, b string) int {
+	for i, p := range picked {
+		if n := len(p.words); n > 1 && (p.words[n-1] == a && !slices.Contains(p.words, b) || p.words[0] == b && !slices.Contains(p.words, a)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// text is how a label shows a picked term: its usual spelling, and for a
+// run of bigrams the first one's spelling and the last word of each next.
+func (cd cand) text(tp *topic) string {
+	form := func(k int) string {
+		tt := tp.terms[k]
+		return labelForm(tt.forms(), tt.stat.term, tp.headline)
+	}
+	s := form(cd.ks[0])
+	for _, k := range cd.ks[1:] {
+		f := form(k)
+		s += " " + f[strings.LastIndexByte(f, ' ')+1:]
+	}
+	return s
+}
+
 // sameWord reports whether term is another form of a word already picked:
 // Snowball leaves "Ukraine" and "Ukrainian" as "ukrain" and "ukrainian",
 // and a label saying both says one thing twice.
 func sameWord(term string, picked []cand) bool {
 	for _, p := range picked {
-		for _, part := range strings.Split(p.term, " ") {
+		for _, part := range p.words {
 			short, long := part, term
 			if len(short) > len(long) {
 				short, long = long, short
