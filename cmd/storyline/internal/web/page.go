@@ -353,7 +353,8 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 			http.Redirect(w, r, s.base(r)+"/topics/"+strconv.FormatInt(to, 10), http.StatusMovedPermanently)
 			return nil
 		}
-		http.Error(w, fmt.Sprintf("no storyline %d", id), http.StatusNotFound)
+		s.notFoundPage(w, r, fmt.Sprintf("No storyline %d", id),
+			"It may have ended and been removed with its stories, or the address may be mistyped.")
 		return nil
 	}
 	if err != nil {
@@ -444,6 +445,29 @@ func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, q string) 
 // once the syntax is stripped), which the page answers with no hits.
 func isQueryError(err error) bool {
 	return strings.Contains(err.Error(), "no words in")
+}
+
+var notFoundTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
+<h1>{{.Heading}}</h1>
+<p>{{.Text}} The <a href="{{.Site.Home}}">front page</a> has the storylines of now.</p>
+{{end}}`))
+
+// notFoundPage answers 404 with a page of the site, which a person who
+// followed an old link can go on from (a plain-text 404 is a dead end in a
+// browser).
+func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, heading, text string) {
+	var buf bytes.Buffer
+	err := notFoundTemplate.Execute(&buf, struct {
+		Site          site
+		Heading, Text string
+	}{s.site(r, ""), heading, text})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write(buf.Bytes())
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, t *template.Template, data any) *rendered {

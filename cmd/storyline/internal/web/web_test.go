@@ -408,6 +408,12 @@ func TestTopicFeed(t *testing.T) {
 			t.Errorf("%s: status %d, want %d (%s)", tc.path, rec.Code, tc.code, rec.Body)
 		}
 	}
+	// A storyline that is gone has a page of the site, with the way home.
+	rec := f.get(t, "/topics/99999")
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") ||
+		!strings.Contains(rec.Body.String(), "No storyline 99999") || !strings.Contains(rec.Body.String(), `href="https://storyline.example/"`) {
+		t.Errorf("/topics/99999: %s\n%s", ct, rec.Body)
+	}
 }
 
 func TestFeedParams(t *testing.T) {
