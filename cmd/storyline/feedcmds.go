@@ -399,15 +399,18 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	// Read through once first, so that a file that is not OPML leaves no
-	// new empty database behind (a first import creates it).
-	for _, err := range feeds.ScanOPML(f) {
-		if err != nil {
-			return fmt.Errorf("import %s: %w", pos[0], err)
+	// Read a file through once first, so that one that is not OPML leaves
+	// no new empty database behind (a first import creates it). A pipe
+	// (import /dev/stdin) is read once, as it comes.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		for _, err := range feeds.ScanOPML(f) {
+			if err != nil {
+				return fmt.Errorf("import %s: %w", pos[0], err)
+			}
 		}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
 	}
 	db, err := openDB(ctx, e)
 	if err != nil {
@@ -439,7 +442,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "imported %d feeds (%d already subscribed, %d skipped)\n", added, existing, skipped)
+	fmt.Fprintf(e.stdout, "imported %s (%d already subscribed, %d skipped)\n", counted(added, "feed", "feeds"), existing, skipped)
 	return nil
 }
 
