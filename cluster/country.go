@@ -67,6 +67,9 @@ func countryIndex(names []countryName) (map[string]string, map[string]bool, int)
 // countryTerm is the term of a country: one that no word stems to.
 func countryTerm(code string) string { return "#" + code }
 
+// isCountryTerm reports whether a term is a country's (countryTerm).
+func isCountryTerm(term string) bool { return strings.HasPrefix(term, "#") }
+
 // countryAt returns the code of the country named at toks[i] and the number
 // of tokens of its longest name there, or 0. A name starts with a capital;
 // a short one ("US", "UK") must be written in capitals, so that the pronoun

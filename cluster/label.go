@@ -64,14 +64,29 @@ func (c *Clusterer) phrase(tp *topic) string {
 		stop[i] = isStop(l, &toks[i])
 	}
 	titleCase, shouting := headlineCase(toks, stop)
-	// A country's name is its term (see countries), and a word even where
-	// it would be a stopword ("US" opening a headline).
-	country := make([]string, len(toks))
-	for i := range toks {
-		if code, n := countryAt(toks, i); n > 0 {
-			country[i], stop[i] = countryTerm(code), false
+	// A country's name is its term (see countries), and one word of a
+	// phrase even where it is two ("New Zealand": no name ends inside it)
+	// or would be a stopword ("US" opening a headline).
+	country := make([]string, 0, len(toks))
+	merged, mergedStop := make([]token, 0, len(toks)), make([]bool, 0, len(toks))
+	for i := 0; i < len(toks); {
+		code, n := countryAt(toks, i)
+		if n == 0 {
+			merged, mergedStop, country = append(merged, toks[i]), append(mergedStop, stop[i]), append(country, "")
+			i++
+			continue
 		}
+		t := toks[i]
+		if n > 1 {
+			t.end = toks[i+n-1].end
+			t.text = h[t.start:t.end]
+			t.lower = strings.ToLower(t.text)
+			t.allCaps = t.allCaps && toks[i+n-1].allCaps
+		}
+		merged, mergedStop, country = append(merged, t), append(mergedStop, false), append(country, countryTerm(code))
+		i += n
 	}
+	toks, stop = merged, mergedStop
 	tops := c.topTerms(tp, phraseTopTerms)
 	if len(tops) == 0 {
 		return ""
@@ -184,7 +199,10 @@ func (c *Clusterer) phrase(tp *topic) string {
 	case k < 0:
 		return ""
 	case shouting:
-		return labelForm(terms[k].forms(), terms[k].stat.term, "")
+		// Its usual spelling, raised as a name is.
+		f := labelForm(terms[k].forms(), terms[k].stat.term, "")
+		r, n := utf8.DecodeRuneInString(f)
+		return string(unicode.ToTitle(r)) + f[n:]
 	}
 	return phraseText(h, toks[k:k+1], name[k:k+1], titleCase)
 }
@@ -368,10 +386,16 @@ func inName(picked []cand, a, b string) bool {
 }
 
 // nameEndingAt returns the index of the picked name that the bigram (a, b)
-// runs on from: one that ends with a or starts with b, or -1.
+// runs on from: one that ends with a or starts with b, or -1. A name does
+// not run on through a country, whose spelling may be several words.
 func nameEndingAt(picked []cand, a, b string) int {
 	for i, p := range picked {
-		if n := len(p.words); n > 1 && (p.words[n-1] == a && !slices.Contains(p.words, b) || p.words[0] == b && !slices.Contains(p.words, a)) {
+		n := len(p.words)
+		if n < 2 {
+			continue
+		}
+		if p.words[n-1] == a && !isCountryTerm(a) && !slices.Contains(p.words, b) ||
+			p.words[0] == b && !isCountryTerm(b) && !slices.Contains(p.words, a) {
 			return i
 		}
 	}
@@ -379,7 +403,9 @@ func nameEndingAt(picked []cand, a, b string) int {
 }
 
 // text is how a label shows a picked term: its usual spelling, and for a
-// run of bigrams the first one's spelling and the last word of each next.
+// run of bigrams the first one's spelling and, of each next, what follows
+// the word it shares with the one before (one word, which is not a
+// country: see nameEndingAt).
 func (cd cand) text(tp *topic) string {
 	form := func(k int) string {
 		tt := tp.terms[k]
@@ -387,8 +413,9 @@ func (cd cand) text(tp *topic) string {
 	}
 	s := form(cd.ks[0])
 	for _, k := range cd.ks[1:] {
-		f := form(k)
-		s += " " + f[strings.LastIndexByte(f, ' ')+1:]
+		if _, rest, ok := strings.Cut(form(k), " "); ok {
+			s += " " + rest
+		}
 	}
 	return s
 }

@@ -249,6 +249,43 @@ func TestTermLabelSaysEachWordOnce(t *testing.T) {
 	}
 }
 
+// TestNameWithACountryOfTwoWords: a country named in two words is one word
+// of a name: no phrase ends inside it, and a run of name bigrams through
+// it keeps both words.
+func TestNameWithACountryOfTwoWords(t *testing.T) {
+	for head, want := range map[string]string{
+		"Addicted to 'New Zealand'":   "New Zealand",
+		"Earthquake hits New Zealand": "New Zealand",
+		"ADDICTED, 'TITANFALL'":       "Titanfall", // a shouted name, raised
+	} {
+		label, _ := labelOf(t, []string{head}, unrelatedHeads[:3])
+		if !strings.Contains(label, want) || strings.HasSuffix(label, "New") {
+			t.Errorf("%q: label %q, want it to hold %q", head, label, want)
+		}
+	}
+	c := New(DefaultConfig(), nil)
+	tp := &topic{id: 1}
+	c.open(tp)
+	terms := []string{"#nz", "air", "air #nz", "crash", "virgin", "virgin air"}
+	spelling := map[string]string{"air #nz": "Air New Zealand", "virgin air": "Virgin Air", "#nz": "New Zealand"}
+	weight := map[string]float64{"virgin air": 4, "air #nz": 3.5}
+	vec := docVector{terms: terms, u: make([]float64, len(terms)), forms: make([][]surface, len(terms)),
+		head: make([]bool, len(terms)), name: make([]bool, len(terms))}
+	stats := make([]*termStat, len(terms))
+	for i, term := range terms {
+		vec.u[i], vec.name[i] = cmp.Or(weight[term], 1), true
+		if sp, ok := spelling[term]; ok {
+			vec.forms[i] = []surface{{text: sp, lower: strings.ToLower(sp), cased: true, upper: true, n: 1}}
+		}
+		stats[i] = c.stat(term)
+		c.setDF(stats[i], 1)
+	}
+	c.join(tp, Document{ID: "1", Time: t0}, t0, &vec, stats)
+	if label := c.termLabel(tp); !strings.Contains(label, "Virgin Air New Zealand") {
+		t.Errorf("label %q, want the name run on to \"Virgin Air New Zealand\"", label)
+	}
+}
+
 // TestLabelIndependentOfReads: a label depends on the stream of stories
 // alone: reading topics, saving their states or restarting from a
 // Snapshot in the middle of the stream gives the label of an uninterrupted
