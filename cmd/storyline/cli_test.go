@@ -197,6 +197,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--db", db + ".typo", "recluster"}, db + ".typo: no storyline database there (check --db"},
 		// A first import that is not OPML leaves no database either.
 		{[]string{"--db", db + ".typo", "import", notOPML}, "not <opml>"},
+		{[]string{"--db", db + ".typo", "import", dir}, "a directory, not an OPML file"},
+		{[]string{"--db", db + ".typo", "import", os.DevNull}, "import " + os.DevNull},
 		// A global flag after the command, without its value.
 		{[]string{"topics", "--db"}, "flag needs an argument: --db"},
 		// A plain-HTTP server named without a scheme, so tried with https.

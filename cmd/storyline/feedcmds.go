@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -399,18 +400,30 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	// Read a file through once first, so that one that is not OPML leaves
-	// no new empty database behind (a first import creates it). A pipe
-	// (import /dev/stdin) is read once, as it comes.
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		for _, err := range feeds.ScanOPML(f) {
-			if err != nil {
-				return fmt.Errorf("import %s: %w", pos[0], err)
-			}
+	// Read the list through once first, so that one that is not OPML
+	// leaves no new empty database behind (a first import creates it). A
+	// pipe (import /dev/stdin) cannot be read twice: it is read into
+	// memory, a few megabytes even for a list of many thousand feeds.
+	var in io.ReadSeeker = f
+	switch st, err := f.Stat(); {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return fmt.Errorf("import %s: a directory, not an OPML file", pos[0])
+	case !st.Mode().IsRegular():
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", pos[0], err)
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
+		in = bytes.NewReader(b)
+	}
+	for _, err := range feeds.ScanOPML(in) {
+		if err != nil {
+			return fmt.Errorf("import %s: %w", pos[0], err)
 		}
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
 	db, err := openDB(ctx, e)
 	if err != nil {
@@ -421,7 +434,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	// time, in one transaction, so a document broken halfway adds nothing.
 	skipped := 0
 	valid := func(yield func(store.NewFeed, error) bool) {
-		for s, err := range feeds.ScanOPML(f) {
+		for s, err := range feeds.ScanOPML(in) {
 			if err != nil {
 				yield(store.NewFeed{}, fmt.Errorf("import %s: %w", pos[0], err))
 				return

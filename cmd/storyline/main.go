@@ -146,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	if name == "help" {
-		if len(rest) == 0 {
+		if len(rest) == 0 || rest[0] == "help" {
 			usage(stdout, fs)
 			return nil
 		}

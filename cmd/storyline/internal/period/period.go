@@ -56,9 +56,11 @@ func Format(d time.Duration) string {
 	for _, u := range []struct {
 		suffix string
 		unit   time.Duration
-	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
-		if d > 0 && d%u.unit == 0 {
-			return strconv.FormatInt(int64(d/u.unit), 10) + u.suffix
+		most   int64 // the most of them Parse reads
+	}{{"w", 7 * 24 * time.Hour, maxDays / 7}, {"d", 24 * time.Hour, maxDays}, {"h", time.Hour, math.MaxInt64},
+		{"m", time.Minute, math.MaxInt64}, {"s", time.Second, math.MaxInt64}} {
+		if n := int64(d / u.unit); d > 0 && d%u.unit == 0 && n <= u.most {
+			return strconv.FormatInt(n, 10) + u.suffix
 		}
 	}
 	return d.String()

@@ -28,6 +28,8 @@ func TestFormat(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		3 * day: "3d", 14 * day: "2w", 90 * time.Minute: "90m", 36 * time.Hour: "36h",
 		time.Hour: "1h", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s",
+		// Beyond the days and weeks Parse takes, in hours.
+		(maxDays + 1) * day: "2400024h", (maxDays/7 + 1) * 7 * day: "2400048h",
 	} {
 		got := Format(d)
 		if got != want {
