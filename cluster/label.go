@@ -235,7 +235,9 @@ func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bo
 				break
 			}
 			if j == i || !hyphen(j-1) {
-				words++ // the parts of a hyphenated word are one word
+				// The parts of a hyphenated word are one word; a country
+				// named in several ("South Sudan") is as many.
+				words += 1 + strings.Count(toks[j].text, " ")
 			}
 			if words > maxPhraseWords {
 				break

@@ -254,9 +254,10 @@ func TestTermLabelSaysEachWordOnce(t *testing.T) {
 // it keeps both words.
 func TestNameWithACountryOfTwoWords(t *testing.T) {
 	for head, want := range map[string]string{
-		"Addicted to 'New Zealand'":   "New Zealand",
-		"Earthquake hits New Zealand": "New Zealand",
-		"ADDICTED, 'TITANFALL'":       "Titanfall", // a shouted name, raised
+		"Addicted to 'New Zealand'":    "New Zealand",
+		"Earthquake hits New Zealand":  "New Zealand",
+		"ADDICTED, 'TITANFALL'":        "Titanfall",   // a shouted name, raised
+		"Refugees flee to South Sudan": "South Sudan", // two words of a phrase
 	} {
 		label, _ := labelOf(t, []string{head}, unrelatedHeads[:3])
 		if !strings.Contains(label, want) || strings.HasSuffix(label, "New") {
