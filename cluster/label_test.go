@@ -254,14 +254,18 @@ func TestTermLabelSaysEachWordOnce(t *testing.T) {
 // it keeps both words.
 func TestNameWithACountryOfTwoWords(t *testing.T) {
 	for head, want := range map[string]string{
-		"Addicted to 'New Zealand'":    "New Zealand",
-		"Earthquake hits New Zealand":  "New Zealand",
-		"ADDICTED, 'TITANFALL'":        "Titanfall",   // a shouted name, raised
-		"Refugees flee to South Sudan": "South Sudan", // two words of a phrase
+		"Addicted to 'New Zealand'":                           "New Zealand",
+		"Earthquake hits New Zealand":                         "New Zealand",
+		"ADDICTED, 'TITANFALL'":                               "Titanfall",   // a shouted name, raised
+		"Refugees flee to South Sudan":                        "South Sudan", // two words of a phrase
+		"Ceasefire talks for South Sudan open in Addis Ababa": "South Sudan",
 	} {
 		label, _ := labelOf(t, []string{head}, unrelatedHeads[:3])
 		if !strings.Contains(label, want) || strings.HasSuffix(label, "New") {
 			t.Errorf("%q: label %q, want it to hold %q", head, label, want)
+		}
+		if n := len(strings.Fields(label)); n > maxPhraseWords {
+			t.Errorf("%q: label %q has %d words, more than %d", head, label, n, maxPhraseWords)
 		}
 	}
 	c := New(DefaultConfig(), nil)
