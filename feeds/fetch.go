@@ -337,12 +337,23 @@ func (f *Fetcher) wrapErr(ctx context.Context, rawURL string, err error) error {
 		}
 		return fmt.Errorf("feeds: fetch %s: %w", rawURL, refused)
 	}
+	// net/http's url.Error says the method and the URL again ("Get
+	// \"https://...\": ..."): keep what it wraps, and where a redirect led
+	// when that is elsewhere.
+	inner, where := err, ""
+	var uerr *url.Error
+	if errors.As(err, &uerr) && uerr.Err != nil {
+		inner = uerr.Err
+		if uerr.URL != rawURL {
+			where = "redirected to " + uerr.URL + ": "
+		}
+	}
 	var nerr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded ||
 		(errors.As(err, &nerr) && nerr.Timeout()) {
-		return fmt.Errorf("feeds: fetch %s: %w after %s: %w", rawURL, ErrTimeout, f.Timeout, err)
+		return fmt.Errorf("feeds: fetch %s: %s%w after %s: %w", rawURL, where, ErrTimeout, f.Timeout, inner)
 	}
-	return fmt.Errorf("feeds: fetch %s: %w", rawURL, err)
+	return fmt.Errorf("feeds: fetch %s: %s%w", rawURL, where, inner)
 }
 
 // readBody reads at most MaxBodyBytes from the wire and, for gzip, at most

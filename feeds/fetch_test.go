@@ -359,3 +359,28 @@ func TestParseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchErrorSaysTheURLOnce: a failed fetch names its URL once, not
+// again inside net/http's "Get \"URL\": ..." text, and says where a
+// redirect led when that is where it failed.
+func TestFetchErrorSaysTheURLOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	gone := closed.URL + "/feed.xml"
+	closed.Close()
+	for _, u := range []string{gone, srv.URL + "/start"} {
+		_, err := (&Fetcher{}).Fetch(context.Background(), Request{URL: u})
+		if err == nil {
+			t.Fatalf("%s: no error", u)
+		}
+		if n := strings.Count(err.Error(), u); n != 1 {
+			t.Errorf("%s: the URL is said %d times in %q", u, n, err)
+		}
+		if strings.Contains(err.Error(), `Get "`) {
+			t.Errorf("%s: %q repeats net/http's request line", u, err)
+		}
+	}
+}
