@@ -486,6 +486,15 @@ func TestCLIPruneAndBackup(t *testing.T) {
 
 // TestCommandHelp: "help CMD" (and "CMD --help") shows each command's
 // arguments, what it does and its flags, on standard output, as a success.
+// TestJSONOutputUnescaped: the CLI's JSON keeps "&" and "<" as written.
+func TestJSONOutputUnescaped(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "j.db")
+	mustRun(t, "--db", db, "add", startDemo(t).URLs()[0], "--title", "Arts & <Letters>")
+	if out := mustRun(t, "--db", db, "feeds", "--json"); !strings.Contains(out, `"Arts & <Letters>"`) {
+		t.Errorf("feeds --json: %s", out)
+	}
+}
+
 func TestCommandHelp(t *testing.T) {
 	for _, c := range commands() {
 		out, stderr, err := runCLI(t, "help", c.name)

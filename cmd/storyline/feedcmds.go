@@ -302,6 +302,9 @@ func toFeedJSON(f store.Feed) feedJSON {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Read by people and programs, never pasted into HTML: "&", not
+	// "\u0026".
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
