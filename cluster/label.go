@@ -144,6 +144,24 @@ func (c *Clusterer) phrase(tp *topic) string {
 		}
 		return hyphen(i) || strings.TrimSpace(h[toks[i].end:toks[i+1].start]) == ""
 	}
+	// inName reports whether toks[i] and toks[i+1] are words of one name,
+	// so that a phrase neither ends at the one nor starts at the other:
+	// the two sides of an abbreviation's dot, which the tokenizer joined
+	// ("Mt. Gox", not "vs. privacy"), or, in a sentence-case headline, a
+	// capitalized word and the capitalized stopword that ends its name
+	// ("Doctor Who", "Xbox One").
+	inName := func(i int) bool {
+		if i+1 >= len(toks) || !toks[i].cap || !toks[i+1].cap || toks[i+1].sentStart {
+			return false
+		}
+		if strings.TrimSpace(h[toks[i].end:toks[i+1].start]) == "." {
+			return toks[i+1].joined
+		}
+		if titleCase || shouting || !linked(i) || hyphen(i) || stop[i] || !stop[i+1] {
+			return false
+		}
+		return i+2 >= len(toks) || !linked(i+1) || !toks[i+2].cap
+	}
 	// verb[i]: toks[i] is most likely the verb of a clause that opens
 	// with its subject ("Kremlin dismisses ...", "Aldmoor Airport adds
 	// ...", "Geneva talks resume ..."): the first lower-case content word
@@ -179,7 +197,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 	// "Titanfall"). Any of them is a phrase of the headline, which the
 	// storyline's terms in a row are not.
 	for _, acrossVerbs := range []bool{false, true} {
-		if i, j := bestSpan(toks, stop, score, name, isTop, verb, acrossVerbs, linked, hyphen); i >= 0 {
+		if i, j := bestSpan(toks, stop, score, name, isTop, verb, acrossVerbs, linked, hyphen, inName); i >= 0 {
 			return phraseText(h, toks[i:j+1], name[i:j+1], titleCase || shouting)
 		}
 	}
@@ -210,10 +228,11 @@ func (c *Clusterer) phrase(tp *topic) string {
 // bestSpan returns the first and last token of the best-scoring phrase
 // (see phrase), or -1: a span of 2 to maxPhraseWords words that starts
 // where a phrase may start, runs between punctuation marks, ends on a
-// content word and holds one of the heaviest terms. Unless acrossVerbs, it
-// stops before a verb.
+// content word (or a stopword that ends a name: "Doctor Who") and holds
+// one of the heaviest terms, neither starting nor ending inside a name.
+// Unless acrossVerbs, it stops before a verb.
 func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bool, acrossVerbs bool,
-	linked, hyphen func(int) bool) (int, int) {
+	linked, hyphen, inName func(int) bool) (int, int) {
 	bestI, bestJ, best := -1, -1, 0.0
 	for i := range toks {
 		if stop[i] || score[i] == 0 {
@@ -226,7 +245,7 @@ func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bo
 		if !clause && !name[i] && (!stop[i-1] || toks[i-1].lower == "to") {
 			continue
 		}
-		if i > 0 && !clause && hyphen(i-1) {
+		if i > 0 && (!clause && hyphen(i-1) || inName(i-1)) {
 			continue
 		}
 		sum, holdsTop, words := 0.0, false, 0
@@ -244,7 +263,8 @@ func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bo
 			}
 			sum += score[j] - phraseWordCost
 			holdsTop = holdsTop || isTop[j]
-			if words < 2 || stop[j] || score[j] == 0 || hyphen(j) || !holdsTop {
+			nameEnd := j > i && stop[j] && inName(j-1) // "Doctor Who"
+			if words < 2 || (stop[j] || score[j] == 0) && !nameEnd || hyphen(j) || inName(j) || !holdsTop {
 				continue
 			}
 			if acrossVerbs && !name[j] && stop[j-1] && toks[j-1].lower == "to" {

@@ -375,3 +375,44 @@ func TestPhraseAwkwardHeadlines(t *testing.T) {
 		}
 	}
 }
+
+// TestPhraseKeepsNamesWhole: a name is not cut inside a name of several
+// words: not before the capitalized word that ends it ("Doctor Who",
+// "Xbox One") nor at an abbreviation's dot ("Mt. Gox").
+func TestPhraseKeepsNamesWhole(t *testing.T) {
+	tests := []struct {
+		heads []string
+		cuts  []string // what the label must not start or end with
+	}{
+		{[]string{
+			"Peter Capaldi to replace Matt Smith as Doctor Who",
+			"Matt Smith to leave Doctor Who at Christmas",
+			"Who will follow Matt Smith as Doctor Who?",
+		}, []string{"Doctor"}},
+		{[]string{
+			"Bitcoin exchange Mt. Gox files for bankruptcy",
+			"Mt. Gox halts withdrawals as bitcoin exchange struggles",
+			"Bitcoin exchange Mt. Gox goes offline",
+		}, []string{"Mt", "Gox"}},
+		{[]string{
+			"Twitch streaming arrives on Xbox One",
+			"Xbox One gets Twitch streaming today",
+			"Twitch streaming now live on Xbox One",
+		}, []string{"Xbox"}},
+	}
+	for _, tt := range tests {
+		label, ts := labelOf(t, tt.heads, unrelatedHeads)
+		if ts.Size != len(tt.heads) {
+			t.Fatalf("%q: a topic of %d stories, want %d", tt.heads[0], ts.Size, len(tt.heads))
+		}
+		words := strings.Fields(label)
+		if len(words) == 0 {
+			t.Fatalf("%q: empty label", tt.heads[0])
+		}
+		for _, c := range tt.cuts {
+			if strings.TrimSuffix(words[len(words)-1], ".") == c && len(words) > 1 || words[0] == c && c == "Gox" {
+				t.Errorf("label %q cuts a name at %q (headline %q)", label, c, ts.Headline)
+			}
+		}
+	}
+}
