@@ -512,3 +512,24 @@ func TestCommandHelp(t *testing.T) {
 		t.Errorf("poll --help printed %q", stderr)
 	}
 }
+
+// TestHelpDespiteBrokenConfig: help needs no configuration, so a broken
+// one does not hide it; the command itself still refuses the file.
+func TestHelpDespiteBrokenConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(cfg, []byte("poll_interval: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ee exitError
+	if out, stderr, err := runCLI(t, "--config", cfg, "help", "poll"); err != nil && (!errors.As(err, &ee) || ee.code != 0) ||
+		!strings.Contains(out, "Usage: storyline poll") {
+		t.Errorf("help poll with a broken config: %v, %q %q", err, out, stderr)
+	}
+	if _, stderr, err := runCLI(t, "--config", cfg, "poll", "-h"); err != nil && (!errors.As(err, &ee) || ee.code != 0) ||
+		!strings.Contains(stderr, "Usage: storyline poll") {
+		t.Errorf("poll -h with a broken config: %v, %q", err, stderr)
+	}
+	if _, _, err := runCLI(t, "--config", cfg, "poll"); err == nil || !strings.Contains(err.Error(), cfg) {
+		t.Errorf("poll with a broken config: %v, want an error naming %s", err, cfg)
+	}
+}

@@ -164,7 +164,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError("unknown command %q (see storyline help)", name)
 	}
 	e.cfg = DefaultConfig()
-	if e.configPath != "" {
+	// A command's help needs no configuration, and a broken one must not
+	// stand between a user and the help that may explain it. rest[0] is
+	// the first thing the command's flags parse, so a help flag there is
+	// sure to print help and run nothing.
+	helpOnly := len(rest) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, rest[0])
+	if e.configPath != "" && !helpOnly {
 		cfg, err := LoadConfig(e.configPath)
 		if err != nil {
 			return err
