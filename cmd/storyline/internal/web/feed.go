@@ -145,6 +145,19 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, ext string, p
 // renderFeed builds and writes a feed, or answers with the error and
 // returns nil.
 func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, p params, build feedBuilder) *rendered {
+	if p.feedID != 0 {
+		// A feed unsubscribed since (or a typo) is gone, not quiet: a
+		// reader subscribed to it should say so, not show nothing forever.
+		_, err := s.store.Feed(r.Context(), strconv.FormatInt(p.feedID, 10))
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(w, fmt.Sprintf("not found: no feed %d (storyline feeds lists them)", p.feedID), http.StatusNotFound)
+			return nil
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return nil
+		}
+	}
 	f, err := build(r.Context(), r, ext, p)
 	var br badRequest
 	var mv movedTo

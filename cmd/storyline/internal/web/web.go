@@ -26,6 +26,8 @@ type Store interface {
 	Topic(ctx context.Context, id int64) (store.Topic, error)
 	TopicMovedTo(ctx context.Context, id int64) (int64, error)
 	TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]store.OutletCount, error)
+	// Feed returns a feed by ID or URL, or store.ErrNotFound.
+	Feed(ctx context.Context, idOrURL string) (store.Feed, error)
 	// DataVersion changes whenever what the feeds show may have changed;
 	// rendered responses are reused while it stays the same. It is asked
 	// on every feed request, so it must be cheap: both backends answer from

@@ -437,11 +437,18 @@ func TestFeedParams(t *testing.T) {
 		{"/feed.atom?q=valdoria&limit=1", 1},
 		{fmt.Sprintf("/feed.atom?feed=%d", f.feedIDs[0]), 3},
 		{fmt.Sprintf("/feed.atom?feed=%d&since=6h", f.feedIDs[0]), 1},
-		{"/feed.atom?feed=424242", 0},
 	}
 	for _, tc := range tests {
 		if got := count(tc.target); got != tc.want {
 			t.Errorf("%s: %d entries, want %d", tc.target, got, tc.want)
+		}
+	}
+	// A feed that is not (or no longer) subscribed is not found, in every
+	// view that filters by it.
+	for _, target := range []string{"/feed.atom?feed=424242", "/topics.rss?feed=424242", "/topics/1.json?feed=424242"} {
+		rec := f.get(t, target)
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no feed 424242") {
+			t.Errorf("%s: status %d %q, want 404 naming the feed", target, rec.Code, rec.Body.String())
 		}
 	}
 	// An empty feed is dated by the data, not by 1970.
