@@ -267,7 +267,7 @@ func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bo
 			if words < 2 || (stop[j] || score[j] == 0) && !nameEnd || hyphen(j) || inName(j) || !holdsTop {
 				continue
 			}
-			if acrossVerbs && !name[j] && stop[j-1] && toks[j-1].lower == "to" {
+			if acrossVerbs && j > i && !name[j] && stop[j-1] && toks[j-1].lower == "to" {
 				continue // "game plan to win": most often a verb
 			}
 			if sum > best+1e-9 {
