@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +98,15 @@ func open(ctx context.Context, path string) (*DB, error) {
 	if st, err := os.Stat(path); path != ":memory:" && (errors.Is(err, fs.ErrNotExist) || err == nil && st.Size() == 0) {
 		fresh = true
 	}
+	if !fresh && path != ":memory:" {
+		if tables := foreignTables(ctx, path); len(tables) > 0 {
+			if len(tables) > 5 {
+				tables = append(tables[:5], "...")
+			}
+			return nil, fmt.Errorf("store: %s is the SQLite database of another program (tables %s), not a storyline database: give --db a new file or a storyline one",
+				path, strings.Join(tables, ", "))
+		}
+	}
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -121,6 +131,40 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// foreignTables returns the tables of an SQLite file that holds tables but
+// not storyline's schema_migrations: another program's database, which a
+// mistyped --db must not turn into a storyline one. It looks before the
+// connection that sets storyline's pragmas, since even the journal mode
+// it sets stays in the file. A file it cannot read as SQLite gives none:
+// opening it names that problem.
+func foreignTables(ctx context.Context, path string) []string {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil
+		}
+		if name == "schema_migrations" {
+			return nil
+		}
+		names = append(names, name)
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return names
 }
 
 // setIncrementalVacuum makes a new database give the pages a prune frees

@@ -88,6 +88,65 @@ func TestOpenNotADatabase(t *testing.T) {
 	}
 }
 
+// TestOpenRefusesAnotherProgramsDatabase: a --db that names another
+// program's SQLite file (a feed reader's cache.db) is refused, by the
+// commands that write and those that read, and the file is left as it
+// was: no storyline table, the same journal mode.
+func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "CREATE TABLE rss_item (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO rss_item (title) VALUES ('kept')"); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenExisting": OpenExisting} {
+		db, err := open(ctx, path)
+		if err == nil {
+			db.Close()
+			t.Fatalf("%s(another program's database) succeeded", name)
+		}
+		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a storyline database") ||
+			!strings.Contains(err.Error(), "rss_item") {
+			t.Errorf("%s: %v, want an error naming the file, its tables and what is wrong", name, err)
+		}
+	}
+	other, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var tables int
+	var mode string
+	if err := other.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 1 || mode != "delete" {
+		t.Errorf("the other program's database now has %d tables and journal mode %q, want 1 and delete", tables, mode)
+	}
+	// A storyline database, and an empty file, still open.
+	for _, p := range []string{filepath.Join(t.TempDir(), "new.db"), filepath.Join(t.TempDir(), "empty.db")} {
+		if strings.HasSuffix(p, "empty.db") {
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // made, then reopened
+			db, err := Open(ctx, p)
+			if err != nil {
+				t.Fatalf("Open(%s): %v", p, err)
+			}
+			db.Close()
+		}
+	}
+}
+
 // TestTopicsSchemaFromEitherPast: migration 0002 was edited after the first
 // skeleton shipped it. A database made by the skeleton (0002 as shipped)
 // and one made since (0002 as edited, then 0003-0005) both open, end with
