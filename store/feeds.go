@@ -50,5 +50,15 @@ type NewFeed struct {
 	Interval time.Duration // optional per-feed poll interval
 }
 
+// FeedUpdate is what UpdateFeed changes in a subscription: the fields set,
+// and the others left as they are.
+type FeedUpdate struct {
+	Title    *string        // the user's title; "" goes back to the feed's own
+	Interval *time.Duration // the poll interval; 0 goes back to the default
+	// Enable turns a disabled feed (410 Gone, say) back on, due at once,
+	// with its error count cleared.
+	Enable bool
+}
+
 // ErrExists is returned by AddFeed when the URL is already subscribed.
 var ErrExists = errors.New("store: feed already exists")

@@ -533,3 +533,52 @@ func TestHelpDespiteBrokenConfig(t *testing.T) {
 		t.Errorf("poll with a broken config: %v, want an error naming %s", err, cfg)
 	}
 }
+
+// TestCLIAddChangesASubscription: add on a feed subscribed already sets
+// the title and interval it is given (days allowed, as in the config) and
+// enables a feed a 410 had disabled once it answers again: a user never
+// has to remove a feed, and lose its stories, to change it.
+func TestCLIAddChangesASubscription(t *testing.T) {
+	var gone atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gone.Load() {
+			http.Error(w, "gone", http.StatusGone)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</title><link>https://harbour.example/</link>
+<item><title>Ferry timetable changes for winter</title><link>https://harbour.example/ferry</link><guid>ferry</guid></item>
+</channel></rss>`)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "c.db")
+	mustRun(t, "--db", db, "add", srv.URL+"/feed.xml")
+	gone.Store(true)
+	runCLI(t, "--db", db, "poll", "--all")
+	if out := mustRun(t, "--db", db, "poll", "--all"); !strings.Contains(out, "1 feed is disabled") {
+		t.Errorf("poll with the only feed disabled: %q, want it to say the feed is disabled", out)
+	}
+	if _, _, err := runCLI(t, "--db", db, "add", srv.URL+"/feed.xml"); err == nil || !strings.Contains(err.Error(), "410") {
+		t.Errorf("add while the feed still answers 410: %v, want the 410", err)
+	}
+	gone.Store(false)
+	out := mustRun(t, "--db", db, "add", srv.URL+"/feed.xml", "--title", "Harbour", "--interval", "1d")
+	for _, want := range []string{"already subscribed", `title: "Harbour"`, "interval: 1d", "enabled again (it was disabled: 410 Gone"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("add of the disabled feed printed %q, want %q", out, want)
+		}
+	}
+	var fs []struct {
+		Title    string `json:"title"`
+		Disabled bool   `json:"disabled"`
+		Entries  int    `json:"entries"`
+	}
+	mustRun(t, "--db", db, "poll", "--all")
+	mustJSON(t, mustRun(t, "--db", db, "feeds", "--json"), &fs)
+	if len(fs) != 1 || fs[0].Title != "Harbour" || fs[0].Disabled || fs[0].Entries != 1 {
+		t.Errorf("feeds after add and poll: %+v, want Harbour, enabled, its story stored", fs)
+	}
+	if out := mustRun(t, "--db", db, "add", srv.URL+"/feed.xml", "--title", "Harbour"); strings.Count(out, "\n") != 1 {
+		t.Errorf("add with nothing to change printed %q, want the one line", out)
+	}
+}

@@ -31,6 +31,7 @@ type database interface {
 	AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) (added, existing int, err error)
 	SyncFeeds(ctx context.Context, nfs []store.NewFeed) (int, error)
 	MoveFeed(ctx context.Context, id int64, newURL string) error
+	UpdateFeed(ctx context.Context, id int64, u store.FeedUpdate) (store.Feed, error)
 	Feed(ctx context.Context, idOrURL string) (store.Feed, error)
 	Feeds(ctx context.Context) ([]store.Feed, error)
 	Entry(ctx context.Context, id int64) (store.StoredEntry, error)

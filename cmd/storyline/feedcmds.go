@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
+	"github.com/storyline/storyline/cmd/storyline/internal/period"
 	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
@@ -114,11 +116,13 @@ func checkFeedURL(raw string) (string, error) {
 func cmdAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "add")
 	title := fs.String("title", "", "the feed's title, instead of its own")
-	interval := fs.Duration("interval", 0, "poll interval for this feed (default from the config)")
+	interval := periodFlag(fs, "interval", "poll interval for this feed, such as 30m, 2h or 1d (default from the config)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if len(pos) != 1 {
 		return usageError("add takes one URL")
 	}
@@ -160,7 +164,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	f, err := db.AddFeed(ctx, store.NewFeed{URL: feedURL, Title: *title, Interval: *interval})
 	if errors.Is(err, store.ErrExists) {
 		fmt.Fprintf(e.stdout, "already subscribed: %d %s\n", f.ID, f.URL)
-		return nil
+		return updateFeed(ctx, e, db, f, set["title"], *title, set["interval"], *interval)
 	}
 	if err != nil {
 		return err
@@ -169,6 +173,45 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "found feed %s on %s\n", f.URL, public)
 	}
 	fmt.Fprintf(e.stdout, "added %d %s\n", f.ID, f.URL)
+	return nil
+}
+
+// updateFeed applies to a feed subscribed already what `add` asked of it:
+// a new title or interval, given as flags, and, since the URL answered
+// again just now, its return when a 410 had disabled it. Adding is how a
+// user changes a subscription without losing its stories.
+func updateFeed(ctx context.Context, e *env, db database, f store.Feed, setTitle bool, title string, setInterval bool, interval time.Duration) error {
+	var u store.FeedUpdate
+	var changes []string
+	if setTitle && title != f.UserTitle {
+		u.Title = &title
+		if title == "" {
+			changes = append(changes, "title: the feed's own again")
+		} else {
+			changes = append(changes, fmt.Sprintf("title: %q", title))
+		}
+	}
+	if setInterval && interval != f.Interval {
+		u.Interval = &interval
+		if interval == 0 {
+			changes = append(changes, "interval: the default again")
+		} else {
+			changes = append(changes, "interval: "+period.Format(interval))
+		}
+	}
+	if f.Disabled {
+		u.Enable = true
+		changes = append(changes, fmt.Sprintf("enabled again (it was disabled: %s)", f.DisabledReason))
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := db.UpdateFeed(ctx, f.ID, u); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		fmt.Fprintln(e.stdout, "  "+c)
+	}
 	return nil
 }
 

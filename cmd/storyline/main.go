@@ -297,10 +297,11 @@ func newFlagSet(e *env, name string) *flag.FlagSet {
 	return fs
 }
 
-// ageFlag defines a flag for a look-back period. Besides Go durations
-// ("90m", "36h") it takes days and weeks ("3d", "2w", "1d12h"): news is
-// browsed by the day, and time.ParseDuration stops at hours.
-func ageFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
+// periodFlag defines a flag for a period (a look-back, a poll interval).
+// Besides Go durations ("90m", "36h") it takes days and weeks ("3d", "2w",
+// "1d12h"), as the config does: news is browsed by the day, and
+// time.ParseDuration stops at hours.
+func periodFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
 	d := new(time.Duration)
 	fs.Func(name, usage, func(s string) error {
 		v, err := period.Parse(s)

@@ -135,7 +135,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	var perr error
 	if shared, ok := db.(sharedDatabase); ok {
 		if due, outcomes, perr = pollShared(ctx, e, shared, pipe, *all, onOutcome); len(due) == 0 && perr == nil {
-			fmt.Fprintln(e.stdout, nothingDue(*all))
+			fmt.Fprintln(e.stdout, nothingDue(ctx, db, *all))
 			return nil
 		}
 	} else {
@@ -143,7 +143,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if len(due) == 0 {
-			fmt.Fprintln(e.stdout, nothingDue(*all))
+			fmt.Fprintln(e.stdout, nothingDue(ctx, db, *all))
 			// Stories an interrupted poll saved are clustered all the same.
 			_, err := pipe.ClusterPending(ctx)
 			return err
@@ -177,12 +177,25 @@ func counted(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// nothingDue says why a poll found no feed to poll.
-func nothingDue(all bool) string {
-	if all {
-		return "no enabled feeds to poll (storyline add URL or storyline import FILE.opml subscribes to some)"
+// nothingDue says why a poll found no feed to poll. Feeds a 410 disabled
+// are subscribed all the same, and are told apart from an empty list.
+func nothingDue(ctx context.Context, db database, all bool) string {
+	if !all {
+		return "no feeds due (use --all to poll every feed)"
 	}
-	return "no feeds due (use --all to poll every feed)"
+	disabled := 0
+	if fs, err := db.Feeds(ctx); err == nil {
+		for _, f := range fs {
+			if f.Disabled {
+				disabled++
+			}
+		}
+	}
+	if disabled > 0 {
+		return fmt.Sprintf("no enabled feeds to poll: %s disabled (see storyline feeds; storyline add URL enables one again once it answers)",
+			counted(disabled, "feed is", "feeds are"))
+	}
+	return "no enabled feeds to poll (storyline add URL or storyline import FILE.opml subscribes to some)"
 }
 
 // printPollSummary prints one line per feed and a total, and returns how
@@ -280,7 +293,7 @@ func toEntryJSON(se store.StoredEntry) entryJSON {
 func cmdEntries(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "entries")
 	feedID := fs.Int64("feed", 0, "only entries of the feed with this `ID`")
-	since := ageFlag(fs, "since", "only entries published within this `PERIOD` (e.g. 36h, 3d, 2w)")
+	since := periodFlag(fs, "since", "only entries published within this `PERIOD` (e.g. 36h, 3d, 2w)")
 	limit := fs.Int("limit", 50, "at most `N` entries (0 for all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args); err != nil {

@@ -44,7 +44,7 @@ type storyJSON struct {
 
 func cmdTopics(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "topics")
-	since := ageFlag(fs, "since", "only topics with a story within this `PERIOD` (e.g. 36h, 3d, 2w)")
+	since := periodFlag(fs, "since", "only topics with a story within this `PERIOD` (e.g. 36h, 3d, 2w)")
 	limit := fs.Int("limit", 30, "at most `N` topics (0 for all)")
 	minSize := fs.Int("min-size", 1, "only topics with at least `N` stories")
 	asJSON := fs.Bool("json", false, "print JSON")

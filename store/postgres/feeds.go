@@ -274,6 +274,40 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 	})
 }
 
+// UpdateFeed changes a subscription's title or interval, or enables it
+// again (see store.FeedUpdate), and returns it as it is then.
+func (d *DB) UpdateFeed(ctx context.Context, id int64, u store.FeedUpdate) (store.Feed, error) {
+	var f store.Feed
+	var interval *int64
+	if u.Interval != nil {
+		v := u.Interval.Milliseconds()
+		interval = &v
+	}
+	err := d.writeFunc(ctx, func(tx pgx.Tx) (bool, error) {
+		tag, err := tx.Exec(ctx, `UPDATE feeds SET user_title = COALESCE($1, user_title), interval_ms = COALESCE($2, interval_ms),
+			disabled = CASE WHEN $3 THEN FALSE ELSE disabled END,
+			disabled_reason = CASE WHEN $3 THEN '' ELSE disabled_reason END,
+			consecutive_errors = CASE WHEN $3 AND disabled THEN 0 ELSE consecutive_errors END,
+			next_poll_at = CASE WHEN $3 AND disabled THEN $4 ELSE next_poll_at END
+			WHERE id = $5`, u.Title, interval, u.Enable, ms(d.Now()), id)
+		if err != nil {
+			return false, err
+		}
+		if tag.RowsAffected() == 0 {
+			return false, store.ErrNotFound
+		}
+		if f, err = findFeed(ctx, tx, "f.id = $1", id); err != nil {
+			return false, err
+		}
+		// A title is the outlet's name in everything served.
+		return u.Title != nil, nil
+	})
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+	}
+	return f, nil
+}
+
 // Feed returns one feed by ID or URL.
 func (d *DB) Feed(ctx context.Context, idOrURL string) (store.Feed, error) {
 	f, err := findFeedByIDOrURL(ctx, d.pool, idOrURL)

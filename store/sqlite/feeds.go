@@ -222,6 +222,50 @@ func (d *DB) MoveFeed(ctx context.Context, id int64, newURL string) error {
 	return tx.Commit()
 }
 
+// UpdateFeed changes a subscription's title or interval, or enables it
+// again (see store.FeedUpdate), and returns it as it is then.
+func (d *DB) UpdateFeed(ctx context.Context, id int64, u store.FeedUpdate) (store.Feed, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	var interval *int64
+	if u.Interval != nil {
+		v := u.Interval.Milliseconds()
+		interval = &v
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE feeds SET user_title = COALESCE(?1, user_title), interval_ms = COALESCE(?2, interval_ms),
+		disabled = CASE WHEN ?3 THEN 0 ELSE disabled END,
+		disabled_reason = CASE WHEN ?3 THEN '' ELSE disabled_reason END,
+		consecutive_errors = CASE WHEN ?3 AND disabled THEN 0 ELSE consecutive_errors END,
+		next_poll_at = CASE WHEN ?3 AND disabled THEN ?4 ELSE next_poll_at END
+		WHERE id = ?5`, u.Title, interval, u.Enable, ms(d.Now()), id)
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.Feed{}, fmt.Errorf("store: feed %d: %w", id, store.ErrNotFound)
+	}
+	if u.Title != nil {
+		// A title is the outlet's name in everything served.
+		if err := d.bumpDataVersion(ctx, tx); err != nil {
+			return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+		}
+	}
+	f, err := findFeed(ctx, tx, "f.id = ?", id)
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Feed{}, fmt.Errorf("store: update feed %d: %w", id, err)
+	}
+	d.publishDataVersion(tx)
+	return f, nil
+}
+
 // Feed returns one feed by ID or URL.
 func (d *DB) Feed(ctx context.Context, idOrURL string) (store.Feed, error) {
 	f, err := findFeedByIDOrURL(ctx, d.db, idOrURL)

@@ -445,3 +445,51 @@ func testFeedCredentialsKeptApart(t *testing.T, open Open) {
 		t.Errorf("after a redirect to another host the fetch URL is %q", got.FetchURL())
 	}
 }
+
+// testUpdateFeed: a subscription's title and interval change on their
+// own, a title change is a change of what is served, and a feed disabled
+// by a 410 is enabled again, due at once, with its errors cleared.
+func testUpdateFeed(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, now := openAt(t, open)
+	f := addFeed(t, db, "https://a.example/feed")
+	*now = T0.Add(time.Hour)
+	if _, err := SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: *now, Status: 410, NextPollAt: now.Add(time.Hour),
+		Err: "410 Gone", DisableReason: "410 Gone: the publisher removed this feed"}); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.Feed(ctx, fmt.Sprint(f.ID)); !g.Disabled {
+		t.Fatalf("feed after a 410 = %+v, want disabled", g)
+	}
+	v0, _ := db.DataVersion(ctx)
+	title, interval := "Mine", 2*time.Hour
+	g, err := db.UpdateFeed(ctx, f.ID, store.FeedUpdate{Title: &title, Interval: &interval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Title != "Mine" || g.UserTitle != "Mine" || g.Interval != interval || !g.Disabled {
+		t.Errorf("after a title and interval update: %+v, want them set and the feed still disabled", g)
+	}
+	if v1, _ := db.DataVersion(ctx); v1.Version == v0.Version {
+		t.Errorf("data version %d unchanged by a new title", v1.Version)
+	}
+	*now = T0.Add(2 * time.Hour)
+	g, err = db.UpdateFeed(ctx, f.ID, store.FeedUpdate{Enable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Disabled || g.DisabledReason != "" || g.Errors != 0 || !g.NextPollAt.Equal(*now) || g.Title != "Mine" || g.Interval != interval {
+		t.Errorf("after enabling: %+v, want enabled, no errors, due now, title and interval kept", g)
+	}
+	due, err := db.DueFeeds(ctx, *now, false)
+	if err != nil || len(due) != 1 || due[0].ID != f.ID {
+		t.Errorf("due feeds after enabling: %+v, %v; want the feed", due, err)
+	}
+	empty, zero := "", time.Duration(0)
+	if g, err = db.UpdateFeed(ctx, f.ID, store.FeedUpdate{Title: &empty, Interval: &zero}); err != nil || g.UserTitle != "" || g.Interval != 0 {
+		t.Errorf("back to the feed's own title and the default interval: %+v, %v", g, err)
+	}
+	if _, err := db.UpdateFeed(ctx, f.ID+100, store.FeedUpdate{Enable: true}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("update of a feed that does not exist: %v, want ErrNotFound", err)
+	}
+}

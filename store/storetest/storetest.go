@@ -26,6 +26,7 @@ type Store interface {
 	AddFeeds(ctx context.Context, nfs iter.Seq2[store.NewFeed, error]) (added, existing int, err error)
 	SyncFeeds(ctx context.Context, nfs []store.NewFeed) (int, error)
 	MoveFeed(ctx context.Context, id int64, newURL string) error
+	UpdateFeed(ctx context.Context, id int64, u store.FeedUpdate) (store.Feed, error)
 	Feed(ctx context.Context, idOrURL string) (store.Feed, error)
 	Feeds(ctx context.Context) ([]store.Feed, error)
 	DueFeeds(ctx context.Context, now time.Time, all bool) ([]store.Feed, error)
@@ -66,6 +67,7 @@ func Run(t *testing.T, open Open) {
 		{"AddRemoveFeed", testAddRemoveFeed},
 		{"AddFeedsStreamed", testAddFeedsStreamed},
 		{"MoveFeed", testMoveFeed},
+		{"UpdateFeed", testUpdateFeed},
 		{"SavePollIdempotent", testSavePollIdempotent},
 		{"SavePollDuplicateIDsInOneDocument", testSavePollDuplicateIDs},
 		{"SavePollFeedState", testSavePollFeedState},
