@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -308,7 +309,7 @@ func TestCLIPollExitStatus(t *testing.T) {
 	mustRun(t, "--db", db, "add", srv.URLs()[0])
 	mustRun(t, "--db", db, "add", broken.URL+"/feed") // busy server: subscribed with a warning
 	out, _, err := runCLI(t, "--db", db, "poll")
-	if err != nil || !strings.Contains(out, "1 errors") {
+	if err != nil || !strings.Contains(out, ", 1 error") || strings.Contains(out, "1 errors") {
 		t.Errorf("one of two feeds failing: %v\n%s", err, out)
 	}
 	mustRun(t, "--db", db, "remove", "1")
@@ -580,5 +581,44 @@ func TestCLIAddChangesASubscription(t *testing.T) {
 	}
 	if out := mustRun(t, "--db", db, "add", srv.URL+"/feed.xml", "--title", "Harbour"); strings.Count(out, "\n") != 1 {
 		t.Errorf("add with nothing to change printed %q, want the one line", out)
+	}
+}
+
+// TestCLIWordsAndTimes: counts agree with their nouns ("1 story from 1
+// outlet"), times in tables carry the year, and spans read as a person
+// writes them ("in 30m", not "in 30m0s").
+func TestCLIWordsAndTimes(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		45 * time.Second: "in 45s", 30*time.Minute + 20*time.Second: "in 30m", time.Hour: "in 1h",
+		26*time.Hour + 10*time.Minute: "in 26h", 73 * time.Hour: "in 3d",
+	} {
+		if got := until(now, now.Add(d), false); got != want {
+			t.Errorf("until %v = %q, want %q", d, got, want)
+		}
+	}
+	srv := startDemo(t)
+	db := filepath.Join(t.TempDir(), "w.db")
+	mustRun(t, "--db", db, "add", srv.URLs()[0])
+	mustRun(t, "--db", db, "poll")
+	var topics []struct {
+		ID   int64 `json:"id"`
+		Size int   `json:"size"`
+	}
+	mustJSON(t, mustRun(t, "--db", db, "topics", "--json"), &topics)
+	one := int64(0)
+	for _, tp := range topics {
+		if tp.Size == 1 {
+			one = tp.ID
+		}
+	}
+	if one == 0 {
+		t.Fatal("the demo outlet gave no storyline of one story")
+	}
+	if out := mustRun(t, "--db", db, "topic", fmt.Sprint(one)); !strings.Contains(out, "1 story from 1 outlet,") {
+		t.Errorf("topic of one story says:\n%s", out)
+	}
+	if out := mustRun(t, "--db", db, "topics"); !regexp.MustCompile(`\b20\d\d-\d\d-\d\d \d\d:\d\d\b`).MatchString(out) {
+		t.Errorf("topics shows no dated times:\n%s", out)
 	}
 }

@@ -422,15 +422,20 @@ func until(now, t time.Time, disabled bool) string {
 	return "in " + roundDur(t.Sub(now))
 }
 
+// roundDur writes a time span to the unit that matters at its size, as a
+// person writes it: "45s", "30m", "5h", "3d" (not "1h0m0s").
 func roundDur(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return d.Round(time.Second).String()
+		d = d.Round(time.Second)
 	case d < time.Hour:
-		return d.Round(time.Minute).String()
+		d = d.Round(time.Minute)
+	case d < 48*time.Hour:
+		d = d.Round(time.Hour)
 	default:
-		return d.Round(time.Hour).String()
+		d = d.Round(24 * time.Hour)
 	}
+	return period.Format(d)
 }
 
 func cmdImport(ctx context.Context, e *env, args []string) error {

@@ -127,7 +127,7 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	onOutcome := func(poller.Outcome) {
 		done++
 		if progress {
-			fmt.Fprintf(e.stderr, "\rpolled %d feeds", done)
+			fmt.Fprintf(e.stderr, "\rpolled %s", counted(done, "feed", "feeds"))
 		}
 	}
 	var due []store.Feed
@@ -168,6 +168,10 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// timeLayout is how the CLI's tables write a time: the year and the
+// month before the day, so that no date reads two ways.
+const timeLayout = "2006-01-02 15:04"
 
 // counted is n and the noun in the number n calls for ("1 field", "2 fields").
 func counted(n int, one, many string) string {
@@ -237,8 +241,9 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", o.Feed.ID, strings.ReplaceAll(string(o.Kind), "_", " "), titleURL(o.Feed), detail)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "total: %d feeds, %d new entries, %d updated, %d not modified, %d unchanged, %d errors",
-		len(outcomes), nNew, nUpd, nNotMod, nSame, failed)
+	fmt.Fprintf(w, "total: %s, %s, %d updated, %d not modified, %d unchanged, %s",
+		counted(len(outcomes), "feed", "feeds"), counted(nNew, "new entry", "new entries"), nUpd, nNotMod, nSame,
+		counted(failed, "error", "errors"))
 	if nCut > 0 || nDropped > 0 {
 		fmt.Fprintf(w, ", %s truncated, %s skipped", counted(nCut, "field", "fields"), counted(nDropped, "item", "items"))
 	}
@@ -332,7 +337,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
 	for _, se := range es {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format("2006-01-02 15:04"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format(timeLayout),
 			truncate(se.FeedTitle, 24), se.Entry.Title)
 	}
 	return tw.Flush()

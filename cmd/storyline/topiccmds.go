@@ -80,8 +80,8 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(tw, "ID\tSTORIES\tOUTLETS\tFIRST\tLAST\tNAME\tHEADLINE")
 	for _, t := range ts {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Size, t.Outlets,
-			t.First.Local().Format("01-02 15:04"), t.Last.Local().Format("01-02 15:04"),
-			truncate(t.Name, 32), truncate(t.Headline, 80))
+			t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout),
+			truncate(t.Name, 48), truncate(t.Headline, 80))
 	}
 	return tw.Flush()
 }
@@ -139,11 +139,12 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "%s\n%s\n%d stories from %d outlets, %s to %s\n\n", t.Name, t.Headline, t.Size, t.Outlets,
-		t.First.Local().Format("2006-01-02 15:04"), t.Last.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(e.stdout, "%s\n%s\n%s from %s, %s to %s\n\n", t.Name, t.Headline,
+		counted(t.Size, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
+		t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, se := range es {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format("01-02 15:04"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format(timeLayout),
 			truncate(se.FeedTitle, 24), se.Entry.Title, se.Entry.Link)
 	}
 	return tw.Flush()
@@ -188,7 +189,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		if h.TopicID != 0 {
 			topic = fmt.Sprintf("%d %s", h.TopicID, h.TopicName)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format("2006-01-02 15:04"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format(timeLayout),
 			truncate(h.FeedTitle, 24), truncate(h.Entry.Title, 70), topic)
 	}
 	return tw.Flush()
