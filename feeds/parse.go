@@ -33,13 +33,20 @@ type NotFeedError struct {
 	FeedLinks []string
 }
 
+// htmlPage is NotFeedError.Found for an HTML page.
+const htmlPage = "an HTML page"
+
+// IsPage reports whether what was found is an HTML page: one that may link
+// to the site's feeds (see Discover), where anything else is a broken feed.
+func (e *NotFeedError) IsPage() bool { return e.Found == htmlPage }
+
 // Error says what was found instead of a feed, and lists any announced feeds
 // so that the message alone tells a user what to subscribe to.
 func (e *NotFeedError) Error() string {
 	switch {
 	case len(e.FeedLinks) > 0:
 		return fmt.Sprintf("feeds: %s is %s with feed links: %s", e.URL, e.Found, strings.Join(e.FeedLinks, ", "))
-	case e.Found == "an HTML page":
+	case e.IsPage():
 		return fmt.Sprintf("feeds: %s is %s, no feed links", e.URL, e.Found)
 	default:
 		return fmt.Sprintf("feeds: %s is %s, not a feed", e.URL, e.Found)
@@ -213,7 +220,7 @@ func parseGofeed(body []byte) (*gofeed.Feed, error) {
 func notFeedMarkup(start []byte, feedURL string) error {
 	htmlPage := func() error {
 		base, _ := url.Parse(feedURL)
-		return &NotFeedError{URL: feedURL, Found: "an HTML page", FeedLinks: FeedLinks(start, base)}
+		return &NotFeedError{URL: feedURL, Found: htmlPage, FeedLinks: FeedLinks(start, base)}
 	}
 	head := start[:min(len(start), 4096)]
 	if containsFold(head, "<!doctype html") {

@@ -622,3 +622,37 @@ func TestCLIWordsAndTimes(t *testing.T) {
 		t.Errorf("topics shows no dated times:\n%s", out)
 	}
 }
+
+// TestCLIAddBrokenFeedIsNotSwapped: a URL given as a feed that answers an
+// empty body or plain text is refused as a broken feed, naming what it
+// is, even when the site has a feed at a usual path: only an HTML page is
+// looked through for the site's feeds.
+func TestCLIAddBrokenFeedIsNotSwapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/rss.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title><item><title>One</title><guid>1</guid></item></channel></rss>`)
+		case "/empty":
+		case "/notes.txt":
+			w.Header().Set("Content-Type", "text/plain")
+			fmt.Fprint(w, "just some notes\n")
+		case "/page":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<!doctype html><html><head><title>Site</title></head><body>Hello</body></html>")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "s.db")
+	for path, want := range map[string]string{"/empty": "an empty body", "/notes.txt": "content starting with"} {
+		if out, _, err := runCLI(t, "--db", db, "add", srv.URL+path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("add %s: %v (%q), want an error saying it is %s", path, err, out, want)
+		}
+	}
+	// A page without feed links still finds the site's feed.
+	if out := mustRun(t, "--db", db, "add", srv.URL+"/page"); !strings.Contains(out, "found feed "+srv.URL+"/rss.xml") {
+		t.Errorf("add of a page: %q, want the site's feed found", out)
+	}
+}

@@ -216,7 +216,8 @@ func updateFeed(ctx context.Context, e *env, db database, f store.Feed, setTitle
 }
 
 // resolveFeed fetches a URL given to `add`: a feed is taken as is, an HTML
-// page is searched for the feeds it links to.
+// page is searched for the feeds it links to (or, without any, for the
+// site's at the usual paths).
 func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (string, error) {
 	resp, err := fetcher.Fetch(ctx, feeds.Request{URL: raw})
 	if err != nil {
@@ -233,8 +234,11 @@ func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (strin
 		}
 		return raw, nil
 	}
+	// Only a page is looked through for its feeds: an empty body, a text
+	// file or broken XML at a URL the user gave as a feed is a broken
+	// feed, to be told as one, not swapped for a guess at the site's.
 	var nf *feeds.NotFeedError
-	if !errors.As(perr, &nf) {
+	if !errors.As(perr, &nf) || !nf.IsPage() {
 		return "", perr
 	}
 	found, err := feeds.Discover(ctx, fetcher, raw)
