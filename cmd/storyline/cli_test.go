@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -654,5 +655,26 @@ func TestCLIAddBrokenFeedIsNotSwapped(t *testing.T) {
 	// A page without feed links still finds the site's feed.
 	if out := mustRun(t, "--db", db, "add", srv.URL+"/page"); !strings.Contains(out, "found feed "+srv.URL+"/rss.xml") {
 		t.Errorf("add of a page: %q, want the site's feed found", out)
+	}
+}
+
+// TestServeBadListenLeavesNoDatabase: a listen address serve cannot use,
+// mistyped or taken, fails before the database is opened, so a new one
+// is not left behind.
+func TestServeBadListenLeavesNoDatabase(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, addr := range []string{"18300", taken.Addr().String()} {
+		db := filepath.Join(t.TempDir(), "s.db")
+		_, _, err := runCLI(t, "--db", db, "serve", "--listen", addr)
+		if err == nil || !strings.Contains(err.Error(), addr) {
+			t.Errorf("serve --listen %s: %v, want an error naming the address", addr, err)
+		}
+		if _, serr := os.Stat(db); !errors.Is(serr, fs.ErrNotExist) {
+			t.Errorf("serve --listen %s left %s behind (%v)", addr, db, serr)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -327,8 +328,8 @@ func (c *Config) validate(doc *yaml.Node) error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("log_format", fmt.Sprintf("must be text or json, not %q", c.LogFormat))
 	}
-	if c.Serve.Listen == "" {
-		return bad("serve.listen", "must not be empty")
+	if err := checkListen(c.Serve.Listen); err != nil {
+		return bad("serve.listen", err.Error())
 	}
 	if c.Serve.BaseURL != "" {
 		if !isHTTPURL(c.Serve.BaseURL) {
@@ -391,4 +392,20 @@ func lineOf(n *yaml.Node, path string) int {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// checkListen reports what is wrong with a listen address before anything
+// is opened: "8080" alone, a common slip, is a port without its colon.
+func checkListen(addr string) error {
+	if addr == "" {
+		return errors.New("must not be empty")
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		hint := ""
+		if _, err := strconv.Atoi(addr); err == nil {
+			hint = fmt.Sprintf(" (for port %s on every interface write :%s, on this machine only 127.0.0.1:%s)", addr, addr, addr)
+		}
+		return fmt.Errorf("must be HOST:PORT such as 127.0.0.1:8080 or :8080, not %q%s", addr, hint)
+	}
+	return nil
 }

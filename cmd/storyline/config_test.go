@@ -77,6 +77,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no history", "cluster:\n  history: 0s\n", []string{"line 2", "cluster.history"}},
 		{"allow_hosts entry", "fetch:\n  allow_hosts:\n    - feeds.lan\n    - http://x.example/\n", []string{"line 4", "fetch.allow_hosts[1]", "http://x.example/"}},
 		{"allow_hosts network", "fetch:\n  allow_hosts: [10.0.0.0/33]\n", []string{"line 2", "fetch.allow_hosts[0]", "10.0.0.0/33"}},
+		{"listen without a colon", "serve:\n  listen: 8080\n", []string{"line 2", "serve.listen", ":8080"}},
 		{"allow_hosts not a list", "fetch:\n  allow_hosts: feeds.lan\n", []string{"line 2", "fetch.allow_hosts", "a list"}},
 		{"allow_private_networks not a bool", "fetch:\n  allow_private_networks: maybe\n", []string{"line 2", "fetch.allow_private_networks", "true or false"}},
 	}

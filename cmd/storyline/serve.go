@@ -45,6 +45,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *logFormat != "text" && *logFormat != "json" {
 		return usageError("--log-format must be text or json, not %q", *logFormat)
 	}
+	if err := checkListen(*listen); err != nil {
+		return usageError("--listen %v", err)
+	}
 	log := newLogger(e.stderr, *logFormat)
 
 	var demoURLs []string
@@ -69,6 +72,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", shownDSN(e.dbPath))
 	}
 
+	// Bound before the database is opened: a port in use must not leave a
+	// new, empty database behind.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	defer ln.Close()
 	db, err := openDB(ctx, e)
 	if err != nil {
 		return err
@@ -96,10 +106,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	metrics := web.NewMetrics()
 	handler := web.New(web.Options{Store: db, BaseURL: e.cfg.Serve.BaseURL, Metrics: metrics, Logger: log,
 		TopicWindow: e.cfg.Cluster.Window})
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
-	}
 	httpSrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
