@@ -166,6 +166,13 @@ func LoadConfig(path string) (Config, error) {
 func parseConfig(b []byte, cfg *Config) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
+		if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil {
+			// YAML's own words do not say that the character is a tab.
+			n, _ := strconv.Atoi(m[1])
+			if lines := bytes.Split(b, []byte("\n")); n >= 1 && n <= len(lines) && bytes.ContainsRune(lines[n-1], '\t') {
+				return fmt.Errorf("%w (line %d holds a tab: YAML indents with spaces only)", err, n)
+			}
+		}
 		return err
 	}
 	if len(root.Content) == 0 {
@@ -181,6 +188,7 @@ func parseConfig(b []byte, cfg *Config) error {
 
 var (
 	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\w+\.\w+)$`)
+	syntaxLine   = regexp.MustCompile(`^yaml: line (\d+): found character that cannot start any token`)
 	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
 	// sections names each configuration type's place in the file.
 	sections = map[string]string{"main.Config": "", "poller.Config": "poll.", "main.FetchConfig": "fetch.",
@@ -201,7 +209,11 @@ func decodeError(err error, doc *yaml.Node) error {
 			want := map[string]string{"time.Duration": "a duration such as 90s, 30m or 2h",
 				"main.Period": "a period such as 90d, 12w or 36h",
 				"int":         "a whole number", "float64": "a number", "string": "text", "bool": "true or false",
-				"[]string": "a list such as [feeds.lan, 10.0.0.0/8]"}[m[3]]
+				"[]string":        "a list such as [feeds.lan, 10.0.0.0/8]",
+				"main.FeedConfig": "a feed: each one is written `- url: https://example.org/feed.xml`, its other keys below"}[m[3]]
+			if want == "" && strings.HasPrefix(m[3], "main.") {
+				want = "a section of keys (see config.example.yaml)"
+			}
 			if want == "" {
 				want = m[3]
 			}
