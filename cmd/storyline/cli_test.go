@@ -189,6 +189,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--config", "testdata/nope.yaml", "feeds"}, "no such file"},
 		{[]string{"--db", db, "entries", "--since", "3x"}, `"3x" is not a period such as 90m, 24h, 3d or 2w`},
 		{[]string{"--db", db, "topics", "--since", "-2d"}, "not a period"},
+		{[]string{"--db", existing, "search", "*"}, `search "*" has no words to search for`},
 		// A mistyped --db: read commands do not create an empty database.
 		{[]string{"--db", db + ".typo", "topics"}, db + ".typo: no storyline database there (check --db"},
 		{[]string{"--db", db + ".typo", "feeds"}, db + ".typo: no storyline database there (check --db"},
@@ -676,5 +677,29 @@ func TestServeBadListenLeavesNoDatabase(t *testing.T) {
 		if _, serr := os.Stat(db); !errors.Is(serr, fs.ErrNotExist) {
 			t.Errorf("serve --listen %s left %s behind (%v)", addr, db, serr)
 		}
+	}
+}
+
+// TestCLIEntriesWithoutTitles: a story without a title is shown by the
+// start of its text, marked, as the served feeds do; a search that finds
+// nothing says so.
+func TestCLIEntriesWithoutTitles(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Notes</title>
+<item><guid>1</guid><description>&lt;p&gt;Ferry &lt;b&gt;timetable&lt;/b&gt; changes for winter&lt;/p&gt;</description></item>
+<item><guid>2</guid><link>https://notes.example/2</link></item>
+</channel></rss>`)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "u.db")
+	mustRun(t, "--db", db, "add", srv.URL+"/feed.xml")
+	mustRun(t, "--db", db, "poll")
+	out := mustRun(t, "--db", db, "entries")
+	if !strings.Contains(out, "(untitled) Ferry timetable changes for winter") || !strings.Contains(out, "(untitled)\n") {
+		t.Errorf("entries without titles:\n%s", out)
+	}
+	if out := mustRun(t, "--db", db, "search", "zeppelin"); !strings.Contains(out, `no stories match "zeppelin"`) {
+		t.Errorf("search without hits printed %q", out)
 	}
 }

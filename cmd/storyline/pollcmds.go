@@ -15,6 +15,7 @@ import (
 
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
 	"github.com/storyline/storyline/cmd/storyline/internal/poller"
+	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
 
@@ -167,6 +168,18 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 		return exitError{code: 1, msg: "every feed failed"}
 	}
 	return nil
+}
+
+// shownTitle is an entry's title in a table: its own, else the start of its
+// text, marked as such, as the served feeds take one from the text.
+func shownTitle(e feeds.Entry, n int) string {
+	if e.Title != "" {
+		return truncate(e.Title, n)
+	}
+	if t := strings.Join(strings.Fields(feeds.StripMarkup(e.Text)), " "); t != "" {
+		return "(untitled) " + truncate(t, n-len("(untitled) "))
+	}
+	return "(untitled)"
 }
 
 // timeLayout is how the CLI's tables write a time: the year and the
@@ -338,7 +351,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
 	for _, se := range es {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format(timeLayout),
-			truncate(se.FeedTitle, 24), se.Entry.Title)
+			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 100))
 	}
 	return tw.Flush()
 }

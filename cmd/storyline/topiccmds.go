@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/evaluate"
 	"github.com/storyline/storyline/store"
@@ -145,7 +146,7 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, se := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format(timeLayout),
-			truncate(se.FeedTitle, 24), se.Entry.Title, se.Entry.Link)
+			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 100), se.Entry.Link)
 	}
 	return tw.Flush()
 }
@@ -162,6 +163,9 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		return usageError("search takes a query")
 	}
 	query := strings.Join(pos, " ")
+	if !strings.ContainsFunc(query, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return usageError("search %q has no words to search for", query)
+	}
 	db, err := openDBExisting(ctx, e)
 	if err != nil {
 		return err
@@ -182,6 +186,10 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
+	if len(hits) == 0 {
+		fmt.Fprintf(e.stdout, "no stories match %q (a story must hold every word)\n", query)
+		return nil
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE\tTOPIC")
 	for _, h := range hits {
@@ -190,7 +198,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 			topic = fmt.Sprintf("%d %s", h.TopicID, h.TopicName)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format(timeLayout),
-			truncate(h.FeedTitle, 24), truncate(h.Entry.Title, 70), topic)
+			truncate(h.FeedTitle, 24), shownTitle(h.Entry, 70), topic)
 	}
 	return tw.Flush()
 }
