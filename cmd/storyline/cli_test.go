@@ -703,3 +703,22 @@ func TestCLIEntriesWithoutTitles(t *testing.T) {
 		t.Errorf("search without hits printed %q", out)
 	}
 }
+
+// TestCheckFeedURL: what add and import store for a URL.
+func TestCheckFeedURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://news.example/feed.xml":      "https://news.example/feed.xml",
+		"https://news.example/feed.xml#top":  "https://news.example/feed.xml", // the fragment never reaches the server
+		"news.example/feed.xml#top":          "https://news.example/feed.xml",
+		"http://news.example/rss?cat=world#": "http://news.example/rss?cat=world",
+	} {
+		if got, err := checkFeedURL(raw); err != nil || got != want {
+			t.Errorf("checkFeedURL(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	for _, raw := range []string{"ftp://news.example/feed", "https://", "::"} {
+		if got, err := checkFeedURL(raw); err == nil {
+			t.Errorf("checkFeedURL(%q) = %q, want an error", raw, got)
+		}
+	}
+}

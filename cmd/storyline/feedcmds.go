@@ -98,18 +98,23 @@ func newFetcher(cfg Config) *feeds.Fetcher {
 	}
 }
 
+// checkFeedURL checks a URL given to subscribe to and returns it as it is
+// stored: without a fragment, which never reaches the server, so that
+// "feed.xml#top" is not a second subscription to "feed.xml".
 func checkFeedURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		// Let "example.org/feed" mean what the user meant.
-		if u2, err2 := url.Parse("https://" + raw); err2 == nil && u2.Host != "" && !strings.Contains(raw, "://") {
-			return u2.String(), nil
+		u2, err2 := url.Parse("https://" + raw)
+		if err2 != nil || u2.Host == "" || strings.Contains(raw, "://") {
+			return "", usageError("%q is not a feed URL", raw)
 		}
-		return "", usageError("%q is not a feed URL", raw)
+		u = u2
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", usageError("%q: only http and https feeds are supported", raw)
 	}
+	u.Fragment, u.RawFragment = "", ""
 	return u.String(), nil
 }
 

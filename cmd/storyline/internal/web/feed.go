@@ -207,7 +207,12 @@ func (s *Server) handleTopicFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idText, ext, ok := strings.Cut(file, ".")
-	if _, known := formats[ext]; !ok || !known {
+	if !ok {
+		// A page was asked for (/topics/0, /topics/abc): answer as a page.
+		s.notFoundPage(w, r, "No such storyline", fmt.Sprintf("%q is not a storyline number.", file))
+		return
+	}
+	if _, known := formats[ext]; !known {
 		http.Error(w, "not found: topic feeds are /topics/ID.atom, .rss or .json", http.StatusNotFound)
 		return
 	}

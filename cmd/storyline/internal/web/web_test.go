@@ -414,6 +414,14 @@ func TestTopicFeed(t *testing.T) {
 		!strings.Contains(rec.Body.String(), "No storyline 99999") || !strings.Contains(rec.Body.String(), `href="https://storyline.example/"`) {
 		t.Errorf("/topics/99999: %s\n%s", ct, rec.Body)
 	}
+	// So does a page address that names no storyline at all.
+	for _, path := range []string{"/topics/0", "/topics/-1", "/topics/abc"} {
+		rec := f.get(t, path)
+		if ct := rec.Header().Get("Content-Type"); rec.Code != 404 || !strings.HasPrefix(ct, "text/html") ||
+			!strings.Contains(rec.Body.String(), "No such storyline") {
+			t.Errorf("%s: %d %s\n%s", path, rec.Code, ct, rec.Body)
+		}
+	}
 }
 
 func TestFeedParams(t *testing.T) {
