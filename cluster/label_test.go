@@ -395,9 +395,9 @@ func TestPhraseKeepsNamesWhole(t *testing.T) {
 			"Bitcoin exchange Mt. Gox goes offline",
 		}, []string{"Mt", "Gox"}},
 		{[]string{
-			"Twitch streaming arrives on Xbox One",
-			"Xbox One gets Twitch streaming today",
-			"Twitch streaming now live on Xbox One",
+			"Microsoft cuts price of Xbox One",
+			"Price cut for Xbox One",
+			"Xbox One price cut announced",
 		}, []string{"Xbox"}},
 	}
 	for _, tt := range tests {

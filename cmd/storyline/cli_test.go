@@ -542,10 +542,14 @@ func TestHelpDespiteBrokenConfig(t *testing.T) {
 // enables a feed a 410 had disabled once it answers again: a user never
 // has to remove a feed, and lose its stories, to change it.
 func TestCLIAddChangesASubscription(t *testing.T) {
-	var gone atomic.Bool
+	var gone, busy atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if gone.Load() {
 			http.Error(w, "gone", http.StatusGone)
+			return
+		}
+		if busy.Load() {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "application/rss+xml")
@@ -565,6 +569,12 @@ func TestCLIAddChangesASubscription(t *testing.T) {
 		t.Errorf("add while the feed still answers 410: %v, want the 410", err)
 	}
 	gone.Store(false)
+	busy.Store(true) // an answer, but not a feed: the feed stays off
+	if out, stderr, err := runCLI(t, "--db", db, "add", srv.URL+"/feed.xml"); err != nil || strings.Contains(out, "enabled again") ||
+		!strings.Contains(stderr, "stays disabled") {
+		t.Errorf("add while the feed answers 503: %v, %q %q; want it left disabled, and said", err, out, stderr)
+	}
+	busy.Store(false)
 	out := mustRun(t, "--db", db, "add", srv.URL+"/feed.xml", "--title", "Harbour", "--interval", "1d")
 	for _, want := range []string{"already subscribed", `title: "Harbour"`, "interval: 1d", "enabled again (it was disabled: 410 Gone"} {
 		if !strings.Contains(out, want) {
@@ -583,6 +593,15 @@ func TestCLIAddChangesASubscription(t *testing.T) {
 	}
 	if out := mustRun(t, "--db", db, "add", srv.URL+"/feed.xml", "--title", "Harbour"); strings.Count(out, "\n") != 1 {
 		t.Errorf("add with nothing to change printed %q, want the one line", out)
+	}
+	// A feed the config lists takes its title from there at every start:
+	// add refuses a change that would not last.
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("database: %s\nfeeds:\n  - url: %s/feed.xml\n    title: Harbour\n", db, srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "--config", cfg, "add", srv.URL+"/feed.xml", "--title", "Mine"); err == nil || !strings.Contains(err.Error(), "listed in the config") {
+		t.Errorf("add --title on a feed of the config: %v, want it refused", err)
 	}
 }
 
@@ -642,6 +661,9 @@ func TestCLIAddBrokenFeedIsNotSwapped(t *testing.T) {
 		case "/page":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<!doctype html><html><head><title>Site</title></head><body>Hello</body></html>")
+		case "/bare-page": // no doctype: it sniffs as other markup, its Content-Type says HTML
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<meta charset=utf-8><title>Site</title><link rel=alternate type="application/rss+xml" href="/rss.xml">`)
 		default:
 			http.NotFound(w, r)
 		}
@@ -656,6 +678,9 @@ func TestCLIAddBrokenFeedIsNotSwapped(t *testing.T) {
 	// A page without feed links still finds the site's feed.
 	if out := mustRun(t, "--db", db, "add", srv.URL+"/page"); !strings.Contains(out, "found feed "+srv.URL+"/rss.xml") {
 		t.Errorf("add of a page: %q, want the site's feed found", out)
+	}
+	if out := mustRun(t, "--db", db, "add", srv.URL+"/bare-page"); !strings.Contains(out, "already subscribed") {
+		t.Errorf("add of a page without a doctype: %q, want its feed found", out)
 	}
 }
 
@@ -711,6 +736,7 @@ func TestCheckFeedURL(t *testing.T) {
 		"https://news.example/feed.xml#top":  "https://news.example/feed.xml", // the fragment never reaches the server
 		"news.example/feed.xml#top":          "https://news.example/feed.xml",
 		"http://news.example/rss?cat=world#": "http://news.example/rss?cat=world",
+		"https://news.example/feed.xml#12":   "https://news.example/feed.xml#12", // how feeds shows a URL two feeds share
 	} {
 		if got, err := checkFeedURL(raw); err != nil || got != want {
 			t.Errorf("checkFeedURL(%q) = %q, %v; want %q", raw, got, err, want)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -189,7 +190,7 @@ func parseConfig(b []byte, cfg *Config) error {
 var (
 	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\w+\.\w+)$`)
 	syntaxLine   = regexp.MustCompile(`^yaml: line (\d+): found character that cannot start any token`)
-	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
 	// sections names each configuration type's place in the file.
 	sections = map[string]string{"main.Config": "", "poller.Config": "poll.", "main.FetchConfig": "fetch.",
 		"main.ServeConfig": "serve.", "main.ClusterConfig": "cluster.", "main.RetentionConfig": "retention.", "main.FeedConfig": "feeds[]."}
@@ -206,22 +207,30 @@ func decodeError(err error, doc *yaml.Node) error {
 			line = fmt.Sprintf("line %s: unknown key %s%s (see config.example.yaml for the keys)", m[1], sections[m[3]], m[2])
 		} else if m := badValue.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[1])
+			kind, value, typ := m[2], m[3], m[4]
 			want := map[string]string{"time.Duration": "a duration such as 90s, 30m or 2h",
 				"main.Period": "a period such as 90d, 12w or 36h",
 				"int":         "a whole number", "float64": "a number", "string": "text", "bool": "true or false",
-				"[]string":        "a list such as [feeds.lan, 10.0.0.0/8]",
-				"main.FeedConfig": "a feed: each one is written `- url: https://example.org/feed.xml`, its other keys below"}[m[3]]
-			if want == "" && strings.HasPrefix(m[3], "main.") {
+				"[]string":          "a list such as [feeds.lan, 10.0.0.0/8]",
+				"main.FeedConfig":   "a feed: each one is written `- url: https://example.org/feed.xml`, its other keys below",
+				"[]main.FeedConfig": "a list of feeds, each written `- url: https://example.org/feed.xml` on a line of its own"}[typ]
+			if _, section := sections[typ]; want == "" && section {
 				want = "a section of keys (see config.example.yaml)"
 			}
 			if want == "" {
-				want = m[3]
+				want = typ
 			}
 			key := keyAtLine(doc, n, "")
 			if key != "" {
 				key += ": "
 			}
-			line = fmt.Sprintf("line %d: %s%q is not %s", n, key, m[2], want)
+			if value == "" {
+				// A list or a section where a value goes says no value.
+				value = map[string]string{"seq": "a list", "map": "a section of keys"}[kind]
+				line = fmt.Sprintf("line %d: %s%s is not %s", n, key, cmp.Or(value, "the value"), want)
+			} else {
+				line = fmt.Sprintf("line %d: %s%q is not %s", n, key, value, want)
+			}
 		}
 		out = append(out, line)
 	}

@@ -78,6 +78,8 @@ func TestConfigErrors(t *testing.T) {
 		{"allow_hosts entry", "fetch:\n  allow_hosts:\n    - feeds.lan\n    - http://x.example/\n", []string{"line 4", "fetch.allow_hosts[1]", "http://x.example/"}},
 		{"allow_hosts network", "fetch:\n  allow_hosts: [10.0.0.0/33]\n", []string{"line 2", "fetch.allow_hosts[0]", "10.0.0.0/33"}},
 		{"feed without url:", "feeds:\n  - https://ok.example/feed.xml\n", []string{"line 2", "- url: ", "not a feed"}},
+		{"feeds as one URL", "feeds: https://ok.example/feed.xml\n", []string{"line 1", "feeds", "a list of feeds", "- url: "}},
+		{"poll as a list", "poll: [1, 2]\n", []string{"line 1", "poll: a list is not a section of keys"}},
 		{"section as a value", "serve: 8080\n", []string{"line 1", "serve", "a section of keys"}},
 		{"tab", "poll:\n\tinterval: 10m\n", []string{"line 2", "tab", "spaces"}},
 		{"listen without a colon", "serve:\n  listen: 8080\n", []string{"line 2", "serve.listen", ":8080"}},
@@ -98,6 +100,10 @@ func TestConfigErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			// The config's own terms, never a Go type.
+			if strings.Contains(err.Error(), "main.") || strings.Contains(err.Error(), "poller.") || strings.Contains(err.Error(), "!!") {
+				t.Errorf("error %q speaks of Go or YAML types", err)
 			}
 		})
 	}

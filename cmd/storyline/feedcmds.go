@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,7 +102,8 @@ func newFetcher(cfg Config) *feeds.Fetcher {
 
 // checkFeedURL checks a URL given to subscribe to and returns it as it is
 // stored: without a fragment, which never reaches the server, so that
-// "feed.xml#top" is not a second subscription to "feed.xml".
+// "feed.xml#top" is not a second subscription to "feed.xml" (but see
+// below for "#12").
 func checkFeedURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -114,7 +117,11 @@ func checkFeedURL(raw string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", usageError("%q: only http and https feeds are supported", raw)
 	}
-	u.Fragment, u.RawFragment = "", ""
+	if _, err := strconv.ParseUint(u.Fragment, 10, 64); err != nil {
+		// "#12" stays: it is how `feeds` shows a feed that shares its URL
+		// with another one, each with its own credentials.
+		u.Fragment, u.RawFragment = "", ""
+	}
 	return u.String(), nil
 }
 
@@ -144,6 +151,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	// the database as a feed that fails forever.
 	feedURL, err := resolveFeed(ctx, newFetcher(e.cfg), raw)
 	err = feeds.RedactError(err, public, secret)
+	answered := err == nil // the URL gave a feed just now
 	var he *feeds.HTTPError
 	if errors.As(err, &he) && he.Temporary() {
 		// The server is busy or down for now: that says nothing about the
@@ -169,7 +177,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	f, err := db.AddFeed(ctx, store.NewFeed{URL: feedURL, Title: *title, Interval: *interval})
 	if errors.Is(err, store.ErrExists) {
 		fmt.Fprintf(e.stdout, "already subscribed: %d %s\n", f.ID, f.URL)
-		return updateFeed(ctx, e, db, f, set["title"], *title, set["interval"], *interval)
+		return updateFeed(ctx, e, db, f, answered, set["title"], *title, set["interval"], *interval)
 	}
 	if err != nil {
 		return err
@@ -182,10 +190,15 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 }
 
 // updateFeed applies to a feed subscribed already what `add` asked of it:
-// a new title or interval, given as flags, and, since the URL answered
-// again just now, its return when a 410 had disabled it. Adding is how a
-// user changes a subscription without losing its stories.
-func updateFeed(ctx context.Context, e *env, db database, f store.Feed, setTitle bool, title string, setInterval bool, interval time.Duration) error {
+// a new title or interval, given as flags, and, when the URL answered
+// with a feed just now, its return if a 410 had disabled it. Adding is how
+// a user changes a subscription without losing its stories. A feed the
+// config lists takes its title and interval from there, at every start:
+// a change made here would not last.
+func updateFeed(ctx context.Context, e *env, db database, f store.Feed, answered, setTitle bool, title string, setInterval bool, interval time.Duration) error {
+	if (setTitle && title != f.UserTitle || setInterval && interval != f.Interval) && inConfig(e.cfg, f) {
+		return fmt.Errorf("feed %d is listed in the config (%s): change its title or interval there", f.ID, e.configPath)
+	}
 	var u store.FeedUpdate
 	var changes []string
 	if setTitle && title != f.UserTitle {
@@ -204,9 +217,11 @@ func updateFeed(ctx context.Context, e *env, db database, f store.Feed, setTitle
 			changes = append(changes, "interval: "+period.Format(interval))
 		}
 	}
-	if f.Disabled {
+	if f.Disabled && answered {
 		u.Enable = true
 		changes = append(changes, fmt.Sprintf("enabled again (it was disabled: %s)", f.DisabledReason))
+	} else if f.Disabled {
+		fmt.Fprintf(e.stderr, "feed %d stays disabled (%s) until its URL answers with a feed\n", f.ID, f.DisabledReason)
 	}
 	if len(changes) == 0 {
 		return nil
@@ -218,6 +233,16 @@ func updateFeed(ctx context.Context, e *env, db database, f store.Feed, setTitle
 		fmt.Fprintln(e.stdout, "  "+c)
 	}
 	return nil
+}
+
+// inConfig reports whether the config's feeds list f.
+func inConfig(cfg Config, f store.Feed) bool {
+	for _, fc := range cfg.Feeds {
+		if u, _ := feeds.SplitSecrets(fc.URL); u == f.URL {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveFeed fetches a URL given to `add`: a feed is taken as is, an HTML
@@ -243,7 +268,7 @@ func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (strin
 	// file or broken XML at a URL the user gave as a feed is a broken
 	// feed, to be told as one, not swapped for a guess at the site's.
 	var nf *feeds.NotFeedError
-	if !errors.As(perr, &nf) || !nf.IsPage() {
+	if !errors.As(perr, &nf) || !nf.IsPage() && !isHTMLType(resp.ContentType) {
 		return "", perr
 	}
 	found, err := feeds.Discover(ctx, fetcher, raw)
@@ -254,6 +279,13 @@ func resolveFeed(ctx context.Context, fetcher *feeds.Fetcher, raw string) (strin
 		return "", perr
 	}
 	return withUserinfo(found[0], raw), nil
+}
+
+// isHTMLType reports whether a Content-Type says HTML: a page that starts
+// without a doctype (with <meta> or <title>) sniffs as other markup.
+func isHTMLType(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
 }
 
 // withUserinfo gives a feed found on a page the page's user name and

@@ -170,14 +170,18 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// shownTitle is an entry's title in a table: its own, else the start of its
-// text, marked as such, as the served feeds take one from the text.
+// shownTitle is an entry's title in a table: its own (cut to n runes when
+// n > 0), else the start of its text, marked as such, as the served feeds
+// take one from the text.
 func shownTitle(e feeds.Entry, n int) string {
 	if e.Title != "" {
-		return truncate(e.Title, n)
+		if n > 0 {
+			return truncate(e.Title, n)
+		}
+		return e.Title
 	}
 	if t := strings.Join(strings.Fields(feeds.StripMarkup(e.Text)), " "); t != "" {
-		return "(untitled) " + truncate(t, n-len("(untitled) "))
+		return "(untitled) " + truncate(t, max(n, 80)-len("(untitled) "))
 	}
 	return "(untitled)"
 }
@@ -351,7 +355,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
 	for _, se := range es {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format(timeLayout),
-			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 100))
+			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0))
 	}
 	return tw.Flush()
 }

@@ -146,7 +146,7 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, se := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format(timeLayout),
-			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 100), se.Entry.Link)
+			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0), se.Entry.Link)
 	}
 	return tw.Flush()
 }

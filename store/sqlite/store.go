@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,8 +135,9 @@ func open(ctx context.Context, path string) (*DB, error) {
 }
 
 // foreignTables returns the tables of an SQLite file that holds tables but
-// not storyline's schema_migrations: another program's database, which a
-// mistyped --db must not turn into a storyline one. It looks before the
+// not storyline's schema_migrations (Rails and golang-migrate have one of
+// that name too, without its columns): another program's database, which
+// a mistyped --db must not turn into a storyline one. It looks before the
 // connection that sets storyline's pragmas, since even the journal mode
 // it sets stays in the file. A file it cannot read as SQLite gives none:
 // opening it names that problem.
@@ -156,13 +158,19 @@ func foreignTables(ctx context.Context, path string) []string {
 		if err := rows.Scan(&name); err != nil {
 			return nil
 		}
-		if name == "schema_migrations" {
-			return nil
-		}
 		names = append(names, name)
 	}
 	if rows.Err() != nil {
 		return nil
+	}
+	rows.Close()
+	if slices.Contains(names, "schema_migrations") {
+		// storyline's own has a name and a time for each version.
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('schema_migrations') WHERE name IN ('name', 'applied_at')`).Scan(&n)
+		if err != nil || n == 2 {
+			return nil
+		}
 	}
 	return names
 }

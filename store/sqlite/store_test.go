@@ -103,6 +103,23 @@ func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
+	// Another migration tool's table of the same name does not make it
+	// storyline's (golang-migrate's has version and dirty).
+	migrated := filepath.Join(t.TempDir(), "app.db")
+	other2, err := sql.Open("sqlite", migrated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other2.ExecContext(ctx, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, dirty INTEGER); INSERT INTO schema_migrations VALUES (3, 0); CREATE TABLE users (id INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	other2.Close()
+	if db, err := Open(ctx, migrated); err == nil || !strings.Contains(err.Error(), "not a storyline database") {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("Open(a golang-migrate database): %v, want it refused", err)
+	}
 	for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenExisting": OpenExisting} {
 		db, err := open(ctx, path)
 		if err == nil {

@@ -485,6 +485,17 @@ func testUpdateFeed(t *testing.T, open Open) {
 	if err != nil || len(due) != 1 || due[0].ID != f.ID {
 		t.Errorf("due feeds after enabling: %+v, %v; want the feed", due, err)
 	}
+	// An interval is not served, and enabling an enabled feed changes
+	// nothing: neither moves the data version or the next poll.
+	v2, _ := db.DataVersion(ctx)
+	hour := time.Hour
+	*now = T0.Add(3 * time.Hour)
+	if g, err = db.UpdateFeed(ctx, f.ID, store.FeedUpdate{Interval: &hour, Enable: true}); err != nil || g.Interval != hour || !g.NextPollAt.Equal(T0.Add(2*time.Hour)) {
+		t.Errorf("interval update of an enabled feed: %+v, %v; want the interval set and the next poll kept", g, err)
+	}
+	if v3, _ := db.DataVersion(ctx); v3.Version != v2.Version {
+		t.Errorf("data version %d -> %d for an interval", v2.Version, v3.Version)
+	}
 	empty, zero := "", time.Duration(0)
 	if g, err = db.UpdateFeed(ctx, f.ID, store.FeedUpdate{Title: &empty, Interval: &zero}); err != nil || g.UserTitle != "" || g.Interval != 0 {
 		t.Errorf("back to the feed's own title and the default interval: %+v, %v", g, err)
