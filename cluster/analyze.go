@@ -12,8 +12,9 @@ import (
 // produce, and taking a story out (Clusterer.Forget) would subtract the
 // wrong ones. A store records it and asks for a recluster when it differs.
 // Version 2 reads link slugs; version 3 reads each country's names and
-// demonyms as one term.
-const AnalyzerVersion = 3
+// demonyms as one term; version 4 cuts Chinese and Japanese runs into
+// overlapping pairs of characters.
+const AnalyzerVersion = 4
 
 // occurrence is one content-word occurrence after stopwords and stemming.
 type occurrence struct {
@@ -209,7 +210,10 @@ func isStop(l *language, t *token) bool {
 	if t.allCaps && !t.sentStart {
 		return false
 	}
-	if utf8.RuneCountInString(t.lower) < 2 {
+	if utf8.RuneCountInString(t.lower) < 2 || kanaEdge(t.text) {
+		// One letter says nothing; nor does a pair of Japanese
+		// characters that starts or ends in kana, mostly a particle or
+		// an inflection ("を発", "新し").
 		return true
 	}
 	return l.stop(t.lower)

@@ -9,7 +9,8 @@
 // The method, in arrival order:
 //
 //  1. analyze: a Unicode tokenizer, case folding, per-language stopwords and
-//     Snowball stems; capitalized runs that are not sentence-initial are names
+//     Snowball stems (Chinese and Japanese, which have no spaces, cut into
+//     overlapping pairs of characters); capitalized runs that are not sentence-initial are names
 //     and also yield name bigrams ("marco rubio"); a country's names,
 //     abbreviations and demonyms are one term ("UK", "Britain", "British").
 //     Capitals are not: "Kyiv" is where strikes happen as often as the

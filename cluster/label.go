@@ -125,12 +125,30 @@ func (c *Clusterer) phrase(tp *topic) string {
 		} else {
 			name[i] = t.cap && !t.sentStart
 		}
+		if isCJK(firstRune(t.text)) && tp.size > 1 {
+			// Without capitals or spaces, what marks a name in a Chinese
+			// or Japanese headline is the pairs its storyline shares:
+			// a phrase starts and ends on those, anywhere in a run, and
+			// the others only count against it.
+			name[i] = true
+			if score[i] < nounShare {
+				score[i] = 0
+			}
+		}
+	}
+	// between is the text between toks[i] and toks[i+1]: none for the
+	// overlapping pairs of a Chinese or Japanese run (see tokenizeChunk).
+	between := func(i int) string {
+		if toks[i].end >= toks[i+1].start {
+			return ""
+		}
+		return h[toks[i].end:toks[i+1].start]
 	}
 	hyphen := func(i int) bool { // toks[i] and toks[i+1] are one hyphenated word
 		if i+1 >= len(toks) {
 			return false
 		}
-		r, n := utf8.DecodeRuneInString(h[toks[i].end:toks[i+1].start])
+		r, n := utf8.DecodeRuneInString(between(i))
 		return n > 0 && n == toks[i+1].start-toks[i].end && isHyphen(r)
 	}
 	// linked reports whether toks[i] and toks[i+1] may be in one phrase:
@@ -142,7 +160,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if i+1 >= len(toks) || toks[i+1].sentStart {
 			return false
 		}
-		return hyphen(i) || strings.TrimSpace(h[toks[i].end:toks[i+1].start]) == ""
+		return hyphen(i) || strings.TrimSpace(between(i)) == ""
 	}
 	// inName reports whether toks[i] and toks[i+1] are words of one name,
 	// so that a phrase neither ends at the one nor starts at the other:
@@ -154,7 +172,7 @@ func (c *Clusterer) phrase(tp *topic) string {
 		if i+1 >= len(toks) || !toks[i].cap || !toks[i+1].cap || toks[i+1].sentStart {
 			return false
 		}
-		if strings.TrimSpace(h[toks[i].end:toks[i+1].start]) == "." {
+		if strings.TrimSpace(between(i)) == "." {
 			return toks[i+1].joined
 		}
 		if titleCase || shouting || !linked(i) || hyphen(i) || stop[i] || !stop[i+1] {
@@ -248,16 +266,22 @@ func bestSpan(toks []token, stop []bool, score []float64, name, isTop, verb []bo
 		if i > 0 && (!clause && hyphen(i-1) || inName(i-1)) {
 			continue
 		}
-		sum, holdsTop, words := 0.0, false, 0
+		sum, holdsTop, halves := 0.0, false, 0
 		for j := i; j < len(toks); j++ {
 			if j > i && (!linked(j-1) || verb[j] && !acrossVerbs) {
 				break
 			}
-			if j == i || !hyphen(j-1) {
+			switch {
+			case j > i && toks[j-1].end > toks[j].start:
+				// A pair overlapping the one before adds one character:
+				// half a word (two characters are a word, about).
+				halves++
+			case j == i || !hyphen(j-1):
 				// The parts of a hyphenated word are one word; a country
 				// named in several ("South Sudan") is as many.
-				words += 1 + strings.Count(toks[j].text, " ")
+				halves += 2 * (1 + strings.Count(toks[j].text, " "))
 			}
+			words := (halves + 1) / 2
 			if words > maxPhraseWords {
 				break
 			}

@@ -131,6 +131,16 @@ func isApostrophe(r rune) bool {
 
 func isHyphen(r rune) bool { return r == '-' || r == '‐' || r == '‑' }
 
+// isCJK reports whether r is a Chinese character or Japanese kana, whose
+// words are not separated by spaces. (Korean is: Hangul is not here.)
+func isCJK(r rune) bool {
+	if r < 0x2e80 { // below the CJK blocks: most text, answered at once
+		return false
+	}
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
+		r == 'ー' || r == '々' // the long-vowel mark and the repeat mark belong to their words
+}
+
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
@@ -166,6 +176,38 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			next = rs[k+1]
 		}
 		switch {
+		case isCJK(r):
+			// Chinese and Japanese write words without spaces: a run of
+			// their characters is cut into overlapping pairs, the usual
+			// stand-in for words where there is no segmenter ("経済対策"
+			// gives 経済, 済対, 対策), so that two headlines that share
+			// words share terms. A lone character is a token of its own.
+			emit(off)
+			m, ends := k, []int{}
+			for o := off; m < len(rs) && isCJK(rs[m]); m++ {
+				_, n := utf8.DecodeRuneInString(c[o:])
+				o += n
+				ends = append(ends, o) // ends[p-k]: the offset after rune p
+			}
+			for p := k; p < m && len(toks) < maxTokens; p++ {
+				q := min(p+2, m)
+				if p > k && q-p < 2 {
+					break // the last character is in the pair before it
+				}
+				from := off
+				if p > k {
+					from = ends[p-k-1]
+				}
+				if t, ok := makeToken(rs[p:q], sentStart, joined || p > k); ok {
+					t.start, t.end = from, ends[q-k-1]
+					toks = append(toks, t)
+					sentStart = false
+				}
+			}
+			joined = false
+			// Go on after the run: the loop steps past its last rune.
+			k, off = m-1, ends[m-k-1]-utf8.RuneLen(rs[m-1])
+			continue
 		case isWordRune(r):
 			if len(word) == 0 {
 				start = off
@@ -289,3 +331,21 @@ func trimApostrophes2(text string) string {
 	}
 	return text
 }
+
+// firstRune is the first rune of s, or utf8.RuneError for "".
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// kanaEdge reports whether a token starts or ends in Hiragana: in Japanese
+// the particles and inflections, which a word does not start or end with.
+func kanaEdge(text string) bool {
+	first, _ := utf8.DecodeRuneInString(text)
+	last, _ := utf8.DecodeLastRuneInString(text)
+	return isHiragana(first) || isHiragana(last)
+}
+
+// isHiragana reports whether r is in the Hiragana block (a range check:
+// kanaEdge runs for every token of every language).
+func isHiragana(r rune) bool { return r >= 0x3041 && r <= 0x309f }
