@@ -314,6 +314,15 @@ func TestCLIPollExitStatus(t *testing.T) {
 	if err != nil || !strings.Contains(out, ", 1 error") || strings.Contains(out, "1 errors") {
 		t.Errorf("one of two feeds failing: %v\n%s", err, out)
 	}
+	// Feeds in the order `feeds` lists them; an error said once, not with
+	// the URL its row shows already.
+	if lines := strings.Split(out, "\n"); len(lines) < 2 || !strings.HasPrefix(strings.TrimSpace(lines[0]), "1 ") ||
+		!strings.HasPrefix(strings.TrimSpace(lines[1]), "2 ") || strings.Count(out, broken.URL+"/feed") != 1 {
+		t.Errorf("poll summary:\n%s", out)
+	}
+	if fl := mustRun(t, "--db", db, "feeds"); strings.Count(fl, broken.URL+"/feed") != 1 || !strings.Contains(fl, "last error: HTTP 500") {
+		t.Errorf("feeds with an error:\n%s", fl)
+	}
 	mustRun(t, "--db", db, "remove", "1")
 	if _, _, err := runCLI(t, "--db", db, "poll", "--all"); err == nil || !strings.Contains(err.Error(), "every feed failed") {
 		t.Errorf("all feeds failing: %v", err)

@@ -426,10 +426,24 @@ func cmdFeeds(ctx context.Context, e *env, args []string) error {
 		if f.Disabled {
 			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  disabled: %s\n", f.DisabledReason)
 		} else if f.LastError != "" {
-			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  last error: %s\n", f.LastError)
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  last error: %s\n", errorOfFeed(f.LastError, f.URL))
 		}
 	}
 	return tw.Flush()
+}
+
+// errorOfFeed shortens a feed's error for a line under the feed's row,
+// which names the feed already: "feeds: fetch URL: HTTP 500" says
+// "HTTP 500", "feeds: URL is an HTML page" says "is an HTML page".
+func errorOfFeed(msg, url string) string {
+	msg = strings.TrimPrefix(msg, "feeds: ")
+	if rest, ok := strings.CutPrefix(msg, "fetch "+url+": "); ok {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(msg, url+" "); ok {
+		return rest
+	}
+	return msg
 }
 
 func httpStatus(s int) string {

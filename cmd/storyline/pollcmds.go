@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -224,6 +226,9 @@ func nothingDue(ctx context.Context, db database, all bool) string {
 func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFailed int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var nNew, nUpd, nNotMod, nSame, nCut, nDropped int
+	// By feed, as `feeds` lists them, not in the order the fetches ended.
+	outcomes = slices.Clone(outcomes)
+	slices.SortStableFunc(outcomes, func(a, b poller.Outcome) int { return cmp.Compare(a.Feed.ID, b.Feed.ID) })
 	for _, o := range outcomes {
 		detail := ""
 		switch o.Kind {
@@ -232,7 +237,7 @@ func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFaile
 			if o.SaveErr != nil {
 				saveFailed++
 			}
-			detail = oneLine(o.Err.Error())
+			detail = oneLine(errorOfFeed(o.Err.Error(), o.Feed.URL))
 		case poller.KindNew, poller.KindUpdated, poller.KindUnchanged:
 			detail = fmt.Sprintf("%d new, %d updated", o.Stats.New, o.Stats.Updated)
 			if o.Truncated > 0 {
