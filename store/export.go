@@ -58,9 +58,10 @@ type EntryRecord struct {
 	Hash []byte
 }
 
-// TopicRecord is a storyline as stored: Topic (Outlets is not used), the
-// time a story last joined it and the clusterer's state of it, in the
-// encoding every backend shares.
+// TopicRecord is a storyline as stored: Topic (Stories and Outlets are not
+// used: they are counted from the entries when read), the time a story
+// last joined it and the clusterer's state of it, in the encoding every
+// backend shares.
 type TopicRecord struct {
 	Topic
 	Kept  time.Time

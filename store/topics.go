@@ -13,7 +13,15 @@ type Topic struct {
 	Headline string
 	First    time.Time
 	Last     time.Time
-	Size     int
+	// Size is the clusterer's count of the topic's entries, one per feed
+	// that carried an article: what the clusterer and MinSize go by.
+	Size int
+	// Stories is the number of distinct articles among those entries:
+	// copies of one link from several feeds (an outlet's main and section
+	// feeds) are one, as the served feeds fold them, and an entry without
+	// a link is one of its own. It is what people are shown as the
+	// topic's number of stories.
+	Stories int
 	// Outlets is the number of distinct feeds that carried its stories.
 	Outlets int
 }

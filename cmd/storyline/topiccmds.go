@@ -18,18 +18,22 @@ import (
 )
 
 // topicJSON is the stable JSON form of a topic (documented in the README).
+// The number of its articles is story_count, not stories: `topic --json`
+// already names its list of entries stories, and a field of the embedding
+// struct would silently hide a "stories" of this one.
 type topicJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Headline  string    `json:"headline"`
-	Size      int       `json:"size"`
-	Outlets   int       `json:"outlets"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Headline   string    `json:"headline"`
+	Size       int       `json:"size"`
+	StoryCount int       `json:"story_count"`
+	Outlets    int       `json:"outlets"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
 }
 
 func toTopicJSON(t store.Topic) topicJSON {
-	return topicJSON{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, Outlets: t.Outlets,
+	return topicJSON{ID: t.ID, Name: t.Name, Headline: t.Headline, Size: t.Size, StoryCount: t.Stories, Outlets: t.Outlets,
 		FirstSeen: t.First.UTC(), LastSeen: t.Last.UTC()}
 }
 
@@ -80,7 +84,7 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTORIES\tOUTLETS\tFIRST\tLAST\tNAME\tHEADLINE")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Size, t.Outlets,
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Stories, t.Outlets,
 			t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout),
 			truncate(t.Name, 48), truncate(t.Headline, 80))
 	}
@@ -141,7 +145,7 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, out)
 	}
 	fmt.Fprintf(e.stdout, "%s\n%s\n%s from %s, %s to %s\n\n", t.Name, t.Headline,
-		counted(t.Size, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
+		counted(t.Stories, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
 		t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, se := range es {

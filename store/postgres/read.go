@@ -177,8 +177,9 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	return out, nil
 }
 
-// fillOutlets counts the distinct feeds of the given topics, when reading
-// the topics shown rather than on every write.
+// fillOutlets counts the distinct feeds and the distinct articles (by
+// link, see store.Topic.Stories) of the given topics, when reading the
+// topics shown rather than on every write.
 func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 	if len(ts) == 0 {
 		return nil
@@ -188,16 +189,17 @@ func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 	for i, t := range ts {
 		ids[i], at[t.ID] = t.ID, i
 	}
-	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id)
+	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id),
+		COUNT(DISTINCT NULLIF(e.link, '')) + SUM(CASE WHEN e.link = '' THEN 1 ELSE 0 END)
 		FROM topic_entries te JOIN entries e ON e.id = te.entry_id
 		WHERE te.topic_id = ANY($1) GROUP BY te.topic_id`, ids)
 	if err != nil {
 		return fmt.Errorf("store: count outlets: %w", err)
 	}
 	var id int64
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
-		ts[at[id]].Outlets = n
+	var outlets, stories int
+	_, err = pgx.ForEachRow(rows, []any{&id, &outlets, &stories}, func() error {
+		ts[at[id]].Outlets, ts[at[id]].Stories = outlets, stories
 		return nil
 	})
 	if err != nil {

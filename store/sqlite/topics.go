@@ -44,8 +44,9 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	return out, nil
 }
 
-// fillOutlets counts the distinct feeds of the given topics. It is done
-// when reading, for the topics shown, because keeping it current on every
+// fillOutlets counts the distinct feeds and the distinct articles (by
+// link, see store.Topic.Stories) of the given topics. It is done when
+// reading, for the topics shown, because keeping them current on every
 // write would cost a scan of each growing topic per batch.
 func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 	const chunk = 500
@@ -57,7 +58,8 @@ func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 			args[i] = t.ID
 			at[t.ID] = start + i
 		}
-		rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id)
+		rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id),
+			COUNT(DISTINCT NULLIF(e.link, '')) + SUM(CASE WHEN e.link = '' THEN 1 ELSE 0 END)
 			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
 			WHERE te.topic_id IN (?`+strings.Repeat(", ?", len(part)-1)+`) GROUP BY te.topic_id`, args...)
 		if err != nil {
@@ -65,12 +67,12 @@ func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 		}
 		for rows.Next() {
 			var id int64
-			var n int
-			if err := rows.Scan(&id, &n); err != nil {
+			var outlets, stories int
+			if err := rows.Scan(&id, &outlets, &stories); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: count outlets: %w", err)
 			}
-			ts[at[id]].Outlets = n
+			ts[at[id]].Outlets, ts[at[id]].Stories = outlets, stories
 		}
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("store: count outlets: %w", err)

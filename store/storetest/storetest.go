@@ -82,6 +82,7 @@ func Run(t *testing.T, open Open) {
 		{"Search", testSearch},
 		{"WriteTxRollsBack", testWriteTxRollsBack},
 		{"Storylines", testStorylines},
+		{"StoriesCountArticlesOnce", testStoriesCountArticlesOnce},
 		{"ClusterStateRoundTrip", testClusterStateRoundTrip},
 		{"ReclusterKeepsTopicIDs", testReclusterKeepsTopicIDs},
 		{"EditOfAClusteredStory", testEditOfAClusteredStory},

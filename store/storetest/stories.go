@@ -236,7 +236,7 @@ func testStorylines(t *testing.T, open Open) {
 			feedsOf[m.FeedID] = true
 			first, last = minTime(first, m.Entry.Published), maxTime(last, m.Entry.Published)
 		}
-		if tp.Size != len(members) || tp.Outlets != len(feedsOf) || tp.Name == "" || tp.Headline == "" ||
+		if tp.Size != len(members) || tp.Stories != len(members) || tp.Outlets != len(feedsOf) || tp.Name == "" || tp.Headline == "" ||
 			!tp.First.Equal(first) || !tp.Last.Equal(last) {
 			t.Errorf("topic %+v; its %d members from %d outlets span %v to %v", tp, len(members), len(feedsOf), first, last)
 		}
@@ -270,6 +270,61 @@ func testStorylines(t *testing.T, open Open) {
 	}
 	if stored, stale, err := db.AnalyzerStale(ctx); err != nil || stale || stored != cluster.AnalyzerVersion {
 		t.Errorf("AnalyzerStale = %d, %v, %v; want the current analyzer, not stale", stored, stale, err)
+	}
+}
+
+// A storyline's stories count each article once: the copies of one link
+// that an outlet's main and section feeds both carry are one story (as
+// the served feeds fold them), while entries without a link, which
+// nothing can tell apart, are one each. Size stays the clusterer's count
+// of entries.
+func testStoriesCountArticlesOnce(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	main := addFeed(t, db, "https://gazette.example/feed").ID
+	section := addFeed(t, db, "https://gazette.example/politics/feed").ID
+	bridge := feeds.Entry{ID: "bridge", Link: "https://gazette.example/bridge", Language: "en", Published: T0.Add(-3 * time.Hour),
+		Title: "Harbour bridge closed after storm damage", Text: "The harbour bridge was closed after the storm damaged its cables."}
+	bridge2 := feeds.Entry{ID: "bridge2", Link: "https://gazette.example/bridge-2", Language: "en", Published: T0.Add(-2 * time.Hour),
+		Title: "Storm damage closes harbour bridge", Text: "Engineers closed the harbour bridge after storm damage to its cables."}
+	choir := feeds.Entry{ID: "choir", Language: "en", Published: T0.Add(-time.Hour),
+		Title: "Local choir wins national singing contest", Text: "A village choir won the national contest with a folk song."}
+	copyOf := func(e feeds.Entry) feeds.Entry {
+		e.ID += "-copy" // a feed's own guid; the link is the article's
+		return e
+	}
+	_, err := SavePolls(ctx, db, []store.PollResult{
+		{FeedID: main, PolledAt: T0, Status: 200, Title: "Local Gazette", Entries: []feeds.Entry{bridge, bridge2, choir}},
+		{FeedID: section, PolledAt: T0, Status: 200, Title: "Local Gazette", Entries: []feeds.Entry{copyOf(bridge), copyOf(choir)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ClusterStories(t, db, false)
+	all, _ := db.Entries(ctx, store.EntryQuery{})
+	topicOf := map[string]int64{}
+	for _, e := range all {
+		topicOf[e.Entry.ID] = e.TopicID
+	}
+	if topicOf["bridge"] == 0 || topicOf["bridge"] != topicOf["bridge2"] || topicOf["bridge"] != topicOf["bridge-copy"] ||
+		topicOf["choir"] == 0 || topicOf["choir"] != topicOf["choir-copy"] || topicOf["choir"] == topicOf["bridge"] {
+		t.Fatalf("storylines %v; want the bridge's three entries in one, the choir's two in another", topicOf)
+	}
+	want := map[int64][3]int{ // size, stories, outlets
+		topicOf["bridge"]: {3, 2, 2},
+		topicOf["choir"]:  {2, 2, 2},
+	}
+	ts, err := db.Topics(ctx, store.TopicQuery{})
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("topics: %+v, %v", ts, err)
+	}
+	for _, tp := range ts {
+		if got := [3]int{tp.Size, tp.Stories, tp.Outlets}; got != want[tp.ID] {
+			t.Errorf("Topics: topic %d has size, stories, outlets %v, want %v", tp.ID, got, want[tp.ID])
+		}
+		if one, err := db.Topic(ctx, tp.ID); err != nil || one != tp {
+			t.Errorf("Topic(%d) = %+v, %v; want %+v", tp.ID, one, err, tp)
+		}
 	}
 }
 

@@ -308,6 +308,26 @@ type story struct {
 	also []store.StoredEntry
 }
 
+// alsoNamed is the copies worth naming beside the story: the first of each
+// outlet title not named yet, the story's own first. An outlet's main and
+// section feeds carry one article under one name, and "Local Gazette,
+// also Local Gazette" tells a reader nothing. Copies are folded by their
+// link, so the ones left out add no link either.
+func (st story) alsoNamed() []store.StoredEntry {
+	if len(st.also) == 0 {
+		return nil
+	}
+	named := map[string]bool{st.FeedTitle: true}
+	var out []store.StoredEntry
+	for _, a := range st.also {
+		if !named[a.FeedTitle] {
+			named[a.FeedTitle] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // stories returns up to p.limit articles matching p (and the topic, when
 // not 0), newest first, with copies of one article (same canonical link)
 // folded into one story. Since folding shrinks the list, it fetches more
@@ -483,13 +503,13 @@ func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {
 	if content == "" {
 		content = e.Summary
 	}
-	if len(st.also) > 0 {
+	if also := st.alsoNamed(); len(also) > 0 {
 		// Readers of the XML formats have no structured place for the
 		// other copies, so the content names them.
 		var b strings.Builder
 		b.WriteString(content)
 		b.WriteString("<p>Also reported by ")
-		for i, a := range st.also {
+		for i, a := range also {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -622,12 +642,11 @@ func digestItem(l links, d digest) feeds.OutItem {
 	fmt.Fprintf(&b, "<p><strong>%s</strong></p>\n<ul>\n", html.EscapeString(feeds.StripMarkup(d.Headline)))
 	var outlets []string
 	seen := map[string]bool{}
-	shown := 0 // entries, counting folded copies, as Topic.Size does
 	for _, st := range d.stories {
 		fmt.Fprintf(&b, `<li><a href="%s">%s</a> — %s, %s`, html.EscapeString(st.Entry.Link),
 			html.EscapeString(entryTitle(st.Entry)), html.EscapeString(st.FeedTitle),
 			st.Entry.Published.UTC().Format("2 Jan 15:04 MST"))
-		for _, a := range st.also {
+		for _, a := range st.alsoNamed() {
 			// Copies are folded by canonical link, so most share the
 			// story's link; only a different one is worth a second link.
 			if a.Entry.Link == st.Entry.Link {
@@ -636,7 +655,6 @@ func digestItem(l links, d digest) feeds.OutItem {
 				fmt.Fprintf(&b, `, also <a href="%s">%s</a>`, html.EscapeString(a.Entry.Link), html.EscapeString(a.FeedTitle))
 			}
 		}
-		shown += 1 + len(st.also)
 		b.WriteString("</li>\n")
 		for _, name := range append([]string{st.FeedTitle}, feedTitles(st.also)...) {
 			if !seen[name] {
@@ -646,7 +664,7 @@ func digestItem(l links, d digest) feeds.OutItem {
 		}
 	}
 	b.WriteString("</ul>\n")
-	if more := d.Size - shown; more > 0 {
+	if more := d.Stories - len(d.stories); more > 0 {
 		fmt.Fprintf(&b, `<p>%d more in <a href="%s">the storyline's feed</a>.</p>`, more, html.EscapeString(l.topicFeed(d.ID)))
 	}
 	id := strconv.FormatInt(d.ID, 10)

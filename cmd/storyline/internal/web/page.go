@@ -36,14 +36,15 @@ const (
 
 // rankScore is the front page's "what is big now": outlets count twice as
 // much as stories (fifty copies of one wire story are one outlet's news,
-// five outlets reporting is big news), and both fade with the hours since
-// the storyline's latest story, counted from the newest storyline's so
-// that an archive ranks the same whenever it is read. The power 1.5 lets a
-// big storyline of this morning stay above a small one of this minute, and
-// sends a big one of last week below both.
+// five outlets reporting is big news), a story is an article (one that an
+// outlet's main and section feeds both carry is not two), and both fade
+// with the hours since the storyline's latest story, counted from the
+// newest storyline's so that an archive ranks the same whenever it is
+// read. The power 1.5 lets a big storyline of this morning stay above a
+// small one of this minute, and sends a big one of last week below both.
 func rankScore(t store.Topic, newest time.Time) float64 {
 	hours := max(newest.Sub(t.Last).Hours(), 0)
-	return float64(t.Size+2*t.Outlets) / math.Pow(hours+2, 1.5)
+	return float64(t.Stories+2*t.Outlets) / math.Pow(hours+2, 1.5)
 }
 
 // styleVersion names this build's stylesheet, so that it can be cached for
@@ -118,12 +119,12 @@ var frontTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 <h2><a href="{{.URL}}">{{.Name}}</a></h2>
 <div class="lead">{{template "image" .Image}}
 <p class="headline">{{template "story" .Lead}}</p></div>
-<p class="meta">{{plural .Size "story" "stories"}} from {{plural .NOutlets "outlet" "outlets"}}, <time datetime="{{iso .First}}">{{time .First}}</time> to <time datetime="{{iso .Last}}">{{time .Last}}</time></p>
+<p class="meta">{{plural .Stories "story" "stories"}} from {{plural .NOutlets "outlet" "outlets"}}, <time datetime="{{iso .First}}">{{time .First}}</time> to <time datetime="{{iso .Last}}">{{time .Last}}</time></p>
 {{if .More}}<ul class="more">
 {{range .More}}<li>{{template "story" .}}</li>
 {{end}}</ul>
 {{end}}<p class="outlets">{{range $i, $o := .Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
-<p class="all"><a href="{{.URL}}">{{if gt .Size 1}}All {{.Size}} stories{{else}}The story{{end}} and their timeline</a> · <a href="{{.URL}}.atom">feed</a></p>
+<p class="all"><a href="{{.URL}}">{{if gt .Stories 1}}All {{.Stories}} stories{{else}}The story{{end}} and their timeline</a> · <a href="{{.URL}}.atom">feed</a></p>
 </article>
 {{end}}</div>
 {{else}}<p>No active storylines yet.</p>
@@ -139,7 +140,7 @@ var topicTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 <article class="topic">
 <h1>{{.Topic.Name}}</h1>
 <p class="headline">{{.Topic.Headline}}</p>
-<p class="meta">{{plural .Topic.Size "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.URL}}.atom">Atom</a>, <a href="{{.Topic.URL}}.rss">RSS</a>, <a href="{{.Topic.URL}}.json">JSON</a></p>
+<p class="meta">{{plural .Topic.Stories "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.URL}}.atom">Atom</a>, <a href="{{.Topic.URL}}.rss">RSS</a>, <a href="{{.Topic.URL}}.json">JSON</a></p>
 {{.Chart}}
 <p class="outlets">{{range $i, $o := .Topic.Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
 <ol class="stories">
@@ -191,7 +192,7 @@ type pageStory struct {
 type pageTopic struct {
 	ID                  int64
 	Name, Headline, URL string // URL is its page; its feeds add .atom, .rss, .json
-	Size, NOutlets      int
+	Stories, NOutlets   int    // articles (store.Topic.Stories), feeds
 	First, Last         time.Time
 	Lead                pageStory
 	Image               *pageImage
@@ -204,7 +205,7 @@ func toPageStory(st story) pageStory {
 	if st.Entry.Image != "" {
 		ps.Image = &pageImage{URL: st.Entry.Image, Alt: ps.Title}
 	}
-	for _, a := range st.also {
+	for _, a := range st.alsoNamed() {
 		also := pageStory{Outlet: a.FeedTitle}
 		if a.Entry.Link != st.Entry.Link {
 			also.Link = a.Entry.Link
@@ -304,7 +305,7 @@ func (s *Server) rankedTopics(ctx context.Context) ([]store.Topic, error) {
 // newPageTopic is what every page shows of a storyline.
 func newPageTopic(l links, t store.Topic, outlets []store.OutletCount) pageTopic {
 	return pageTopic{ID: t.ID, Name: feeds.StripMarkup(t.Name), Headline: feeds.StripMarkup(t.Headline),
-		URL: l.topicPage(t.ID), Size: t.Size, NOutlets: t.Outlets, First: t.First, Last: t.Last, Outlets: outlets}
+		URL: l.topicPage(t.ID), Stories: t.Stories, NOutlets: t.Outlets, First: t.First, Last: t.Last, Outlets: outlets}
 }
 
 // frontTopic is one storyline of the front page: its lead (the story of
@@ -386,14 +387,13 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 		ps := toPageStory(st)
 		ps.Snippet = truncate(feeds.StripMarkup(st.Entry.Text), snippetRunes)
 		d.Stories = append(d.Stories, ps)
+		// One per story, copies folded, so that the chart's bars add up
+		// to the number of stories the page says it has.
 		times = append(times, st.Entry.Published)
-		for range st.also {
-			times = append(times, st.Entry.Published)
-		}
 	}
 	d.Chart = coverageChart(times)
-	if len(stories) == topicPageMax && t.Size > len(times) {
-		d.Hidden = t.Size - len(times)
+	if len(stories) == topicPageMax && t.Stories > len(stories) {
+		d.Hidden = t.Stories - len(stories)
 	}
 	return s.renderPage(w, r, topicTemplate, d)
 }

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
+)
+
+// The pages count a storyline's articles, not its entries: the fixture's
+// bridge storyline has six entries, two of them one article (the shared
+// link), so it is five stories, as its page lists them.
+func TestStoriesCountArticlesOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	es, err := f.db.Entries(ctx, store.EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bridge int64
+	for _, e := range es {
+		if e.Entry.Link == sharedLink {
+			bridge = e.TopicID
+		}
+	}
+	tp, err := f.db.Topic(ctx, bridge)
+	if err != nil || tp.Size != 6 || tp.Stories != 5 || tp.Outlets != 3 {
+		t.Fatalf("the bridge storyline: %+v, %v; want 6 entries, 5 stories, 3 outlets", tp, err)
+	}
+	page := f.get(t, "/topics/"+strconv.FormatInt(bridge, 10)).Body.String()
+	if !strings.Contains(page, "5 stories from 3 outlets") {
+		t.Errorf("the storyline's page does not say 5 stories from 3 outlets:\n%s", page)
+	}
+	if n := strings.Count(page, "<li>"); n != 5 {
+		t.Errorf("the storyline's page lists %d stories, want 5", n)
+	}
+	if !strings.Contains(page, "at most 1 in one hour") {
+		t.Errorf("the chart counts a folded story twice:\n%s", page)
+	}
+	front := f.get(t, "/").Body.String()
+	if !strings.Contains(front, "All 5 stories") || !strings.Contains(front, "5 stories from 3 outlets") {
+		t.Errorf("the front page does not count 5 stories:\n%s", front)
+	}
+}
+
+// An article that an outlet's main and section feeds both carry names that
+// outlet once, wherever the copies' outlets are listed: the pages, the
+// feeds' "Also reported by" and also_in, the storylines feed.
+func TestAlsoNamesEachOutletOnce(t *testing.T) {
+	at := t0.Add(-time.Hour)
+	entry := func(id int64, feed, link string) store.StoredEntry {
+		return store.StoredEntry{ID: id, FeedTitle: feed, FeedURL: "https://" + strings.ReplaceAll(feed, " ", "") + ".example/feed",
+			Entry: feeds.Entry{Link: link, Title: "Harbour bridge closed", Published: at}}
+	}
+	const link = "https://gazette.example/bridge"
+	st := story{StoredEntry: entry(1, "Local Gazette", link),
+		also: []store.StoredEntry{entry(2, "Local Gazette", link), entry(3, "Meridian Wire", link), entry(4, "Meridian Wire", link)}}
+	l := links{base: "https://storyline.example", host: "storyline.example", ext: "atom"}
+
+	ps := toPageStory(st)
+	if len(ps.Also) != 1 || ps.Also[0].Outlet != "Meridian Wire" {
+		t.Errorf("page story also %+v, want Meridian Wire once", ps.Also)
+	}
+	it := storyItem(l, st, nil)
+	if !strings.Contains(it.ContentHTML, "<p>Also reported by Meridian Wire.</p>") || len(it.AlsoIn) != 1 {
+		t.Errorf("feed item names %d other outlets: %q", len(it.AlsoIn), it.ContentHTML)
+	}
+	d := digestItem(l, digest{Topic: store.Topic{ID: 7, Name: "Bridge", Stories: 3}, stories: []story{st}})
+	if strings.Count(d.ContentHTML, "also ") != 1 || strings.Contains(d.ContentHTML, "also Local Gazette") {
+		t.Errorf("storylines feed entry repeats an outlet: %q", d.ContentHTML)
+	}
+	if !strings.Contains(d.ContentHTML, "<p>2 more in") {
+		t.Errorf("storylines feed entry does not count 2 more stories: %q", d.ContentHTML)
+	}
+
+	// Only the main and section feeds: nobody else reported it.
+	alone := story{StoredEntry: entry(1, "Local Gazette", link), also: []store.StoredEntry{entry(2, "Local Gazette", link)}}
+	if ps := toPageStory(alone); len(ps.Also) != 0 {
+		t.Errorf("page story also %+v, want none", ps.Also)
+	}
+	if it := storyItem(l, alone, nil); strings.Contains(it.ContentHTML, "Also reported") || len(it.AlsoIn) != 0 {
+		t.Errorf("feed item names its own outlet as another: %q, %+v", it.ContentHTML, it.AlsoIn)
+	}
+}
