@@ -319,6 +319,30 @@ func (p *Poller) outcome(r fetched, st store.SaveStats, err error) Outcome {
 	return o
 }
 
+// followFeedLink fetches and parses the feed a page announced, and reports
+// whether it is one. Its errors are not the subscription's: the page's
+// own error stands when this fails.
+func (p *Poller) followFeedLink(ctx context.Context, hosts *hostLimiter, link string, started time.Time) (*feeds.Response, *feeds.Feed, bool) {
+	release, err := hosts.acquire(ctx, link)
+	if err != nil {
+		return nil, nil, false
+	}
+	resp, err := p.Fetcher.Fetch(ctx, feeds.Request{URL: link})
+	release()
+	if err != nil || resp.NotModified {
+		return nil, nil, false
+	}
+	base := resp.URL
+	if base == "" {
+		base = link
+	}
+	doc, err := feeds.ParseCharset(resp.Body, resp.Charset(), base, started)
+	if err != nil {
+		return nil, nil, false
+	}
+	return resp, doc, true
+}
+
 // pollOne fetches and parses one feed and decides when to poll it next.
 func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f store.Feed) fetched {
 	started := p.now()
@@ -368,6 +392,19 @@ func (p *Poller) pollOne(ctx context.Context, cfg Config, hosts *hostLimiter, f 
 		return fetched{feed: f, result: r, started: started}
 	}
 	doc, err := feeds.ParseCharset(resp.Body, resp.Charset(), base, started)
+	var nf *feeds.NotFeedError
+	if errors.As(err, &nf) && nf.IsPage() && len(nf.FeedLinks) > 0 {
+		// A subscription to a site's page (an OPML entry, a config line
+		// written by hand): follow the feed the page announces, as add
+		// does, and keep it, as a permanent redirect is kept.
+		if r2, doc2, ok := p.followFeedLink(ctx, hosts, nf.FeedLinks[0], started); ok {
+			resp, doc, err = r2, doc2, nil
+			r.Status, r.NewURL = resp.Status, nf.FeedLinks[0]
+			if resp.PermanentURL != "" {
+				r.NewURL = resp.PermanentURL
+			}
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -95,6 +95,11 @@ func TestPollOutcomes(t *testing.T) {
 	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "oops", http.StatusInternalServerError)
 	})
+	mux.HandleFunc("/site", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<!doctype html><html><head><title>Harbour Gazette</title>
+<link rel="alternate" type="application/rss+xml" href="/feed"></head><body>News</body></html>`))
+	})
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("<!doctype html><html><head><title>Hi</title></head><body>No feed here</body></html>"))
@@ -129,6 +134,14 @@ func TestPollOutcomes(t *testing.T) {
 		o, f := pollURL(t, db, p, srv.URL+"/moved")
 		if o.Kind != KindNew || f.URL != srv.URL+"/feed" {
 			t.Errorf("after 301: %+v, url %q", o.Kind, f.URL)
+		}
+	})
+	t.Run("a page is followed to the feed it announces", func(t *testing.T) {
+		// As an OPML entry or a config line may name a site's page.
+		db, p := newTest(t)
+		o, f := pollURL(t, db, p, srv.URL+"/site")
+		if o.Kind != KindNew || o.Stats.New != 2 || f.URL != srv.URL+"/feed" || f.Errors != 0 {
+			t.Errorf("poll of a page with a feed link: %+v, feed %+v", o, f)
 		}
 	})
 	t.Run("302 keeps the URL", func(t *testing.T) {
