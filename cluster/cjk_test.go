@@ -16,6 +16,13 @@ func TestTokenizeChineseAndJapanese(t *testing.T) {
 		{"北京 GDP 5%", "北京 gdp 5"},
 		{"経", "経"},
 		{"서울 시장", "서울 시장"}, // Korean is written with spaces
+		// A mark belongs to the character before it: a variation
+		// selector, a decomposed voicing mark.
+		{"葛\U000E0100飾区", "葛\U000E0100飾 飾区"},
+		{"カ\u3099ス料金", "カ\u3099ス ス料 料金"},
+		{"ｺｰﾋｰ価格", "ｺｰ ｰﾋ ﾋｰ ｰ価 価格"}, // half-width katakana and its long-vowel mark
+		{"㌔㍉ ⼈⼝ 〇", ""},              // squared katakana and radicals are symbols
+		{"l'経済", "l 経済"},             // an elision before a run is not kept
 	}
 	for _, tt := range tests {
 		toks := tokenize(tt.text)

@@ -137,8 +137,13 @@ func isCJK(r rune) bool {
 	if r < 0x2e80 { // below the CJK blocks: most text, answered at once
 		return false
 	}
-	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
-		r == 'ー' || r == '々' // the long-vowel mark and the repeat mark belong to their words
+	switch r {
+	case 'ー', 'ｰ', 'ﾞ', 'ﾟ': // the long-vowel mark, and the half-width voicing marks
+		return true
+	}
+	// Letters only: the radicals and the squared and circled katakana of
+	// the same blocks are symbols.
+	return unicode.IsLetter(r) && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r))
 }
 
 func isWordRune(r rune) bool {
@@ -183,37 +188,46 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			// gives 経済, 済対, 対策), so that two headlines that share
 			// words share terms. A lone character is a token of its own.
 			emit(off)
-			m, ends := k, []int{}
-			for o := off; m < len(rs) && isCJK(rs[m]); m++ {
+			// The run's characters, each with the marks that follow it
+			// (a voicing mark, a variation selector): rune indexes
+			// [from, to) and byte offsets [start, end) in c.
+			type char struct{ from, to, start, end int }
+			var chars []char
+			m, o := k, off
+			for ; m < len(rs); m++ {
 				_, n := utf8.DecodeRuneInString(c[o:])
+				switch {
+				case isCJK(rs[m]):
+					chars = append(chars, char{m, m + 1, o, o + n})
+				case unicode.In(rs[m], unicode.Mn, unicode.Me):
+					chars[len(chars)-1].to, chars[len(chars)-1].end = m+1, o+n
+				default:
+					goto cut
+				}
 				o += n
-				ends = append(ends, o) // ends[p-k]: the offset after rune p
 			}
-			for p := k; p < m && len(toks) < maxTokens; p++ {
-				q := min(p+2, m)
-				if p > k && q-p < 2 {
+		cut:
+			for p := range chars {
+				if p > 0 && p == len(chars)-1 {
 					break // the last character is in the pair before it
 				}
-				from := off
-				if p > k {
-					from = ends[p-k-1]
-				}
-				if t, ok := makeToken(rs[p:q], sentStart, joined || p > k); ok {
-					t.start, t.end = from, ends[q-k-1]
+				q := min(p+1, len(chars)-1)
+				if t, ok := makeToken(rs[chars[p].from:chars[q].to], sentStart, joined || p > 0); ok && len(toks) < maxTokens {
+					t.start, t.end = chars[p].start, chars[q].end
 					toks = append(toks, t)
 					sentStart = false
 				}
 			}
 			joined = false
 			// Go on after the run: the loop steps past its last rune.
-			k, off = m-1, ends[m-k-1]-utf8.RuneLen(rs[m-1])
+			k, off = m-1, o-utf8.RuneLen(rs[m-1])
 			continue
 		case isWordRune(r):
 			if len(word) == 0 {
 				start = off
 			}
 			word = append(word, r)
-		case isApostrophe(r) && len(word) > 0 && unicode.IsLetter(prev) && unicode.IsLetter(next):
+		case isApostrophe(r) && len(word) > 0 && unicode.IsLetter(prev) && unicode.IsLetter(next) && !isCJK(next):
 			word = append(word, '\'')
 		case (r == '.' || r == ',') && len(word) > 0 && unicode.IsDigit(prev) && unicode.IsDigit(next):
 			if r == '.' {
