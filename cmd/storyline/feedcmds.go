@@ -437,8 +437,10 @@ func cmdFeeds(ctx context.Context, e *env, args []string) error {
 // "HTTP 500", "feeds: URL is an HTML page" says "is an HTML page".
 func errorOfFeed(msg, url string) string {
 	msg = strings.TrimPrefix(msg, "feeds: ")
-	if rest, ok := strings.CutPrefix(msg, "fetch "+url+": "); ok {
-		return rest
+	for _, verb := range []string{"fetch ", "parse ", "poll "} {
+		if rest, ok := strings.CutPrefix(msg, verb+url+": "); ok {
+			return rest
+		}
 	}
 	if rest, ok := strings.CutPrefix(msg, url+" "); ok {
 		return rest

@@ -70,6 +70,14 @@ func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 	if tp["size"] != 4.0 || tp["story_count"] != 3.0 || tp["outlets"] != 2.0 {
 		t.Errorf("topics --json: %v; want size 4, story_count 3, outlets 2", tp)
 	}
+	// --min-size counts stories too: 4 entries but 3 articles.
+	for minSize, want := range map[string]int{"3": 1, "4": 0} {
+		var got []map[string]any
+		mustJSON(t, mustRun(t, "--db", dbPath, "topics", "--min-size", minSize, "--json"), &got)
+		if len(got) != want {
+			t.Errorf("topics --min-size %s: %d storylines, want %d", minSize, len(got), want)
+		}
+	}
 	id := jsonNum(tp["id"].(float64))
 	var one struct {
 		Size       float64          `json:"size"`

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -51,7 +52,7 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "topics")
 	since := periodFlag(fs, "since", "only topics with a story within this `PERIOD` (e.g. 36h, 3d, 2w)")
 	limit := fs.Int("limit", 30, "at most `N` topics (0 for all)")
-	minSize := fs.Int("min-size", 1, "only topics with at least `N` stories")
+	minSize := fs.Int("min-size", 1, "only topics with at least `N` stories (articles: one carried by two feeds is one)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
@@ -74,6 +75,8 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The store's MinSize counts entries, an article of two feeds twice.
+	ts = slices.DeleteFunc(ts, func(t store.Topic) bool { return t.Stories < *minSize })
 	if *asJSON {
 		out := make([]topicJSON, 0, len(ts))
 		for _, t := range ts {

@@ -289,8 +289,11 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 // outlets are known, with their outlets.
 func (s *Server) rankedTopics(ctx context.Context) ([]store.Topic, error) {
 	ts, err := s.store.Topics(ctx, store.TopicQuery{Since: s.now().Add(-s.topicWindow), MinSize: s.minTopicSize, Limit: frontCandidates})
-	if err != nil || len(ts) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if ts = s.storylines(ts); len(ts) == 0 {
+		return nil, nil
 	}
 	newest := ts[0].Last
 	for _, t := range ts {

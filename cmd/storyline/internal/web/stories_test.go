@@ -86,3 +86,59 @@ func TestAlsoNamesEachOutletOnce(t *testing.T) {
 		t.Errorf("feed item names its own outlet as another: %q, %+v", it.ContentHTML, it.AlsoIn)
 	}
 }
+
+// TestOneArticleInTwoFeedsIsNoStoryline: an article that an outlet's main
+// and section feeds both carry is two entries but one story, and a story
+// alone is not a storyline: the storylines feed and the front page leave
+// it out, as they leave out any storyline of one story.
+func TestOneArticleInTwoFeedsIsNoStoryline(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const link = "https://almanac.example/orchard-festival"
+	pub := t0.Add(-30 * time.Minute)
+	for _, u := range []string{"https://almanac.example/feed", "https://almanac.example/events/feed"} {
+		fd, err := f.db.AddFeed(ctx, store.NewFeed{URL: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ingest.SavePoll(ctx, store.PollResult{FeedID: fd.ID, PolledAt: pub, Status: 200, Title: "Village Almanac",
+			Entries: []feeds.Entry{{ID: u, Link: link, Title: "Orchard festival returns with cider tasting and apple races", Published: pub,
+				Text: "Orchard festival returns with cider tasting and apple races this weekend."}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.ingest.ClusterPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	es, err := f.db.Entries(ctx, store.EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topic int64
+	for _, e := range es {
+		if e.Entry.Link == link {
+			topic = e.TopicID
+		}
+	}
+	if tp, err := f.db.Topic(ctx, topic); err != nil || tp.Size != 2 || tp.Stories != 1 {
+		t.Fatalf("the festival's topic: %+v, %v; want 2 entries, 1 story", tp, err)
+	}
+	if body := f.get(t, "/topics.atom").Body.String(); strings.Contains(body, "Orchard festival") {
+		t.Errorf("the storylines feed shows the article of two feeds as a storyline")
+	}
+	// The front page lists it once, among the latest stories, not as a
+	// storyline of its own.
+	if body := f.get(t, "/").Body.String(); strings.Count(body, "Orchard festival") != 1 ||
+		strings.Index(body, "Orchard festival") < strings.Index(body, `class="latest"`) {
+		t.Errorf("the front page shows the article of two feeds as a storyline")
+	}
+	n := 0
+	for _, e := range parse(t, f.get(t, "/feed.atom")).Entries {
+		if e.Link == link {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the merged feed shows the article %d times, want once", n)
+	}
+}
