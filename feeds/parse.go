@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/xml"
@@ -467,6 +468,22 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 	for i := range out.Entries {
 		if !fallbacks[i].fromGUID && seen[out.Entries[i].ID] > 1 {
 			out.Entries[i].ID = fallbacks[i].hash
+		}
+	}
+	// A GUID that repeats on items with other links (a feed generator's
+	// slip) would keep one of them and drop the rest unsaid. The first
+	// keeps the GUID, so what is stored under it stays; a later one with
+	// another link is told apart by it.
+	firstLink := make(map[string]string, len(out.Entries))
+	for i := range out.Entries {
+		e := &out.Entries[i]
+		if !fallbacks[i].fromGUID || seen[e.ID] < 2 {
+			continue
+		}
+		if first, ok := firstLink[e.ID]; !ok {
+			firstLink[e.ID] = e.Link
+		} else if e.Link != first {
+			e.ID = e.ID + " " + cmp.Or(e.Link, fallbacks[i].hash)
 		}
 	}
 	out.Title, out.SiteLink, out.Language = Storable(out.Title), Storable(out.SiteLink), Storable(out.Language)

@@ -44,6 +44,31 @@ func TestRepeatedLinksKeepEntriesApart(t *testing.T) {
 	}
 }
 
+// Items that share a GUID but link to different articles (a generator's
+// slip) are all kept: the first under the GUID, so that what is stored
+// under it stays put, and each later one told apart by its link. Items
+// that share GUID and link are one item, as before.
+func TestRepeatedGUIDsKeepArticlesApart(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>Odd Site</title><link>https://odd.example/</link><description>d</description>
+<item><guid>dup</guid><title>Mayor opens new bridge</title><link>https://odd.example/bridge</link></item>
+<item><guid>dup</guid><title>Stock markets fall sharply</title><link>https://odd.example/stocks</link></item>
+<item><guid>same</guid><title>Fire downtown</title><link>https://odd.example/fire</link></item>
+<item><guid>same</guid><title>Fire downtown (updated)</title><link>https://odd.example/fire</link></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc), "https://odd.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range f.Entries {
+		ids = append(ids, e.ID)
+	}
+	want := []string{"dup", "dup https://odd.example/stocks", "same", "same"}
+	if strings.Join(ids, "|") != strings.Join(want, "|") {
+		t.Errorf("ids %q, want %q", ids, want)
+	}
+}
+
 func TestTitleNamingATag(t *testing.T) {
 	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://example.org/</link><description>d</description>
 <item><title>Chrome bug in &lt;iframe&gt; sandbox lets pages escape</title><link>https://example.org/1</link></item>
