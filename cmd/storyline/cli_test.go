@@ -757,3 +757,26 @@ func TestCheckFeedURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatLog: an error that comes back every two seconds is logged the
+// first time and then once a minute, with the count of those not logged;
+// another error is logged at once.
+func TestRepeatLog(t *testing.T) {
+	var r repeatLog
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	logged := 0
+	for i := range 45 { // 90 s of one error every 2 s
+		if n, ok := r.due("connection refused", now.Add(time.Duration(2*i)*time.Second)); ok {
+			logged++
+			if logged == 2 && n != 29 {
+				t.Errorf("second log says %d repeats, want 29", n)
+			}
+		}
+	}
+	if logged != 2 {
+		t.Errorf("logged %d times in 90 s, want 2", logged)
+	}
+	if _, ok := r.due("no such host", now.Add(91*time.Second)); !ok {
+		t.Error("a new error was held back")
+	}
+}

@@ -150,10 +150,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		owner := instanceName()
 		queue = poller.LeasedQueue(shared, owner, e.cfg.Poll.Lease, leaseBatch*e.cfg.Poll.Workers)
+		var leadErrs repeatLog
 		waitLead := pipe.Lead(pollCtx, shared, leadEvery, leadMaxWait, func(leading bool, err error) {
 			switch {
 			case err != nil:
-				log.Error("cluster leadership", "instance", owner, "err", err)
+				// Every leadEvery while the database is down: said once a
+				// minute, not thirty times.
+				if n, ok := leadErrs.due(err.Error(), time.Now()); ok {
+					log.Error("cluster leadership", "instance", owner, "err", err, "repeated", n)
+				}
 			case leading:
 				log.Info("clustering: this instance leads", "instance", owner)
 			default:
@@ -266,4 +271,25 @@ func allowDemoHosts(fc FetchConfig, demoURLs []string) FetchConfig {
 		}
 	}
 	return fc
+}
+
+// repeatLog spaces out an error that comes back every few seconds (the
+// database is down): the first is logged, then the same text at most once
+// a minute, with how many times it came in between.
+type repeatLog struct {
+	text   string
+	logged time.Time
+	n      int
+}
+
+// due reports whether an error with this text is to be logged at now, and
+// how many times it came since it was last logged.
+func (r *repeatLog) due(text string, now time.Time) (repeated int, ok bool) {
+	r.n++
+	if text == r.text && now.Sub(r.logged) < time.Minute {
+		return 0, false
+	}
+	repeated = r.n - 1
+	r.text, r.logged, r.n = text, now, 0
+	return repeated, true
 }
