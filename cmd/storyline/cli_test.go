@@ -780,3 +780,21 @@ func TestRepeatLog(t *testing.T) {
 		t.Error("a new error was held back")
 	}
 }
+
+// TestOneServePerSQLiteDatabase: a second serve on a SQLite file a first
+// one is serving refuses to start, naming the first's process, so that
+// no feed is polled twice; once the first has stopped, serve starts.
+func TestOneServePerSQLiteDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "one.db")
+	d := startDaemon(t, "--db", db, "serve", "--listen", "127.0.0.1:0")
+	_, _, err := runCLI(t, "--db", db, "serve", "--listen", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "another storyline serve (pid ") || !strings.Contains(err.Error(), db) {
+		t.Fatalf("second serve on one database: %v, want a refusal naming the first", err)
+	}
+	d.stop(t)
+	release, err := lockServe(db)
+	if err != nil {
+		t.Fatalf("after the first serve stopped: %v", err)
+	}
+	release()
+}

@@ -72,6 +72,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Info("demo: serving bundled feeds", "feeds", len(demoURLs), "db", shownDSN(e.dbPath))
 	}
 
+	if !isPostgres(e.dbPath) {
+		// Instances sharing a PostgreSQL database split the polling
+		// between them (leases); on SQLite one daemon does it all.
+		release, err := lockServe(e.dbPath)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	// Bound before the database is opened: a port in use must not leave a
 	// new, empty database behind.
 	ln, err := net.Listen("tcp", *listen)

@@ -1,0 +1,43 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// lockServe makes serve one per SQLite database: a second daemon on the
+// same file (a systemd unit plus a run by hand) would poll every feed
+// twice, at the same moment, doubling the load on every publisher. The
+// lock is an flock on a file next to the database, which the kernel
+// drops when the process ends, however it ends; SQLite's own locks are
+// byte ranges of the database, which flock on another file never meets.
+// The file stays, holding the last holder's process ID.
+func lockServe(dbPath string) (release func(), err error) {
+	if dbPath == ":memory:" {
+		return func() {}, nil
+	}
+	path := dbPath + "-serve.lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("serve lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := io.ReadAll(io.LimitReader(f, 32))
+		f.Close()
+		who := "another storyline serve"
+		if p := strings.TrimSpace(string(pid)); p != "" {
+			who += " (pid " + p + ")"
+		}
+		return nil, fmt.Errorf("%s is running on %s: a second one would poll every feed twice; stop it first", who, dbPath)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() { f.Close() }, nil
+}
