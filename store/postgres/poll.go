@@ -158,6 +158,11 @@ func saveEntries(ctx context.Context, tx pgx.Tx, feedID int64, feedLang string, 
 				// An undated entry keeps the time we first saw it.
 				pub = old.published
 			}
+			// A story edited without a date of its own for the edit is
+			// updated as of this poll, so that readers see it change.
+			if e.Updated.IsZero() {
+				e.Updated = now
+			}
 			updates = append(updates, update{e: e, id: old.id, lang: lang, cats: cats, pub: pub, hash: h})
 			st.Updated++
 		}

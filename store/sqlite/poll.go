@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -152,8 +153,10 @@ func saveEntries(ctx context.Context, tx *sql.Tx, feedID int64, feedLang string,
 				edits = append(edits, store.Edit{EntryID: old.id, Was: was, Now: cluster.Document{
 					ID: was.ID, Title: e.Title, Text: e.Text, Link: e.Link, Language: lang, Time: fromMS(pub)}})
 			}
+			// A story edited without a date of its own for the edit is
+			// updated as of this poll, so that readers see it change.
 			if _, err := upd.ExecContext(ctx, e.Link, e.Title, e.Summary, e.Content, e.Text,
-				e.Author, string(cats), lang, pub, ms(e.Updated), h, e.Image, old.id); err != nil {
+				e.Author, string(cats), lang, pub, cmp.Or(ms(e.Updated), nowMS), h, e.Image, old.id); err != nil {
 				return nil, 0, fmt.Errorf("update entry %q: %w", e.ID, err)
 			}
 			st.Updated++

@@ -175,6 +175,14 @@ func testSavePollIdempotent(t *testing.T, open Open) {
 		if edited[i].ID != before[i].ID || edited[i].Entry.Title != want {
 			t.Errorf("row %d: id %d title %q, want id %d title %q", i, edited[i].ID, edited[i].Entry.Title, before[i].ID, want)
 		}
+		// An edit the feed gives no date for is dated by the poll that
+		// saw it, so that readers see the story change.
+		if edited[i].Entry.ID == "b" && !edited[i].Entry.Updated.Equal(r3.PolledAt) {
+			t.Errorf("the edited entry is updated %v, want %v (the poll)", edited[i].Entry.Updated, r3.PolledAt)
+		}
+		if edited[i].Entry.ID != "b" && !edited[i].Entry.Updated.Equal(before[i].Entry.Updated) {
+			t.Errorf("row %d, not edited, is updated %v, was %v", i, edited[i].Entry.Updated, before[i].Entry.Updated)
+		}
 	}
 	got, _ := db.Feed(ctx, fmt.Sprint(f.ID))
 	if got.ETag != `"v1"` || got.LastStatus != 200 || got.EntryCount != 0 || !got.LastPolledAt.Equal(r3.PolledAt) {
