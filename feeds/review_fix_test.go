@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,51 @@ func TestLongPrologBeforeFeed(t *testing.T) {
 func TestRetryAfterNegativeOverflow(t *testing.T) {
 	if d := parseRetryAfter("-9223372037", fixNow); d != 0 {
 		t.Errorf("huge negative Retry-After = %v, want 0", d)
+	}
+}
+
+// A sentence most items of a document repeat is boilerplate: it leaves the
+// plain text that stories are clustered and searched by, and stays in
+// what readers see. Two items sharing a sentence keep it.
+func TestBoilerplateLeavesThePlainText(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>Plainville Courier</title><link>https://courier.example/</link><description>d</description>`)
+	stories := []string{
+		"Mayor opens the new river bridge. Traffic flows from Monday.",
+		"Stock markets fall sharply. Banks lead the losses.",
+		"Zoo welcomes a baby panda. Visitors queue for hours.",
+		"Local team wins the basketball final. Fans celebrate downtown.",
+		"Clinic offers free flu vaccines. Appointments open today.",
+	}
+	for i, s := range stories {
+		fmt.Fprintf(&b, `<item><guid>%d</guid><title>%s</title><link>https://courier.example/%d</link><description>%s This article first appeared on Plainville Courier, your trusted source for local news.</description></item>`,
+			i, strings.SplitN(s, ".", 2)[0], i, s)
+	}
+	b.WriteString(`</channel></rss>`)
+	f, err := Parse([]byte(b.String()), "https://courier.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range f.Entries {
+		if strings.Contains(e.Text, "first appeared") || e.Text != stories[i] {
+			t.Errorf("item %d text %q, want %q", i, e.Text, stories[i])
+		}
+		if !strings.Contains(e.Summary, "first appeared") {
+			t.Errorf("item %d: the summary lost the sentence readers see: %q", i, e.Summary)
+		}
+	}
+	// Two items of three sharing a sentence do not make it boilerplate
+	// unless it is in three items.
+	two := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description>
+<item><guid>1</guid><title>A</title><description>Storm hits the coast. Ferries stop.</description></item>
+<item><guid>2</guid><title>B</title><description>Storm hits the coast. Schools close.</description></item>
+<item><guid>3</guid><title>C</title><description>Council meets. Budget passes.</description></item>
+</channel></rss>`
+	g, err := Parse([]byte(two), "https://x.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(g.Entries[0].Text, "Storm hits the coast.") {
+		t.Errorf("a sentence two items share was taken out: %q", g.Entries[0].Text)
 	}
 }

@@ -798,3 +798,44 @@ func TestOneServePerSQLiteDatabase(t *testing.T) {
 	}
 	release()
 }
+
+// TestBoilerplateJoinsNothing: an outlet that ends every item with the
+// same sentence does not have its unrelated stories joined by it on the
+// first poll, when no statistics discount the sentence yet.
+func TestBoilerplateJoinsNothing(t *testing.T) {
+	items := []string{ // short items, as many feeds give: the boilerplate is most of the text
+		"Mayor opens bridge|Traffic from Monday.",
+		"Stocks fall sharply|Banks lead losses.",
+		"Zoo welcomes panda|Cub doing well.",
+		"Hawks win final|Fans celebrate.",
+		"Free flu vaccines|Book from Monday.",
+		"Library hours extended|Open until nine.",
+		"Rain floods farm roads|Fields under water.",
+		"Choir tours Austria|Forty pupils sing.",
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Plainville Courier</title><link>https://courier.example/</link>`)
+		for i, it := range items {
+			title, body, _ := strings.Cut(it, "|")
+			fmt.Fprintf(w, `<item><guid>%d</guid><title>%s</title><link>https://courier.example/%d</link><description>%s This article first appeared on Plainville Courier, your trusted source for local news.</description></item>`,
+				i, title, i, body)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "b.db")
+	mustRun(t, "--db", db, "add", srv.URL+"/feed.xml")
+	mustRun(t, "--db", db, "poll")
+	var topics []struct {
+		Size int    `json:"size"`
+		Name string `json:"name"`
+	}
+	mustJSON(t, mustRun(t, "--db", db, "topics", "--json", "--limit", "0"), &topics)
+	if len(topics) != len(items) {
+		t.Errorf("%d storylines for %d unrelated stories: %+v", len(topics), len(items), topics)
+	}
+	if out := mustRun(t, "--db", db, "search", "appeared"); !strings.Contains(out, "no stories match") {
+		t.Errorf("search finds the boilerplate:\n%s", out)
+	}
+}
