@@ -14,6 +14,12 @@ import (
 // ErrNotFound is returned when a looked-up feed, entry or topic does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrGone is returned by TopicMovedTo for an ID that named a topic whose
+// stories are all gone (removed with their feed, or by retention), where
+// ErrNotFound says the ID never named one: a reader subscribed to the
+// topic's feed is told to stop, not that it mistyped.
+var ErrGone = errors.New("store: gone")
+
 // ErrNoDatabase is returned by a backend's OpenExisting when there is no
 // storyline database where it was told to look: the caller, which knows
 // where that setting came from, says what to check.

@@ -119,6 +119,9 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 		// on under the other ID.
 		var to int64
 		to, err = db.TopicMovedTo(ctx, id)
+		if errors.Is(err, store.ErrGone) {
+			return fmt.Errorf("topic %d has ended: its stories were removed (with their feed, or by retention)", id)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no topic with ID %d", id)
 		}

@@ -122,12 +122,18 @@ func (d *DB) Topic(ctx context.Context, id int64) (store.Topic, error) {
 
 // TopicMovedTo returns the topic whose stories an ID that names no topic of
 // its own now belong to: the topic it was merged into, or after a
-// recluster the new topic holding most of its stories. ErrNotFound when
-// the ID never named a topic or its stories are gone.
+// recluster the new topic holding most of its stories. ErrGone when its
+// stories are gone; ErrNotFound when the ID never named a topic.
 func (d *DB) TopicMovedTo(ctx context.Context, id int64) (int64, error) {
 	var to int64
 	err := d.db.QueryRowContext(ctx, "SELECT topic_id FROM topic_aliases WHERE id = ?", id).Scan(&to)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Topic IDs are handed out in increasing order: one not above the
+		// last, and without a topic now, named a topic once.
+		var last int64
+		if err := d.db.QueryRowContext(ctx, "SELECT last_topic_id FROM cluster_meta WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM topics WHERE id = ?)", id).Scan(&last); err == nil && id > 0 && id <= last {
+			return 0, fmt.Errorf("store: topic %d: %w", id, store.ErrGone)
+		}
 		return 0, fmt.Errorf("store: topic %d: %w", id, store.ErrNotFound)
 	}
 	if err != nil {

@@ -175,6 +175,11 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, ext string, 
 		}
 		http.Redirect(w, r, to, http.StatusMovedPermanently)
 		return nil
+	case errors.Is(err, store.ErrGone):
+		// A storyline that ended: 410 tells a reader to drop the
+		// subscription rather than retry it.
+		http.Error(w, "gone: this storyline has ended and its stories were removed", http.StatusGone)
+		return nil
 	case errors.Is(err, store.ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
 		return nil

@@ -353,12 +353,17 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 	ctx := r.Context()
 	t, err := s.store.Topic(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		if to, err := s.store.TopicMovedTo(ctx, id); err == nil && to != 0 {
+		to, err := s.store.TopicMovedTo(ctx, id)
+		switch {
+		case err == nil && to != 0:
 			http.Redirect(w, r, s.base(r)+"/topics/"+strconv.FormatInt(to, 10), http.StatusMovedPermanently)
-			return nil
+		case errors.Is(err, store.ErrGone):
+			s.goneErrorPage(w, r, http.StatusGone, fmt.Sprintf("Storyline %d has ended", id),
+				"Its stories were removed, with their outlet's feed or as they grew old.")
+		default:
+			s.goneErrorPage(w, r, http.StatusNotFound, fmt.Sprintf("No storyline %d", id),
+				"The address may be mistyped, or the storyline may have ended long ago.")
 		}
-		s.notFoundPage(w, r, fmt.Sprintf("No storyline %d", id),
-			"It may have ended and been removed with its stories, or the address may be mistyped.")
 		return nil
 	}
 	if err != nil {
@@ -459,6 +464,12 @@ var notFoundTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(
 // followed an old link can go on from (a plain-text 404 is a dead end in a
 // browser).
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, heading, text string) {
+	s.goneErrorPage(w, r, http.StatusNotFound, heading, text)
+}
+
+// goneErrorPage is notFoundPage with another status: 410 for a storyline
+// that has ended.
+func (s *Server) goneErrorPage(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
 	var buf bytes.Buffer
 	err := notFoundTemplate.Execute(&buf, struct {
 		Site          site
@@ -469,7 +480,7 @@ func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, heading, t
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusNotFound)
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,5 +141,44 @@ func TestOneArticleInTwoFeedsIsNoStoryline(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the merged feed shows the article %d times, want once", n)
+	}
+}
+
+// TestEndedStorylineIsGone: a storyline whose stories were all removed
+// (with their feed) answers 410 Gone, on its feed and its page, so that a
+// reader drops the subscription; an ID never handed out stays 404.
+func TestEndedStorylineIsGone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	fd, err := f.db.AddFeed(ctx, store.NewFeed{URL: "https://almanac.example/feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := t0.Add(-30 * time.Minute)
+	if _, err := f.ingest.SavePoll(ctx, store.PollResult{FeedID: fd.ID, PolledAt: pub, Status: 200, Title: "Village Almanac",
+		Entries: []feeds.Entry{{ID: "1", Link: "https://almanac.example/orchard", Title: "Orchard festival returns with cider tasting",
+			Published: pub}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ingest.ClusterPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := f.db.Entries(ctx, store.EntryQuery{FeedID: fd.ID})
+	if err != nil || len(mine) != 1 || mine[0].TopicID == 0 {
+		t.Fatalf("the almanac's story: %+v, %v", mine, err)
+	}
+	topic, feed := mine[0].TopicID, fd.ID
+	if _, err := f.ingest.RemoveFeed(ctx, strconv.FormatInt(feed, 10)); err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(topic, 10)
+	if rec := f.get(t, "/topics/"+id+".atom"); rec.Code != http.StatusGone {
+		t.Errorf("feed of an ended storyline: %d %s, want 410", rec.Code, rec.Body)
+	}
+	if rec := f.get(t, "/topics/"+id); rec.Code != http.StatusGone || !strings.Contains(rec.Body.String(), "has ended") {
+		t.Errorf("page of an ended storyline: %d, want 410 and a page saying so", rec.Code)
+	}
+	if rec := f.get(t, "/topics/99999.atom"); rec.Code != http.StatusNotFound {
+		t.Errorf("an ID never handed out: %d, want 404", rec.Code)
 	}
 }
