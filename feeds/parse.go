@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
@@ -471,19 +472,27 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		}
 	}
 	// A GUID that repeats on items with other links (a feed generator's
-	// slip) would keep one of them and drop the rest unsaid. The first
-	// keeps the GUID, so what is stored under it stays; a later one with
-	// another link is told apart by it.
-	firstLink := make(map[string]string, len(out.Entries))
+	// slip) would keep one of them and drop the rest unsaid. Each of them
+	// is told apart by its link, whatever its place in the document, so
+	// that an item added above them does not take another's id.
+	links := make(map[string]map[string]bool, len(out.Entries))
+	for i, e := range out.Entries {
+		if fallbacks[i].fromGUID && seen[e.ID] > 1 {
+			if links[e.ID] == nil {
+				links[e.ID] = map[string]bool{}
+			}
+			links[e.ID][e.Link] = true
+		}
+	}
 	for i := range out.Entries {
 		e := &out.Entries[i]
-		if !fallbacks[i].fromGUID || seen[e.ID] < 2 {
+		if len(links[e.ID]) < 2 {
 			continue
 		}
-		if first, ok := firstLink[e.ID]; !ok {
-			firstLink[e.ID] = e.Link
-		} else if e.Link != first {
-			e.ID = e.ID + " " + cmp.Or(e.Link, fallbacks[i].hash)
+		e.ID += " " + cmp.Or(e.Link, fallbacks[i].hash)
+		if len(e.ID) > MaxIDBytes {
+			sum := sha256.Sum256([]byte(e.ID))
+			e.ID = "sha256:" + hex.EncodeToString(sum[:])
 		}
 	}
 	dropBoilerplate(out.Entries)
@@ -499,7 +508,8 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 // alike (six of eight joined one storyline), and every story of the feed
 // matched a search for its words. The summary and content, which readers
 // see, keep it. It takes three items, and half of them, to call a
-// sentence boilerplate: two stories may share a sentence of their own.
+// sentence of four words or more boilerplate: two stories may share a
+// sentence of their own, and a split after "U.S." is not a sentence.
 func dropBoilerplate(es []Entry) {
 	if len(es) < 3 {
 		return
@@ -517,8 +527,10 @@ func dropBoilerplate(es []Entry) {
 		}
 	}
 	repeated := func(s string) bool {
-		n := count[sentenceKey(s)]
-		return n >= 3 && 2*n >= len(es)
+		k := sentenceKey(s)
+		n := count[k]
+		// A sentence, not a piece cut off after "U.S." or "Dr.".
+		return n >= 3 && 2*n >= len(es) && strings.Count(k, " ") >= 3
 	}
 	for i := range es {
 		if !slices.ContainsFunc(sentences[i], repeated) {

@@ -46,9 +46,9 @@ func TestRepeatedLinksKeepEntriesApart(t *testing.T) {
 }
 
 // Items that share a GUID but link to different articles (a generator's
-// slip) are all kept: the first under the GUID, so that what is stored
-// under it stays put, and each later one told apart by its link. Items
-// that share GUID and link are one item, as before.
+// slip) are all kept, each told apart by its link whatever its place, so
+// that an item added above them takes none of their ids. Items that share
+// GUID and link are one item, as before.
 func TestRepeatedGUIDsKeepArticlesApart(t *testing.T) {
 	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>Odd Site</title><link>https://odd.example/</link><description>d</description>
 <item><guid>dup</guid><title>Mayor opens new bridge</title><link>https://odd.example/bridge</link></item>
@@ -64,9 +64,30 @@ func TestRepeatedGUIDsKeepArticlesApart(t *testing.T) {
 	for _, e := range f.Entries {
 		ids = append(ids, e.ID)
 	}
-	want := []string{"dup", "dup https://odd.example/stocks", "same", "same"}
+	want := []string{"dup https://odd.example/bridge", "dup https://odd.example/stocks", "same", "same"}
 	if strings.Join(ids, "|") != strings.Join(want, "|") {
 		t.Errorf("ids %q, want %q", ids, want)
+	}
+	// A new item on top, with the same GUID again: the others keep theirs.
+	top := strings.Replace(doc, "<item>", `<item><guid>dup</guid><title>Rain floods roads</title><link>https://odd.example/rain</link></item><item>`, 1)
+	g, err := Parse([]byte(top), "https://odd.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Entries[1].ID != ids[0] || g.Entries[2].ID != ids[1] || g.Entries[0].ID != "dup https://odd.example/rain" {
+		t.Errorf("after an item on top: %q, %q, %q", g.Entries[0].ID, g.Entries[1].ID, g.Entries[2].ID)
+	}
+	// A long GUID and link still make an id the stores take.
+	long := strings.NewReplacer("<guid>dup</guid>", "<guid>"+strings.Repeat("g", 1000)+"</guid>",
+		"https://odd.example/stocks", "https://odd.example/"+strings.Repeat("s", 3000)).Replace(doc)
+	h, err := Parse([]byte(long), "https://odd.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range h.Entries {
+		if len(e.ID) > MaxIDBytes {
+			t.Errorf("id of %d bytes", len(e.ID))
+		}
 	}
 }
 
@@ -163,5 +184,20 @@ func TestBoilerplateLeavesThePlainText(t *testing.T) {
 	}
 	if !strings.HasPrefix(g.Entries[0].Text, "Storm hits the coast.") {
 		t.Errorf("a sentence two items share was taken out: %q", g.Entries[0].Text)
+	}
+	// "U.S." opening every item is cut off as a piece, but is no sentence.
+	us := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description>
+<item><guid>1</guid><title>A</title><description>U.S. stocks rose on Friday.</description></item>
+<item><guid>2</guid><title>B</title><description>U.S. Treasury yields fell.</description></item>
+<item><guid>3</guid><title>C</title><description>U.S. jobs report beats forecasts.</description></item>
+</channel></rss>`
+	u, err := Parse([]byte(us), "https://x.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range u.Entries {
+		if !strings.HasPrefix(e.Text, "U.S. ") {
+			t.Errorf("text %q lost its U.S.", e.Text)
+		}
 	}
 }

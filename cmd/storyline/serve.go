@@ -294,11 +294,16 @@ type repeatLog struct {
 // due reports whether an error with this text is to be logged at now, and
 // how many times it came since it was last logged.
 func (r *repeatLog) due(text string, now time.Time) (repeated int, ok bool) {
+	if text != r.text {
+		// Another error: said at once, the count starting again (the
+		// last one's unsaid repeats are too few to matter).
+		r.text, r.logged, r.n = text, now, 0
+		return 0, true
+	}
 	r.n++
-	if text == r.text && now.Sub(r.logged) < time.Minute {
+	if now.Sub(r.logged) < time.Minute {
 		return 0, false
 	}
-	repeated = r.n - 1
-	r.text, r.logged, r.n = text, now, 0
+	repeated, r.logged, r.n = r.n-1, now, 0
 	return repeated, true
 }

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -24,6 +26,16 @@ func lockServe(dbPath string) (release func(), err error) {
 	}
 	path := dbPath + "-serve.lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Made by another user (a run by hand as root next to the
+		// service's own user): a lock taken through a read-only file is
+		// the same lock.
+		f, err = os.Open(path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// No such directory: opening the database says so, better.
+		return func() {}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("serve lock %s: %w", path, err)
 	}

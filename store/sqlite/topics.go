@@ -131,8 +131,12 @@ func (d *DB) TopicMovedTo(ctx context.Context, id int64) (int64, error) {
 		// Topic IDs are handed out in increasing order: one not above the
 		// last, and without a topic now, named a topic once.
 		var last int64
-		if err := d.db.QueryRowContext(ctx, "SELECT last_topic_id FROM cluster_meta WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM topics WHERE id = ?)", id).Scan(&last); err == nil && id > 0 && id <= last {
+		err := d.db.QueryRowContext(ctx, "SELECT last_topic_id FROM cluster_meta WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM topics WHERE id = ?)", id).Scan(&last)
+		switch {
+		case err == nil && id > 0 && id <= last:
 			return 0, fmt.Errorf("store: topic %d: %w", id, store.ErrGone)
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return 0, fmt.Errorf("store: topic %d: %w", id, err)
 		}
 		return 0, fmt.Errorf("store: topic %d: %w", id, store.ErrNotFound)
 	}
