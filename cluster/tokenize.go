@@ -188,39 +188,9 @@ func tokenizeChunk(toks []token, c string, sentStart, joined bool) ([]token, boo
 			// gives 経済, 済対, 対策), so that two headlines that share
 			// words share terms. A lone character is a token of its own.
 			emit(off)
-			// The run's characters, each with the marks that follow it
-			// (a voicing mark, a variation selector): rune indexes
-			// [from, to) and byte offsets [start, end) in c.
-			type char struct{ from, to, start, end int }
-			var chars []char
-			m, o := k, off
-			for ; m < len(rs); m++ {
-				_, n := utf8.DecodeRuneInString(c[o:])
-				switch {
-				case isCJK(rs[m]):
-					chars = append(chars, char{m, m + 1, o, o + n})
-				case unicode.In(rs[m], unicode.Mn, unicode.Me):
-					chars[len(chars)-1].to, chars[len(chars)-1].end = m+1, o+n
-				default:
-					goto cut
-				}
-				o += n
-			}
-		cut:
-			for p := range chars {
-				if p > 0 && p == len(chars)-1 {
-					break // the last character is in the pair before it
-				}
-				q := min(p+1, len(chars)-1)
-				if t, ok := makeToken(rs[chars[p].from:chars[q].to], sentStart, joined || p > 0); ok && len(toks) < maxTokens {
-					t.start, t.end = chars[p].start, chars[q].end
-					toks = append(toks, t)
-					sentStart = false
-				}
-			}
-			joined = false
 			// Go on after the run: the loop steps past its last rune.
-			k, off = m-1, o-utf8.RuneLen(rs[m-1])
+			toks, k, off = appendCJKRun(toks, c, rs, k, off, sentStart, joined)
+			sentStart, joined = false, false
 			continue
 		case isWordRune(r):
 			if len(word) == 0 {
@@ -344,6 +314,43 @@ func trimApostrophes2(text string) string {
 		return text[:i]
 	}
 	return text
+}
+
+// appendCJKRun appends the tokens of the Chinese or Japanese run that
+// starts at rune k of the chunk c (runes rs, byte offset off): its
+// overlapping pairs of characters, a character with the marks that follow
+// it (a voicing mark, a variation selector), or the lone character of a
+// run of one. It returns the index and byte offset of the run's last rune.
+func appendCJKRun(toks []token, c string, rs []rune, k, off int, sentStart, joined bool) ([]token, int, int) {
+	// Rune indexes [from, to) and byte offsets [start, end) in c.
+	type char struct{ from, to, start, end int }
+	var chars []char
+	m, o := k, off
+run:
+	for ; m < len(rs); m++ {
+		_, n := utf8.DecodeRuneInString(c[o:])
+		switch {
+		case isCJK(rs[m]):
+			chars = append(chars, char{m, m + 1, o, o + n})
+		case unicode.In(rs[m], unicode.Mn, unicode.Me):
+			chars[len(chars)-1].to, chars[len(chars)-1].end = m+1, o+n
+		default:
+			break run
+		}
+		o += n
+	}
+	for p := range chars {
+		if p > 0 && p == len(chars)-1 {
+			break // the last character is in the pair before it
+		}
+		q := min(p+1, len(chars)-1)
+		if t, ok := makeToken(rs[chars[p].from:chars[q].to], sentStart, joined || p > 0); ok && len(toks) < maxTokens {
+			t.start, t.end = chars[p].start, chars[q].end
+			toks = append(toks, t)
+			sentStart = false
+		}
+	}
+	return toks, m - 1, o - utf8.RuneLen(rs[m-1])
 }
 
 // firstRune is the first rune of s, or utf8.RuneError for "".

@@ -87,8 +87,7 @@ func limitEntry(e *Entry) int {
 		n++
 	}
 	if len(e.ID) > MaxIDBytes {
-		sum := sha256.Sum256([]byte(e.ID))
-		e.ID = "sha256:" + hex.EncodeToString(sum[:])
+		e.ID = capID(e.ID)
 		n++
 	}
 	if len(e.Categories) > MaxCategories {
@@ -175,4 +174,14 @@ func truncateHTML(s string, max int) string {
 		}
 	}
 	return b.String() + "…"
+}
+
+// capID is an id as stored: one longer than MaxIDBytes is replaced by its
+// hash, which identifies the item as well.
+func capID(id string) string {
+	if len(id) <= MaxIDBytes {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
@@ -489,11 +488,7 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 		if len(links[e.ID]) < 2 {
 			continue
 		}
-		e.ID += " " + cmp.Or(e.Link, fallbacks[i].hash)
-		if len(e.ID) > MaxIDBytes {
-			sum := sha256.Sum256([]byte(e.ID))
-			e.ID = "sha256:" + hex.EncodeToString(sum[:])
-		}
+		e.ID = capID(e.ID + " " + cmp.Or(e.Link, fallbacks[i].hash))
 	}
 	dropBoilerplate(out.Entries)
 	out.Title, out.SiteLink, out.Language = Storable(out.Title), Storable(out.SiteLink), Storable(out.Language)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -14,7 +15,7 @@ type Topic struct {
 	First    time.Time
 	Last     time.Time
 	// Size is the clusterer's count of the topic's entries, one per feed
-	// that carried an article: what the clusterer and MinSize go by.
+	// that carried an article: what the clusterer goes by.
 	Size int
 	// Stories is the number of distinct articles among those entries:
 	// copies of one link from several feeds (an outlet's main and section
@@ -28,9 +29,19 @@ type Topic struct {
 
 // TopicQuery selects topics; zero fields do not filter.
 type TopicQuery struct {
-	Since   time.Time // last story at or after
+	Since time.Time // last story at or after
+	// MinSize keeps the topics of at least that many stories (articles:
+	// see Topic.Stories). Backends narrow by entries (Size) first, which
+	// only lets more through, then keep those of enough stories.
 	MinSize int
 	Limit   int
+}
+
+// KeepStories keeps the topics of at least minSize stories (articles), as
+// Topics does once Stories is counted: one article in an outlet's main and
+// section feeds is two entries but a single story, not a storyline.
+func KeepStories(ts []Topic, minSize int) []Topic {
+	return slices.DeleteFunc(ts, func(t Topic) bool { return t.Stories < minSize })
 }
 
 // RankTopics orders topics, given newest first (by their latest story),

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -75,8 +74,6 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The store's MinSize counts entries, an article of two feeds twice.
-	ts = slices.DeleteFunc(ts, func(t store.Topic) bool { return t.Stories < *minSize })
 	if *asJSON {
 		out := make([]topicJSON, 0, len(ts))
 		for _, t := range ts {

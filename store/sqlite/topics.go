@@ -41,7 +41,7 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	if err := d.fillOutlets(ctx, out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return store.KeepStories(out, q.MinSize), nil
 }
 
 // fillOutlets counts the distinct feeds and the distinct articles (by

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -579,14 +578,6 @@ func truncate(s string, n int) string {
 	return cut + "…"
 }
 
-// storylines keeps the topics of minTopicSize articles or more. The store
-// filters by entries (TopicQuery.MinSize), which counts an article twice
-// when two feeds carry it: one article in an outlet's main and section
-// feeds is a single story, already in the merged feed, not a storyline.
-func (s *Server) storylines(ts []store.Topic) []store.Topic {
-	return slices.DeleteFunc(ts, func(t store.Topic) bool { return t.Stories < s.minTopicSize })
-}
-
 // digest is an active topic with its latest stories.
 type digest struct {
 	store.Topic
@@ -612,7 +603,6 @@ func (s *Server) activeTopics(ctx context.Context, p params, perTopic int) ([]di
 	if err != nil {
 		return nil, err
 	}
-	topics = s.storylines(topics)
 	var match map[int64]bool
 	if p.q != "" {
 		found, err := s.store.Search(ctx, p.q, 2000)

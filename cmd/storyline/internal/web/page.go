@@ -289,11 +289,8 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request) *rendered {
 // outlets are known, with their outlets.
 func (s *Server) rankedTopics(ctx context.Context) ([]store.Topic, error) {
 	ts, err := s.store.Topics(ctx, store.TopicQuery{Since: s.now().Add(-s.topicWindow), MinSize: s.minTopicSize, Limit: frontCandidates})
-	if err != nil {
+	if err != nil || len(ts) == 0 {
 		return nil, err
-	}
-	if ts = s.storylines(ts); len(ts) == 0 {
-		return nil, nil
 	}
 	newest := ts[0].Last
 	for _, t := range ts {
@@ -358,10 +355,10 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 		case err == nil && to != 0:
 			http.Redirect(w, r, s.base(r)+"/topics/"+strconv.FormatInt(to, 10), http.StatusMovedPermanently)
 		case errors.Is(err, store.ErrGone):
-			s.goneErrorPage(w, r, http.StatusGone, fmt.Sprintf("Storyline %d has ended", id),
+			s.errorPage(w, r, http.StatusGone, fmt.Sprintf("Storyline %d has ended", id),
 				"Its stories were removed, with their outlet's feed or as they grew old.")
 		default:
-			s.goneErrorPage(w, r, http.StatusNotFound, fmt.Sprintf("No storyline %d", id),
+			s.notFoundPage(w, r, fmt.Sprintf("No storyline %d", id),
 				"The address may be mistyped, or the storyline may have ended long ago.")
 		}
 		return nil
@@ -464,12 +461,12 @@ var notFoundTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(
 // followed an old link can go on from (a plain-text 404 is a dead end in a
 // browser).
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, heading, text string) {
-	s.goneErrorPage(w, r, http.StatusNotFound, heading, text)
+	s.errorPage(w, r, http.StatusNotFound, heading, text)
 }
 
-// goneErrorPage is notFoundPage with another status: 410 for a storyline
-// that has ended.
-func (s *Server) goneErrorPage(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
+// errorPage is notFoundPage with another status: 410 for a storyline that
+// has ended.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
 	var buf bytes.Buffer
 	err := notFoundTemplate.Execute(&buf, struct {
 		Site          site
