@@ -13,6 +13,7 @@ import (
 
 	"github.com/storyline/storyline/cluster"
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/searchtext"
 )
 
 // conds collects the conditions of a dynamic query and their arguments,
@@ -130,6 +131,13 @@ func (d *DB) Search(ctx context.Context, query string, limit int) ([]store.Store
 	if limit <= 0 {
 		limit = 50
 	}
+	// Chinese and Japanese words are looked up by their character pairs,
+	// as entries.search holds them (migration 0002).
+	var parts []string
+	for _, w := range strings.Fields(words) {
+		parts = append(parts, searchtext.Query(w)...)
+	}
+	words = strings.Join(parts, " ")
 	out, err := collectEntries(d.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries e`+entryJoins+`
 		WHERE e.search @@ storyline_tsquery($1)
 		ORDER BY ts_rank('{0.1, 0.3, 0.3333, 1}', e.search, storyline_tsquery($1)) DESC, e.published_at DESC, e.id DESC

@@ -169,7 +169,7 @@ func (d *DB) Import(ctx context.Context, x *store.Export) (store.Counts, error) 
 	if err == nil {
 		// In one statement, as saveEntries indexes a poll's entries (see
 		// migration 0009).
-		if _, err = tx.ExecContext(ctx, "INSERT INTO entries_fts (rowid, title, text) SELECT id, title, text FROM entries"); err != nil {
+		if _, err = tx.ExecContext(ctx, "INSERT INTO entries_fts (rowid, title, text) SELECT id, storyline_search_text(title), storyline_search_text(text) FROM entries"); err != nil {
 			err = fmt.Errorf("store: import: index entries for search: %w", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storyline/storyline/store"
+	"github.com/storyline/storyline/store/internal/searchtext"
 )
 
 // Topics returns the topics q selects, ranked by store.RankTopics.
@@ -179,7 +180,8 @@ func (d *DB) Search(ctx context.Context, query string, limit int) ([]store.Store
 
 // ftsQuery turns what a person types into an FTS5 query that cannot be a
 // syntax error: every word is quoted (so AND, NEAR, * and quotes are just
-// text), and the words must all occur.
+// text), and the words must all occur. A Chinese or Japanese word is the
+// phrase of its character pairs (searchtext.Query), as the index holds it.
 func ftsQuery(q string) string {
 	var parts []string
 	// Control characters (a NUL ends an SQL string in FTS5's parser) are
@@ -195,7 +197,9 @@ func ftsQuery(q string) string {
 		if w == "" {
 			continue
 		}
-		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		for _, phrase := range searchtext.Query(w) {
+			parts = append(parts, `"`+strings.ReplaceAll(phrase, `"`, `""`)+`"`)
+		}
 	}
 	return strings.Join(parts, " ")
 }

@@ -99,7 +99,7 @@ func (t *writeTx) indexNew(ctx context.Context) error {
 	from := t.indexFrom
 	t.indexFrom, t.indexFeeds, t.indexCount = 0, nil, 0
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO entries_fts (rowid, title, text)
-		SELECT id, title, text FROM entries WHERE id >= ?`, from); err != nil {
+		SELECT id, storyline_search_text(title), storyline_search_text(text) FROM entries WHERE id >= ?`, from); err != nil {
 		return fmt.Errorf("index new entries for search: %w", err)
 	}
 	return nil

@@ -80,6 +80,7 @@ func Run(t *testing.T, open Open) {
 		{"EntryImageStored", testEntryImageStored},
 		{"EntriesQuery", testEntriesQuery},
 		{"Search", testSearch},
+		{"SearchChineseJapanese", testSearchChineseJapanese},
 		{"WriteTxRollsBack", testWriteTxRollsBack},
 		{"Storylines", testStorylines},
 		{"StoriesCountArticlesOnce", testStoriesCountArticlesOnce},

@@ -173,6 +173,86 @@ func testSearch(t *testing.T, open Open) {
 	}
 }
 
+// Chinese and Japanese put no spaces between words: a search finds a word
+// inside a headline or text, of one character or more, and an edited or
+// removed story is found by its new words only, or not at all.
+func testSearchChineseJapanese(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, _ := openAt(t, open)
+	f := addFeed(t, db, "https://asia.example/feed")
+	entries := []feeds.Entry{
+		{ID: "c1", Title: "国际会议在北京举行", Text: "各国代表讨论气候变化。", Language: "zh"},
+		{ID: "c2", Title: "台风袭击广东沿海", Text: "气象台发布红色预警，北部湾航线停航。", Language: "zh"},
+		{ID: "j1", Title: "東京で震度5弱の地震", Text: "気象庁によると、津波の心配はない。", Language: "ja"},
+		{ID: "j2", Title: "新型iPhoneを発表", Text: "アップルは東京の店舗で販売を始める。", Language: "ja"},
+		{ID: "e1", Title: "Harbour bridge reopens", Text: "Beijing and Tokyo are not mentioned in Chinese here.", Language: "en"},
+	}
+	poll := func(es []feeds.Entry) {
+		t.Helper()
+		for i := range es {
+			es[i].Link = "https://asia.example/" + es[i].ID
+			es[i].Published = T0.Add(time.Duration(i) * time.Minute)
+		}
+		if _, err := SavePoll(ctx, db, store.PollResult{FeedID: f.ID, PolledAt: T0, Status: 200, Entries: es}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll(entries)
+	check := func(query string, want ...string) {
+		t.Helper()
+		got, err := db.Search(ctx, query, 0)
+		if err != nil {
+			t.Errorf("search %q: %v", query, err)
+			return
+		}
+		var ids []string
+		for _, e := range got {
+			ids = append(ids, e.Entry.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, want) {
+			t.Errorf("search %q = %v, want %v", query, ids, want)
+		}
+	}
+	check("北京", "c1")
+	check("会议", "c1")
+	check("国际会议", "c1")
+	check("台风 广东", "c2")
+	check("气", "c1", "c2") // one character: 气候, 气象
+	check("气象台", "c2")
+	check("北部", "c2") // 北京 has 北, not 北部
+	check("京都")       // neither word is there
+	check("地震", "j1")
+	check("東京", "j1", "j2")
+	check("iPhone", "j2")
+	check("新型iPhone", "j2")
+	check("iPhone東京", "j2") // written as one word, the parts are found apart
+	check("bridge", "e1")
+	check("東京 bridge")
+
+	// An edit is found by its new words only; a removal by none.
+	edited := entries[0]
+	edited.Title = "国际会议在上海举行"
+	poll([]feeds.Entry{edited})
+	check("北京")
+	check("上海", "c1")
+	es, err := db.Entries(ctx, store.EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gone []int64
+	for _, e := range es {
+		if e.Entry.ID == "c2" {
+			gone = append(gone, e.ID)
+		}
+	}
+	if err := db.WriteTx(ctx, func(tx store.Tx) error { _, err := tx.DeleteEntries(ctx, gone); return err }); err != nil {
+		t.Fatal(err)
+	}
+	check("台风")
+	check("气", "c1")
+}
+
 // A write transaction whose function fails keeps nothing of it, and the
 // data version does not move.
 func testWriteTxRollsBack(t *testing.T, open Open) {
