@@ -121,6 +121,21 @@ func TestCLIEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The tables show times in the config's zone (the JSON in UTC).
+	cfgPath := filepath.Join(t.TempDir(), "tokyo.yaml")
+	if err := os.WriteFile(cfgPath, []byte("timezone: Asia/Tokyo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newest, err := time.Parse(time.RFC3339, es[0]["published"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	table := mustRun(t, "--config", cfgPath, "--db", db, "entries", "--limit", "1")
+	if want := newest.In(tokyo).Format(timeLayout); !strings.Contains(table, want) {
+		t.Errorf("entries with timezone Asia/Tokyo does not show %s (the newest story, %s):\n%s", want, newest, table)
+	}
+
 	// Filters.
 	var one []map[string]any
 	mustJSON(t, mustRun(t, "--db", db, "entries", "--json", "--feed", "2", "--limit", "3"), &one)

@@ -26,8 +26,12 @@ import (
 type Config struct {
 	// Database is the SQLite file, or a postgres:// URL; --db overrides
 	// it.
-	Database  string          `yaml:"database"`
-	LogFormat string          `yaml:"log_format"`
+	Database  string `yaml:"database"`
+	LogFormat string `yaml:"log_format"`
+	// Timezone is the IANA name of the zone in which times are shown to
+	// people (the pages, the topics feed's text, the CLI's tables);
+	// empty means this machine's (TZ, else /etc/localtime).
+	Timezone  string          `yaml:"timezone"`
 	Poll      PollConfig      `yaml:"poll"`
 	Fetch     FetchConfig     `yaml:"fetch"`
 	Serve     ServeConfig     `yaml:"serve"`
@@ -43,6 +47,14 @@ type RetentionConfig struct {
 	MaxAge Period `yaml:"max_age"`
 	// MaxPerFeed keeps the newest stories of each feed; 0 keeps all.
 	MaxPerFeed int `yaml:"max_per_feed"`
+}
+
+// location is the zone of Timezone: time.Local when it is empty.
+func (c Config) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.Local, nil
+	}
+	return time.LoadLocation(c.Timezone)
 }
 
 func (r RetentionConfig) retention() store.Retention {
@@ -345,6 +357,9 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	if c.Database == "" {
 		return bad("database", "must not be empty")
+	}
+	if _, err := c.location(); err != nil {
+		return bad("timezone", fmt.Sprintf("%q is not a time zone: give an IANA name such as Europe/Paris or America/New_York, or UTC", c.Timezone))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("log_format", fmt.Sprintf("must be text or json, not %q", c.LogFormat))

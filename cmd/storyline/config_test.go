@@ -67,6 +67,7 @@ func TestConfigErrors(t *testing.T) {
 		{"feed url", "feeds:\n  - url: https://ok.example/\n  - url: ftp://x\n", []string{"line 3", "feeds[1].url"}},
 		{"duplicate feed", "feeds:\n  - url: https://ok.example/\n  - url: https://ok.example/\n", []string{"line 3", "twice"}},
 		{"log format", "log_format: xml\n", []string{"line 1", "log_format"}},
+		{"time zone", "timezone: Europe/Pariss\n", []string{"line 1", "timezone", `"Europe/Pariss"`, "IANA"}},
 		{"not yaml", "poll: [1, 2\n", []string{"line"}},
 		{"wrong type", "poll:\n  workers: many\n", []string{"line 2", "poll.workers", "many", "whole number"}},
 		{"feed key typo", "feeds:\n  - url: https://x.example/\n    intervall: 1h\n", []string{"line 3", "unknown key feeds[].intervall"}},

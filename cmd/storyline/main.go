@@ -22,6 +22,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Time zone names (config timezone) resolve on machines without a
+	// zoneinfo database too: minimal containers, some Windows installs.
+	_ "time/tzdata"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/period"
 )
@@ -91,6 +94,7 @@ type env struct {
 	dbPath         string // from --db, else the config's
 	dbFlag         bool   // --db was given
 	cfg            Config
+	loc            *time.Location // cfg.Timezone's zone, for times shown to people
 }
 
 type command struct {
@@ -175,6 +179,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		e.cfg = cfg
+	}
+	// Validated with the config: a zone that does not load stopped it.
+	e.loc, _ = e.cfg.location()
+	if e.loc == nil {
+		e.loc = time.Local
 	}
 	e.dbFlag = e.dbPath != ""
 	if e.dbPath == "" {

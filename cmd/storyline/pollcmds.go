@@ -359,7 +359,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
 	for _, se := range es {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.Local().Format(timeLayout),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.In(e.loc).Format(timeLayout),
 			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0))
 	}
 	return tw.Flush()

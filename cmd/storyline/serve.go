@@ -114,7 +114,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 	metrics := web.NewMetrics()
 	handler := web.New(web.Options{Store: db, BaseURL: e.cfg.Serve.BaseURL, Metrics: metrics, Logger: log,
-		TopicWindow: e.cfg.Cluster.Window})
+		TopicWindow: e.cfg.Cluster.Window, Location: e.loc})
 	httpSrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -85,7 +85,7 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(tw, "ID\tSTORIES\tOUTLETS\tFIRST\tLAST\tNAME\tHEADLINE")
 	for _, t := range ts {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Stories, t.Outlets,
-			t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout),
+			t.First.In(e.loc).Format(timeLayout), t.Last.In(e.loc).Format(timeLayout),
 			truncate(t.Name, 48), truncate(t.Headline, 80))
 	}
 	return tw.Flush()
@@ -149,10 +149,10 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s\n%s\n%s from %s, %s to %s\n\n", t.Name, t.Headline,
 		counted(t.Stories, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
-		t.First.Local().Format(timeLayout), t.Last.Local().Format(timeLayout))
+		t.First.In(e.loc).Format(timeLayout), t.Last.In(e.loc).Format(timeLayout))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, se := range es {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.Local().Format(timeLayout),
+		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.In(e.loc).Format(timeLayout),
 			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0), se.Entry.Link)
 	}
 	return tw.Flush()
@@ -204,7 +204,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		if h.TopicID != 0 {
 			topic = fmt.Sprintf("%d %s", h.TopicID, h.TopicName)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.Local().Format(timeLayout),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.In(e.loc).Format(timeLayout),
 			truncate(h.FeedTitle, 24), shownTitle(h.Entry, 70), topic)
 	}
 	return tw.Flush()

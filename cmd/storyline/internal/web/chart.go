@@ -12,11 +12,19 @@ import (
 // storyline spans up to three days, else per day, so a reader sees when
 // the story broke and whether it is still growing. Each bar's title gives
 // its count for screen readers and hover; the chart as a whole is
-// labelled.
-func coverageChart(times []time.Time) template.HTML {
+// labelled. Hours and days are those of loc's clock: each time is turned
+// into its wall-clock reading there (as if in UTC), so that a day's bar
+// starts at local midnight and a bar's label is the local hour.
+func coverageChart(times []time.Time, loc *time.Location) template.HTML {
 	if len(times) == 0 {
 		return ""
 	}
+	wall := make([]time.Time, len(times))
+	for i, t := range times {
+		t = t.In(loc)
+		wall[i] = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	}
+	times = wall
 	first, last := times[0], times[0]
 	for _, t := range times {
 		if t.Before(first) {

@@ -302,7 +302,7 @@ func (s *Server) topicsFeed(ctx context.Context, r *http.Request, ext string, p 
 	}
 	f.ID = f.SelfURL
 	for _, d := range digests {
-		f.Items = append(f.Items, digestItem(l, d))
+		f.Items = append(f.Items, digestItem(l, d, s.loc))
 	}
 	return f, nil
 }
@@ -642,7 +642,7 @@ func (s *Server) activeTopics(ctx context.Context, p params, perTopic int) ([]di
 
 // digestItem is a topic's entry in the topics feed: its headline and the
 // list of its stories with their outlets.
-func digestItem(l links, d digest) feeds.OutItem {
+func digestItem(l links, d digest, loc *time.Location) feeds.OutItem {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<p><strong>%s</strong></p>\n<ul>\n", html.EscapeString(feeds.StripMarkup(d.Headline)))
 	var outlets []string
@@ -650,7 +650,7 @@ func digestItem(l links, d digest) feeds.OutItem {
 	for _, st := range d.stories {
 		fmt.Fprintf(&b, `<li><a href="%s">%s</a> — %s, %s`, html.EscapeString(st.Entry.Link),
 			html.EscapeString(entryTitle(st.Entry)), html.EscapeString(st.FeedTitle),
-			st.Entry.Published.UTC().Format("2 Jan 15:04 MST"))
+			st.Entry.Published.In(loc).Format("2 Jan 15:04 MST"))
 		for _, a := range st.alsoNamed() {
 			// Copies are folded by canonical link, so most share the
 			// story's link; only a different one is worth a second link.

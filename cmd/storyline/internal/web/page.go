@@ -67,7 +67,8 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) {
 }
 
 var pageFuncs = template.FuncMap{
-	"time": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
+	// time and iso are bound to the server's time zone by pagesIn.
+	"time": func(t time.Time) string { return t.UTC().Format(timeLayout) },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
@@ -75,6 +76,23 @@ var pageFuncs = template.FuncMap{
 		}
 		return strconv.Itoa(n) + " " + many
 	},
+}
+
+// timeLayout is how pages write a time for people, with its zone's
+// abbreviation (or offset, where the zone has none).
+const timeLayout = "Mon 2 Jan 15:04 MST"
+
+// pagesIn returns copies of the page templates that write times in loc.
+func pagesIn(loc *time.Location) map[*template.Template]*template.Template {
+	funcs := template.FuncMap{
+		"time": func(t time.Time) string { return t.In(loc).Format(timeLayout) },
+		"iso":  func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
+	}
+	out := make(map[*template.Template]*template.Template)
+	for _, t := range []*template.Template{frontTemplate, topicTemplate, searchTemplate, notFoundTemplate} {
+		out[t] = template.Must(t.Clone()).Funcs(funcs)
+	}
+	return out
 }
 
 // pageTemplates are the pages, sharing one frame: no external assets but
@@ -396,7 +414,7 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 		// to the number of stories the page says it has.
 		times = append(times, st.Entry.Published)
 	}
-	d.Chart = coverageChart(times)
+	d.Chart = coverageChart(times, s.loc)
 	if len(stories) == topicPageMax && t.Stories > len(stories) {
 		d.Hidden = t.Stories - len(stories)
 	}
@@ -468,7 +486,7 @@ func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, heading, t
 // has ended.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
 	var buf bytes.Buffer
-	err := notFoundTemplate.Execute(&buf, struct {
+	err := s.pages[notFoundTemplate].Execute(&buf, struct {
 		Site          site
 		Heading, Text string
 	}{s.site(r, ""), heading, text})
@@ -483,7 +501,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, h
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, t *template.Template, data any) *rendered {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	if err := s.pages[t].Execute(&buf, data); err != nil {
 		s.fail(w, r, err)
 		return nil
 	}

@@ -70,7 +70,7 @@ func TestAlsoNamesEachOutletOnce(t *testing.T) {
 	if !strings.Contains(it.ContentHTML, "<p>Also reported by Meridian Wire.</p>") || len(it.AlsoIn) != 1 {
 		t.Errorf("feed item names %d other outlets: %q", len(it.AlsoIn), it.ContentHTML)
 	}
-	d := digestItem(l, digest{Topic: store.Topic{ID: 7, Name: "Bridge", Stories: 3}, stories: []story{st}})
+	d := digestItem(l, digest{Topic: store.Topic{ID: 7, Name: "Bridge", Stories: 3}, stories: []story{st}}, time.UTC)
 	if strings.Count(d.ContentHTML, "also ") != 1 || strings.Contains(d.ContentHTML, "also Local Gazette") {
 		t.Errorf("storylines feed entry repeats an outlet: %q", d.ContentHTML)
 	}

@@ -7,6 +7,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -70,6 +71,10 @@ type Options struct {
 	// Now is the clock for since and the activity window; nil means
 	// time.Now.
 	Now func() time.Time
+	// Location is the time zone of the times that pages and the topics
+	// feed's text show (machine-readable times keep their offset); nil
+	// means UTC.
+	Location *time.Location
 }
 
 // Server answers storyline's HTTP requests. Create it with New; it is safe
@@ -87,6 +92,10 @@ type Server struct {
 	cache        *responseCache
 	searchCache  *responseCache
 	searches     *searchSlots
+	loc          *time.Location
+	// pages are this server's copies of the page templates, keyed by the
+	// package's, with the times written in loc.
+	pages map[*template.Template]*template.Template
 }
 
 // New returns a Server with its routes:
@@ -142,6 +151,11 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.loc = opts.Location
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	s.pages = pagesIn(s.loc)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
