@@ -29,9 +29,14 @@ type EntryQuery struct {
 	Limit   int       // 0 means no limit
 }
 
-// OutletCount is how many stories of a topic one outlet (feed) carried.
+// OutletCount is how many stories of a topic one outlet carried. An
+// outlet is a feed's shown name: an outlet's main and section feeds of one
+// title are one outlet, as the pages name them once.
 type OutletCount struct {
-	FeedID  int64
-	Title   string
+	// FeedID is the lowest id of the outlet's feeds that carried the
+	// topic.
+	FeedID int64
+	Title  string
+	// Stories counts distinct articles, as Topic.Stories does.
 	Stories int
 }

@@ -23,7 +23,8 @@ type Topic struct {
 	// a link is one of its own. It is what people are shown as the
 	// topic's number of stories.
 	Stories int
-	// Outlets is the number of distinct feeds that carried its stories.
+	// Outlets is the number of outlets (distinct feed names, see
+	// OutletCount) that carried its stories.
 	Outlets int
 }
 

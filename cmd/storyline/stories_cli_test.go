@@ -32,9 +32,10 @@ func gazetteRSS(path string, items ...[3]string) string {
 }
 
 // An article that reaches storyline through two feeds of one outlet is one
-// story: polled from two real feeds, the storyline of three articles (four
-// entries) says 3 stories in `topic`, `topics` and their JSON and on its
-// page, and the page does not name the outlet twice beside the article.
+// story, and the two feeds are one outlet: polled from two real feeds of
+// one name, the storyline of three articles (four entries) says 3 stories
+// from 1 outlet in `topic`, `topics` and their JSON and on its page, and
+// the page does not name the outlet twice beside the article.
 func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 	shared := [3]string{"https://gazette.example/bridge", "Harbour bridge closed after storm damage",
 		"The harbour bridge was closed after the storm damaged its cables."}
@@ -67,8 +68,8 @@ func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 		t.Fatalf("%d storylines, want the bridge's one: %v", len(topics), topics)
 	}
 	tp := topics[0]
-	if tp["size"] != 4.0 || tp["story_count"] != 3.0 || tp["outlets"] != 2.0 {
-		t.Errorf("topics --json: %v; want size 4, story_count 3, outlets 2", tp)
+	if tp["size"] != 4.0 || tp["story_count"] != 3.0 || tp["outlets"] != 1.0 {
+		t.Errorf("topics --json: %v; want size 4, story_count 3, outlets 1", tp)
 	}
 	// --min-size counts stories too: 4 entries but 3 articles.
 	for minSize, want := range map[string]int{"3": 1, "4": 0} {
@@ -88,16 +89,16 @@ func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 	if one.Size != 4 || one.StoryCount != 3 || len(one.Stories) != 4 {
 		t.Errorf("topic --json: size %v, story_count %v, %d entries; want 4, 3, 4", one.Size, one.StoryCount, len(one.Stories))
 	}
-	if out := mustRun(t, "--db", dbPath, "topic", id); !strings.Contains(out, "\n3 stories from 2 outlets, ") {
-		t.Errorf("topic does not say 3 stories from 2 outlets:\n%s", out)
+	if out := mustRun(t, "--db", dbPath, "topic", id); !strings.Contains(out, "\n3 stories from 1 outlet, ") {
+		t.Errorf("topic does not say 3 stories from 1 outlet:\n%s", out)
 	}
 	table := mustRun(t, "--db", dbPath, "topics")
 	lines := strings.Split(table, "\n")
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "ID  STORIES  OUTLETS") {
 		t.Fatalf("topics:\n%s", table)
 	}
-	if f := strings.Fields(lines[1]); len(f) < 3 || f[0] != id || f[1] != "3" || f[2] != "2" {
-		t.Errorf("topics: want storyline %s with 3 stories from 2 outlets:\n%s", id, table)
+	if f := strings.Fields(lines[1]); len(f) < 3 || f[0] != id || f[1] != "3" || f[2] != "1" {
+		t.Errorf("topics: want storyline %s with 3 stories from 1 outlet:\n%s", id, table)
 	}
 
 	db, err := sqlite.OpenExisting(context.Background(), dbPath)
@@ -108,10 +109,14 @@ func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 	rec := httptest.NewRecorder()
 	web.New(web.Options{Store: db}).ServeHTTP(rec, httptest.NewRequest("GET", "/topics/"+id, nil))
 	page := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(page, "3 stories from 2 outlets") {
-		t.Errorf("the storyline's page (status %d) does not say 3 stories from 2 outlets:\n%s", rec.Code, page)
+	if rec.Code != http.StatusOK || !strings.Contains(page, "3 stories from 1 outlet") {
+		t.Errorf("the storyline's page (status %d) does not say 3 stories from 1 outlet:\n%s", rec.Code, page)
 	}
 	if strings.Contains(page, "also Local Gazette") {
 		t.Errorf("the storyline's page names the Local Gazette twice beside the shared article:\n%s", page)
+	}
+	// The outlets line names the outlet once, with its three stories.
+	if !strings.Contains(page, "Local Gazette (3)</p>") {
+		t.Errorf("the storyline's page does not list the Local Gazette once with 3 stories:\n%s", page)
 	}
 }

@@ -185,7 +185,7 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	return store.KeepStories(out, q.MinSize), nil
 }
 
-// fillOutlets counts the distinct feeds and the distinct articles (by
+// fillOutlets counts the outlets (feed names) and the distinct articles (by
 // link, see store.Topic.Stories) of the given topics, when reading the
 // topics shown rather than on every write.
 func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
@@ -197,9 +197,9 @@ func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 	for i, t := range ts {
 		ids[i], at[t.ID] = t.ID, i
 	}
-	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id),
+	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, COUNT(DISTINCT `+feedTitle+`),
 		COUNT(DISTINCT NULLIF(e.link, '')) + SUM(CASE WHEN e.link = '' THEN 1 ELSE 0 END)
-		FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+		FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
 		WHERE te.topic_id = ANY($1) GROUP BY te.topic_id`, ids)
 	if err != nil {
 		return fmt.Errorf("store: count outlets: %w", err)
@@ -276,10 +276,11 @@ func (d *DB) TopicOutlets(ctx context.Context, topicIDs []int64) (map[int64][]st
 	if len(topicIDs) == 0 {
 		return out, nil
 	}
-	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, f.id, `+feedTitle+`, COUNT(*) AS n
+	rows, err := d.pool.Query(ctx, `SELECT te.topic_id, MIN(f.id), `+feedTitle+`,
+		COUNT(DISTINCT NULLIF(e.link, '')) + SUM(CASE WHEN e.link = '' THEN 1 ELSE 0 END) AS n
 		FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
 		WHERE te.topic_id = ANY($1)
-		GROUP BY te.topic_id, f.id ORDER BY te.topic_id, n DESC, `+feedTitle+` COLLATE "C"`, topicIDs)
+		GROUP BY te.topic_id, `+feedTitle+` ORDER BY te.topic_id, n DESC, `+feedTitle+` COLLATE "C"`, topicIDs)
 	if err != nil {
 		return nil, fmt.Errorf("store: topic outlets: %w", err)
 	}

@@ -45,7 +45,7 @@ func (d *DB) Topics(ctx context.Context, q store.TopicQuery) ([]store.Topic, err
 	return store.KeepStories(out, q.MinSize), nil
 }
 
-// fillOutlets counts the distinct feeds and the distinct articles (by
+// fillOutlets counts the outlets (feed names) and the distinct articles (by
 // link, see store.Topic.Stories) of the given topics. It is done when
 // reading, for the topics shown, because keeping them current on every
 // write would cost a scan of each growing topic per batch.
@@ -59,9 +59,9 @@ func (d *DB) fillOutlets(ctx context.Context, ts []store.Topic) error {
 			args[i] = t.ID
 			at[t.ID] = start + i
 		}
-		rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, COUNT(DISTINCT e.feed_id),
+		rows, err := d.db.QueryContext(ctx, `SELECT te.topic_id, COUNT(DISTINCT `+feedTitle+`),
 			COUNT(DISTINCT NULLIF(e.link, '')) + SUM(CASE WHEN e.link = '' THEN 1 ELSE 0 END)
-			FROM topic_entries te JOIN entries e ON e.id = te.entry_id
+			FROM topic_entries te JOIN entries e ON e.id = te.entry_id JOIN feeds f ON f.id = e.feed_id
 			WHERE te.topic_id IN (?`+strings.Repeat(", ?", len(part)-1)+`) GROUP BY te.topic_id`, args...)
 		if err != nil {
 			return fmt.Errorf("store: count outlets: %w", err)
