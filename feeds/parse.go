@@ -503,8 +503,9 @@ func normalize(gf *gofeed.Feed, feedURL string, now time.Time) *Feed {
 // alike (six of eight joined one storyline), and every story of the feed
 // matched a search for its words. The summary and content, which readers
 // see, keep it. It takes three items, and half of them, to call a
-// sentence of four words or more boilerplate: two stories may share a
-// sentence of their own, and a split after "U.S." is not a sentence.
+// sentence of four words (or ten characters) or more boilerplate: two
+// stories may share a sentence of their own, and a split after "U.S." is
+// not a sentence.
 func dropBoilerplate(es []Entry) {
 	if len(es) < 3 {
 		return
@@ -524,8 +525,10 @@ func dropBoilerplate(es []Entry) {
 	repeated := func(s string) bool {
 		k := sentenceKey(s)
 		n := count[k]
-		// A sentence, not a piece cut off after "U.S." or "Dr.".
-		return n >= 3 && 2*n >= len(es) && strings.Count(k, " ") >= 3
+		// A sentence, not a piece cut off after "U.S." or "Dr.": four
+		// words, or in writing without spaces (Chinese, Japanese) ten
+		// characters.
+		return n >= 3 && 2*n >= len(es) && (strings.Count(k, " ") >= 3 || utf8.RuneCountInString(k) >= 10)
 	}
 	for i := range es {
 		if !slices.ContainsFunc(sentences[i], repeated) {
@@ -543,12 +546,14 @@ func dropBoilerplate(es []Entry) {
 
 // splitSentences cuts plain text after each sentence's end mark and the
 // spaces that follow it, and after each line, so that the pieces joined
-// are the text again.
+// are the text again. A full stop of Chinese or Japanese ("。", "！",
+// "？") ends a sentence without a space after it.
 func splitSentences(text string) []string {
 	var out []string
 	start := 0
 	for i, r := range text {
-		if r != '\n' && !(strings.ContainsRune(".!?…", r) && (i+utf8.RuneLen(r) == len(text) || text[i+utf8.RuneLen(r)] == ' ')) {
+		if r != '\n' && !strings.ContainsRune("。！？", r) &&
+			!(strings.ContainsRune(".!?…", r) && (i+utf8.RuneLen(r) == len(text) || text[i+utf8.RuneLen(r)] == ' ')) {
 			continue
 		}
 		end := i + utf8.RuneLen(r)

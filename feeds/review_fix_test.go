@@ -200,4 +200,19 @@ func TestBoilerplateLeavesThePlainText(t *testing.T) {
 			t.Errorf("text %q lost its U.S.", e.Text)
 		}
 	}
+	// Japanese ends a sentence with 。 and no space.
+	ja := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description>
+<item><guid>1</guid><title>A</title><description>東京で震度5弱の地震。この記事は東京新聞のサイトに掲載されました。</description></item>
+<item><guid>2</guid><title>B</title><description>新型iPhoneを発表。この記事は東京新聞のサイトに掲載されました。</description></item>
+<item><guid>3</guid><title>C</title><description>台風が九州に上陸！この記事は東京新聞のサイトに掲載されました。</description></item>
+</channel></rss>`
+	j, err := Parse([]byte(ja), "https://x.example/feed", fixNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"東京で震度5弱の地震。", "新型iPhoneを発表。", "台風が九州に上陸！"} {
+		if got := j.Entries[i].Text; got != want {
+			t.Errorf("Japanese item %d text %q, want %q", i, got, want)
+		}
+	}
 }
