@@ -169,6 +169,31 @@ func openDatabase(ctx context.Context, dsn string, existing bool) (database, err
 	return sqlite.Open(ctx, dsn)
 }
 
+// refuseUpgradeUnderServe fails when the SQLite database at dsn is of an
+// older version and a serve runs on it: opening it here would migrate the
+// schema under a daemon that does not know the new one, which would go on
+// writing the old way (a full-text index entry in the old form, say).
+// The daemon must stop first; the new serve then upgrades it.
+func refuseUpgradeUnderServe(ctx context.Context, dsn string) error {
+	if isPostgres(dsn) {
+		return nil
+	}
+	behind, have, want, err := sqlite.SchemaBehind(ctx, dsn)
+	if err != nil || !behind {
+		return nil // Open reports what is wrong with the file
+	}
+	pid, running := serveRunning(dsn)
+	if !running {
+		return nil
+	}
+	who := "a storyline serve"
+	if pid != "" {
+		who += " (pid " + pid + ")"
+	}
+	return fmt.Errorf("%s of an older version is running on %s (schema version %d; this storyline upgrades it to %d): stop it, then run the new storyline (serve upgrades the database as it starts)",
+		who, shownDSN(dsn), have, want)
+}
+
 // pgDatabase is the PostgreSQL backend as the commands use it: a shared
 // database, whose cluster lock the pipeline takes as an ingest.Fleet's.
 type pgDatabase struct{ *postgres.DB }

@@ -58,6 +58,11 @@ func noDatabase(err error) error {
 }
 
 func openWith(ctx context.Context, e *env, existing bool) (database, error) {
+	if !e.servesDB {
+		if err := refuseUpgradeUnderServe(ctx, e.dbPath); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openDatabase(ctx, e.dbPath, existing)
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, noDatabase(err)

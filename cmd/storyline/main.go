@@ -95,6 +95,9 @@ type env struct {
 	dbFlag         bool   // --db was given
 	cfg            Config
 	loc            *time.Location // cfg.Timezone's zone, for times shown to people
+	// servesDB is set by serve once it holds the database's serve lock:
+	// the serve running on it is this one.
+	servesDB bool
 }
 
 type command struct {

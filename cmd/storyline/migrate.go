@@ -22,6 +22,11 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	case *from == *to:
 		return usageError("migrate: --from and --to name the same database")
 	}
+	for _, dsn := range []string{*from, *to} {
+		if err := refuseUpgradeUnderServe(ctx, dsn); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	src, err := openDatabase(ctx, *from, true)
 	if errors.Is(err, store.ErrNoDatabase) {
 		return fmt.Errorf("migrate: source: %w (check --from)", err)

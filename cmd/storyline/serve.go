@@ -80,6 +80,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer release()
+		e.servesDB = true
 	}
 	// Bound before the database is opened: a port in use must not leave a
 	// new, empty database behind.

@@ -53,3 +53,24 @@ func lockServe(dbPath string) (release func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// serveRunning reports whether a serve holds the lock of the SQLite
+// database at dbPath (see lockServe), and its process ID as it wrote it.
+// It takes the lock shared and lets go at once, so it never stands in a
+// daemon's way.
+func serveRunning(dbPath string) (pid string, running bool) {
+	if dbPath == ":memory:" {
+		return "", false
+	}
+	f, err := os.Open(dbPath + "-serve.lock")
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return "", false
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, 32))
+	return strings.TrimSpace(string(b)), true
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,13 +40,26 @@ func TestSearchTextAgrees(t *testing.T) {
 		"", "Storm closes harbour", "国际会议在北京举行。", "Apple发布新款iPhone", "猫", "台风",
 		"東京で地震、震度5弱", "Café 한국어 text", "𠀋𠀌 and 々〆〇", "ﾃｽﾄ ｰ", "ア", "a国b际c",
 		"新型iPhoneを発表\nアップルは東京の店舗で", "\u3004\u3008\u309f\u30a0\u4dc0\u9fff\ufb00\U0003134f\U00031350",
+		// An article's length (about 40,000 characters), in sentences and
+		// in one run without punctuation.
+		strings.Repeat("国际会议在北京举行。Talks go on. ", 2500), strings.Repeat("国际会议在北京举行", 4000),
 	} {
 		var got string
 		if err := db.pool.QueryRow(ctx, "SELECT storyline_search_text($1)", s).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if want := searchtext.Index(s); got != want {
-			t.Errorf("storyline_search_text(%q) = %q, searchtext.Index gives %q", s, got, want)
+			t.Errorf("storyline_search_text(%.40q...) differs from searchtext.Index at byte %d", s, mismatch(got, want))
 		}
 	}
+}
+
+// mismatch is the index of the first byte where a and b differ.
+func mismatch(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

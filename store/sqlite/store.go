@@ -134,6 +134,35 @@ func open(ctx context.Context, path string) (*DB, error) {
 	return d, nil
 }
 
+// SchemaBehind reports whether the storyline database at path exists and
+// was made by an older version: opening it would apply the migrations
+// from have+1 to want. A new or missing file is not behind. It only reads,
+// so a command can refuse to upgrade the file under a daemon that still
+// runs the older version.
+func SchemaBehind(ctx context.Context, path string) (behind bool, have, want int, err error) {
+	if path == ":memory:" {
+		return false, 0, 0, nil
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		return false, 0, 0, nil
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		return false, 0, 0, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return false, 0, 0, err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		// No storyline schema yet (or not a storyline database, which
+		// Open explains).
+		return false, 0, len(ms), nil
+	}
+	return have > 0 && have < len(ms), have, len(ms), nil
+}
+
 // foreignTables returns the tables of an SQLite file that holds tables but
 // not storyline's schema_migrations (Rails and golang-migrate have one of
 // that name too, without its columns): another program's database, which

@@ -215,6 +215,8 @@ func testSearchChineseJapanese(t *testing.T, open Open) {
 		}
 	}
 	check("北京", "c1")
+	check("北京。", "c1") // punctuation typed with the word
+	check("「北京」", "c1")
 	check("会议", "c1")
 	check("国际会议", "c1")
 	check("台风 广东", "c2")

@@ -17,6 +17,7 @@ package searchtext
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -80,8 +81,9 @@ func Index(s string) string {
 // Query splits one word of a search into the phrases the index holds: its
 // parts in other scripts as they are, and each run of Chinese or Japanese
 // characters as its pairs, in order and separated by spaces (or as its one
-// character). Every phrase must match; a word without such characters is
-// one phrase, itself.
+// character). Parts between runs that hold no letter or digit are left
+// out. Every phrase must match; a word without such characters is one
+// phrase, itself.
 func Query(word string) []string {
 	if !hasCJK(word) {
 		return []string{word}
@@ -89,8 +91,11 @@ func Query(word string) []string {
 	var out []string
 	forRuns(word, func(text string, cjk bool) {
 		if !cjk {
-			if text = strings.TrimSpace(text); text != "" {
-				out = append(out, text)
+			// Punctuation beside a run ("北京。", "「北京」") is no part
+			// of the search: PostgreSQL's parser may take it for a word
+			// of its own, which no entry holds.
+			if strings.IndexFunc(text, isWordRune) >= 0 {
+				out = append(out, strings.TrimSpace(text))
 			}
 			return
 		}
@@ -100,6 +105,10 @@ func Query(word string) []string {
 	})
 	return out
 }
+
+// isWordRune reports whether r can be part of a word: a letter or a
+// digit.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
 
 // hasCJK reports whether s holds a character IsCJK counts. All of them
 // are outside ASCII, so most text is passed over byte by byte.

@@ -32,6 +32,10 @@ func TestQuery(t *testing.T) {
 		"国际会议":       {"国际 际会 会议"},
 		"iPhone新款":   {"iPhone", "新款"},
 		"新款iPhone发布": {"新款", "iPhone", "发布"},
+		"北京。":        {"北京"},
+		"「北京」":       {"北京"},
+		"U.S.大統領":    {"U.S.", "大統 統領"},
+		"C++言語":      {"C++", "言語"},
 	} {
 		if got := Query(in); !slices.Equal(got, want) {
 			t.Errorf("Query(%q) = %q, want %q", in, got, want)

@@ -4,9 +4,11 @@
 -- character pairs, then its characters), computed by the function
 -- storyline_search_text that the program registers on every connection.
 -- The index is contentless, and contentless_delete lets a row be removed
--- by its id alone, so that removing entries (retention, a removed feed)
--- needs no function, even from another SQLite client; changing an
--- entry's title or text does.
+-- by its id alone, so that removing entries needs no function. Another
+-- SQLite client (the sqlite3 shell) can still read the database and
+-- VACUUM it; deleting entries from it takes SQLite 3.43 or later (for
+-- contentless_delete), and changing an entry's title or text takes
+-- storyline itself (for the function).
 DROP TRIGGER entries_fts_delete;
 DROP TRIGGER entries_fts_update;
 DROP TABLE entries_fts;
