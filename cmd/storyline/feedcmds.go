@@ -15,7 +15,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/storyline/storyline/cmd/storyline/internal/ingest"
@@ -421,7 +420,7 @@ func cmdFeeds(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "ID\tSTATUS\tHTTP\tERRORS\tENTRIES\tLAST POLL\tNEXT POLL\tTITLE / URL")
 	now := time.Now()
 	for _, f := range fl {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
@@ -224,7 +223,7 @@ func nothingDue(ctx context.Context, db database, all bool) string {
 // printPollSummary prints one line per feed and a total, and returns how
 // many feeds failed and how many saves the database refused.
 func printPollSummary(w io.Writer, outcomes []poller.Outcome) (failed, saveFailed int) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	var nNew, nUpd, nNotMod, nSame, nCut, nDropped int
 	// By feed, as `feeds` lists them, not in the order the fetches ended.
 	outcomes = slices.Clone(outcomes)
@@ -356,7 +355,7 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE")
 	for _, se := range es {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", se.ID, se.Entry.Published.In(e.loc).Format(timeLayout),
@@ -365,10 +364,22 @@ func cmdEntries(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
+// truncate cuts s to n terminal columns (see displayWidth), the last of
+// them an ellipsis: a Chinese title is cut at half as many characters as
+// an English one, as it takes twice the room.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if displayWidth(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	var b strings.Builder
+	w := 0
+	for _, r := range s {
+		rw := displayWidth(string(r))
+		if w+rw > n-1 {
+			break
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	return b.String() + "…"
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -81,7 +80,7 @@ func cmdTopics(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "ID\tSTORIES\tOUTLETS\tFIRST\tLAST\tNAME\tHEADLINE")
 	for _, t := range ts {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", t.ID, t.Stories, t.Outlets,
@@ -150,7 +149,7 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%s\n%s\n%s from %s, %s to %s\n\n", t.Name, t.Headline,
 		counted(t.Stories, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
 		t.First.In(e.loc).Format(timeLayout), t.Last.In(e.loc).Format(timeLayout))
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	for _, se := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.In(e.loc).Format(timeLayout),
 			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0), se.Entry.Link)
@@ -197,7 +196,7 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "no stories match %q (a story must hold every word)\n", query)
 		return nil
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE\tTOPIC")
 	for _, h := range hits {
 		topic := "-"
@@ -337,7 +336,7 @@ func (w *errWriter) Write(p []byte) (int, error) {
 }
 
 func printReport(w io.Writer, r *evaluate.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintf(tw, "documents\t%d\n", r.Docs)
 	fmt.Fprintf(tw, "B-cubed\tP %.4f\tR %.4f\tF1 %.4f\n", r.BCubedPrecision, r.BCubedRecall, r.BCubedF1)
 	fmt.Fprintf(tw, "pairwise\tP %.4f\tR %.4f\tF1 %.4f\n", r.PairwisePrecision, r.PairwiseRecall, r.PairwiseF1)
@@ -350,7 +349,7 @@ func printReport(w io.Writer, r *evaluate.Report) error {
 
 // printSpread prints each score's mean and range over several orders.
 func printSpread(w io.Writer, sp *evaluate.Spread, seed uint64) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintf(tw, "documents\t%d\t%d orders (seeds %d-%d)\n", sp.Docs, sp.Orders, seed, seed+uint64(sp.Orders)-1)
 	fmt.Fprintf(tw, "\tmean\tmin\tmax\n")
 	for _, r := range []struct {

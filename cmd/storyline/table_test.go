@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"text/tabwriter"
+)
+
+// On text of one column per character, table lays out exactly as
+// text/tabwriter does with the CLI's settings, including lines of fewer
+// cells that break a column's run.
+func TestTableLikeTabwriter(t *testing.T) {
+	inputs := []string{
+		"ID  \tURL\tTITLE\n1\thttps://a.example/feed\tA\n22\thttps://bb.example/\tBee\n",
+		"2026-12-07 10:00\tLocal Gazette\tHarbour bridge closed\n\t\thttps://gazette.example/bridge\n2026-12-07 11:00\tCourier\tStorm\n\t\thttps://x.example/s\n",
+		"a\tb\nno tabs here\nccc\td\te\n",
+		"",
+		"x\t\ty\n\t\t\n",
+		"trailing\tno newline",
+	}
+	for _, in := range inputs {
+		var want, got bytes.Buffer
+		tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
+		fmt.Fprint(tw, in)
+		tw.Flush()
+		tb := newTable(&got)
+		fmt.Fprint(tb, in)
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("input %q:\ngot\n%s\nwant (tabwriter)\n%s", in, got.String(), want.String())
+		}
+	}
+}
+
+// Wide characters take two columns: the column after a Japanese title
+// starts where it does after an English one, on screen.
+func TestTableWideCharacters(t *testing.T) {
+	var b bytes.Buffer
+	tb := newTable(&b)
+	fmt.Fprint(tb, "東京で地震\tNHK\nStorm\tBBC\nｶﾀｶﾅ\tx\nCafé\u0301\ty\n")
+	tb.Flush()
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	want := []string{"東京で地震  NHK", "Storm       BBC", "ｶﾀｶﾅ        x", "Café\u0301        y"}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %q, want %q", i, lines[i], want[i])
+		}
+	}
+}
+
+func TestTruncateByWidth(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"Harbour bridge closed", 30, "Harbour bridge closed"},
+		{"Harbour bridge closed", 10, "Harbour b…"},
+		{"国际会议在北京举行", 18, "国际会议在北京举行"},
+		{"国际会议在北京举行", 10, "国际会议…"},
+		{"国际会议在北京举行", 9, "国际会议…"},
+	} {
+		if got := truncate(tc.in, tc.n); got != tc.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
