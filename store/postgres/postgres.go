@@ -252,6 +252,12 @@ func (d *DB) migrate(ctx context.Context) error {
 			conn.Hijack().Close(context.WithoutCancel(ctx))
 		}
 	}()
+	if tables, err := foreignTables(ctx, conn.Conn()); err != nil {
+		return err
+	} else if len(tables) > 0 {
+		return fmt.Errorf("schema %s holds the tables of another program (%s), not storyline's: give storyline a database of its own (createdb -O USER storyline) or a schema of its own (CREATE SCHEMA storyline AUTHORIZATION USER, then options=-csearch_path%%3Dstoryline in the URL)",
+			tables[0], strings.Join(tables[1:], ", "))
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -284,6 +290,47 @@ func (d *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// foreignTables returns, when the schema storyline would create its
+// tables in (the first of the search path) holds another program's
+// tables and not storyline's, that schema's name followed by some of
+// their names; else nothing. Without it, a mistyped database or a shared
+// one got storyline's tables among its own. A schema_migrations table
+// of another tool (golang-migrate's, Rails') is not storyline's: its has
+// a name and a time for each version.
+func foreignTables(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+	var schema *string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return nil, fmt.Errorf("read the current schema: %w", err)
+	}
+	if schema == nil {
+		return nil, nil // no schema to create in: the CREATE says so
+	}
+	var ours bool
+	if err := conn.QueryRow(ctx, `SELECT COUNT(*) = 2 FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'schema_migrations' AND column_name IN ('name', 'applied_at')`, *schema).Scan(&ours); err != nil {
+		return nil, fmt.Errorf("read schema %s: %w", *schema, err)
+	}
+	if ours {
+		return nil, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname LIMIT 6`, *schema)
+	if err != nil {
+		return nil, fmt.Errorf("read schema %s: %w", *schema, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read schema %s: %w", *schema, err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if len(names) > 5 {
+		names = append(names[:5], "...")
+	}
+	return append([]string{*schema}, names...), nil
 }
 
 // DataVersion returns the current data version. It is answered from memory
