@@ -39,7 +39,7 @@ func TestSearchTextAgrees(t *testing.T) {
 	for _, s := range []string{
 		"", "Storm closes harbour", "国际会议在北京举行。", "Apple发布新款iPhone", "猫", "台风",
 		"東京で地震、震度5弱", "Café 한국어 text", "𠀋𠀌 and 々〆〇", "ﾃｽﾄ ｰ", "ア", "a国b际c",
-		"新型iPhoneを発表\nアップルは東京の店舗で", "\u3004\u3008\u309f\u30a0\u4dc0\u9fff\ufb00\U0003134f\U00031350",
+		"新型iPhoneを発表\nアップルは東京の店舗で", "ＦＴＡ交渉で震度６強", "ｶﾞｲﾄﾞ ﬁnal ① Café\u0301", "ＡＩ強化", "\u3004\u3008\u309f\u30a0\u4dc0\u9fff\ufb00\U0003134f\U00031350",
 		// An article's length (about 40,000 characters), in sentences and
 		// in one run without punctuation.
 		strings.Repeat("国际会议在北京举行。Talks go on. ", 2500), strings.Repeat("国际会议在北京举行", 4000),

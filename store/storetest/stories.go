@@ -186,6 +186,7 @@ func testSearchChineseJapanese(t *testing.T, open Open) {
 		{ID: "j1", Title: "東京で震度5弱の地震", Text: "気象庁によると、津波の心配はない。", Language: "ja"},
 		{ID: "j2", Title: "新型iPhoneを発表", Text: "アップルは東京の店舗で販売を始める。", Language: "ja"},
 		{ID: "e1", Title: "Harbour bridge reopens", Text: "Beijing and Tokyo are not mentioned in Chinese here.", Language: "en"},
+		{ID: "j3", Title: "日欧ＦＴＡ交渉が妥結", Text: "ｶﾞｲﾄﾞﾗｲﾝは来月公表。", Language: "ja"},
 	}
 	poll := func(es []feeds.Entry) {
 		t.Helper()
@@ -231,6 +232,13 @@ func testSearchChineseJapanese(t *testing.T, open Open) {
 	check("iPhone東京", "j2") // written as one word, the parts are found apart
 	check("bridge", "e1")
 	check("東京 bridge")
+	// Full-width and half-width forms are one: typed either way, found
+	// written either way.
+	check("FTA", "j3")
+	check("ＦＴＡ", "j3")
+	check("fta交渉", "j3")
+	check("ガイドライン", "j3")
+	check("震度５弱", "j1")
 
 	// An edit is found by its new words only; a removal by none.
 	edited := entries[0]

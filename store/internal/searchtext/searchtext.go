@@ -1,6 +1,8 @@
-// Package searchtext writes Chinese and Japanese text in the form the
-// stores' full-text indexes can search. SQLite's unicode61 tokenizer and
-// PostgreSQL's parser cut words at spaces and punctuation, and these
+// Package searchtext writes text in the form the stores' full-text
+// indexes can search: Chinese and Japanese cut into character pairs, and
+// full-width and half-width forms folded together (NFKC).
+//
+// SQLite's unicode61 tokenizer and PostgreSQL's parser cut words at spaces and punctuation, and these
 // languages put none between words, so a whole run of characters
 // ("国际会议在北京举行") was one token and a search for one word of it
 // ("北京") found nothing. A run is indexed as its overlapping character
@@ -19,6 +21,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // runeRanges are the characters written without spaces between words:
@@ -50,11 +54,12 @@ func IsCJK(r rune) bool {
 	return false
 }
 
-// Index returns the text to index for s: s itself, with each run of
-// Chinese or Japanese characters replaced by its overlapping pairs and
-// then its single characters, all separated by spaces. Text without such
-// characters is returned unchanged, without copying.
+// Index returns the text to index for s: s in NFKC (see fold), with each
+// run of Chinese or Japanese characters replaced by its overlapping pairs
+// and then its single characters, all separated by spaces. ASCII text is
+// returned unchanged, without copying.
 func Index(s string) string {
+	s = fold(s)
 	if !hasCJK(s) {
 		return s
 	}
@@ -78,13 +83,14 @@ func Index(s string) string {
 	return b.String()
 }
 
-// Query splits one word of a search into the phrases the index holds: its
-// parts in other scripts as they are, and each run of Chinese or Japanese
-// characters as its pairs, in order and separated by spaces (or as its one
-// character). Parts between runs that hold no letter or digit are left
-// out. Every phrase must match; a word without such characters is one
-// phrase, itself.
+// Query splits one word of a search, in NFKC (see fold), into the phrases
+// the index holds: its parts in other scripts as they are, and each run
+// of Chinese or Japanese characters as its pairs, in order and separated
+// by spaces (or as its one character). Parts between runs that hold no
+// letter or digit are left out. Every phrase must match; a word without
+// such characters is one phrase, itself.
 func Query(word string) []string {
+	word = fold(word)
 	if !hasCJK(word) {
 		return []string{word}
 	}
@@ -104,6 +110,20 @@ func Query(word string) []string {
 		out = append(out, b.String())
 	})
 	return out
+}
+
+// fold returns s in Unicode's compatibility composition (NFKC), which
+// both the index and the queries hold: full-width Latin letters and
+// digits, as Japanese and Chinese text often has them ("ＦＴＡ", "１２万円"),
+// become the ASCII ones, and half-width katakana the full-width ones
+// ("ｶﾞｲﾄﾞ" is "ガイド"), so that a search typed one way finds text
+// written the other. Text in NFKC already, all ASCII text among it, is
+// returned as it is.
+func fold(s string) string {
+	if norm.NFKC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFKC.String(s)
 }
 
 // isWordRune reports whether r can be part of a word: a letter or a

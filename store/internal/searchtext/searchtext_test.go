@@ -16,7 +16,11 @@ func TestIndex(t *testing.T) {
 		"東京で地震、震度5弱":           " 東京 京で で地 地震 東 京 で 地 震 、 震度 震 度 5 弱 ",
 		"Café 한국어 text":        "Café 한국어 text",
 		"𠀋𠀌":                   " 𠀋𠀌 𠀋 𠀌 ",
-		"ﾃｽﾄ":                  " ﾃｽ ｽﾄ ﾃ ｽ ﾄ ",
+		"ﾃｽﾄ":                  " テス スト テ ス ト ",
+		"ＦＴＡ交渉":                "FTA 交渉 交 渉 ",
+		"震度６強":                 " 震度 震 度 6 強 ",
+		"ｶﾞｲﾄﾞ":                " ガイ イド ガ イ ド ",
+		"ﬁnal ①":               "final 1",
 	} {
 		if got := Index(in); got != want {
 			t.Errorf("Index(%q) = %q, want %q", in, got, want)

@@ -2,8 +2,8 @@
 -- parser takes a run of those scripts, and any Latin letters inside it,
 -- for one word, so a search for one word of a headline found nothing.
 -- storyline_search_text writes text the way the Go function
--- searchtext.Index does (each run as its overlapping character pairs,
--- then its characters, separated by spaces) and entries.search indexes
+-- searchtext.Index does (in NFKC, each run as its overlapping character
+-- pairs, then its characters, separated by spaces) and entries.search indexes
 -- that form; Search rewrites a query's runs into pairs the same way.
 -- The ranges of characters are those of searchtext.runeRanges, and a
 -- test compares the two functions on the same strings.
@@ -24,12 +24,19 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     ) || ' ' || array_to_string(regexp_split_to_array(run, ''), ' ') END
 $$;
 
+-- storyline_search_text folds the text to NFKC first, as searchtext.fold
+-- does: full-width Latin and digits become ASCII, half-width katakana
+-- full-width. PostgreSQL normalizes only in a UTF8 database; in another
+-- encoding the text is left as it is, as its Chinese or Japanese was.
 CREATE FUNCTION storyline_search_text(t TEXT) RETURNS TEXT
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN t !~ '[\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]' THEN t ELSE (
+    SELECT CASE WHEN u !~ '[\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]' THEN u ELSE (
         SELECT string_agg(CASE WHEN m[1] IS NULL THEN m[2] ELSE ' ' || storyline_search_pairs(m[1]) || ' ' END, '' ORDER BY n)
-        FROM regexp_matches(t, '([\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+)|([^\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+)', 'g') WITH ORDINALITY AS x (m, n)
+        FROM regexp_matches(u, '([\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+)|([^\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+)', 'g') WITH ORDINALITY AS x (m, n)
     ) END
+    FROM (SELECT CASE WHEN current_setting('server_encoding') <> 'UTF8' THEN t
+                      WHEN t IS NFKC NORMALIZED THEN t
+                      ELSE normalize(t, NFKC) END AS u) AS folded
 $$;
 
 DROP INDEX entries_search;
