@@ -89,8 +89,19 @@ func TestCLIStoriesCountArticlesOnce(t *testing.T) {
 	if one.Size != 4 || one.StoryCount != 3 || len(one.Stories) != 4 {
 		t.Errorf("topic --json: size %v, story_count %v, %d entries; want 4, 3, 4", one.Size, one.StoryCount, len(one.Stories))
 	}
-	if out := mustRun(t, "--db", dbPath, "topic", id); !strings.Contains(out, "\n3 stories from 1 outlet, ") {
+	out := mustRun(t, "--db", dbPath, "topic", id)
+	if !strings.Contains(out, "\n3 stories from 1 outlet, ") {
 		t.Errorf("topic does not say 3 stories from 1 outlet:\n%s", out)
+	}
+	// It lists the three articles, the shared one once.
+	if n := strings.Count(out, "https://gazette.example/bridge\n"); n != 1 {
+		t.Errorf("topic lists the shared article %d times, want once:\n%s", n, out)
+	}
+	if n := strings.Count(out, "https://gazette.example/"); n != 3 {
+		t.Errorf("topic lists %d articles, want 3:\n%s", n, out)
+	}
+	if hits := mustRun(t, "--db", dbPath, "search", "closed"); strings.Count(hits, "Harbour bridge closed after storm damage") != 1 {
+		t.Errorf("search lists the shared article more than once:\n%s", hits)
 	}
 	table := mustRun(t, "--db", dbPath, "topics")
 	lines := strings.Split(table, "\n")

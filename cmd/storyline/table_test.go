@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
+
+	"github.com/storyline/storyline/feeds"
+	"github.com/storyline/storyline/store"
 )
 
 // On text of one column per character, table lays out exactly as
@@ -67,5 +71,29 @@ func TestTruncateByWidth(t *testing.T) {
 		if got := truncate(tc.in, tc.n); got != tc.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
+	}
+}
+
+// The CLI's tables list an article once, naming each outlet that carried
+// it once, in order; entries without a link are stories of their own.
+func TestFoldCopies(t *testing.T) {
+	entry := func(id int64, outlet, link string) store.StoredEntry {
+		return store.StoredEntry{ID: id, FeedTitle: outlet, Entry: feeds.Entry{Link: link}}
+	}
+	got := foldCopies([]store.StoredEntry{
+		entry(1, "Gazette", "https://g.example/a"),
+		entry(2, "Courier", ""),
+		entry(3, "Gazette", "https://g.example/a"),
+		entry(4, "Herald", "https://g.example/a"),
+		entry(5, "Courier", ""),
+		entry(6, "Courier", "https://c.example/b"),
+	})
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, fmt.Sprintf("%d %s", s.ID, s.outlets()))
+	}
+	want := []string{"1 Gazette, Herald", "2 Courier", "5 Courier", "6 Courier"}
+	if !slices.Equal(rows, want) {
+		t.Errorf("folded %q, want %q", rows, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,11 +151,41 @@ func cmdTopic(ctx context.Context, e *env, args []string) error {
 		counted(t.Stories, "story", "stories"), counted(t.Outlets, "outlet", "outlets"),
 		t.First.In(e.loc).Format(timeLayout), t.Last.In(e.loc).Format(timeLayout))
 	tw := newTable(e.stdout)
-	for _, se := range es {
+	for _, c := range foldCopies(es) {
+		se := c.StoredEntry
 		fmt.Fprintf(tw, "%s\t%s\t%s\n\t\t%s\n", se.Entry.Published.In(e.loc).Format(timeLayout),
-			truncate(se.FeedTitle, 24), shownTitle(se.Entry, 0), se.Entry.Link)
+			truncate(c.outlets(), 24), shownTitle(se.Entry, 0), se.Entry.Link)
 	}
 	return tw.Flush()
+}
+
+// story is an article as the CLI's tables list it: one entry, standing
+// for the copies of its link that other feeds carried (an outlet's main
+// and section feeds), as the pages and the served feeds fold them.
+type story struct {
+	store.StoredEntry
+	names []string // the outlets that carried it, each once, in order
+}
+
+// outlets names the outlets that carried the story.
+func (s story) outlets() string { return strings.Join(s.names, ", ") }
+
+// foldCopies folds the entries that share a link into the first of them,
+// keeping their order; an entry without a link is a story of its own.
+func foldCopies(es []store.StoredEntry) []story {
+	var out []story
+	at := make(map[string]int)
+	for _, se := range es {
+		if i, ok := at[se.Entry.Link]; ok && se.Entry.Link != "" {
+			if !slices.Contains(out[i].names, se.FeedTitle) {
+				out[i].names = append(out[i].names, se.FeedTitle)
+			}
+			continue
+		}
+		at[se.Entry.Link] = len(out)
+		out = append(out, story{StoredEntry: se, names: []string{se.FeedTitle}})
+	}
+	return out
 }
 
 func cmdSearch(ctx context.Context, e *env, args []string) error {
@@ -198,13 +229,14 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	}
 	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tFEED\tTITLE\tTOPIC")
-	for _, h := range hits {
+	for _, c := range foldCopies(hits) {
+		h := c.StoredEntry
 		topic := "-"
 		if h.TopicID != 0 {
 			topic = fmt.Sprintf("%d %s", h.TopicID, h.TopicName)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", h.ID, h.Entry.Published.In(e.loc).Format(timeLayout),
-			truncate(h.FeedTitle, 24), shownTitle(h.Entry, 70), topic)
+			truncate(c.outlets(), 24), shownTitle(h.Entry, 70), topic)
 	}
 	return tw.Flush()
 }
