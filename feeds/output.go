@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // The writers below build documents by hand rather than with encoding/xml's
@@ -69,6 +71,27 @@ type OutItem struct {
 	// Image is the story's picture (an absolute URL), for JSON Feed's
 	// image; readers of the XML formats find it in the content.
 	Image string
+	// Language is the story's language as its feed declared it; the
+	// writers put it out as a BCP 47 tag (see LanguageTag), Atom's
+	// xml:lang and JSON Feed's language, so that a reader shows Chinese
+	// and Japanese in their own glyphs. RSS has no place for it.
+	Language string
+}
+
+// LanguageTag returns lang as a well-formed BCP 47 tag ("zh-cn" is
+// "zh-CN", "en_US" "en-US"), or "" when it is not one ("English"): an
+// attribute a browser or feed reader goes by must not carry what a
+// feed's author typed by mistake.
+func LanguageTag(lang string) string {
+	lang = strings.TrimSpace(lang)
+	if lang == "" {
+		return ""
+	}
+	t, err := language.Parse(strings.ReplaceAll(lang, "_", "-"))
+	if err != nil || t == language.Und {
+		return ""
+	}
+	return t.String()
 }
 
 // OutSource is the outlet (subscribed feed) a story came from.
@@ -421,7 +444,11 @@ func WriteAtom(w io.Writer, f *OutFeed) error {
 }
 
 func writeAtomEntry(b *xmlBuf, it *OutItem, feedUpdated time.Time) {
-	b.WriteString("  <entry>\n")
+	b.WriteString("  <entry")
+	if tag := LanguageTag(it.Language); tag != "" {
+		b.attr("xml:lang", tag)
+	}
+	b.WriteString(">\n")
 	b.elem("    ", "id", itemID(it))
 	b.WriteString("    <title type=\"html\">")
 	b.text(html.EscapeString(CleanText(it.Title)))
@@ -581,6 +608,7 @@ type (
 		Authors       []jsonAuthor `json:"authors,omitempty"`
 		Tags          []string     `json:"tags,omitempty"`
 		Image         string       `json:"image,omitempty"`
+		Language      string       `json:"language,omitempty"`
 		Storyline     jsonItemX    `json:"_storyline"`
 	}
 	jsonAuthor struct {
@@ -644,6 +672,7 @@ func WriteJSONFeed(w io.Writer, f *OutFeed) error {
 			Authors:     []jsonAuthor{{Name: CleanText(itemAuthor(it)), URL: CleanText(it.Source.HTMLURL)}},
 			Tags:        categories(it),
 			Image:       CleanText(it.Image),
+			Language:    LanguageTag(it.Language),
 			Storyline: jsonItemX{
 				About: jsonExtAbout,
 			},

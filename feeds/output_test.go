@@ -269,3 +269,37 @@ func FuzzWriteAtom(f *testing.F) {
 		}
 	})
 }
+
+func TestLanguageTag(t *testing.T) {
+	for in, want := range map[string]string{
+		"zh-CN": "zh-CN", "zh-cn": "zh-CN", "ja": "ja", "en_US": "en-US", " en-gb ": "en-GB",
+		"": "", "English": "", "x": "", "und": "", `en" onload="x`: "",
+	} {
+		if got := LanguageTag(in); got != want {
+			t.Errorf("LanguageTag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A story's language goes out as Atom's xml:lang and JSON Feed's language,
+// as a well-formed tag, and not at all when the feed declared nonsense.
+func TestItemLanguage(t *testing.T) {
+	f := &OutFeed{ID: "https://s.example/feed.atom", Title: "t", SelfURL: "https://s.example/feed.atom", HTMLURL: "https://s.example/",
+		Updated: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), Items: []OutItem{
+			{ID: "https://n.example/1", Title: "国际会议在北京举行", Link: "https://n.example/1", Published: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), Language: "zh-cn"},
+			{ID: "https://n.example/2", Title: "Storm", Link: "https://n.example/2", Published: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), Language: "English"},
+		}}
+	var atom, js bytes.Buffer
+	if err := WriteAtom(&atom, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSONFeed(&js, f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(atom.String(), `<entry xml:lang="zh-CN">`) || strings.Count(atom.String(), "<entry>") != 1 {
+		t.Errorf("Atom entries' xml:lang:\n%s", atom.String())
+	}
+	if !strings.Contains(js.String(), `"language": "zh-CN"`) && !strings.Contains(js.String(), `"language":"zh-CN"`) || strings.Count(js.String(), `"language"`) != 1 {
+		t.Errorf("JSON Feed items' language:\n%s", js.String())
+	}
+}

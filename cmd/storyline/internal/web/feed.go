@@ -496,6 +496,7 @@ func storyItem(l links, st story, topic *store.Topic) feeds.OutItem {
 		Source:     outlet(st.StoredEntry),
 		Categories: e.Categories,
 		Image:      e.Image,
+		Language:   e.Language,
 	}
 	if it.ID == "" {
 		// The row id is stable for the life of the database.

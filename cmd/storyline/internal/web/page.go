@@ -126,7 +126,7 @@ var pageTemplates = template.Must(template.New("frame").Funcs(pageFuncs).Parse(`
 </footer>
 </body>
 </html>
-{{define "story"}}{{if .Link}}<a href="{{.Link}}">{{.Title}}</a>{{else}}{{.Title}}{{end}} <span class="src">{{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
+{{define "story"}}{{if .Link}}<a href="{{.Link}}"{{with .Lang}} lang="{{.}}"{{end}}>{{.Title}}</a>{{else}}<span{{with .Lang}} lang="{{.}}"{{end}}>{{.Title}}</span>{{end}} <span class="src">{{.Outlet}}, <time datetime="{{iso .Time}}">{{time .Time}}</time>{{range .Also}}, also {{if .Link}}<a href="{{.Link}}">{{.Outlet}}</a>{{else}}{{.Outlet}}{{end}}{{end}}</span>{{end}}
 {{define "image"}}{{with .}}<img src="{{.URL}}" alt="{{.Alt}}" width="160" height="90" loading="lazy" referrerpolicy="no-referrer">{{end}}{{end}}
 `))
 
@@ -134,7 +134,7 @@ var frontTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 <h1 class="hidden">Storylines</h1>
 {{if .Topics}}<div class="storylines">
 {{range .Topics}}<article class="storyline" id="topic-{{.ID}}">
-<h2><a href="{{.URL}}">{{.Name}}</a></h2>
+<h2{{with .Lang}} lang="{{.}}"{{end}}><a href="{{.URL}}">{{.Name}}</a></h2>
 <div class="lead">{{template "image" .Image}}
 <p class="headline">{{template "story" .Lead}}</p></div>
 <p class="meta">{{plural .Stories "story" "stories"}} from {{plural .NOutlets "outlet" "outlets"}}, <time datetime="{{iso .First}}">{{time .First}}</time> to <time datetime="{{iso .Last}}">{{time .Last}}</time></p>
@@ -156,14 +156,14 @@ var frontTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{
 
 var topicTemplate = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "body"}}
 <article class="topic">
-<h1>{{.Topic.Name}}</h1>
-<p class="headline">{{.Topic.Headline}}</p>
+<h1{{with .Topic.Lang}} lang="{{.}}"{{end}}>{{.Topic.Name}}</h1>
+<p class="headline"{{with .Topic.Lang}} lang="{{.}}"{{end}}>{{.Topic.Headline}}</p>
 <p class="meta">{{plural .Topic.Stories "story" "stories"}} from {{plural .Topic.NOutlets "outlet" "outlets"}}, <time datetime="{{iso .Topic.First}}">{{time .Topic.First}}</time> to <time datetime="{{iso .Topic.Last}}">{{time .Topic.Last}}</time> · Feed: <a href="{{.Topic.URL}}.atom">Atom</a>, <a href="{{.Topic.URL}}.rss">RSS</a>, <a href="{{.Topic.URL}}.json">JSON</a></p>
 {{.Chart}}
 <p class="outlets">{{range $i, $o := .Topic.Outlets}}{{if $i}} · {{end}}{{$o.Title}} ({{$o.Stories}}){{end}}</p>
 <ol class="stories">
 {{range .Stories}}<li>{{template "image" .Image}}<h2>{{template "story" .}}</h2>{{if .Snippet}}
-<p>{{.Snippet}}</p>{{end}}</li>
+<p{{with .Lang}} lang="{{.}}"{{end}}>{{.Snippet}}</p>{{end}}</li>
 {{end}}</ol>
 {{if .Hidden}}<p class="meta">The {{.Hidden}} oldest stories are in the storyline's <a href="{{.Topic.URL}}.atom?limit=500">feed</a>.</p>{{end}}
 </article>{{end}}`))
@@ -201,10 +201,14 @@ type pageImage struct{ URL, Alt string }
 
 type pageStory struct {
 	Title, Link, Outlet string
-	Time                time.Time
-	Also                []pageStory
-	Image               *pageImage
-	Snippet             string
+	// Lang is the story's language tag (pageLang), which tells the
+	// browser to draw Chinese, Japanese and Korean in their own glyphs;
+	// empty when unknown or English.
+	Lang    string
+	Time    time.Time
+	Also    []pageStory
+	Image   *pageImage
+	Snippet string
 }
 
 type pageTopic struct {
@@ -216,10 +220,40 @@ type pageTopic struct {
 	Image               *pageImage
 	More                []pageStory
 	Outlets             []store.OutletCount
+	// Lang is the language of most of the stories shown, for the name
+	// and headline (see commonLang).
+	Lang string
+}
+
+// pageLang is the lang attribute of a story in lang: its tag, or nothing
+// for English, the language the pages are written in (<html lang="en">).
+func pageLang(lang string) string {
+	tag := feeds.LanguageTag(lang)
+	if tag == "en" || strings.HasPrefix(tag, "en-") {
+		return ""
+	}
+	return tag
+}
+
+// commonLang returns the language tag more than half of the stories carry,
+// or "": a storyline's name and headline are in its stories' language
+// when they agree on one.
+func commonLang(stories []pageStory) string {
+	n := make(map[string]int)
+	for _, ps := range stories {
+		n[ps.Lang]++
+	}
+	for lang, c := range n {
+		if lang != "" && 2*c > len(stories) {
+			return lang
+		}
+	}
+	return ""
 }
 
 func toPageStory(st story) pageStory {
-	ps := pageStory{Title: entryTitle(st.Entry), Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published}
+	ps := pageStory{Title: entryTitle(st.Entry), Link: st.Entry.Link, Outlet: st.FeedTitle, Time: st.Entry.Published,
+		Lang: pageLang(st.Entry.Language)}
 	if st.Entry.Image != "" {
 		ps.Image = &pageImage{URL: st.Entry.Image, Alt: ps.Title}
 	}
@@ -355,6 +389,7 @@ func (s *Server) frontTopic(ctx context.Context, pt pageTopic) (pageTopic, error
 			pt.More = append(pt.More, ps)
 		}
 	}
+	pt.Lang = commonLang(append([]pageStory{pt.Lead}, pt.More...))
 	return pt, nil
 }
 
@@ -415,6 +450,7 @@ func (s *Server) renderTopicPage(w http.ResponseWriter, r *http.Request, id int6
 		times = append(times, st.Entry.Published)
 	}
 	d.Chart = coverageChart(times, s.loc)
+	d.Topic.Lang = commonLang(d.Stories)
 	if len(stories) == topicPageMax && t.Stories > len(stories) {
 		d.Hidden = t.Stories - len(stories)
 	}

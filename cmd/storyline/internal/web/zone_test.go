@@ -10,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // the zones below, whatever the machine has
 
+	"github.com/storyline/storyline/feeds"
 	"github.com/storyline/storyline/store"
 )
 
@@ -74,5 +75,43 @@ func TestChartDaysInTimeZone(t *testing.T) {
 	hours := string(coverageChart(times[:2], ny))
 	if !strings.Contains(hours, "Fri 20 Nov 23:00: 1") {
 		t.Errorf("hourly chart in New York lacks the 23:00 bar:\n%s", hours)
+	}
+}
+
+// A story in another language than the pages' English is marked with its
+// tag, so that a browser draws Chinese in Chinese glyphs and Japanese in
+// Japanese ones; a storyline's name takes the language most of its stories
+// share.
+func TestStoryLanguageOnPages(t *testing.T) {
+	zh := toPageStory(story{StoredEntry: store.StoredEntry{FeedTitle: "华夏日报",
+		Entry: feeds.Entry{Title: "国际会议在北京举行", Link: "https://hx.example/1", Language: "zh-cn", Published: t0}}})
+	ja := toPageStory(story{StoredEntry: store.StoredEntry{FeedTitle: "東京ニュース",
+		Entry: feeds.Entry{Title: "東京で地震", Language: "ja", Published: t0}}})
+	en := toPageStory(story{StoredEntry: store.StoredEntry{FeedTitle: "Courier",
+		Entry: feeds.Entry{Title: "Storm", Link: "https://c.example/1", Language: "en-GB", Published: t0}}})
+	var b strings.Builder
+	for _, ps := range []pageStory{zh, ja, en} {
+		if err := pagesIn(time.UTC)[frontTemplate].ExecuteTemplate(&b, "story", ps); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n")
+	}
+	for _, want := range []string{`<a href="https://hx.example/1" lang="zh-CN">国际会议在北京举行</a>`, `<span lang="ja">東京で地震</span>`,
+		`<a href="https://c.example/1">Storm</a>`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("stories lack %s:\n%s", want, b.String())
+		}
+	}
+	for _, tc := range []struct {
+		stories []pageStory
+		want    string
+	}{
+		{[]pageStory{zh, zh, ja}, "zh-CN"},
+		{[]pageStory{zh, ja}, ""},
+		{[]pageStory{en, en, zh}, ""},
+	} {
+		if got := commonLang(tc.stories); got != tc.want {
+			t.Errorf("commonLang = %q, want %q", got, tc.want)
+		}
 	}
 }
