@@ -87,3 +87,40 @@ func TestChineseAndJapaneseGather(t *testing.T) {
 		t.Errorf("one story %q: named %q, want a phrase of its headline", ts.Headline, ts.Label)
 	}
 }
+
+// A phrase that starts or ends inside a run of Chinese characters is
+// widened to the run, which never cuts a word in two; kana and Latin text
+// are edges already, and a clause too long for a name is left alone.
+func TestWidenHan(t *testing.T) {
+	for _, tc := range []struct{ h, phrase, want string }{
+		{"台湾东部海域发生强震，多地有感", "海域发生强", "台湾东部海域发生强震"},
+		{"中日韩领导人会议在首尔举行", "会议在首", "中日韩领导人会议在首尔举行"},
+		{"東京で大雪警報", "大雪", "大雪警報"},
+		{"政府が新しい経済対策を発表", "経済対策", "経済対策"},
+		{"苹果发布iPhone16", "iPhone16", "iPhone16"},
+		{"Storm closes harbour", "closes", "closes"},
+		{"这是一个非常非常非常非常非常非常长的没有标点的句子里的词", "长的没", "长的没"},
+	} {
+		start := strings.Index(tc.h, tc.phrase)
+		s, e := widenHan(tc.h, start, start+len(tc.phrase))
+		if got := tc.h[s:e]; got != tc.want {
+			t.Errorf("widenHan(%q, %q) = %q, want %q", tc.h, tc.phrase, got, tc.want)
+		}
+	}
+}
+
+// A name whose first word is spelled with a capital inside keeps it.
+func TestPhraseKeepsInnerCapitals(t *testing.T) {
+	for h, want := range map[string]string{
+		"iPhone 16 launch draws crowds": "iPhone 16 launch",
+		"eBay sales fall":               "eBay sales",
+		"storm closes harbour":          "Storm closes",
+	} {
+		toks := tokenize(h)
+		n := len(strings.Fields(want))
+		name := make([]bool, n)
+		if got := phraseText(h, toks[:n], name, false); got != want {
+			t.Errorf("phraseText(%q) = %q, want %q", h, got, want)
+		}
+	}
+}

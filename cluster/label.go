@@ -328,9 +328,51 @@ func phraseText(h string, toks []token, name []bool, uninformative bool) string 
 		b.WriteString(word)
 		pos = te
 	}
-	out := b.String()
+	s0, e0 := widenHan(h, start, end)
+	out := h[s0:start] + b.String() + h[end:e0]
 	r, n := utf8.DecodeRuneInString(out)
+	if first := out[:len(out)-len(strings.TrimLeftFunc(out, isWordRune))]; strings.ContainsFunc(first[n:], unicode.IsUpper) {
+		return out // spelled with a capital inside: "iPhone", "eBay"
+	}
 	return string(unicode.ToTitle(r)) + out[n:]
+}
+
+// maxWidened is the most characters a phrase widened by widenHan may
+// have: a clause longer than that is more than a name.
+const maxWidened = 20
+
+// widenHan moves a phrase's edges (byte offsets in h) that fall inside a
+// run of Chinese characters out to the run's edges. Chinese writes no
+// space between words and its terms are character pairs, so the heaviest
+// span could end one character short of a word ("发生强" of 发生强震,
+// "会议在首" of 会议在首尔举行); the run, a clause between punctuation,
+// kana or Latin text, never cuts one. Japanese kana are word edges
+// already and are not crossed. A phrase that would grow past maxWidened
+// characters stays as it was.
+func widenHan(h string, start, end int) (int, int) {
+	s, e := start, end
+	if r, _ := utf8.DecodeRuneInString(h[s:]); unicode.Is(unicode.Han, r) {
+		for s > 0 {
+			r, n := utf8.DecodeLastRuneInString(h[:s])
+			if !unicode.Is(unicode.Han, r) {
+				break
+			}
+			s -= n
+		}
+	}
+	if r, _ := utf8.DecodeLastRuneInString(h[:e]); unicode.Is(unicode.Han, r) {
+		for e < len(h) {
+			r, n := utf8.DecodeRuneInString(h[e:])
+			if !unicode.Is(unicode.Han, r) {
+				break
+			}
+			e += n
+		}
+	}
+	if utf8.RuneCountInString(h[s:e]) > maxWidened {
+		return start, end
+	}
+	return s, e
 }
 
 // findText finds a token's text in the word as written, whose apostrophes
