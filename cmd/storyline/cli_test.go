@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -852,5 +853,22 @@ func TestBoilerplateJoinsNothing(t *testing.T) {
 	}
 	if out := mustRun(t, "--db", db, "search", "appeared"); !strings.Contains(out, "no stories match") {
 		t.Errorf("search finds the boilerplate:\n%s", out)
+	}
+}
+
+// version names the commit a binary was built from, as Go records it.
+func TestVersionWithCommit(t *testing.T) {
+	for _, tc := range []struct {
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{nil, version},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "4c82c4d3337c0123456789"}, {Key: "vcs.time", Value: "2026-12-07T15:40:00Z"},
+			{Key: "vcs.modified", Value: "false"}}, version + " (4c82c4d3337c, 2026-12-07)"},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "true"}}, version + " (abc, modified)"},
+	} {
+		if got := versionWith(tc.settings); got != tc.want {
+			t.Errorf("versionWith(%v) = %q, want %q", tc.settings, got, tc.want)
+		}
 	}
 }

@@ -38,6 +38,7 @@ type database interface {
 	CountTopics(ctx context.Context, since time.Time, minSize int) (int, error)
 	AnalyzerStale(ctx context.Context) (stored int, stale bool, err error)
 	IntegrityCheck(ctx context.Context) (string, error)
+	SchemaUpgrade() (from, to int)
 	Backup(ctx context.Context, path string) error
 	// Export and Import copy a whole install from one backend to another
 	// (storyline migrate): each backend reads and writes its own tables,

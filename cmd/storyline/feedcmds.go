@@ -69,6 +69,10 @@ func openWith(ctx context.Context, e *env, existing bool) (database, error) {
 	if err != nil {
 		return nil, err
 	}
+	if from, to := db.SchemaUpgrade(); from > 0 {
+		fmt.Fprintf(e.stderr, "storyline: upgraded the database %s from schema version %d to %d (an older storyline cannot open it now)\n",
+			shownDSN(e.dbPath), from, to)
+	}
 	nfs := make([]store.NewFeed, len(e.cfg.Feeds))
 	for i, fc := range e.cfg.Feeds {
 		nfs[i] = store.NewFeed{URL: fc.URL, Title: fc.Title, Interval: fc.Interval}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -31,6 +32,45 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
+
+// fullVersion is version with the commit the binary was built from, as Go
+// records it when building in a git checkout ("0.1.0-dev (4c82c4d3a1f0,
+// 2026-12-07, modified)"): two builds between releases both say
+// 0.1.0-dev, and an admin upgrading needs to tell them apart.
+func fullVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	return versionWith(info.Settings)
+}
+
+// versionWith is version with the VCS settings of a build.
+func versionWith(settings []debug.BuildSetting) string {
+	var rev, at string
+	modified := false
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case "vcs.time":
+			at, _, _ = strings.Cut(s.Value, "T")
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	parts := []string{rev}
+	if at != "" {
+		parts = append(parts, at)
+	}
+	if modified {
+		parts = append(parts, "modified")
+	}
+	return version + " (" + strings.Join(parts, ", ") + ")"
+}
 
 // defaultMemProfileRate is Go's default runtime.MemProfileRate, which main
 // sets to 0 and --memprofile restores.
@@ -332,6 +372,6 @@ func cmdVersion(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError("version takes no arguments")
 	}
-	fmt.Fprintln(e.stdout, "storyline", version)
+	fmt.Fprintln(e.stdout, "storyline", fullVersion())
 	return nil
 }

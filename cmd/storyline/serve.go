@@ -124,7 +124,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("storyline serving", "version", version, "url", "http://"+ln.Addr().String()+"/", "db", shownDSN(e.dbPath))
+	log.Info("storyline serving", "version", fullVersion(), "url", "http://"+ln.Addr().String()+"/", "db", shownDSN(e.dbPath))
 	if stored, stale, err := db.AnalyzerStale(ctx); err != nil {
 		return err
 	} else if stale {

@@ -18,7 +18,7 @@ import (
 // migrate a SQLite database that a serve of the older one is running on
 // (here: its lock held, and the database a migration behind). It names the
 // daemon and says what to do; once the daemon is gone, the command
-// upgrades the file.
+// upgrades the file and says so, once.
 func TestNoUpgradeUnderAnOlderServe(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "old.db")
 	made, err := sqlite.Open(context.Background(), db)
@@ -48,7 +48,17 @@ func TestNoUpgradeUnderAnOlderServe(t *testing.T) {
 		t.Fatalf("migrate from under an older serve: %v, want a refusal", err)
 	}
 	release()
-	mustRun(t, "--db", db, "feeds")
+	_, stderr, err := runCLI(t, "--db", db, "feeds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, want, _ := sqlite.SchemaBehind(context.Background(), db)
+	if !strings.Contains(stderr, fmt.Sprintf("upgraded the database %s from schema version %d to %d", db, want-1, want)) {
+		t.Errorf("the upgrade was not reported: stderr %q", stderr)
+	}
+	if _, stderr, _ := runCLI(t, "--db", db, "feeds"); stderr != "" {
+		t.Errorf("a second run reports %q", stderr)
+	}
 	if behind, have, want, err := sqlite.SchemaBehind(context.Background(), db); err != nil || behind || have != want {
 		t.Errorf("after the daemon stopped: behind %v, version %d of %d, %v; want upgraded", behind, have, want, err)
 	}

@@ -62,6 +62,8 @@ type DB struct {
 	lockMu   sync.Mutex
 	lockConn *pgx.Conn
 	closed   bool
+	// upgradedFrom and upgradedTo are SchemaUpgrade's.
+	upgradedFrom, upgradedTo int
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -289,8 +291,16 @@ func (d *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
+	if have > 0 && have < len(ms) {
+		d.upgradedFrom, d.upgradedTo = have, len(ms)
+	}
 	return nil
 }
+
+// SchemaUpgrade reports the schema versions Open upgraded the database
+// from and to, or zeros when this instance upgraded nothing (a new
+// database, or one another instance upgraded first).
+func (d *DB) SchemaUpgrade() (from, to int) { return d.upgradedFrom, d.upgradedTo }
 
 // foreignTables returns, when the schema storyline would create its
 // tables in (the first of the search path) holds another program's

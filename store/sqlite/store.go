@@ -43,6 +43,8 @@ type DB struct {
 	// arbitrate between them (and never answers "database is locked").
 	writeMu sync.Mutex
 	version dataversion.Cache
+	// upgradedFrom and upgradedTo are SchemaUpgrade's.
+	upgradedFrom, upgradedTo int
 	// pendingVersion is the version a write transaction has set and not
 	// yet committed; guarded by writeMu.
 	pendingVersion struct {
@@ -486,8 +488,17 @@ func (d *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
+	if have > 0 && have < len(ms) {
+		d.upgradedFrom, d.upgradedTo = have, len(ms)
+	}
 	return nil
 }
+
+// SchemaUpgrade reports the schema versions Open upgraded an existing
+// database from and to, or zeros when it upgraded nothing (a new database
+// is not an upgrade): the commands say so, since an older storyline can no
+// longer open the file.
+func (d *DB) SchemaUpgrade() (from, to int) { return d.upgradedFrom, d.upgradedTo }
 
 func (d *DB) apply(ctx context.Context, m migration.File) error {
 	tx, err := d.db.BeginTx(ctx, nil)
