@@ -157,7 +157,7 @@ func commands() []command {
 		{"entries", "[--feed ID] [--since D] [--limit N] [--json]", "list stored entries, newest first", cmdEntries},
 		{"topics", "[--since D] [--limit N] [--min-size N] [--json]", "list storylines by recent activity and size", cmdTopics},
 		{"topic", "ID [--json]", "show one storyline and its stories", cmdTopic},
-		{"search", "QUERY [--limit N] [--json]", "full-text search over entries, with their storylines", cmdSearch},
+		{"search", "QUERY [--limit N] [--json]", "find the stories holding every word (Chinese and Japanese ones too), with their storylines", cmdSearch},
 		{"recluster", "", "rebuild all storylines from the stored entries with the current settings", cmdRecluster},
 		{"prune", "", "remove the stories the retention settings do not keep (serve does it every hour)", cmdPrune},
 		{"backup", "FILE", "write a consistent copy of the database to FILE, also next to a running daemon", cmdBackup},
