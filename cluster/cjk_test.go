@@ -100,6 +100,9 @@ func TestWidenHan(t *testing.T) {
 		{"苹果发布iPhone16", "iPhone16", "iPhone16"},
 		{"Storm closes harbour", "closes", "closes"},
 		{"这是一个非常非常非常非常非常非常长的没有标点的句子里的词", "长的没", "长的没"},
+		{"北京2026年冬奥会开幕", "冬奥", "冬奥会开幕"},
+		{"葛\U000E0100飾区長選挙", "飾区長", "葛\U000E0100飾区長選挙"},
+		{"冬奥会开幕2026", "奥会", "冬奥会"},
 	} {
 		start := strings.Index(tc.h, tc.phrase)
 		s, e := widenHan(tc.h, start, start+len(tc.phrase))

@@ -347,23 +347,30 @@ const maxWidened = 20
 // span could end one character short of a word ("发生强" of 发生强震,
 // "会议在首" of 会议在首尔举行); the run, a clause between punctuation,
 // kana or Latin text, never cuts one. Japanese kana are word edges
-// already and are not crossed. A phrase that would grow past maxWidened
-// characters stays as it was.
+// already and are not crossed, and neither is a run's edge that touches a
+// digit or letter ("2026年冬奥会"), which may be inside a word. A phrase
+// that would grow past maxWidened characters stays as it was.
 func widenHan(h string, start, end int) (int, int) {
 	s, e := start, end
 	if r, _ := utf8.DecodeRuneInString(h[s:]); unicode.Is(unicode.Han, r) {
 		for s > 0 {
 			r, n := utf8.DecodeLastRuneInString(h[:s])
-			if !unicode.Is(unicode.Han, r) {
+			if !inHanRun(r) {
+				if isWordRune(r) {
+					s = start // "2026年冬奥会": the run's edge is inside a word
+				}
 				break
 			}
 			s -= n
 		}
 	}
-	if r, _ := utf8.DecodeLastRuneInString(h[:e]); unicode.Is(unicode.Han, r) {
+	if r := lastRuneBefore(h, e); unicode.Is(unicode.Han, r) {
 		for e < len(h) {
 			r, n := utf8.DecodeRuneInString(h[e:])
-			if !unicode.Is(unicode.Han, r) {
+			if !inHanRun(r) {
+				if isWordRune(r) {
+					e = end
+				}
 				break
 			}
 			e += n
@@ -373,6 +380,23 @@ func widenHan(h string, start, end int) (int, int) {
 		return start, end
 	}
 	return s, e
+}
+
+// inHanRun reports whether r continues a run of Chinese characters: a
+// character, or a mark on one (a variation selector picks a glyph).
+func inHanRun(r rune) bool { return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Mn, r) }
+
+// lastRuneBefore is the last character before byte offset i of h that is
+// not a mark.
+func lastRuneBefore(h string, i int) rune {
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(h[:i])
+		if !unicode.Is(unicode.Mn, r) {
+			return r
+		}
+		i -= n
+	}
+	return utf8.RuneError
 }
 
 // findText finds a token's text in the word as written, whose apostrophes

@@ -183,13 +183,19 @@ func refuseUpgradeUnderServe(ctx context.Context, dsn string) error {
 	if err != nil || !behind {
 		return nil // Open reports what is wrong with the file
 	}
-	pid, running := serveRunning(dsn)
+	pid, holder, running := serveRunning(dsn)
 	if !running {
 		return nil
 	}
 	who := "a storyline serve"
 	if pid != "" {
 		who += " (pid " + pid + ")"
+	}
+	if holder == fullVersion() {
+		// This version's serve, which takes the lock before it opens
+		// the database, is upgrading it now.
+		return fmt.Errorf("%s of this version is upgrading %s (schema version %d to %d): try again once it has started",
+			who, shownDSN(dsn), have, want)
 	}
 	return fmt.Errorf("%s of an older version is running on %s (schema version %d; this storyline upgrades it to %d): stop it, then run the new storyline (serve upgrades the database as it starts)",
 		who, shownDSN(dsn), have, want)

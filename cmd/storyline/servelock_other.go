@@ -8,4 +8,4 @@ func lockServe(string) (func(), error) { return func() {}, nil }
 
 // serveRunning is serveRunning of servelock_unix.go where flock is
 // missing: no serve is known to run.
-func serveRunning(string) (pid string, running bool) { return "", false }
+func serveRunning(string) (pid, version string, running bool) { return "", "", false }

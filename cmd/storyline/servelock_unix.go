@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // lockServe makes serve one per SQLite database: a second daemon on the
@@ -39,38 +40,57 @@ func lockServe(dbPath string) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve lock %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		pid, _ := io.ReadAll(io.LimitReader(f, 32))
+	// A command's look at the lock (serveRunning) holds it for an
+	// instant: a serve starting then waits that instant out.
+	var err2 error
+	for try := 0; try < 20; try++ {
+		if err2 = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err2 == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err2 != nil {
+		pid, _ := readHolder(f)
 		f.Close()
 		who := "another storyline serve"
-		if p := strings.TrimSpace(string(pid)); p != "" {
-			who += " (pid " + p + ")"
+		if pid != "" {
+			who += " (pid " + pid + ")"
 		}
 		return nil, fmt.Errorf("%s is running on %s: a second one would poll every feed twice; stop it first", who, dbPath)
 	}
 	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		// The holder's version, for a command that finds the database
+		// locked while this serve upgrades it (refuseUpgradeUnderServe).
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"+fullVersion()+"\n"), 0)
 	}
 	return func() { f.Close() }, nil
 }
 
+// readHolder reads the process ID and the version that the serve holding
+// a lock file wrote in it (an older serve wrote only its process ID).
+func readHolder(f *os.File) (pid, version string) {
+	b, _ := io.ReadAll(io.LimitReader(f, 256))
+	pid, version, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(pid), strings.TrimSpace(version)
+}
+
 // serveRunning reports whether a serve holds the lock of the SQLite
-// database at dbPath (see lockServe), and its process ID as it wrote it.
-// It takes the lock shared and lets go at once, so it never stands in a
-// daemon's way.
-func serveRunning(dbPath string) (pid string, running bool) {
+// database at dbPath (see lockServe), with the process ID and version it
+// wrote there. It takes the lock shared and lets go at once; a serve
+// starting at that instant waits it out (lockServe).
+func serveRunning(dbPath string) (pid, version string, running bool) {
 	if dbPath == ":memory:" {
-		return "", false
+		return "", "", false
 	}
 	f, err := os.Open(dbPath + "-serve.lock")
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		return "", false
+		return "", "", false
 	}
-	b, _ := io.ReadAll(io.LimitReader(f, 32))
-	return strings.TrimSpace(string(b)), true
+	pid, version = readHolder(f)
+	return pid, version, true
 }

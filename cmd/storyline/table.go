@@ -40,6 +40,12 @@ func (t *table) Flush() error {
 	for _, l := range strings.Split(text, "\n") {
 		lines = append(lines, strings.Split(l, "\t"))
 	}
+	if last := lines[len(lines)-1]; !trailingNewline && len(last) > 1 && last[len(last)-1] == "" {
+		// Text not ended by a newline ends in its last cell: a tab
+		// there ends a cell, as tabwriter takes it, rather than opening
+		// an empty one.
+		lines[len(lines)-1] = last[:len(last)-1]
+	}
 	var out strings.Builder
 	layout(&out, lines, 0, nil)
 	s := out.String()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -23,6 +24,8 @@ func TestTableLikeTabwriter(t *testing.T) {
 		"",
 		"x\t\ty\n\t\t\n",
 		"trailing\tno newline",
+		"x\ty\nab\t",
+		"\t",
 	}
 	for _, in := range inputs {
 		var want, got bytes.Buffer
@@ -95,5 +98,28 @@ func TestFoldCopies(t *testing.T) {
 	want := []string{"1 Gazette, Herald", "2 Courier", "5 Courier", "6 Courier"}
 	if !slices.Equal(rows, want) {
 		t.Errorf("folded %q, want %q", rows, want)
+	}
+}
+
+// The same on random text of cells, tabs and newlines.
+func TestTableLikeTabwriterRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "ab c\t\t\n"
+	for range 5000 {
+		b := make([]byte, rng.IntN(30))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		in := string(b)
+		var want, got bytes.Buffer
+		tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
+		fmt.Fprint(tw, in)
+		tw.Flush()
+		tb := newTable(&got)
+		fmt.Fprint(tb, in)
+		tb.Flush()
+		if got.String() != want.String() {
+			t.Fatalf("input %q: got %q, tabwriter %q", in, got.String(), want.String())
+		}
 	}
 }

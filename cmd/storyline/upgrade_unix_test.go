@@ -16,7 +16,8 @@ import (
 
 // TestNoUpgradeUnderAnOlderServe: a command of a newer version does not
 // migrate a SQLite database that a serve of the older one is running on
-// (here: its lock held, and the database a migration behind). It names the
+// (here: its lock held, and the database a migration behind), nor one
+// that this version's serve is upgrading. It names the
 // daemon and says what to do; once the daemon is gone, the command
 // upgrades the file and says so, once.
 func TestNoUpgradeUnderAnOlderServe(t *testing.T) {
@@ -37,6 +38,16 @@ func TestNoUpgradeUnderAnOlderServe(t *testing.T) {
 	raw.Close()
 	release, err := lockServe(db)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A serve of this version holds the lock while it upgrades the
+	// database: the command waits for it rather than have it stopped.
+	_, _, err = runCLI(t, "--db", db, "feeds")
+	if err == nil || !strings.Contains(err.Error(), "of this version is upgrading") || !strings.Contains(err.Error(), "try again") {
+		t.Fatalf("feeds while this version's serve upgrades: %v, want to be told to wait", err)
+	}
+	// An older serve wrote only its process ID.
+	if err := os.WriteFile(db+"-serve.lock", []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = runCLI(t, "--db", db, "feeds")

@@ -56,6 +56,23 @@ func TestRefusesAnotherProgramsSchema(t *testing.T) {
 		})
 	}
 
+	// An extension's tables, as hosts install in every new database,
+	// are not another program's.
+	ext := pgtest.DSN(t)
+	rawExt, err := pgx.Connect(ctx, ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rawExt.Close(ctx)
+	if _, err := rawExt.Exec(ctx, "CREATE EXTENSION pg_buffercache"); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := Open(ctx, ext); err != nil {
+		t.Errorf("Open of a database with an extension: %v", err)
+	} else {
+		db.Close()
+	}
+
 	// A schema of its own beside them.
 	dsn := pgtest.DSN(t)
 	raw, err := pgx.Connect(ctx, dsn)

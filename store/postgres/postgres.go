@@ -325,8 +325,13 @@ func foreignTables(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 	if ours {
 		return nil, nil
 	}
+	// An extension's tables (pg_stat_statements, PostGIS's
+	// spatial_ref_sys), which hosts install in every new database, are
+	// no program's data.
 	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname LIMIT 6`, *schema)
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+		ORDER BY c.relname LIMIT 6`, *schema)
 	if err != nil {
 		return nil, fmt.Errorf("read schema %s: %w", *schema, err)
 	}
