@@ -103,6 +103,9 @@ func TestWidenHan(t *testing.T) {
 		{"北京2026年冬奥会开幕", "冬奥", "冬奥会开幕"},
 		{"葛\U000E0100飾区長選挙", "飾区長", "葛\U000E0100飾区長選挙"},
 		{"冬奥会开幕2026", "奥会", "冬奥会"},
+		{"能登で震度６強の地震", "能登で震度６", "能登で震度６強"},
+		{"経済対策、総額20兆円規模に", "経済対策、総額20", "経済対策、総額20兆円規模"},
+		{"Aster X9 launch", "Aster X9", "Aster X9"},
 	} {
 		start := strings.Index(tc.h, tc.phrase)
 		s, e := widenHan(tc.h, start, start+len(tc.phrase))

@@ -348,15 +348,17 @@ const maxWidened = 20
 // "会议在首" of 会议在首尔举行); the run, a clause between punctuation,
 // kana or Latin text, never cuts one. Japanese kana are word edges
 // already and are not crossed, and neither is a run's edge that touches a
-// digit or letter ("2026年冬奥会"), which may be inside a word. A phrase
-// that would grow past maxWidened characters stays as it was.
+// digit or another script's letter ("2026年冬奥会"), which may be inside
+// a word; but a name ending in a number takes the unit or counter that
+// follows it (震度6強, 20兆円規模). A phrase that would grow past
+// maxWidened characters stays as it was.
 func widenHan(h string, start, end int) (int, int) {
 	s, e := start, end
 	if r, _ := utf8.DecodeRuneInString(h[s:]); unicode.Is(unicode.Han, r) {
 		for s > 0 {
 			r, n := utf8.DecodeLastRuneInString(h[:s])
 			if !inHanRun(r) {
-				if isWordRune(r) {
+				if isWordRune(r) && !isCJK(r) {
 					s = start // "2026年冬奥会": the run's edge is inside a word
 				}
 				break
@@ -364,11 +366,12 @@ func widenHan(h string, start, end int) (int, int) {
 			s -= n
 		}
 	}
-	if r := lastRuneBefore(h, e); unicode.Is(unicode.Han, r) {
+	// A number is followed by its unit or counter: 震度6強, 20兆円規模.
+	if r := lastRuneBefore(h, e); unicode.Is(unicode.Han, r) || unicode.IsDigit(r) && startsHanRun(h[e:]) {
 		for e < len(h) {
 			r, n := utf8.DecodeRuneInString(h[e:])
 			if !inHanRun(r) {
-				if isWordRune(r) {
+				if isWordRune(r) && !isCJK(r) {
 					e = end
 				}
 				break
@@ -380,6 +383,12 @@ func widenHan(h string, start, end int) (int, int) {
 		return start, end
 	}
 	return s, e
+}
+
+// startsHanRun reports whether s starts with a Chinese character.
+func startsHanRun(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Han, r)
 }
 
 // inHanRun reports whether r continues a run of Chinese characters: a
