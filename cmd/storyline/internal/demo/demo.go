@@ -95,7 +95,7 @@ func loadFiles(shift time.Duration) ([]feedFile, error) {
 			return nil, err
 		}
 		if shift != 0 {
-			data = shiftDates(data, shift)
+			data = shiftWeekdays(shiftDates(data, shift), daysMoved(shift))
 		}
 		ct, err := contentType(e.Name(), data)
 		if err != nil {
@@ -276,6 +276,30 @@ var (
 	rfc1123Date = regexp.MustCompile(`(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|[+-]\d{4})`)
 	rfc3339Date = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})`)
 )
+
+// weekday matches the name of a day in the stories' texts ("on Tuesday",
+// "Wednesday's strikes").
+var weekday = regexp.MustCompile(`\b(Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day\b`)
+
+// daysMoved is how many calendar days (UTC) a shift by d moves the newest
+// story: the day its text calls "Tuesday" is that many days later.
+func daysMoved(d time.Duration) int {
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	return int(day(Newest.Add(d)).Sub(day(Newest)).Hours() / 24)
+}
+
+// shiftWeekdays moves every weekday named in a feed document by days, so
+// that a story the live demo dates to Saturday says "on Saturday", not the
+// "on Tuesday" of the day the corpus was written. A story published near
+// midnight may be a day off; the texts name the day of the news they
+// report, which is at most a day before their own.
+func shiftWeekdays(data []byte, days int) []byte {
+	names := [...]string{"Sun", "Mon", "Tues", "Wednes", "Thurs", "Fri", "Satur"}
+	return weekday.ReplaceAllFunc(data, func(b []byte) []byte {
+		i := slices.Index(names[:], string(b[:len(b)-len("day")]))
+		return []byte(names[((i+days)%7+7)%7] + "day")
+	})
+}
 
 // shiftDates moves every date in a feed document by d, keeping its layout
 // and time zone.

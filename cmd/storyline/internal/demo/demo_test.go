@@ -511,6 +511,36 @@ func TestStartLiveShiftsDates(t *testing.T) {
 	if want := now.Truncate(time.Minute); !newest.Equal(want) {
 		t.Errorf("newest date served = %v, want %v", newest, want)
 	}
+	// 40 days on, Tuesday 24 November is Sunday 3 January: every day a
+	// text names moves with the dates.
+	if got := shiftWeekdays([]byte("on Tuesday, Wednesday's"), 40); string(got) != "on Sunday, Monday's" {
+		t.Errorf("weekdays 40 days on: %q", got)
+	}
+	k := daysMoved(now.Truncate(time.Minute).Sub(Newest))
+	days := []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+	named := 0
+	for _, u := range srv.URLs() {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		orig, err := fs.ReadFile(Files(), path.Base(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d, name := range days {
+			n := len(regexp.MustCompile(`\b`+name+`\b`).FindAll(orig, -1))
+			named += n
+			if m := len(regexp.MustCompile(`\b`+days[(d+k)%7]+`\b`).FindAll(served, -1)); m != n {
+				t.Errorf("%s: %d %s in the corpus, %d %s served %d days on", path.Base(u), n, name, m, days[(d+k)%7], k)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("the corpus names no weekday: the test checks nothing")
+	}
 }
 
 func TestNewestMatchesCorpus(t *testing.T) {
