@@ -562,6 +562,19 @@ func TestHelpDespiteBrokenConfig(t *testing.T) {
 	}
 }
 
+// TestHelpShowsTheConfigsDefaults: a flag whose default the config sets
+// shows the config's value in help, as the command would use it.
+func TestHelpShowsTheConfigsDefaults(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte("serve:\n  listen: 127.0.0.1:9191\nlog_format: json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := runCLI(t, "--config", cfg, "serve", "-h")
+	if !strings.Contains(stderr, `(default "127.0.0.1:9191")`) || !strings.Contains(stderr, `(default "json")`) {
+		t.Errorf("serve -h with listen and log_format in the config:\n%s", stderr)
+	}
+}
+
 // TestCLIAddChangesASubscription: add on a feed subscribed already sets
 // the title and interval it is given (days allowed, as in the config) and
 // enables a feed a 410 had disabled once it answers again: a user never

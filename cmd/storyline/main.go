@@ -216,12 +216,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the first thing the command's flags parse, so a help flag there is
 	// sure to print help and run nothing.
 	helpOnly := len(rest) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, rest[0])
-	if e.configPath != "" && !helpOnly {
+	if e.configPath != "" {
 		cfg, err := LoadConfig(e.configPath)
-		if err != nil {
+		switch {
+		case err == nil:
+			e.cfg = cfg
+		case !helpOnly:
 			return err
 		}
-		e.cfg = cfg
+		// Help shows the defaults a working config gives the flags
+		// (serve --listen), and the built-in ones despite a broken one.
 	}
 	// Validated with the config: a zone that does not load stopped it.
 	e.loc, _ = e.cfg.location()
