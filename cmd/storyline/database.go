@@ -179,13 +179,15 @@ func refuseUpgradeUnderServe(ctx context.Context, dsn string) error {
 	if isPostgres(dsn) {
 		return nil
 	}
-	behind, have, want, err := sqlite.SchemaBehind(ctx, dsn)
-	if err != nil || !behind {
-		return nil // Open reports what is wrong with the file
-	}
+	// The lock first: a glance at a file, where the schema takes opening
+	// the database, and most commands run with no serve beside them.
 	pid, holder, running := serveRunning(dsn)
 	if !running {
 		return nil
+	}
+	behind, have, want, err := sqlite.SchemaBehind(ctx, dsn)
+	if err != nil || !behind {
+		return nil // Open reports what is wrong with the file
 	}
 	who := "a storyline serve"
 	if pid != "" {

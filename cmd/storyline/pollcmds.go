@@ -374,7 +374,7 @@ func truncate(s string, n int) string {
 	var b strings.Builder
 	w := 0
 	for _, r := range s {
-		rw := displayWidth(string(r))
+		rw := runeWidth(r)
 		if w+rw > n-1 {
 			break
 		}

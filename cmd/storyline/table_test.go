@@ -28,19 +28,23 @@ func TestTableLikeTabwriter(t *testing.T) {
 		"\t",
 	}
 	for _, in := range inputs {
-		var want, got bytes.Buffer
-		tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
-		fmt.Fprint(tw, in)
-		tw.Flush()
-		tb := newTable(&got)
-		fmt.Fprint(tb, in)
-		if err := tb.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if got.String() != want.String() {
-			t.Errorf("input %q:\ngot\n%s\nwant (tabwriter)\n%s", in, got.String(), want.String())
+		if got, want := bothLayouts(in); got != want {
+			t.Errorf("input %q:\ngot\n%s\nwant (tabwriter)\n%s", in, got, want)
 		}
 	}
+}
+
+// bothLayouts lays in out with table and with text/tabwriter at the CLI's
+// settings.
+func bothLayouts(in string) (ours, tabwriters string) {
+	var want, got bytes.Buffer
+	tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, in)
+	tw.Flush()
+	tb := newTable(&got)
+	fmt.Fprint(tb, in)
+	tb.Flush()
+	return got.String(), want.String()
 }
 
 // Wide characters take two columns: the column after a Japanese title
@@ -111,15 +115,8 @@ func TestTableLikeTabwriterRandom(t *testing.T) {
 			b[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		in := string(b)
-		var want, got bytes.Buffer
-		tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
-		fmt.Fprint(tw, in)
-		tw.Flush()
-		tb := newTable(&got)
-		fmt.Fprint(tb, in)
-		tb.Flush()
-		if got.String() != want.String() {
-			t.Fatalf("input %q: got %q, tabwriter %q", in, got.String(), want.String())
+		if got, want := bothLayouts(in); got != want {
+			t.Fatalf("input %q: got %q, tabwriter %q", in, got, want)
 		}
 	}
 }

@@ -41,8 +41,8 @@ var runeRanges = [...][2]rune{
 	{0x20000, 0x3134f},
 }
 
-// IsCJK reports whether r is written without spaces between words.
-func IsCJK(r rune) bool {
+// isCJK reports whether r is written without spaces between words.
+func isCJK(r rune) bool {
 	if r < 0x3005 {
 		return false
 	}
@@ -130,13 +130,13 @@ func fold(s string) string {
 // digit.
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
 
-// hasCJK reports whether s holds a character IsCJK counts. All of them
+// hasCJK reports whether s holds a character isCJK counts. All of them
 // are outside ASCII, so most text is passed over byte by byte.
 func hasCJK(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			for _, r := range s[i:] {
-				if IsCJK(r) {
+				if isCJK(r) {
 					return true
 				}
 			}
@@ -151,7 +151,7 @@ func hasCJK(s string) bool {
 func forRuns(s string, f func(text string, cjk bool)) {
 	start, in := 0, false
 	for i, r := range s {
-		if c := IsCJK(r); c != in {
+		if c := isCJK(r); c != in {
 			if i > start {
 				f(s[start:i], in)
 			}

@@ -67,9 +67,9 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) {
 }
 
 var pageFuncs = template.FuncMap{
-	// time and iso are bound to the server's time zone by pagesIn.
-	"time": func(t time.Time) string { return t.UTC().Format(timeLayout) },
-	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// time and iso are timeFuncs', bound to the server's zone by pagesIn.
+	"time": timeFuncs(time.UTC)["time"],
+	"iso":  timeFuncs(time.UTC)["iso"],
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
@@ -82,12 +82,18 @@ var pageFuncs = template.FuncMap{
 // abbreviation (or offset, where the zone has none).
 const timeLayout = "Mon 2 Jan 15:04 MST"
 
-// pagesIn returns copies of the page templates that write times in loc.
-func pagesIn(loc *time.Location) map[*template.Template]*template.Template {
-	funcs := template.FuncMap{
+// timeFuncs are the templates' time (for people) and iso (for the
+// datetime attribute) in loc.
+func timeFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
 		"time": func(t time.Time) string { return t.In(loc).Format(timeLayout) },
 		"iso":  func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
 	}
+}
+
+// pagesIn returns copies of the page templates that write times in loc.
+func pagesIn(loc *time.Location) map[*template.Template]*template.Template {
+	funcs := timeFuncs(loc)
 	out := make(map[*template.Template]*template.Template)
 	for _, t := range []*template.Template{frontTemplate, topicTemplate, searchTemplate, notFoundTemplate} {
 		out[t] = template.Must(t.Clone()).Funcs(funcs)
